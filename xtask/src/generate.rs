@@ -1,0 +1,286 @@
+//! progenitor, contained: normalised document -> formatted Rust source.
+//!
+//! progenitor answers some inputs with a panic (`todo!`, `assert!`). A panic
+//! here is caught and reported with the way out, so a user updating a spec
+//! sees which construct to fix, not a backtrace from inside a dependency.
+
+use std::cell::RefCell;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::sync::Once;
+
+use anyhow::{Context, Result, anyhow, bail};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
+use serde_json::Value;
+
+use crate::normalize::METHODS;
+use crate::source::{Api, Interface, Tags};
+
+/// The Rust sources generated for one API.
+pub struct Generated {
+    /// `src/generated.rs` of the client crate (formatted, without banner).
+    pub client: String,
+    /// `src/generated.rs` of the httpmock crate (formatted, without banner).
+    pub httpmock: String,
+    /// What the mock generator had to leave out: (JSON pointer, message).
+    pub mock_omissions: Vec<(String, String)>,
+}
+
+/// The progenitor version this xtask links, read from the workspace lock file.
+pub fn progenitor_version() -> String {
+    const LOCK: &str = include_str!("../../Cargo.lock");
+    let Ok(lock) = LOCK.parse::<toml::Table>() else {
+        return "unknown".into();
+    };
+    lock.get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .find(|p| p.get("name").and_then(|n| n.as_str()) == Some("progenitor-impl"))
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// Generates the client and httpmock sources for `api` from its normalised document.
+pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
+    let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+        anyhow!(
+            "the normalised document is not valid OpenAPI 3.0 at `{}`: {}\n    way out: fix that place with an \
+             overlay action in specs/{}/",
+            e.path(),
+            e.inner(),
+            api.name
+        )
+    })?;
+
+    let (mock_doc, mock_omissions) = mock_document(doc);
+    let mock_spec: openapiv3::OpenAPI = serde_json::from_value(mock_doc)?;
+
+    let settings = settings(api);
+    let client_crate_ident = api.client_crate().replace('-', "_");
+
+    let (client_tokens, mock_tokens) = contain(&api.name, || -> Result<_> {
+        let mut generator = Generator::new(&settings);
+        let client = generator.generate_tokens(&spec)?;
+        let mock = generator.httpmock(&mock_spec, &client_crate_ident)?;
+        Ok((client, mock))
+    })??;
+
+    let glue = glue(doc);
+    let client = format_rust(&quote! { #client_tokens #glue }.to_string())?;
+    let httpmock = format_rust(&mock_tokens.to_string())?;
+    Ok(Generated {
+        client,
+        httpmock,
+        mock_omissions,
+    })
+}
+
+/// progenitor 0.15's mock generator emits `.to_string()` on array-valued query
+/// parameters, which does not compile. The mocks are generated from a copy of
+/// the document without those parameters: a mock then matches whatever values
+/// they have (tests can still add `httpmock` matchers by hand via `into_inner`).
+fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
+    let mut copy = doc.clone();
+    let mut omissions = Vec::new();
+    let Some(paths) = copy.get_mut("paths").and_then(Value::as_object_mut) else {
+        return (copy, omissions);
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(parameters) = item
+                .get_mut(method)
+                .and_then(|op| op.get_mut("parameters"))
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            parameters.retain(|p| {
+                let is_array_query = p.get("in").is_some_and(|l| l == "query")
+                    && p.pointer("/schema/type").is_some_and(|t| t == "array");
+                if is_array_query {
+                    let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+                    omissions.push((
+                        format!("/paths/{}/{method}", crate::document::escape_pointer(path)),
+                        format!(
+                            "array query parameter `{name}` left out of the typed mock matcher (progenitor's mock \
+                             generator cannot render it); the mock matches any value"
+                        ),
+                    ));
+                }
+                !is_array_query
+            });
+        }
+    }
+    (copy, omissions)
+}
+
+fn settings(api: &Api) -> GenerationSettings {
+    let codegen = &api.source.codegen;
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(match codegen.interface {
+            Interface::Builder => InterfaceStyle::Builder,
+            Interface::Positional => InterfaceStyle::Positional,
+        })
+        .with_tag(match codegen.tags {
+            Tags::Merged => TagStyle::Merged,
+            Tags::Separate => TagStyle::Separate,
+        })
+        .with_inner_type(quote! { client_core::Runtime })
+        .with_hooks(HooksMode::Expected);
+    for derive in &codegen.derives {
+        settings.with_derive(derive);
+    }
+    for (schema, rust_type) in &codegen.replace {
+        settings.with_replacement(schema, rust_type, std::iter::empty());
+    }
+    if let Some(map_type) = &codegen.map_type {
+        settings.with_map_type(map_type);
+    }
+    settings
+}
+
+/// The code the generator appends: the operation table and the hook that
+/// sends every request through `client_core::Runtime`.
+fn glue(doc: &Value) -> proc_macro2::TokenStream {
+    let mut operations = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let mut extensions: Vec<(String, String)> = op
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| k.starts_with("x-"))
+                    .filter_map(|(k, v)| match v {
+                        Value::String(s) => Some((k.clone(), s.clone())),
+                        Value::Bool(_) | Value::Number(_) => Some((k.clone(), v.to_string())),
+                        _ => None,
+                    })
+                    .collect();
+                extensions.sort();
+                operations.push((id, method.to_ascii_uppercase(), path.clone(), extensions));
+            }
+        }
+    }
+    operations.sort();
+    let entries = operations.iter().map(|(id, method, path, extensions)| {
+        let ext = extensions.iter().map(|(k, v)| quote! { (#k, #v) });
+        quote! {
+            client_core::Operation {
+                id: #id,
+                method: #method,
+                path: #path,
+                extensions: &[#(#ext),*],
+            }
+        }
+    });
+    quote! {
+        /// Every operation of the document, sorted by operation id: what
+        /// `client_core::Runtime` knows about a request beyond its URL.
+        pub static OPERATIONS: client_core::Operations = client_core::Operations::new(&[#(#entries),*]);
+
+        impl ClientHooks<client_core::Runtime> for Client {
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                self.inner
+                    .exec(&self.client, request, OPERATIONS.get(info.operation_id))
+                    .await
+            }
+        }
+    }
+}
+
+thread_local! {
+    static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, turning a panic inside it into an error that says what to do.
+fn contain<T>(api: &str, f: impl FnOnce() -> T) -> Result<T> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let captured = CAPTURED.with(|c| {
+                let mut c = c.borrow_mut();
+                match c.as_mut() {
+                    Some(messages) => {
+                        messages.push(info.to_string());
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !captured {
+                previous(info);
+            }
+        }));
+    });
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let messages = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    result.map_err(|_| {
+        anyhow!(
+            "progenitor panicked while generating `{api}`:\n    {}\n    This is a construct normalisation does not \
+             handle yet. Look at the normalised document the message points to, fix the construct with an overlay \
+             action in specs/{api}/, or teach xtask/src/normalize.rs the rule (with a fixture test).",
+            messages.join("\n    ")
+        )
+    })
+}
+
+/// prettyplease, then stable rustfmt, so the bytes are the same on every machine.
+pub fn format_rust(source: &str) -> Result<String> {
+    let file: syn::File = syn::parse_str(source).context("generated code does not parse as Rust")?;
+    let pretty = prettyplease::unparse(&file);
+    rustfmt(&pretty)
+}
+
+fn rustfmt(source: &str) -> Result<String> {
+    let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running rustfmt (install it with `rustup component add rustfmt`)")?;
+    let mut stdin = child.stdin.take().context("rustfmt stdin")?;
+    let input = source.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output()?;
+    writer.join().map_err(|_| anyhow!("rustfmt writer thread panicked"))??;
+    if !output.status.success() {
+        bail!("rustfmt failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    String::from_utf8(output.stdout).context("rustfmt output is not UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_with_the_way_out() {
+        let err = contain("demo", || -> u8 { panic!("not yet implemented: media type encoding") }).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("media type encoding"), "{text}");
+        assert!(text.contains("specs/demo/"), "{text}");
+    }
+
+    #[test]
+    fn formatting_is_stable() {
+        let once = format_rust("fn  a ( ) -> u8 { 1 }").unwrap();
+        assert_eq!(once, "fn a() -> u8 {\n    1\n}\n");
+        assert_eq!(format_rust(&once).unwrap(), once);
+    }
+}

@@ -1,0 +1,139 @@
+//! Repository automation. `cargo xtask codegen [--check] [<api>...]` and
+#![allow(unreachable_pub, reason = "a binary: `pub` marks each module's interface to the others")]
+//! `cargo xtask fetch <api> [--url URL]`; see ARCHITECTURE.md for the flow.
+
+mod codegen;
+mod document;
+mod fetch;
+mod generate;
+mod normalize;
+mod overlay;
+mod report;
+mod source;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::codegen::Drift;
+use crate::source::Api;
+
+const USAGE: &str = "usage:
+  cargo xtask codegen [--check] [<api>...]   regenerate crates from specs/<api>/ (all APIs by default)
+  cargo xtask fetch <api> [--url URL]        download the vendor document and re-pin it in SOURCE.toml";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&workspace_root(), &args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[allow(clippy::print_stdout, reason = "a command-line tool reports on stdout")]
+fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
+    match args.split_first() {
+        Some((command, rest)) if command == "codegen" => {
+            let check = rest.iter().any(|a| a == "--check");
+            let names: Vec<&String> = rest.iter().filter(|a| !a.starts_with("--")).collect();
+            if let Some(unknown) = rest.iter().find(|a| a.starts_with("--") && *a != "--check") {
+                bail!("unknown option {unknown}\n{USAGE}");
+            }
+            let apis = if names.is_empty() {
+                Api::discover(root)?
+            } else {
+                names.iter().map(|n| Api::load(root, n)).collect::<Result<_>>()?
+            };
+            let drift = codegen_all(root, &apis, check, names.is_empty())?;
+            if drift.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            for d in &drift {
+                println!("{d}");
+            }
+            let list: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
+            println!(
+                "\n{} generated file(s) out of date. Fix: cargo xtask codegen {}",
+                drift.len(),
+                if names.is_empty() { String::new() } else { list.join(" ") }
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Some((command, rest)) if command == "fetch" => {
+            let mut name = None;
+            let mut url = None;
+            let mut iter = rest.iter();
+            while let Some(arg) = iter.next() {
+                match arg.as_str() {
+                    "--url" => url = iter.next().cloned(),
+                    other if other.starts_with("--") => bail!("unknown option {other}\n{USAGE}"),
+                    other => name = Some(other.to_owned()),
+                }
+            }
+            let Some(name) = name else { bail!("fetch needs an API name\n{USAGE}") };
+            let fetched = fetch::fetch(root, &name, url.as_deref())?;
+            println!(
+                "specs/{name}: api_version {}, sha256 {} ({}). Next: cargo xtask codegen {name}",
+                fetched.api_version,
+                fetched.sha256,
+                if fetched.changed { "changed" } else { "unchanged" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            println!("{USAGE}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Generates (or, with `check`, compares) every API in `apis`. With `all`,
+/// generated crates that no spec folder owns any more count as drift.
+#[allow(clippy::print_stdout, reason = "a command-line tool reports on stdout")]
+pub fn codegen_all(root: &Path, apis: &[Api], check: bool, all: bool) -> Result<Vec<Drift>> {
+    let mut drift = Vec::new();
+    let mut owned = BTreeSet::new();
+    for api in apis {
+        let output = codegen::run(api)?;
+        owned.extend(output.crate_dirs.iter().cloned());
+        if check {
+            drift.extend(codegen::check(root, &output)?);
+        } else {
+            let written = codegen::write(root, &output)?;
+            println!(
+                "{}: {} change(s) to the vendor document, {} file(s) written",
+                api.name,
+                output.report.entries.len(),
+                written.len()
+            );
+            if !output.report.entries.is_empty() {
+                println!("{}", output.report.summary());
+            }
+            for path in written {
+                println!("  wrote {path}");
+            }
+        }
+    }
+    if all {
+        for dir in codegen::stray_crates(root, &owned)? {
+            drift.push(Drift::Stray { path: format!("{dir}/ (no specs/ folder generates it)") });
+        }
+    }
+    Ok(drift)
+}

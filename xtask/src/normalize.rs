@@ -1,0 +1,975 @@
+//! Normalisation: turn what real generators emit into the clean OpenAPI 3.0.x
+//! that progenitor accepts.
+//!
+//! Each rule is small, deterministic and reported (see [`crate::report`]).
+//! What cannot be fixed mechanically ends in an [`Unsupported`] error that
+//! names the place in the document and the way out, instead of a panic deep
+//! inside progenitor.
+//!
+//! Rules, by family:
+//! - `openapi-3.1/*`: 3.1 documents (FastAPI and friends) are rewritten to 3.0.3:
+//!   `type: [T, "null"]`, `anyOf`/`oneOf` with a `null` branch, `type: "null"`,
+//!   `const`, `examples` arrays in schemas, numeric `exclusiveMinimum`/`Maximum`,
+//!   and 3.1-only keywords.
+//! - `schema/*`: `$ref` with sibling keys, non-numeric bounds.
+//! - `media/*`: Swashbuckle's repeated media types (`text/plain`, `text/json`,
+//!   `application/*+json`, `application/problem+json`) collapse to one
+//!   `application/json`; bodies progenitor cannot send (multipart) are removed.
+//! - `operation/*`: missing or colliding operationIds, duplicate tags,
+//!   parameters that collide once made Rust identifiers, more than one success
+//!   or error body type.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Result, bail};
+use heck::ToSnakeCase;
+use serde_json::{Map, Value, json};
+
+use crate::document::escape_pointer;
+use crate::report::Report;
+
+const STAGE: &str = "normalise";
+
+/// HTTP methods of a path item, in the order progenitor visits them.
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// A part of a document that normalisation cannot fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// JSON pointer to the offending place.
+    pub pointer: String,
+    /// What is wrong.
+    pub what: String,
+    /// How the user gets past it.
+    pub way_out: String,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at `{}`: {}\n    way out: {}", self.pointer, self.what, self.way_out)
+    }
+}
+
+/// Normalises `doc` in place, recording every change in `report`.
+pub fn normalise(doc: &mut Value, report: &mut Report) -> Result<()> {
+    let mut n = Normaliser { report, errors: Vec::new() };
+    n.version(doc)?;
+    n.external_refs(doc, "");
+    n.fail_if_errors()?;
+    n.top_level(doc);
+    n.all_schemas(doc);
+    n.operations(doc);
+    n.dangling_refs(doc);
+    n.fail_if_errors()
+}
+
+struct Normaliser<'r> {
+    report: &'r mut Report,
+    errors: Vec<Unsupported>,
+}
+
+impl Normaliser<'_> {
+    fn note(&mut self, rule: &'static str, pointer: &str, message: impl Into<String>) {
+        self.report.push(STAGE, rule, pointer, message);
+    }
+
+    fn unsupported(&mut self, pointer: &str, what: impl Into<String>, way_out: impl Into<String>) {
+        self.errors.push(Unsupported {
+            pointer: pointer.to_owned(),
+            what: what.into(),
+            way_out: way_out.into(),
+        });
+    }
+
+    fn fail_if_errors(&mut self) -> Result<()> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let list = self
+            .errors
+            .iter()
+            .map(|e| format!("  - {e}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        bail!("the document has {} problem(s) that normalisation cannot fix:\n{list}", self.errors.len())
+    }
+
+    // ---------------------------------------------------------------- version
+
+    fn version(&mut self, doc: &mut Value) -> Result<()> {
+        if let Some(swagger) = doc.get("swagger") {
+            bail!(
+                "{}",
+                Unsupported {
+                    pointer: "/swagger".into(),
+                    what: format!("this is a Swagger {} document; only OpenAPI 3.0 and 3.1 are accepted", swagger),
+                    way_out: "convert it to OpenAPI 3 first (e.g. `npx swagger2openapi in.json -o out.json`), pin the \
+                              converted file and record the conversion in SOURCE.toml's provenance"
+                        .into(),
+                }
+            );
+        }
+        let Some(version) = doc.get("openapi").and_then(Value::as_str).map(str::to_owned) else {
+            bail!(
+                "{}",
+                Unsupported {
+                    pointer: "/openapi".into(),
+                    what: "there is no `openapi` version field: this is not an OpenAPI document".into(),
+                    way_out: "check that `document` in SOURCE.toml names the OpenAPI file".into(),
+                }
+            );
+        };
+        if version.starts_with("3.0.") {
+            return Ok(());
+        }
+        if version.starts_with("3.1.") {
+            doc["openapi"] = json!("3.0.3");
+            self.note("openapi-3.1/version", "/openapi", format!("`{version}` rewritten to `3.0.3`"));
+            return Ok(());
+        }
+        bail!(
+            "{}",
+            Unsupported {
+                pointer: "/openapi".into(),
+                what: format!("OpenAPI version `{version}` is not supported"),
+                way_out: "only 3.0.x and 3.1.x documents can be generated from".into(),
+            }
+        )
+    }
+
+    fn external_refs(&mut self, node: &Value, pointer: &str) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref")
+                    && !target.starts_with('#')
+                {
+                    self.unsupported(
+                        pointer,
+                        format!("`$ref: {target}` points outside the document"),
+                        "bundle the document into one file first (e.g. `npx @redocly/cli bundle`), or inline \
+                         the referenced part with an overlay `update`",
+                    );
+                }
+                for (key, value) in map {
+                    self.external_refs(value, &format!("{pointer}/{}", escape_pointer(key)));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.external_refs(item, &format!("{pointer}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // -------------------------------------------------------------- top level
+
+    fn top_level(&mut self, doc: &mut Value) {
+        let Some(map) = doc.as_object_mut() else { return };
+        for key in ["webhooks", "jsonSchemaDialect"] {
+            if map.shift_remove(key).is_some() {
+                self.note("openapi-3.1/top-level", &format!("/{key}"), format!("`{key}` does not exist in 3.0; removed"));
+            }
+        }
+        if let Some(Value::Object(info)) = map.get_mut("info") {
+            for key in ["summary"] {
+                if info.shift_remove(key).is_some() {
+                    self.note("openapi-3.1/top-level", &format!("/info/{key}"), "3.1-only field removed");
+                }
+            }
+            if let Some(Value::Object(license)) = info.get_mut("license")
+                && license.shift_remove("identifier").is_some()
+            {
+                self.note("openapi-3.1/top-level", "/info/license/identifier", "3.1-only field removed");
+            }
+        }
+        if let Some(Value::Object(components)) = map.get_mut("components")
+            && components.shift_remove("pathItems").is_some()
+        {
+            self.note("openapi-3.1/top-level", "/components/pathItems", "3.1-only field removed");
+        }
+        if !map.contains_key("paths") {
+            map.insert("paths".into(), json!({}));
+            self.note("openapi-3.1/top-level", "/paths", "3.1 allows a document without paths; added an empty object");
+        }
+    }
+
+    // ---------------------------------------------------------------- schemas
+
+    /// Visits every schema position of the document.
+    fn all_schemas(&mut self, doc: &mut Value) {
+        if let Some(Value::Object(components)) = doc.get_mut("components") {
+            if let Some(Value::Object(schemas)) = components.get_mut("schemas") {
+                for (name, schema) in schemas.iter_mut() {
+                    self.schema(schema, &format!("/components/schemas/{}", escape_pointer(name)));
+                }
+            }
+            for (section, nested) in [
+                ("parameters", &["schema"][..]),
+                ("headers", &["schema"][..]),
+                ("responses", &[][..]),
+                ("requestBodies", &[][..]),
+            ] {
+                if let Some(Value::Object(items)) = components.get_mut(section) {
+                    for (name, item) in items.iter_mut() {
+                        let pointer = format!("/components/{section}/{}", escape_pointer(name));
+                        if nested.is_empty() {
+                            self.content_and_headers(item, &pointer);
+                        } else {
+                            self.parameter_like(item, &pointer);
+                        }
+                    }
+                }
+            }
+        }
+        let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+        for (path, item) in paths.iter_mut() {
+            let path_pointer = format!("/paths/{}", escape_pointer(path));
+            let Some(item) = item.as_object_mut() else { continue };
+            for (key, value) in item.iter_mut() {
+                let pointer = format!("{path_pointer}/{key}");
+                if key == "parameters" {
+                    self.parameter_list(value, &pointer);
+                } else if METHODS.contains(&key.as_str()) {
+                    let Some(op) = value.as_object_mut() else { continue };
+                    for (part, part_value) in op.iter_mut() {
+                        let part_pointer = format!("{pointer}/{part}");
+                        match part.as_str() {
+                            "parameters" => self.parameter_list(part_value, &part_pointer),
+                            "requestBody" => self.content_and_headers(part_value, &part_pointer),
+                            "responses" => {
+                                if let Some(responses) = part_value.as_object_mut() {
+                                    for (code, response) in responses.iter_mut() {
+                                        self.content_and_headers(response, &format!("{part_pointer}/{code}"));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn parameter_list(&mut self, list: &mut Value, pointer: &str) {
+        if let Some(items) = list.as_array_mut() {
+            for (i, parameter) in items.iter_mut().enumerate() {
+                self.parameter_like(parameter, &format!("{pointer}/{i}"));
+            }
+        }
+    }
+
+    /// A parameter or header: `schema`, or 3.0's rarely used `content` map.
+    fn parameter_like(&mut self, item: &mut Value, pointer: &str) {
+        let Some(map) = item.as_object_mut() else { return };
+        if !map.contains_key("schema")
+            && let Some(Value::Object(content)) = map.get("content")
+            && let Some((media, media_value)) = content.iter().next()
+        {
+            let schema = media_value.get("schema").cloned().unwrap_or_else(|| json!({"type": "string"}));
+            let media = media.clone();
+            map.shift_remove("content");
+            map.insert("schema".into(), schema);
+            self.note(
+                "schema/parameter-content",
+                pointer,
+                format!("parameter described by `content` ({media}); progenitor needs `schema`, so the {media} schema is used"),
+            );
+        }
+        if let Some(schema) = map.get_mut("schema") {
+            self.schema(schema, &format!("{pointer}/schema"));
+        }
+    }
+
+    fn content_and_headers(&mut self, item: &mut Value, pointer: &str) {
+        let Some(map) = item.as_object_mut() else { return };
+        if let Some(Value::Object(content)) = map.get_mut("content") {
+            for (media, media_value) in content.iter_mut() {
+                if let Some(schema) = media_value.get_mut("schema") {
+                    self.schema(schema, &format!("{pointer}/content/{}/schema", escape_pointer(media)));
+                }
+            }
+        }
+        if let Some(Value::Object(headers)) = map.get_mut("headers") {
+            for (name, header) in headers.iter_mut() {
+                self.parameter_like(header, &format!("{pointer}/headers/{}", escape_pointer(name)));
+            }
+        }
+    }
+
+    /// Rewrites one schema, then its children.
+    fn schema(&mut self, node: &mut Value, pointer: &str) {
+        if let Value::Bool(b) = node {
+            let replacement = if *b { json!({}) } else { json!({"not": {}}) };
+            self.note("openapi-3.1/boolean-schema", pointer, format!("boolean schema `{b}` written as an object schema"));
+            *node = replacement;
+        }
+        let Some(map) = node.as_object_mut() else { return };
+        self.rewrite(map, pointer);
+        for key in ["properties", "patternProperties"] {
+            if let Some(Value::Object(children)) = map.get_mut(key) {
+                for (name, child) in children.iter_mut() {
+                    self.schema(child, &format!("{pointer}/{key}/{}", escape_pointer(name)));
+                }
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(children)) = map.get_mut(key) {
+                for (i, child) in children.iter_mut().enumerate() {
+                    self.schema(child, &format!("{pointer}/{key}/{i}"));
+                }
+            }
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            if let Some(child) = map.get_mut(key)
+                && child.is_object()
+            {
+                self.schema(child, &format!("{pointer}/{key}"));
+            }
+        }
+    }
+
+    fn rewrite(&mut self, map: &mut Map<String, Value>, pointer: &str) {
+        // `$ref` with siblings: 3.0 ignores the siblings (and openapiv3 drops
+        // them silently); `allOf` keeps both the reference and e.g. `nullable`.
+        if map.contains_key("$ref") && map.len() > 1 {
+            let reference = map.shift_remove("$ref").unwrap_or(Value::Null);
+            let siblings: Vec<String> = map.keys().cloned().collect();
+            map.insert("allOf".into(), json!([{ "$ref": reference }]));
+            self.note(
+                "schema/ref-siblings",
+                pointer,
+                format!("`$ref` with sibling keys ({}) wrapped in `allOf` so the siblings take effect", siblings.join(", ")),
+            );
+        }
+        if map.contains_key("$ref") {
+            return;
+        }
+
+        // `type: [T, "null"]`.
+        if let Some(Value::Array(types)) = map.get("type").cloned() {
+            let nullable = types.iter().any(|t| t == "null");
+            let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+            match rest.len() {
+                0 => {
+                    map.shift_remove("type");
+                }
+                1 => {
+                    map.insert("type".into(), rest[0].clone());
+                }
+                _ => {
+                    map.shift_remove("type");
+                    let branches: Vec<Value> = rest.iter().map(|t| json!({ "type": t })).collect();
+                    map.insert("anyOf".into(), Value::Array(branches));
+                }
+            }
+            if nullable {
+                map.insert("nullable".into(), json!(true));
+            }
+            self.note("openapi-3.1/type-array", pointer, "`type` array rewritten as one type (+ `nullable`) or `anyOf`");
+        }
+
+        // `type: "null"` alone.
+        if map.get("type").is_some_and(|t| t == "null") {
+            map.shift_remove("type");
+            map.insert("nullable".into(), json!(true));
+            self.note("openapi-3.1/type-null", pointer, "`type: null` rewritten as an untyped nullable schema");
+        }
+
+        // `anyOf`/`oneOf` with a null branch.
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(branches)) = map.get(key).cloned() else { continue };
+            let is_null = |b: &Value| {
+                b.get("type").is_some_and(|t| t == "null") || b.get("enum").is_some_and(|e| e == &json!([null]))
+            };
+            if !branches.iter().any(is_null) {
+                continue;
+            }
+            let rest: Vec<Value> = branches.into_iter().filter(|b| !is_null(b)).collect();
+            map.shift_remove(key);
+            map.insert("nullable".into(), json!(true));
+            match rest.as_slice() {
+                [] => {}
+                [single] if single.get("$ref").is_some() => {
+                    map.insert("allOf".into(), json!([single]));
+                }
+                [Value::Object(single)] if single.keys().all(|k| !map.contains_key(k)) => {
+                    for (k, v) in single {
+                        map.insert(k.clone(), v.clone());
+                    }
+                }
+                [single] => {
+                    map.insert("allOf".into(), json!([single]));
+                }
+                _ => {
+                    map.insert(key.into(), Value::Array(rest));
+                }
+            }
+            self.note(
+                "openapi-3.1/null-branch",
+                pointer,
+                format!("`{key}` with a `null` branch rewritten with `nullable: true`"),
+            );
+        }
+
+        if let Some(value) = map.shift_remove("const") {
+            map.insert("enum".into(), json!([value]));
+            self.note("openapi-3.1/const", pointer, "`const` rewritten as a one-value `enum`");
+        }
+
+        if let Some(Value::Array(examples)) = map.get("examples").cloned() {
+            map.shift_remove("examples");
+            if let Some(first) = examples.into_iter().next()
+                && !map.contains_key("example")
+            {
+                map.insert("example".into(), first);
+            }
+            self.note("openapi-3.1/examples", pointer, "schema `examples` array rewritten as `example`");
+        }
+
+        for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+            if let Some(value @ Value::Number(_)) = map.get(exclusive).cloned() {
+                map.insert(bound.into(), value);
+                map.insert(exclusive.into(), json!(true));
+                self.note(
+                    "openapi-3.1/exclusive-bound",
+                    pointer,
+                    format!("numeric `{exclusive}` rewritten as `{bound}` + `{exclusive}: true`"),
+                );
+            }
+        }
+
+        for bound in ["minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf"] {
+            if let Some(value) = map.get(bound)
+                && !value.is_number()
+            {
+                let value = value.clone();
+                map.shift_remove(bound);
+                self.note("schema/invalid-bound", pointer, format!("`{bound}: {value}` is not a number; removed"));
+            }
+        }
+        for exclusive in ["exclusiveMinimum", "exclusiveMaximum"] {
+            if let Some(value) = map.get(exclusive)
+                && !value.is_boolean()
+            {
+                let value = value.clone();
+                map.shift_remove(exclusive);
+                self.note("schema/invalid-bound", pointer, format!("`{exclusive}: {value}` is invalid; removed"));
+            }
+        }
+
+        for keyword in [
+            "$schema",
+            "$id",
+            "$anchor",
+            "$comment",
+            "$dynamicRef",
+            "$dynamicAnchor",
+            "contentMediaType",
+            "contentEncoding",
+            "contentSchema",
+            "unevaluatedProperties",
+            "unevaluatedItems",
+            "dependentRequired",
+            "dependentSchemas",
+            "prefixItems",
+            "propertyNames",
+            "if",
+            "then",
+            "else",
+            "$defs",
+            "patternProperties",
+        ] {
+            if map.shift_remove(keyword).is_some() {
+                self.note(
+                    "openapi-3.1/unsupported-keyword",
+                    pointer,
+                    format!("`{keyword}` has no 3.0 equivalent that progenitor understands; removed"),
+                );
+            }
+        }
+    }
+
+    // ------------------------------------------------------------- operations
+
+    fn operations(&mut self, doc: &mut Value) {
+        let components = doc.get("components").cloned().unwrap_or(Value::Null);
+        self.component_media(doc);
+        let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+
+        let mut used_ids: BTreeMap<String, String> = BTreeMap::new();
+        let path_names: Vec<String> = paths.keys().cloned().collect();
+        for path in path_names {
+            let path_pointer = format!("/paths/{}", escape_pointer(&path));
+            let Some(Value::Object(item)) = paths.get_mut(&path) else { continue };
+            if item.contains_key("$ref") {
+                self.unsupported(
+                    &path_pointer,
+                    "a path item given by `$ref` (progenitor cannot follow it)",
+                    "inline the path item with an overlay `update` on this path and `remove` the `$ref`",
+                );
+                continue;
+            }
+            // Path-level parameters are copied into each operation so that
+            // collisions are resolved per operation in one place.
+            let shared = item.shift_remove("parameters");
+            if let Some(Value::Array(shared)) = &shared
+                && !shared.is_empty()
+            {
+                self.note("operation/path-parameters", &path_pointer, "path-level parameters copied into each operation");
+            }
+            for method in METHODS {
+                let Some(Value::Object(op)) = item.get_mut(method) else { continue };
+                let pointer = format!("{path_pointer}/{method}");
+                if let Some(Value::Array(shared)) = &shared {
+                    let own = op.entry("parameters").or_insert_with(|| json!([]));
+                    if let Value::Array(own_list) = own {
+                        let own_keys: BTreeSet<(String, String)> = own_list
+                            .iter()
+                            .filter_map(|p| parameter_key(p, &components))
+                            .collect();
+                        let mut merged: Vec<Value> = shared
+                            .iter()
+                            .filter(|p| parameter_key(p, &components).is_none_or(|k| !own_keys.contains(&k)))
+                            .cloned()
+                            .collect();
+                        merged.append(own_list);
+                        *own_list = merged;
+                    }
+                }
+                self.operation_id(op, method, &path, &pointer, &mut used_ids);
+                self.tags(op, &pointer);
+                self.request_body(op, &pointer, &components);
+                self.parameters(op, &pointer, &components);
+                self.responses(op, &pointer, &components);
+            }
+        }
+    }
+
+    fn operation_id(
+        &mut self,
+        op: &mut Map<String, Value>,
+        method: &str,
+        path: &str,
+        pointer: &str,
+        used: &mut BTreeMap<String, String>,
+    ) {
+        let derived = derive_operation_id(method, path);
+        let original = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+        let mut id = match &original {
+            Some(id) if !id.trim().is_empty() => id.clone(),
+            _ => {
+                self.note(
+                    "operation/missing-id",
+                    pointer,
+                    format!("no operationId; named `{derived}` after its method and path"),
+                );
+                derived.clone()
+            }
+        };
+        if let Some(previous) = used.get(&rust_ident(&id)) {
+            let mut candidate = derived.clone();
+            let mut counter = 2;
+            while used.contains_key(&rust_ident(&candidate)) {
+                candidate = format!("{derived}_{counter}");
+                counter += 1;
+            }
+            self.note(
+                "operation/duplicate-id",
+                pointer,
+                format!("operationId `{id}` collides with the one at `{previous}`; renamed `{candidate}`"),
+            );
+            id = candidate;
+        }
+        used.insert(rust_ident(&id), pointer.to_owned());
+        op.insert("operationId".into(), json!(id));
+    }
+
+    fn tags(&mut self, op: &mut Map<String, Value>, pointer: &str) {
+        let Some(Value::Array(tags)) = op.get_mut("tags") else { return };
+        let mut seen = BTreeSet::new();
+        let before = tags.len();
+        tags.retain(|t| seen.insert(t.to_string()));
+        if tags.len() != before {
+            self.note("operation/duplicate-tag", &format!("{pointer}/tags"), "a tag listed twice was removed");
+        }
+    }
+
+    fn request_body(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
+        let Some(body) = op.get_mut("requestBody") else { return };
+        let body_pointer = format!("{pointer}/requestBody");
+        if body.get("$ref").is_some() {
+            // Shared request bodies are resolved into the operation so that the
+            // media-type choice is made per operation.
+            if let Some(resolved) = resolve(body, components) {
+                *body = resolved.clone();
+                self.note("media/request-body-ref", &body_pointer, "shared request body inlined");
+            }
+        }
+        let Some(Value::Object(content)) = body.get_mut("content") else { return };
+        match choose_media(content, MediaUse::Request) {
+            Choice::Keep => {}
+            Choice::Narrowed { chosen, kept_as, dropped } => {
+                self.note(
+                    "media/request-one-type",
+                    &body_pointer,
+                    format!("request body sent as {kept_as} (schema of `{chosen}`); dropped {}", dropped.join(", ")),
+                );
+            }
+            Choice::Remove { offered } => {
+                op.shift_remove("requestBody");
+                self.note(
+                    "media/request-unsupported",
+                    &body_pointer,
+                    format!(
+                        "progenitor cannot send {}; request body removed from the generated method (send it by hand \
+                         through the wrapper)",
+                        offered.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn parameters(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
+        let has_body = op.contains_key("requestBody");
+        let Some(Value::Array(parameters)) = op.get_mut("parameters") else { return };
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        if has_body {
+            seen.insert("body".into(), "the request body".into());
+        }
+        let mut keep = Vec::with_capacity(parameters.len());
+        for (i, parameter) in parameters.drain(..).enumerate() {
+            let resolved = resolve(&parameter, components).cloned().unwrap_or(parameter.clone());
+            let name = resolved.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let location = resolved.get("in").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let param_pointer = format!("{pointer}/parameters/{i}");
+            if location == "cookie" {
+                self.unsupported(
+                    &param_pointer,
+                    format!("cookie parameter `{name}` (progenitor does not support cookie parameters)"),
+                    "remove it with an overlay action (`remove: true` on this parameter) and set the cookie on \
+                     the reqwest client the wrapper builds",
+                );
+                continue;
+            }
+            let ident = rust_ident(&name);
+            if let Some(first) = seen.get(&ident) {
+                self.note(
+                    "operation/parameter-collision",
+                    &param_pointer,
+                    format!(
+                        "{location} parameter `{name}` becomes the Rust name `{ident}`, like {first}; dropped (rename or \
+                         remove one of them with an overlay to choose differently)"
+                    ),
+                );
+                continue;
+            }
+            seen.insert(ident, format!("{location} parameter `{name}`"));
+            keep.push(parameter);
+        }
+        *parameters = keep;
+        if parameters.is_empty() {
+            op.shift_remove("parameters");
+        }
+    }
+
+    /// Media types of shared `components.responses` are normalised once.
+    fn component_media(&mut self, doc: &mut Value) {
+        let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") else { return };
+        for (name, response) in responses.iter_mut() {
+            let pointer = format!("/components/responses/{}", escape_pointer(name));
+            self.response_media(response, &pointer);
+        }
+    }
+
+    fn response_media(&mut self, response: &mut Value, pointer: &str) {
+        let Some(Value::Object(content)) = response.get_mut("content") else { return };
+        for media in content.values_mut() {
+            if let Some(map) = media.as_object_mut()
+                && map.shift_remove("encoding").is_some()
+            {
+                self.note("media/response-encoding", pointer, "response `encoding` removed (only meaningful for requests)");
+            }
+        }
+        if let Choice::Narrowed { chosen, kept_as, dropped } = choose_media(content, MediaUse::Response) {
+            self.note(
+                "media/response-one-type",
+                pointer,
+                format!("response read as {kept_as} (schema of `{chosen}`); dropped {}", dropped.join(", ")),
+            );
+        }
+    }
+
+    fn responses(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
+        let Some(Value::Object(responses)) = op.get_mut("responses") else { return };
+        let codes: Vec<String> = responses.keys().cloned().collect();
+        for code in &codes {
+            if let Some(response) = responses.get_mut(code)
+                && response.get("$ref").is_none()
+            {
+                self.response_media(response, &format!("{pointer}/responses/{code}"));
+            }
+        }
+
+        let kind_of = |response: &Value| -> String {
+            let response = resolve(response, components).unwrap_or(response);
+            match response.get("content").and_then(Value::as_object) {
+                None => "none".into(),
+                Some(content) if content.is_empty() => "none".into(),
+                Some(content) => match content.get("application/json") {
+                    Some(media) => format!(
+                        "json:{}",
+                        serde_json::to_string(media.get("schema").unwrap_or(&Value::Null)).unwrap_or_default()
+                    ),
+                    None => "raw".into(),
+                },
+            }
+        };
+        let mut success = Vec::new();
+        let mut errors = Vec::new();
+        let mut default = None;
+        for code in &codes {
+            let Some(response) = responses.get(code) else { continue };
+            let kind = kind_of(response);
+            match code.chars().next() {
+                Some('2') => success.push((code.clone(), kind)),
+                Some('4' | '5') => errors.push((code.clone(), kind)),
+                _ if code == "default" => default = Some(kind),
+                _ => {}
+            }
+        }
+        // Numeric codes before ranges, as progenitor orders them.
+        success.sort_by_key(|(code, _)| (code.contains('X'), code.clone()));
+        errors.sort_by_key(|(code, _)| (code.contains('X'), code.clone()));
+
+        let mut drop = Vec::new();
+        let success_kind = success
+            .iter()
+            .find(|(_, k)| k.starts_with("json:"))
+            .or(success.first())
+            .map(|(_, k)| k.clone());
+        if let Some(primary) = &success_kind {
+            for (code, kind) in &success {
+                if kind != primary {
+                    drop.push((code.clone(), "a second success body type (progenitor supports one per operation)"));
+                }
+            }
+        }
+        let error_kind = {
+            let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            for (position, (_, kind)) in errors.iter().enumerate() {
+                let entry = counts.entry(kind.as_str()).or_insert((0, position));
+                entry.0 += 1;
+            }
+            // Most common typed body wins; ties go to the one listed first.
+            counts
+                .iter()
+                .max_by(|a, b| {
+                    let a_json = a.0.starts_with("json:");
+                    let b_json = b.0.starts_with("json:");
+                    (a_json, a.1.0, std::cmp::Reverse(a.1.1)).cmp(&(b_json, b.1.0, std::cmp::Reverse(b.1.1)))
+                })
+                .map(|(kind, _)| (*kind).to_owned())
+        };
+        if let Some(primary) = &error_kind {
+            for (code, kind) in &errors {
+                if kind != primary {
+                    drop.push((code.clone(), "a second error body type (progenitor supports one per operation)"));
+                }
+            }
+        }
+        if let Some(kind) = &default {
+            let clashes = success_kind.as_ref().is_some_and(|s| s != kind) || error_kind.as_ref().is_some_and(|e| e != kind);
+            if clashes {
+                drop.push(("default".into(), "a `default` response whose body differs from the declared ones"));
+            }
+        }
+        for (code, why) in drop {
+            responses.shift_remove(&code);
+            self.note(
+                "operation/response-type",
+                &format!("{pointer}/responses/{code}"),
+                format!("removed {why}; such a response surfaces as an unexpected response"),
+            );
+        }
+    }
+
+    /// Internal references that point nowhere.
+    fn dangling_refs(&mut self, doc: &Value) {
+        let mut found = Vec::new();
+        collect_refs(doc, "", &mut found);
+        for (pointer, target) in found {
+            if let Some(local) = target.strip_prefix('#')
+                && doc.pointer(local).is_none()
+            {
+                self.unsupported(
+                    &pointer,
+                    format!("`$ref: {target}` points at nothing in the document"),
+                    "add the missing component with an overlay `update` on `$.components`, or fix the reference",
+                );
+            }
+        }
+    }
+}
+
+fn collect_refs(node: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                out.push((pointer.to_owned(), target.clone()));
+            }
+            for (key, value) in map {
+                collect_refs(value, &format!("{pointer}/{}", escape_pointer(key)), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_refs(item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Follows a local `$ref` (one level deep is all OpenAPI components need).
+fn resolve<'a>(value: &'a Value, components: &'a Value) -> Option<&'a Value> {
+    let target = value.get("$ref")?.as_str()?;
+    let rest = target.strip_prefix("#/components/")?;
+    components.pointer(&format!("/{rest}"))
+}
+
+fn parameter_key(parameter: &Value, components: &Value) -> Option<(String, String)> {
+    let resolved = resolve(parameter, components).unwrap_or(parameter);
+    Some((
+        resolved.get("name")?.as_str()?.to_owned(),
+        resolved.get("in")?.as_str()?.to_owned(),
+    ))
+}
+
+/// The identifier progenitor derives from a name (mirrors its `sanitize`).
+pub fn rust_ident(name: &str) -> String {
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .collect();
+    let snake = cleaned.to_snake_case();
+    match snake.chars().next() {
+        None => "x".into(),
+        Some(c) if c.is_ascii_digit() => format!("_{snake}"),
+        Some(_) => snake,
+    }
+}
+
+/// `get` + `/v2/plans/{planId}/notes` -> `get_v2_plans_plan_id_notes`.
+pub fn derive_operation_id(method: &str, path: &str) -> String {
+    let mut parts = vec![method.to_owned()];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        let segment = segment.trim_start_matches('{').trim_end_matches('}');
+        let ident = rust_ident(segment);
+        if !ident.is_empty() {
+            parts.push(ident);
+        }
+    }
+    parts.join("_")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaUse {
+    Request,
+    Response,
+}
+
+enum Choice {
+    Keep,
+    Narrowed { chosen: String, kept_as: String, dropped: Vec<String> },
+    Remove { offered: Vec<String> },
+}
+
+fn essence(media: &str) -> String {
+    media.split(';').next().unwrap_or(media).trim().to_ascii_lowercase()
+}
+
+/// Picks the one media type progenitor will use, preferring JSON.
+fn choose_media(content: &mut Map<String, Value>, usage: MediaUse) -> Choice {
+    let offered: Vec<String> = content.keys().cloned().collect();
+    if offered.is_empty() {
+        return Choice::Keep;
+    }
+    let rank = |m: &str| -> Option<u8> {
+        let e = essence(m);
+        match e.as_str() {
+            "application/json" => Some(0),
+            "application/problem+json" => Some(2),
+            "text/json" => Some(3),
+            "application/*+json" => Some(4),
+            "application/json-patch+json" | "application/merge-patch+json" => Some(5),
+            _ if e.ends_with("+json") => Some(1),
+            _ => None,
+        }
+    };
+    let best = offered
+        .iter()
+        .filter_map(|m| rank(m).map(|r| (r, m.clone())))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, m)| m);
+    if let Some(chosen) = best {
+        if offered.len() == 1 && chosen == "application/json" {
+            if let Some(media) = content.get_mut("application/json")
+                && media.get("schema").is_none()
+                && let Some(map) = media.as_object_mut()
+            {
+                map.insert("schema".into(), json!({}));
+            }
+            return Choice::Keep;
+        }
+        let mut media = content.get(&chosen).cloned().unwrap_or_else(|| json!({}));
+        if media.get("schema").is_none()
+            && let Some(map) = media.as_object_mut()
+        {
+            map.insert("schema".into(), json!({}));
+        }
+        let dropped = offered.iter().filter(|m| **m != chosen).cloned().collect();
+        content.clear();
+        content.insert("application/json".into(), media);
+        return Choice::Narrowed { chosen, kept_as: "application/json".into(), dropped };
+    }
+    if usage == MediaUse::Response {
+        // No JSON: progenitor returns the raw bytes, whatever the type.
+        return Choice::Keep;
+    }
+    let sendable = ["application/octet-stream", "application/x-www-form-urlencoded", "text/plain"];
+    if let Some(chosen) = offered.iter().find(|m| sendable.contains(&essence(m).as_str())).cloned() {
+        if offered.len() > 1 {
+            let media = content.get(&chosen).cloned().unwrap_or_else(|| json!({}));
+            content.clear();
+            content.insert(chosen.clone(), media);
+            let dropped = offered.iter().filter(|m| **m != chosen).cloned().collect();
+            return Choice::Narrowed { kept_as: chosen.clone(), chosen, dropped };
+        }
+        return Choice::Keep;
+    }
+    Choice::Remove { offered }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_operation_ids_are_snake_case_method_and_path() {
+        assert_eq!(derive_operation_id("get", "/v2/plans/{planId}/notes"), "get_v2_plans_plan_id_notes");
+        assert_eq!(derive_operation_id("post", "/api/v1/widgets"), "post_api_v1_widgets");
+    }
+
+    #[test]
+    fn rust_ident_matches_progenitors_sanitising() {
+        assert_eq!(rust_ident("$top"), "top");
+        assert_eq!(rust_ident("Pinwheel-Version"), "pinwheel_version");
+        assert_eq!(rust_ident("pageSize"), "page_size");
+        assert_eq!(rust_ident("page-size"), "page_size");
+    }
+}
