@@ -181,6 +181,11 @@ regex.workspace = true
 serde_json.workspace = true
 uuid.workspace = true
 
+[dev-dependencies]
+client-core.workspace = true
+reqwest.workspace = true
+tokio.workspace = true
+
 [lints]
 workspace = true
 "#,

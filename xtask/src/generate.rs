@@ -152,7 +152,8 @@ fn glue(doc: &Value) -> proc_macro2::TokenStream {
         for (path, item) in paths {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
-                let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+                // progenitor hands hooks the snake-case form of the operationId.
+                let id = crate::normalize::rust_ident(op.get("operationId").and_then(Value::as_str).unwrap_or_default());
                 let mut extensions: Vec<(String, String)> = op
                     .as_object()
                     .into_iter()

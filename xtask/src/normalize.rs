@@ -615,7 +615,7 @@ impl Normaliser<'_> {
                 self.note(
                     "media/request-one-type",
                     &body_pointer,
-                    format!("request body sent as {kept_as} (schema of `{chosen}`); dropped {}", dropped.join(", ")),
+                    format!("request body sent as {kept_as} (schema of `{chosen}`){}", dropped_note(&dropped)),
                 );
             }
             Choice::Remove { offered } => {
@@ -698,7 +698,7 @@ impl Normaliser<'_> {
             self.note(
                 "media/response-one-type",
                 pointer,
-                format!("response read as {kept_as} (schema of `{chosen}`); dropped {}", dropped.join(", ")),
+                format!("response read as {kept_as} (schema of `{chosen}`){}", dropped_note(&dropped)),
             );
         }
     }
@@ -887,6 +887,14 @@ enum Choice {
     Keep,
     Narrowed { chosen: String, kept_as: String, dropped: Vec<String> },
     Remove { offered: Vec<String> },
+}
+
+fn dropped_note(dropped: &[String]) -> String {
+    if dropped.is_empty() {
+        String::new()
+    } else {
+        format!("; dropped {}", dropped.join(", "))
+    }
 }
 
 fn essence(media: &str) -> String {

@@ -1,1 +1,302 @@
-//! placeholder
+//! Tests of the whole pipeline: fixture snapshots, determinism, drift
+//! detection, the checked-in code being current, and a new API added as data.
+//!
+//! Snapshots live next to their inputs in `xtask/tests/fixtures/`. After an
+//! intended change, rerun with `UPDATE_SNAPSHOTS=1` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::codegen::{self, Drift};
+use crate::document::{parse, sha256_hex, to_pretty_json};
+use crate::report::Report;
+use crate::source::{Api, Settings, Source, Upstream};
+
+fn root() -> PathBuf {
+    crate::workspace_root()
+}
+
+fn fixtures() -> PathBuf {
+    root().join("xtask/tests/fixtures")
+}
+
+/// Compares `actual` with the snapshot at `path`, or rewrites it when asked.
+fn assert_snapshot(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!("missing snapshot {}; run with UPDATE_SNAPSHOTS=1 to create it", path.display())
+    });
+    if expected != actual {
+        panic!(
+            "snapshot {} differs (rerun with UPDATE_SNAPSHOTS=1 if intended):\n{}",
+            path.display(),
+            codegen::unified_diff(&path.display().to_string(), &expected, actual)
+        );
+    }
+}
+
+/// An API value for a document that is not in a spec folder.
+fn api_for(name: &str, dir: &Path, document: &str, sha256: String) -> Api {
+    Api {
+        name: name.to_owned(),
+        dir: dir.to_owned(),
+        source: Source {
+            upstream: Upstream {
+                url: "http://127.0.0.1/unused".into(),
+                document: document.into(),
+                sha256,
+                api_version: "1".into(),
+                reconstructed: false,
+                provenance: String::new(),
+            },
+            codegen: Settings::default(),
+        },
+    }
+}
+
+#[test]
+fn every_normalisation_fixture_matches_its_snapshot_and_generates() {
+    let mut cases = 0;
+    for entry in std::fs::read_dir(fixtures().join("normalise")).unwrap() {
+        let dir = entry.unwrap().path();
+        let input = dir.join("input.yaml");
+        let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
+        let mut report = Report::default();
+        match crate::normalize::normalise(&mut doc, &mut report) {
+            Ok(()) => {
+                assert!(
+                    !dir.join("error.txt").exists(),
+                    "{} normalised, but its snapshot expects an error",
+                    dir.display()
+                );
+                assert_snapshot(&dir.join("output.json"), &to_pretty_json(&doc).unwrap());
+                assert_snapshot(&dir.join("report.md"), &report.to_markdown("fixture"));
+                // What normalisation accepts, progenitor must generate from.
+                let api = api_for("fixture", &dir, "input.yaml", String::new());
+                crate::generate::generate(&api, &doc)
+                    .unwrap_or_else(|e| panic!("{} does not generate: {e:#}", dir.display()));
+            }
+            Err(err) => {
+                assert!(
+                    !dir.join("output.json").exists(),
+                    "{} failed but its snapshot expects success: {err:#}",
+                    dir.display()
+                );
+                assert_snapshot(&dir.join("error.txt"), &format!("{err:#}\n"));
+            }
+        }
+        cases += 1;
+    }
+    assert!(cases >= 9, "only {cases} fixtures found");
+}
+
+#[test]
+fn fixture_reports_name_each_rule_they_exist_for() {
+    // Guards against a snapshot that was regenerated after a rule silently stopped firing.
+    let expect = [
+        ("openapi-3.1", "openapi-3.1/null-branch"),
+        ("openapi-3.1", "openapi-3.1/type-array"),
+        ("openapi-3.1", "openapi-3.1/const"),
+        ("openapi-3.1", "openapi-3.1/examples"),
+        ("openapi-3.1", "openapi-3.1/exclusive-bound"),
+        ("openapi-3.1", "schema/ref-siblings"),
+        ("swashbuckle-media", "media/response-one-type"),
+        ("swashbuckle-media", "media/request-one-type"),
+        ("operation-ids", "operation/missing-id"),
+        ("operation-ids", "operation/duplicate-id"),
+        ("operation-ids", "operation/duplicate-tag"),
+        ("response-types", "operation/response-type"),
+        ("parameter-collisions", "operation/parameter-collision"),
+        ("multipart-body", "media/request-unsupported"),
+    ];
+    for (case, rule) in expect {
+        let input = fixtures().join("normalise").join(case).join("input.yaml");
+        let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
+        let mut report = Report::default();
+        crate::normalize::normalise(&mut doc, &mut report).unwrap();
+        assert!(report.by_rule(rule).next().is_some(), "{case}: rule {rule} did not fire");
+    }
+}
+
+#[test]
+fn unfixable_documents_fail_with_the_place_and_the_way_out() {
+    for (case, place) in [
+        ("swagger-2.0", "/swagger"),
+        ("external-ref", "/paths/~1a/get/responses/200/content/application~1json/schema"),
+        ("cookie-parameter", "/paths/~1a/get/parameters/0"),
+    ] {
+        let input = fixtures().join("normalise").join(case).join("input.yaml");
+        let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
+        let err = format!("{:#}", crate::normalize::normalise(&mut doc, &mut Report::default()).unwrap_err());
+        assert!(err.contains(place), "{case}: {err}");
+        assert!(err.contains("way out"), "{case}: {err}");
+    }
+}
+
+#[test]
+fn checked_in_generated_code_is_current() {
+    // The same check as `cargo xtask codegen --check`, so `cargo test` fails on stale output.
+    let root = root();
+    let apis = Api::discover(&root).unwrap();
+    assert!(!apis.is_empty());
+    let drift = crate::codegen_all(&root, &apis, true, true).unwrap();
+    let report: Vec<String> = drift.iter().map(ToString::to_string).collect();
+    assert!(
+        drift.is_empty(),
+        "generated code is stale; run `cargo xtask codegen`:\n{}",
+        report.join("\n")
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let api = Api::load(&root(), "pinwheel").unwrap();
+    let first = codegen::run(&api).unwrap();
+    let second = codegen::run(&api).unwrap();
+    assert_eq!(first.files.len(), second.files.len());
+    for (a, b) in first.files.iter().zip(&second.files) {
+        assert_eq!(a.path, b.path);
+        assert!(a.content == b.content, "{} differs between two runs", a.path);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn check_reports_edited_missing_stray_files_and_a_changed_spec() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    for dir in ["specs/pinwheel", "crates/pinwheel-client", "crates/pinwheel-httpmock"] {
+        copy_tree(&crate::workspace_root().join(dir), &root.join(dir));
+    }
+    let check = |root: &Path| {
+        let apis = Api::discover(root)?;
+        crate::codegen_all(root, &apis, true, true)
+    };
+    assert!(check(root).unwrap().is_empty(), "a faithful copy must be current");
+
+    // One generated byte edited by hand.
+    let generated = root.join("crates/pinwheel-client/src/generated.rs");
+    let text = std::fs::read_to_string(&generated).unwrap();
+    std::fs::write(&generated, text.replacen("pub struct Client", "pub struct Klient", 1)).unwrap();
+    // A file nobody generates, and a generated file deleted.
+    std::fs::write(root.join("crates/pinwheel-client/src/extra.rs"), "// hand-written\n").unwrap();
+    std::fs::remove_file(root.join("crates/pinwheel-httpmock/Cargo.toml")).unwrap();
+
+    let drift = check(root).unwrap();
+    let changed = drift.iter().find_map(|d| match d {
+        Drift::Changed { path, diff } => Some((path.clone(), diff.clone())),
+        _ => None,
+    });
+    let (path, diff) = changed.expect("the edit is reported");
+    assert_eq!(path, "crates/pinwheel-client/src/generated.rs");
+    assert!(diff.contains("-pub struct Klient") && diff.contains("+pub struct Client"), "{diff}");
+    assert!(drift.iter().any(|d| matches!(d, Drift::Stray { path } if path == "crates/pinwheel-client/src/extra.rs")));
+    assert!(drift.iter().any(|d| matches!(d, Drift::Missing { path } if path == "crates/pinwheel-httpmock/Cargo.toml")));
+
+    // One byte of the pinned vendor document changed: refused before generating.
+    let spec = root.join("specs/pinwheel/pinwheel-openapi-v2025-07-08.yml");
+    let mut bytes = std::fs::read(&spec).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&spec, bytes).unwrap();
+    let err = format!("{:#}", check(root).unwrap_err());
+    assert!(err.contains("sha256"), "{err}");
+}
+
+/// Writes `specs/<name>/` with `document` and a matching SOURCE.toml.
+fn add_spec(root: &Path, name: &str, document_name: &str, document: &[u8]) {
+    let dir = root.join("specs").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(document_name), document).unwrap();
+    std::fs::write(
+        dir.join("SOURCE.toml"),
+        format!(
+            "[upstream]\nurl = \"http://127.0.0.1/{name}.json\"\ndocument = \"{document_name}\"\nsha256 = \"{}\"\napi_version = \"1\"\n",
+            sha256_hex(document)
+        ),
+    )
+    .unwrap();
+}
+
+/// A workspace like ours, with only client-core, for fixture APIs to join.
+fn scratch_workspace(root: &Path) {
+    let real = crate::workspace_root();
+    let manifest = std::fs::read_to_string(real.join("Cargo.toml")).unwrap();
+    let mut table: toml::Table = manifest.parse().unwrap();
+    let workspace = table.get_mut("workspace").and_then(|w| w.as_table_mut()).unwrap();
+    workspace.insert("members".into(), toml::Value::Array(vec!["crates/*".into()]));
+    let deps = workspace.get_mut("dependencies").and_then(|d| d.as_table_mut()).unwrap();
+    let mut core = toml::Table::new();
+    core.insert("path".into(), real.join("crates/client-core").display().to_string().into());
+    deps.insert("client-core".into(), toml::Value::Table(core));
+    std::fs::create_dir_all(root.join("crates")).unwrap();
+    std::fs::write(root.join("Cargo.toml"), toml::to_string(&table).unwrap()).unwrap();
+    std::fs::copy(real.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+}
+
+#[test]
+fn a_new_api_added_as_data_generates_and_compiles() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    scratch_workspace(root);
+    // A Swashbuckle-shaped document (what PensionPro's real one will look like)
+    // and a FastAPI-style 3.1 document, each dropped in as data only.
+    let swashbuckle = std::fs::read(fixtures().join("swashbuckle/openapi.json")).unwrap();
+    add_spec(root, "widgets", "openapi.json", &swashbuckle);
+    let fastapi = std::fs::read(fixtures().join("normalise/openapi-3.1/input.yaml")).unwrap();
+    add_spec(root, "fastitems", "openapi.yaml", &fastapi);
+
+    let apis = Api::discover(root).unwrap();
+    assert_eq!(apis.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["fastitems", "widgets"]);
+    assert!(crate::codegen_all(root, &apis, false, true).unwrap().is_empty());
+    for dir in ["widgets-client", "widgets-httpmock", "fastitems-client", "fastitems-httpmock"] {
+        assert!(root.join("crates").join(dir).join("src/generated.rs").is_file(), "{dir}");
+    }
+    // Once written, the new crates are current.
+    assert!(crate::codegen_all(root, &apis, true, true).unwrap().is_empty());
+
+    // The generated crates compile. A separate target directory: the outer
+    // `cargo test` holds the lock on the main one while tests run.
+    let target = crate::workspace_root().join("target/xtask-fixtures");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["check", "--workspace", "--offline", "--quiet"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the generated fixture crates do not compile");
+}
+
+#[test]
+fn pinwheel_document_reports_its_overlay_fixes() {
+    let api = Api::load(&root(), "pinwheel").unwrap();
+    let output = codegen::run(&api).unwrap();
+    let report = &output.report;
+    // Each known defect of the vendor document is fixed by the overlay.
+    assert!(report.by_rule("overlay/remove").any(|e| e.pointer.ends_with("/maximum")));
+    assert!(report.by_rule("overlay/update").any(|e| e.pointer == "/components"));
+    let client = output.files.iter().find(|f| f.path.ends_with("pinwheel-client/src/generated.rs")).unwrap();
+    let operations = client.content.matches("client_core::Operation {").count();
+    assert_eq!(operations, 46, "every Pinwheel operation is generated");
+    let normalised: Value = serde_json::from_str(
+        &output.files.iter().find(|f| f.path.ends_with("normalized.json")).unwrap().content,
+    )
+    .unwrap();
+    assert!(normalised.pointer("/components/schemas/ErrorResponse").is_some());
+}

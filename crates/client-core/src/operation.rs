@@ -7,7 +7,8 @@
 /// One operation of an OpenAPI document, as the generator saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
-    /// The operation id after normalisation (what progenitor named the method after).
+    /// The operation id in progenitor's snake-case form: the generated method's
+    /// name, and what `OperationInfo::operation_id` carries.
     pub id: &'static str,
     /// The HTTP method in upper case.
     pub method: &'static str,

@@ -1,0 +1,1 @@
+//! Placeholder: the money module lands in its own commit.

@@ -1,0 +1,1 @@
+//! Placeholder: the retry module lands in its own commit.
