@@ -1,9 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+pub mod call;
+pub mod error;
+mod metrics;
 pub mod money;
 mod operation;
+pub mod rate;
 pub mod retry;
 mod runtime;
 
+pub use metrics::Metrics;
 pub use operation::{Operation, Operations};
-pub use runtime::Runtime;
+pub use runtime::{ConfigError, Runtime, RuntimeBuilder, SecretHeader};
+pub use secrecy::{ExposeSecret, SecretString};

@@ -1,36 +1,398 @@
 //! The request runtime that generated clients forward every request to.
 //!
-//! This is the seam: generated `ClientHooks::exec` calls [`Runtime::exec`] for
-//! every request of every generated client, so behaviour added here (auth,
-//! limits, retries) applies everywhere at once.
+//! This is the seam: the generated `ClientHooks::exec` of every generated
+//! client calls [`Runtime::exec`], so what happens here — credentials,
+//! default headers, the rate limiter, the retry loop, timeouts, tracing and
+//! counters — applies to every operation of every API at once.
 
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::call::{self, CallReport};
+use crate::metrics::{Counters, Metrics};
+use crate::rate::{InProcessStore, Limiter, RateLimit, RateStore};
+use crate::retry::{self, Attempt, Context, Decision, GiveUpReason, Jitter, RetryBudget, RetryConfig, ThreadRngJitter};
 use crate::Operation;
 
-/// Shared per-client runtime state; cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// A credential sent as a header on every request; its value is never shown.
+#[derive(Clone)]
+pub struct SecretHeader {
+    name: HeaderName,
+    value: SecretString,
+}
+
+impl SecretHeader {
+    /// A header `name` carrying `value`. Fails when the value cannot be a header value.
+    pub fn new(name: HeaderName, value: SecretString) -> Result<Self, ConfigError> {
+        HeaderValue::from_str(value.expose_secret()).map_err(|_| ConfigError::InvalidSecret { header: name.to_string() })?;
+        Ok(Self { name, value })
+    }
+
+    fn header_value(&self) -> Option<HeaderValue> {
+        let mut value = HeaderValue::from_str(self.value.expose_secret()).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+impl fmt::Debug for SecretHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: [redacted]", self.name)
+    }
+}
+
+/// A runtime configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A secret contains characters a header value cannot hold.
+    #[error("the value of the `{header}` credential is not a valid header value")]
+    InvalidSecret {
+        /// The header the credential was meant for.
+        header: String,
+    },
+}
+
+/// Sets up a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    vendor: &'static str,
+    secrets: Vec<SecretHeader>,
+    headers: HeaderMap,
+    strip: Vec<HeaderName>,
+    retry: RetryConfig,
+    attempt_timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    rate_limit: Option<RateLimit>,
+    store: Option<Arc<dyn RateStore>>,
+    request_id_header: Option<HeaderName>,
+    budget: RetryBudget,
+    jitter_fixed: Option<u32>,
+}
+
+impl RuntimeBuilder {
+    /// Adds a credential header, marked sensitive on the wire and redacted in `Debug`.
+    pub fn secret_header(mut self, secret: SecretHeader) -> Self {
+        self.secrets.retain(|s| s.name != secret.name);
+        self.secrets.push(secret);
+        self
+    }
+
+    /// Adds a header sent on every request (e.g. an API version), unless the request has it.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Removes a header from every request (progenitor's `api-version` is removed by default).
+    pub fn strip_header(mut self, name: HeaderName) -> Self {
+        self.strip.push(name);
+        self
+    }
+
+    /// The retry policy (default: [`RetryConfig::default`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The retry budget shared by every call of this runtime (default: 500 tokens).
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Timeout of each attempt (default: 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Default overall deadline for retries of one call (default: none).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The proactive rate limit (default: none).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Where GCRA state lives (default: this process's memory).
+    pub fn rate_store(mut self, store: Arc<dyn RateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The response header that carries the vendor's request id.
+    pub fn request_id_header(mut self, name: HeaderName) -> Self {
+        self.request_id_header = Some(name);
+        self
+    }
+
+    /// Replaces random jitter with a fixed fraction (`x / 2^32` of the backoff
+    /// window), so tests can assert exact backoff totals.
+    pub fn fixed_jitter(mut self, fraction: u32) -> Self {
+        self.jitter_fixed = Some(fraction);
+        self
+    }
+
+    /// Builds the runtime.
+    pub fn build(self) -> Runtime {
+        // The limiter key names the vendor and a fingerprint of the
+        // credentials: requests with the same credentials share a budget, and
+        // the key never contains a secret.
+        let mut hasher = Sha256::new();
+        for secret in &self.secrets {
+            hasher.update(secret.name.as_str().as_bytes());
+            hasher.update([0]);
+            hasher.update(secret.value.expose_secret().as_bytes());
+            hasher.update([0]);
+        }
+        let fingerprint: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let key = format!("{}:{fingerprint}", self.vendor);
+        let store = self.store.clone().unwrap_or_else(|| Arc::new(InProcessStore::new()));
+        let jitter: Box<dyn Jitter> = match self.jitter_fixed {
+            Some(fraction) => Box::new(retry::FixedJitter(fraction)),
+            None => Box::new(ThreadRngJitter),
+        };
+        Runtime {
+            inner: Arc::new(Inner {
+                limiter: Limiter::new(key, self.rate_limit, store),
+                counters: Counters::default(),
+                jitter: Mutex::new(jitter),
+                config: self,
+            }),
+        }
+    }
+}
+
+/// Shared per-client runtime state; cheap to clone (clones share limits and counters).
+#[derive(Clone)]
 pub struct Runtime {
-    _private: (),
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RuntimeBuilder,
+    limiter: Limiter,
+    counters: Counters,
+    jitter: Mutex<Box<dyn Jitter>>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.inner.config)
+            .field("limiter_key", &self.inner.limiter.key())
+            .field("metrics", &self.metrics())
+            .finish()
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Runtime {
-    /// A runtime that sends each request once, as built.
+    /// A runtime with default policies and no credentials (tests, mocks).
     pub fn new() -> Self {
-        Self::default()
+        Self::builder("default").build()
     }
 
-    /// Sends one request of `operation` with `client`.
-    ///
-    /// progenitor adds an `api-version` header carrying the document's
-    /// `info.version` to every request; neither vendor defines it, so it is
-    /// removed before the request leaves.
+    /// Starts configuring a runtime for `vendor` (used in limiter keys and traces).
+    pub fn builder(vendor: &'static str) -> RuntimeBuilder {
+        RuntimeBuilder {
+            vendor,
+            secrets: Vec::new(),
+            headers: HeaderMap::new(),
+            strip: vec![HeaderName::from_static("api-version")],
+            retry: RetryConfig::default(),
+            attempt_timeout: Some(Duration::from_secs(30)),
+            deadline: None,
+            rate_limit: None,
+            store: None,
+            request_id_header: None,
+            budget: RetryBudget::default(),
+            jitter_fixed: None,
+        }
+    }
+
+    /// The counters of every call made through this runtime (and its clones).
+    pub fn metrics(&self) -> Metrics {
+        self.inner.counters.snapshot()
+    }
+
+    /// The key under which this runtime's rate budget is held.
+    pub fn limiter_key(&self) -> &str {
+        self.inner.limiter.key()
+    }
+
+    /// Sends one request of `operation` with `client`: headers, rate limit,
+    /// retries. Returns the last response or transport error, exactly as the
+    /// generated code expects; what happened is in the call's report.
     pub async fn exec(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
-        operation: &Operation,
+        operation: &'static Operation,
     ) -> reqwest::Result<reqwest::Response> {
-        let _ = operation;
-        request.headers_mut().remove("api-version");
-        client.execute(request).await
+        let config = &self.inner.config;
+        let scope = call::current();
+        let options = scope.as_ref().map(|s| s.options.clone()).unwrap_or_default();
+        let policy = options.retry.clone().unwrap_or_else(|| config.retry.clone());
+        let attempt_timeout = options.attempt_timeout.or(config.attempt_timeout);
+        let deadline = options.deadline.or(config.deadline);
+        let idempotent = retry::is_idempotent(request.method()) || options.replay_non_idempotent;
+
+        for name in &config.strip {
+            request.headers_mut().remove(name);
+        }
+        for (name, value) in &config.headers {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        for secret in &config.secrets {
+            if let Some(value) = secret.header_value() {
+                request.headers_mut().insert(secret.name.clone(), value);
+            }
+        }
+        if let Some(timeout) = attempt_timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
+
+        self.inner.counters.call();
+        let started = Instant::now();
+        let mut report = CallReport {
+            operation: Some(operation),
+            ..CallReport::default()
+        };
+        let mut attempt: u32 = 0;
+        // The budget tokens of the retry in flight, refunded if it succeeds.
+        let mut permit = None;
+        loop {
+            attempt += 1;
+            let replay = request.try_clone();
+            match self.inner.limiter.acquire().await {
+                Ok(waited) => {
+                    self.inner.counters.throttled(waited.times, waited.total);
+                    report.throttled_waits += waited.times;
+                    report.throttled_for += waited.total;
+                }
+                Err(error) => {
+                    // The in-process store never fails; a shared store's
+                    // outage policy lives in the store itself.
+                    tracing::warn!(%error, "rate-limit store failed; sending without it");
+                }
+            }
+            self.inner.counters.attempt(attempt > 1);
+            let span = tracing::info_span!(
+                "request",
+                vendor = config.vendor,
+                operation = operation.id,
+                method = %request.method(),
+                path = operation.path,
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let sent_at = Instant::now();
+            let result = client.execute(request).instrument(span.clone()).await;
+            span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
+
+            let now = SystemTime::now();
+            let outcome = match &result {
+                Ok(response) => {
+                    let status = response.status();
+                    span.record("status", status.as_u16());
+                    self.inner.counters.status(status.as_u16());
+                    let retry_after = retry::retry_after(response.headers(), now);
+                    self.inner.limiter.observe(status.as_u16(), response.headers(), retry_after);
+                    report.status = Some(status.as_u16());
+                    report.retry_after = retry_after;
+                    report.request_id = config
+                        .request_id_header
+                        .as_ref()
+                        .and_then(|name| response.headers().get(name))
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    if let Some(id) = &report.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    Attempt::Response {
+                        status,
+                        headers: response.headers(),
+                    }
+                }
+                Err(error) if error.is_connect() => Attempt::ConnectError,
+                Err(error) if error.is_timeout() => Attempt::Timeout { sent: true },
+                Err(_) => Attempt::TransportError { sent: true },
+            };
+            let context = Context {
+                attempt,
+                idempotent,
+                replayable: replay.is_some(),
+                elapsed: started.elapsed(),
+                deadline,
+                now,
+            };
+            let decision = {
+                let mut jitter = self.inner.jitter.lock().unwrap_or_else(|p| p.into_inner());
+                policy.decide(&outcome, &context, &config.budget, jitter.as_mut())
+            };
+            report.attempts = attempt;
+            report.elapsed = started.elapsed();
+            match decision {
+                Decision::Retry { after, reason, permit: granted } => {
+                    // The policy retries only replayable requests; if that
+                    // ever failed to hold, the last outcome is returned.
+                    let Some(next) = replay else {
+                        self.inner.counters.gave_up();
+                        report.gave_up = Some(GiveUpReason::BodyNotReplayable);
+                        config.budget.on_success(Some(granted));
+                        self.finish(scope.as_ref(), report);
+                        return result;
+                    };
+                    tracing::debug!(parent: &span, ?after, %reason, "retrying");
+                    drop(result);
+                    permit = Some(granted);
+                    tokio::time::sleep(after).await;
+                    request = next;
+                }
+                Decision::GiveUp { reason } => {
+                    self.inner.counters.gave_up();
+                    tracing::debug!(parent: &span, %reason, "not retrying");
+                    report.gave_up = Some(reason);
+                    self.finish(scope.as_ref(), report);
+                    return result;
+                }
+                Decision::Done => {
+                    if matches!(&result, Ok(r) if r.status().is_success()) {
+                        config.budget.on_success(permit.take());
+                    }
+                    self.finish(scope.as_ref(), report);
+                    return result;
+                }
+            }
+        }
+    }
+
+    fn finish(&self, scope: Option<&call::Scope>, report: CallReport) {
+        if let Some(scope) = scope {
+            scope.update(|slot| *slot = report);
+        }
     }
 }
