@@ -65,7 +65,7 @@ pub fn run(api: &Api) -> Result<Output> {
         .with_context(|| format!("normalising specs/{}/{}", api.name, upstream.document))?;
     let generated = generate(api, &doc)?;
     for (pointer, message) in &generated.mock_omissions {
-        report.push("httpmock", "httpmock/array-query-parameter", pointer.clone(), message.clone());
+        report.push("httpmock", "httpmock/unsupported-construct", pointer.clone(), message.clone());
     }
     render(api, &doc, &sha, report, generated)
 }

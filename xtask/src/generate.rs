@@ -79,10 +79,14 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
     })
 }
 
-/// progenitor 0.15's mock generator emits `.to_string()` on array-valued query
-/// parameters, which does not compile. The mocks are generated from a copy of
-/// the document without those parameters: a mock then matches whatever values
-/// they have (tests can still add `httpmock` matchers by hand via `into_inner`).
+/// progenitor 0.15's mock generator emits code that does not compile for two
+/// constructs, so the mocks are generated from a copy of the document without
+/// them (the client is generated from the real one):
+/// - array-valued query parameters (`.to_string()` on a `Vec`): left out of
+///   the matcher, so the mock matches any value (tests can add `httpmock`
+///   matchers by hand via `into_inner`);
+/// - primitive JSON response bodies (`true`, a number): passed by value where
+///   a reference is needed; the mock takes a `serde_json::Value` instead.
 fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
     let mut copy = doc.clone();
     let mut omissions = Vec::new();
@@ -91,6 +95,29 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
     };
     for (path, item) in paths.iter_mut() {
         for method in METHODS {
+            let pointer = format!("/paths/{}/{method}", crate::document::escape_pointer(path));
+            if let Some(responses) = item
+                .get_mut(method)
+                .and_then(|op| op.get_mut("responses"))
+                .and_then(Value::as_object_mut)
+            {
+                for (code, response) in responses.iter_mut() {
+                    let Some(schema) = response.pointer_mut("/content/application~1json/schema") else { continue };
+                    let primitive = schema
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| matches!(t, "boolean" | "integer" | "number" | "string"));
+                    if primitive && schema.get("enum").is_none() {
+                        *schema = serde_json::json!({});
+                        omissions.push((
+                            format!("{pointer}/responses/{code}"),
+                            "primitive response body: the typed mock takes a serde_json::Value (progenitor's mock \
+                             generator passes primitives by value)"
+                                .to_owned(),
+                        ));
+                    }
+                }
+            }
             let Some(parameters) = item
                 .get_mut(method)
                 .and_then(|op| op.get_mut("parameters"))
@@ -104,7 +131,7 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                 if is_array_query {
                     let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
                     omissions.push((
-                        format!("/paths/{}/{method}", crate::document::escape_pointer(path)),
+                        pointer.clone(),
                         format!(
                             "array query parameter `{name}` left out of the typed mock matcher (progenitor's mock \
                              generator cannot render it); the mock matches any value"
