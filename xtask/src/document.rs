@@ -112,8 +112,17 @@ mod tests {
 
     #[test]
     fn yaml_integer_keys_become_strings_and_order_is_kept() {
-        let doc = parse(b"responses:\n  200: {description: ok}\n  '404': {description: nope}\n", Path::new("t.yaml")).unwrap();
-        let keys: Vec<_> = doc["responses"].as_object().unwrap().keys().cloned().collect();
+        let doc = parse(
+            b"responses:\n  200: {description: ok}\n  '404': {description: nope}\n",
+            Path::new("t.yaml"),
+        )
+        .unwrap();
+        let keys: Vec<_> = doc["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(keys, ["200", "404"]);
     }
 

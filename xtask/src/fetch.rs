@@ -38,8 +38,11 @@ pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
     if !status.is_success() {
         bail!("downloading {url}: the server answered {status}");
     }
-    let bytes = response.bytes().with_context(|| format!("reading the body of {url}"))?;
-    let doc: Value = parse(&bytes, Path::new(&url)).with_context(|| format!("{url} did not return a JSON or YAML document"))?;
+    let bytes = response
+        .bytes()
+        .with_context(|| format!("reading the body of {url}"))?;
+    let doc: Value = parse(&bytes, Path::new(&url))
+        .with_context(|| format!("{url} did not return a JSON or YAML document"))?;
     if doc.get("openapi").is_none() && doc.get("swagger").is_none() {
         bail!("{url} returned JSON/YAML that is not an OpenAPI document (no `openapi` field)");
     }
@@ -57,7 +60,11 @@ pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
     source["upstream"]["sha256"] = toml_edit::value(sha256.clone());
     source["upstream"]["api_version"] = toml_edit::value(api_version.clone());
     std::fs::write(&source_path, source.to_string())?;
-    Ok(Fetched { sha256, api_version, changed })
+    Ok(Fetched {
+        sha256,
+        api_version,
+        changed,
+    })
 }
 
 #[cfg(test)]
@@ -100,7 +107,8 @@ mod tests {
     #[test]
     fn fetch_replaces_the_document_and_repins_it() {
         let root = spec_folder();
-        let body = r#"{"openapi": "3.0.3", "info": {"title": "Demo", "version": "2.0"}, "paths": {}}"#;
+        let body =
+            r#"{"openapi": "3.0.3", "info": {"title": "Demo", "version": "2.0"}, "paths": {}}"#;
         let fetched = fetch(root.path(), "demo", Some(&serve_once("200 OK", body))).unwrap();
         assert!(fetched.changed);
         assert_eq!(fetched.api_version, "2.0");
@@ -108,18 +116,34 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.join("doc.json")).unwrap(), body);
         let source = std::fs::read_to_string(dir.join("SOURCE.toml")).unwrap();
         assert!(source.starts_with("# kept comment"), "{source}");
-        assert!(source.contains(&format!("sha256 = \"{}\"", sha256_hex(body.as_bytes()))), "{source}");
+        assert!(
+            source.contains(&format!("sha256 = \"{}\"", sha256_hex(body.as_bytes()))),
+            "{source}"
+        );
         assert!(source.contains("api_version = \"2.0\""), "{source}");
     }
 
     #[test]
     fn fetch_refuses_errors_and_non_openapi_bodies() {
         let root = spec_folder();
-        let err = fetch(root.path(), "demo", Some(&serve_once("503 Service Unavailable", "{}"))).unwrap_err();
+        let err = fetch(
+            root.path(),
+            "demo",
+            Some(&serve_once("503 Service Unavailable", "{}")),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("503"), "{err}");
-        let err = fetch(root.path(), "demo", Some(&serve_once("200 OK", r#"{"hello": 1}"#))).unwrap_err();
+        let err = fetch(
+            root.path(),
+            "demo",
+            Some(&serve_once("200 OK", r#"{"hello": 1}"#)),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("not an OpenAPI document"), "{err}");
         // The pinned file was not touched by the failed fetches.
-        assert_eq!(std::fs::read_to_string(root.path().join("specs/demo/doc.json")).unwrap(), "{}");
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("specs/demo/doc.json")).unwrap(),
+            "{}"
+        );
     }
 }

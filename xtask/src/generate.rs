@@ -70,7 +70,12 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
     })??;
 
     let glue = glue(doc);
-    let client = format_rust(&quote! { #client_tokens #glue }.to_string())?;
+    let mut client_file: syn::File = syn::parse2(quote! { #client_tokens #glue })
+        .context("progenitor's output does not parse as Rust")?;
+    if api.source.codegen.open_enums {
+        open_enums(&mut client_file);
+    }
+    let client = format_file(&client_file)?;
     let httpmock = format_rust(&mock_tokens.to_string())?;
     Ok(Generated {
         client,
@@ -102,7 +107,10 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                 .and_then(Value::as_object_mut)
             {
                 for (code, response) in responses.iter_mut() {
-                    let Some(schema) = response.pointer_mut("/content/application~1json/schema") else { continue };
+                    let Some(schema) = response.pointer_mut("/content/application~1json/schema")
+                    else {
+                        continue;
+                    };
                     let primitive = schema
                         .get("type")
                         .and_then(Value::as_str)
@@ -165,6 +173,9 @@ fn settings(api: &Api) -> GenerationSettings {
     for (schema, rust_type) in &codegen.replace {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
+    for conversion in &codegen.conversions {
+        settings.with_replacement(&conversion.name, &conversion.rust_type, std::iter::empty());
+    }
     if let Some(map_type) = &codegen.map_type {
         settings.with_map_type(map_type);
     }
@@ -180,7 +191,11 @@ fn glue(doc: &Value) -> proc_macro2::TokenStream {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
                 // progenitor hands hooks the snake-case form of the operationId.
-                let id = crate::normalize::rust_ident(op.get("operationId").and_then(Value::as_str).unwrap_or_default());
+                let id = crate::normalize::rust_ident(
+                    op.get("operationId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                );
                 let mut extensions: Vec<(String, String)> = op
                     .as_object()
                     .into_iter()
@@ -268,9 +283,139 @@ fn contain<T>(api: &str, f: impl FnOnce() -> T) -> Result<T> {
 
 /// prettyplease, then stable rustfmt, so the bytes are the same on every machine.
 pub fn format_rust(source: &str) -> Result<String> {
-    let file: syn::File = syn::parse_str(source).context("generated code does not parse as Rust")?;
-    let pretty = prettyplease::unparse(&file);
-    rustfmt(&pretty)
+    let file: syn::File =
+        syn::parse_str(source).context("generated code does not parse as Rust")?;
+    format_file(&file)
+}
+
+fn format_file(file: &syn::File) -> Result<String> {
+    let pretty = prettyplease::unparse(file);
+    rustfmt(&line_docs(&pretty))
+}
+
+/// Gives every string enum typify generated an `Unknown(String)` variant.
+///
+/// Vendors add enum values without notice (Pinwheel's change management
+/// says so in as many words), and a closed enum would make a whole response
+/// fail to decode over one new value. The variant is `#[serde(untagged)]`:
+/// known values still decode to their variants, anything else is kept as
+/// text and written back unchanged. The enum loses `Copy`; `Display` shows
+/// the text; `FromStr` stays strict, because it parses what a user typed.
+fn open_enums(file: &mut syn::File) {
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    let mut opened = std::collections::BTreeSet::new();
+    for item in types.1.iter_mut() {
+        let syn::Item::Enum(enumeration) = item else {
+            continue;
+        };
+        let derives_deserialize = enumeration
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Deserialize"));
+        let all_unit = !enumeration.variants.is_empty()
+            && enumeration
+                .variants
+                .iter()
+                .all(|v| matches!(v.fields, syn::Fields::Unit));
+        if !derives_deserialize
+            || !all_unit
+            || enumeration.variants.iter().any(|v| v.ident == "Unknown")
+        {
+            continue;
+        }
+        for attr in &mut enumeration.attrs {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            if let Ok(list) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) {
+                let kept = list.into_iter().filter(|p| !p.is_ident("Copy"));
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        enumeration.variants.push(syn::parse_quote! {
+            /// A value this version of the client does not know yet, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String)
+        });
+        opened.insert(enumeration.ident.to_string());
+    }
+    for item in types.1.iter_mut() {
+        let syn::Item::Impl(implementation) = item else {
+            continue;
+        };
+        let is_display = implementation
+            .trait_
+            .as_ref()
+            .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Display"));
+        let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
+            continue;
+        };
+        let Some(name) = self_type.path.get_ident() else {
+            continue;
+        };
+        if !is_display || !opened.contains(&name.to_string()) {
+            continue;
+        }
+        for impl_item in &mut implementation.items {
+            let syn::ImplItem::Fn(function) = impl_item else {
+                continue;
+            };
+            for statement in &mut function.block.stmts {
+                if let syn::Stmt::Expr(syn::Expr::Match(matching), _) = statement {
+                    matching.arms.push(syn::parse_quote! {
+                        Self::Unknown(ref value) => f.write_str(value),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// prettyplease prints a multi-line doc attribute as a `/** ... */` block,
+/// whose continuation lines rustfmt then indents. Indented lines in a doc
+/// comment are Markdown code blocks, so rustdoc would run spec prose as
+/// doctests. Each block becomes `///` lines holding the same text.
+fn line_docs(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut lines = source.lines();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let Some(first) = trimmed
+            .strip_prefix("/**")
+            .filter(|_| !trimmed.starts_with("/**/"))
+        else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let mut body = vec![first.to_owned()];
+        while !body.last().is_some_and(|l| l.ends_with("*/")) {
+            match lines.next() {
+                Some(next) => body.push(next.to_owned()),
+                None => break,
+            }
+        }
+        if let Some(last) = body.last_mut()
+            && let Some(stripped) = last.strip_suffix("*/")
+        {
+            *last = stripped.to_owned();
+        }
+        for text in body {
+            out.push_str(indent);
+            out.push_str("///");
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn rustfmt(source: &str) -> Result<String> {
@@ -286,9 +431,14 @@ fn rustfmt(source: &str) -> Result<String> {
     let input = source.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output()?;
-    writer.join().map_err(|_| anyhow!("rustfmt writer thread panicked"))??;
+    writer
+        .join()
+        .map_err(|_| anyhow!("rustfmt writer thread panicked"))??;
     if !output.status.success() {
-        bail!("rustfmt failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "rustfmt failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     String::from_utf8(output.stdout).context("rustfmt output is not UTF-8")
 }
@@ -299,10 +449,22 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_an_error_with_the_way_out() {
-        let err = contain("demo", || -> u8 { panic!("not yet implemented: media type encoding") }).unwrap_err();
+        let err = contain("demo", || -> u8 {
+            panic!("not yet implemented: media type encoding")
+        })
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("media type encoding"), "{text}");
         assert!(text.contains("specs/demo/"), "{text}");
+    }
+
+    #[test]
+    fn block_docs_become_line_docs_with_the_same_text() {
+        let source = "/**Title\n\nbody `x`\n```ignore\ncode\n```*/\nfn a() {}\n    /**one line*/\n";
+        assert_eq!(
+            line_docs(source),
+            "///Title\n///\n///body `x`\n///```ignore\n///code\n///```\nfn a() {}\n    ///one line\n"
+        );
     }
 
     #[test]

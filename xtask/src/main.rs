@@ -1,5 +1,8 @@
 //! Repository automation. `cargo xtask codegen [--check] [<api>...]` and
-#![allow(unreachable_pub, reason = "a binary: `pub` marks each module's interface to the others")]
+#![allow(
+    unreachable_pub,
+    reason = "a binary: `pub` marks each module's interface to the others"
+)]
 //! `cargo xtask fetch <api> [--url URL]`; see ARCHITECTURE.md for the flow.
 
 mod codegen;
@@ -58,7 +61,10 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
             let apis = if names.is_empty() {
                 Api::discover(root)?
             } else {
-                names.iter().map(|n| Api::load(root, n)).collect::<Result<_>>()?
+                names
+                    .iter()
+                    .map(|n| Api::load(root, n))
+                    .collect::<Result<_>>()?
             };
             let drift = codegen_all(root, &apis, check, names.is_empty())?;
             if drift.is_empty() {
@@ -71,7 +77,11 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
             println!(
                 "\n{} generated file(s) out of date. Fix: cargo xtask codegen {}",
                 drift.len(),
-                if names.is_empty() { String::new() } else { list.join(" ") }
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    list.join(" ")
+                }
             );
             Ok(ExitCode::FAILURE)
         }
@@ -86,13 +96,19 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
                     other => name = Some(other.to_owned()),
                 }
             }
-            let Some(name) = name else { bail!("fetch needs an API name\n{USAGE}") };
+            let Some(name) = name else {
+                bail!("fetch needs an API name\n{USAGE}")
+            };
             let fetched = fetch::fetch(root, &name, url.as_deref())?;
             println!(
                 "specs/{name}: api_version {}, sha256 {} ({}). Next: cargo xtask codegen {name}",
                 fetched.api_version,
                 fetched.sha256,
-                if fetched.changed { "changed" } else { "unchanged" }
+                if fetched.changed {
+                    "changed"
+                } else {
+                    "unchanged"
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -132,7 +148,9 @@ pub fn codegen_all(root: &Path, apis: &[Api], check: bool, all: bool) -> Result<
     }
     if all {
         for dir in codegen::stray_crates(root, &owned)? {
-            drift.push(Drift::Stray { path: format!("{dir}/ (no specs/ folder generates it)") });
+            drift.push(Drift::Stray {
+                path: format!("{dir}/ (no specs/ folder generates it)"),
+            });
         }
     }
     Ok(drift)

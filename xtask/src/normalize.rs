@@ -27,11 +27,14 @@ use serde_json::{Map, Value, json};
 
 use crate::document::escape_pointer;
 use crate::report::Report;
+use crate::source::Conversion;
 
 const STAGE: &str = "normalise";
 
 /// HTTP methods of a path item, in the order progenitor visits them.
-pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// A part of a document that normalisation cannot fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,19 +49,38 @@ pub struct Unsupported {
 
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "at `{}`: {}\n    way out: {}", self.pointer, self.what, self.way_out)
+        write!(
+            f,
+            "at `{}`: {}\n    way out: {}",
+            self.pointer, self.what, self.way_out
+        )
     }
 }
 
 /// Normalises `doc` in place, recording every change in `report`.
+#[cfg(test)]
 pub fn normalise(doc: &mut Value, report: &mut Report) -> Result<()> {
-    let mut n = Normaliser { report, errors: Vec::new() };
+    normalise_with(doc, &[], report)
+}
+
+/// Normalises `doc` in place and applies the API's schema conversions.
+pub fn normalise_with(
+    doc: &mut Value,
+    conversions: &[Conversion],
+    report: &mut Report,
+) -> Result<()> {
+    let mut n = Normaliser {
+        report,
+        errors: Vec::new(),
+        conversions,
+    };
     n.version(doc)?;
     n.external_refs(doc, "");
     n.fail_if_errors()?;
     n.top_level(doc);
     n.all_schemas(doc);
     n.operations(doc);
+    n.add_conversion_targets(doc);
     n.dangling_refs(doc);
     n.fail_if_errors()
 }
@@ -66,9 +88,99 @@ pub fn normalise(doc: &mut Value, report: &mut Report) -> Result<()> {
 struct Normaliser<'r> {
     report: &'r mut Report,
     errors: Vec<Unsupported>,
+    conversions: &'r [Conversion],
 }
 
+/// Keys that give a schema structure of its own; such a schema is never converted.
+const STRUCTURAL: [&str; 9] = [
+    "properties",
+    "items",
+    "enum",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "additionalProperties",
+    "$ref",
+];
+
+/// Keys kept next to the reference when a schema is converted.
+const KEPT_ON_CONVERSION: [&str; 6] = [
+    "description",
+    "title",
+    "nullable",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
 impl Normaliser<'_> {
+    /// Replaces a schema matched by a conversion with a reference to the
+    /// conversion's placeholder component (which progenitor then replaces
+    /// with the Rust type).
+    fn convert(&mut self, map: &mut Map<String, Value>, pointer: &str) {
+        if STRUCTURAL.iter().any(|k| map.contains_key(*k)) {
+            return;
+        }
+        let Some(conversion) = self
+            .conversions
+            .iter()
+            .find(|c| c.matches.iter().all(|(k, v)| map.get(k) == Some(v)))
+        else {
+            return;
+        };
+        let reference = json!({ "$ref": format!("#/components/schemas/{}", conversion.name) });
+        let kept: Map<String, Value> = KEPT_ON_CONVERSION
+            .iter()
+            .filter_map(|k| map.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .collect();
+        map.clear();
+        if kept.is_empty() {
+            map.extend(reference.as_object().cloned().unwrap_or_default());
+        } else {
+            map.extend(kept);
+            map.insert("allOf".into(), json!([reference]));
+        }
+        self.note(
+            "conversion/schema",
+            pointer,
+            format!(
+                "generated as `{}` (conversion `{}`)",
+                conversion.rust_type, conversion.name
+            ),
+        );
+    }
+
+    /// The placeholder components that converted schemas refer to. They are
+    /// added after the walk, so they are not converted themselves.
+    fn add_conversion_targets(&mut self, doc: &mut Value) {
+        if self.conversions.is_empty() {
+            return;
+        }
+        let Some(root) = doc.as_object_mut() else {
+            return;
+        };
+        let components = root.entry("components").or_insert_with(|| json!({}));
+        let Some(components) = components.as_object_mut() else {
+            return;
+        };
+        let schemas = components.entry("schemas").or_insert_with(|| json!({}));
+        let Some(schemas) = schemas.as_object_mut() else {
+            return;
+        };
+        for conversion in self.conversions {
+            let mut placeholder = conversion.matches.clone();
+            placeholder.insert(
+                "description".into(),
+                json!(format!(
+                    "Generated as `{}` (a codegen conversion).",
+                    conversion.rust_type
+                )),
+            );
+            schemas.insert(conversion.name.clone(), Value::Object(placeholder));
+        }
+    }
+
     fn note(&mut self, rule: &'static str, pointer: &str, message: impl Into<String>) {
         self.report.push(STAGE, rule, pointer, message);
     }
@@ -91,7 +203,10 @@ impl Normaliser<'_> {
             .map(|e| format!("  - {e}"))
             .collect::<Vec<_>>()
             .join("\n");
-        bail!("the document has {} problem(s) that normalisation cannot fix:\n{list}", self.errors.len())
+        bail!(
+            "the document has {} problem(s) that normalisation cannot fix:\n{list}",
+            self.errors.len()
+        )
     }
 
     // ---------------------------------------------------------------- version
@@ -109,12 +224,17 @@ impl Normaliser<'_> {
                 }
             );
         }
-        let Some(version) = doc.get("openapi").and_then(Value::as_str).map(str::to_owned) else {
+        let Some(version) = doc
+            .get("openapi")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
             bail!(
                 "{}",
                 Unsupported {
                     pointer: "/openapi".into(),
-                    what: "there is no `openapi` version field: this is not an OpenAPI document".into(),
+                    what: "there is no `openapi` version field: this is not an OpenAPI document"
+                        .into(),
                     way_out: "check that `document` in SOURCE.toml names the OpenAPI file".into(),
                 }
             );
@@ -124,7 +244,11 @@ impl Normaliser<'_> {
         }
         if version.starts_with("3.1.") {
             doc["openapi"] = json!("3.0.3");
-            self.note("openapi-3.1/version", "/openapi", format!("`{version}` rewritten to `3.0.3`"));
+            self.note(
+                "openapi-3.1/version",
+                "/openapi",
+                format!("`{version}` rewritten to `3.0.3`"),
+            );
             return Ok(());
         }
         bail!(
@@ -166,32 +290,54 @@ impl Normaliser<'_> {
     // -------------------------------------------------------------- top level
 
     fn top_level(&mut self, doc: &mut Value) {
-        let Some(map) = doc.as_object_mut() else { return };
+        let Some(map) = doc.as_object_mut() else {
+            return;
+        };
         for key in ["webhooks", "jsonSchemaDialect"] {
             if map.shift_remove(key).is_some() {
-                self.note("openapi-3.1/top-level", &format!("/{key}"), format!("`{key}` does not exist in 3.0; removed"));
+                self.note(
+                    "openapi-3.1/top-level",
+                    &format!("/{key}"),
+                    format!("`{key}` does not exist in 3.0; removed"),
+                );
             }
         }
         if let Some(Value::Object(info)) = map.get_mut("info") {
             for key in ["summary"] {
                 if info.shift_remove(key).is_some() {
-                    self.note("openapi-3.1/top-level", &format!("/info/{key}"), "3.1-only field removed");
+                    self.note(
+                        "openapi-3.1/top-level",
+                        &format!("/info/{key}"),
+                        "3.1-only field removed",
+                    );
                 }
             }
             if let Some(Value::Object(license)) = info.get_mut("license")
                 && license.shift_remove("identifier").is_some()
             {
-                self.note("openapi-3.1/top-level", "/info/license/identifier", "3.1-only field removed");
+                self.note(
+                    "openapi-3.1/top-level",
+                    "/info/license/identifier",
+                    "3.1-only field removed",
+                );
             }
         }
         if let Some(Value::Object(components)) = map.get_mut("components")
             && components.shift_remove("pathItems").is_some()
         {
-            self.note("openapi-3.1/top-level", "/components/pathItems", "3.1-only field removed");
+            self.note(
+                "openapi-3.1/top-level",
+                "/components/pathItems",
+                "3.1-only field removed",
+            );
         }
         if !map.contains_key("paths") {
             map.insert("paths".into(), json!({}));
-            self.note("openapi-3.1/top-level", "/paths", "3.1 allows a document without paths; added an empty object");
+            self.note(
+                "openapi-3.1/top-level",
+                "/paths",
+                "3.1 allows a document without paths; added an empty object",
+            );
         }
     }
 
@@ -202,7 +348,10 @@ impl Normaliser<'_> {
         if let Some(Value::Object(components)) = doc.get_mut("components") {
             if let Some(Value::Object(schemas)) = components.get_mut("schemas") {
                 for (name, schema) in schemas.iter_mut() {
-                    self.schema(schema, &format!("/components/schemas/{}", escape_pointer(name)));
+                    self.schema(
+                        schema,
+                        &format!("/components/schemas/{}", escape_pointer(name)),
+                    );
                 }
             }
             for (section, nested) in [
@@ -223,16 +372,22 @@ impl Normaliser<'_> {
                 }
             }
         }
-        let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+        let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+            return;
+        };
         for (path, item) in paths.iter_mut() {
             let path_pointer = format!("/paths/{}", escape_pointer(path));
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (key, value) in item.iter_mut() {
                 let pointer = format!("{path_pointer}/{key}");
                 if key == "parameters" {
                     self.parameter_list(value, &pointer);
                 } else if METHODS.contains(&key.as_str()) {
-                    let Some(op) = value.as_object_mut() else { continue };
+                    let Some(op) = value.as_object_mut() else {
+                        continue;
+                    };
                     for (part, part_value) in op.iter_mut() {
                         let part_pointer = format!("{pointer}/{part}");
                         match part.as_str() {
@@ -241,7 +396,10 @@ impl Normaliser<'_> {
                             "responses" => {
                                 if let Some(responses) = part_value.as_object_mut() {
                                     for (code, response) in responses.iter_mut() {
-                                        self.content_and_headers(response, &format!("{part_pointer}/{code}"));
+                                        self.content_and_headers(
+                                            response,
+                                            &format!("{part_pointer}/{code}"),
+                                        );
                                     }
                                 }
                             }
@@ -263,12 +421,17 @@ impl Normaliser<'_> {
 
     /// A parameter or header: `schema`, or 3.0's rarely used `content` map.
     fn parameter_like(&mut self, item: &mut Value, pointer: &str) {
-        let Some(map) = item.as_object_mut() else { return };
+        let Some(map) = item.as_object_mut() else {
+            return;
+        };
         if !map.contains_key("schema")
             && let Some(Value::Object(content)) = map.get("content")
             && let Some((media, media_value)) = content.iter().next()
         {
-            let schema = media_value.get("schema").cloned().unwrap_or_else(|| json!({"type": "string"}));
+            let schema = media_value
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "string"}));
             let media = media.clone();
             map.shift_remove("content");
             map.insert("schema".into(), schema);
@@ -284,17 +447,25 @@ impl Normaliser<'_> {
     }
 
     fn content_and_headers(&mut self, item: &mut Value, pointer: &str) {
-        let Some(map) = item.as_object_mut() else { return };
+        let Some(map) = item.as_object_mut() else {
+            return;
+        };
         if let Some(Value::Object(content)) = map.get_mut("content") {
             for (media, media_value) in content.iter_mut() {
                 if let Some(schema) = media_value.get_mut("schema") {
-                    self.schema(schema, &format!("{pointer}/content/{}/schema", escape_pointer(media)));
+                    self.schema(
+                        schema,
+                        &format!("{pointer}/content/{}/schema", escape_pointer(media)),
+                    );
                 }
             }
         }
         if let Some(Value::Object(headers)) = map.get_mut("headers") {
             for (name, header) in headers.iter_mut() {
-                self.parameter_like(header, &format!("{pointer}/headers/{}", escape_pointer(name)));
+                self.parameter_like(
+                    header,
+                    &format!("{pointer}/headers/{}", escape_pointer(name)),
+                );
             }
         }
     }
@@ -303,10 +474,16 @@ impl Normaliser<'_> {
     fn schema(&mut self, node: &mut Value, pointer: &str) {
         if let Value::Bool(b) = node {
             let replacement = if *b { json!({}) } else { json!({"not": {}}) };
-            self.note("openapi-3.1/boolean-schema", pointer, format!("boolean schema `{b}` written as an object schema"));
+            self.note(
+                "openapi-3.1/boolean-schema",
+                pointer,
+                format!("boolean schema `{b}` written as an object schema"),
+            );
             *node = replacement;
         }
-        let Some(map) = node.as_object_mut() else { return };
+        let Some(map) = node.as_object_mut() else {
+            return;
+        };
         self.rewrite(map, pointer);
         for key in ["properties", "patternProperties"] {
             if let Some(Value::Object(children)) = map.get_mut(key) {
@@ -341,7 +518,10 @@ impl Normaliser<'_> {
             self.note(
                 "schema/ref-siblings",
                 pointer,
-                format!("`$ref` with sibling keys ({}) wrapped in `allOf` so the siblings take effect", siblings.join(", ")),
+                format!(
+                    "`$ref` with sibling keys ({}) wrapped in `allOf` so the siblings take effect",
+                    siblings.join(", ")
+                ),
             );
         }
         if map.contains_key("$ref") {
@@ -368,21 +548,32 @@ impl Normaliser<'_> {
             if nullable {
                 map.insert("nullable".into(), json!(true));
             }
-            self.note("openapi-3.1/type-array", pointer, "`type` array rewritten as one type (+ `nullable`) or `anyOf`");
+            self.note(
+                "openapi-3.1/type-array",
+                pointer,
+                "`type` array rewritten as one type (+ `nullable`) or `anyOf`",
+            );
         }
 
         // `type: "null"` alone.
         if map.get("type").is_some_and(|t| t == "null") {
             map.shift_remove("type");
             map.insert("nullable".into(), json!(true));
-            self.note("openapi-3.1/type-null", pointer, "`type: null` rewritten as an untyped nullable schema");
+            self.note(
+                "openapi-3.1/type-null",
+                pointer,
+                "`type: null` rewritten as an untyped nullable schema",
+            );
         }
 
         // `anyOf`/`oneOf` with a null branch.
         for key in ["anyOf", "oneOf"] {
-            let Some(Value::Array(branches)) = map.get(key).cloned() else { continue };
+            let Some(Value::Array(branches)) = map.get(key).cloned() else {
+                continue;
+            };
             let is_null = |b: &Value| {
-                b.get("type").is_some_and(|t| t == "null") || b.get("enum").is_some_and(|e| e == &json!([null]))
+                b.get("type").is_some_and(|t| t == "null")
+                    || b.get("enum").is_some_and(|e| e == &json!([null]))
             };
             if !branches.iter().any(is_null) {
                 continue;
@@ -416,7 +607,11 @@ impl Normaliser<'_> {
 
         if let Some(value) = map.shift_remove("const") {
             map.insert("enum".into(), json!([value]));
-            self.note("openapi-3.1/const", pointer, "`const` rewritten as a one-value `enum`");
+            self.note(
+                "openapi-3.1/const",
+                pointer,
+                "`const` rewritten as a one-value `enum`",
+            );
         }
 
         if let Some(Value::Array(examples)) = map.get("examples").cloned() {
@@ -426,10 +621,17 @@ impl Normaliser<'_> {
             {
                 map.insert("example".into(), first);
             }
-            self.note("openapi-3.1/examples", pointer, "schema `examples` array rewritten as `example`");
+            self.note(
+                "openapi-3.1/examples",
+                pointer,
+                "schema `examples` array rewritten as `example`",
+            );
         }
 
-        for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        for (exclusive, bound) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
             if let Some(value @ Value::Number(_)) = map.get(exclusive).cloned() {
                 map.insert(bound.into(), value);
                 map.insert(exclusive.into(), json!(true));
@@ -441,13 +643,25 @@ impl Normaliser<'_> {
             }
         }
 
-        for bound in ["minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf"] {
+        for bound in [
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "minItems",
+            "maxItems",
+            "multipleOf",
+        ] {
             if let Some(value) = map.get(bound)
                 && !value.is_number()
             {
                 let value = value.clone();
                 map.shift_remove(bound);
-                self.note("schema/invalid-bound", pointer, format!("`{bound}: {value}` is not a number; removed"));
+                self.note(
+                    "schema/invalid-bound",
+                    pointer,
+                    format!("`{bound}: {value}` is not a number; removed"),
+                );
             }
         }
         for exclusive in ["exclusiveMinimum", "exclusiveMaximum"] {
@@ -456,7 +670,11 @@ impl Normaliser<'_> {
             {
                 let value = value.clone();
                 map.shift_remove(exclusive);
-                self.note("schema/invalid-bound", pointer, format!("`{exclusive}: {value}` is invalid; removed"));
+                self.note(
+                    "schema/invalid-bound",
+                    pointer,
+                    format!("`{exclusive}: {value}` is invalid; removed"),
+                );
             }
         }
 
@@ -486,10 +704,13 @@ impl Normaliser<'_> {
                 self.note(
                     "openapi-3.1/unsupported-keyword",
                     pointer,
-                    format!("`{keyword}` has no 3.0 equivalent that progenitor understands; removed"),
+                    format!(
+                        "`{keyword}` has no 3.0 equivalent that progenitor understands; removed"
+                    ),
                 );
             }
         }
+        self.convert(map, pointer);
     }
 
     // ------------------------------------------------------------- operations
@@ -497,13 +718,17 @@ impl Normaliser<'_> {
     fn operations(&mut self, doc: &mut Value) {
         let components = doc.get("components").cloned().unwrap_or(Value::Null);
         self.component_media(doc);
-        let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+        let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+            return;
+        };
 
         let mut used_ids: BTreeMap<String, String> = BTreeMap::new();
         let path_names: Vec<String> = paths.keys().cloned().collect();
         for path in path_names {
             let path_pointer = format!("/paths/{}", escape_pointer(&path));
-            let Some(Value::Object(item)) = paths.get_mut(&path) else { continue };
+            let Some(Value::Object(item)) = paths.get_mut(&path) else {
+                continue;
+            };
             if item.contains_key("$ref") {
                 self.unsupported(
                     &path_pointer,
@@ -518,10 +743,16 @@ impl Normaliser<'_> {
             if let Some(Value::Array(shared)) = &shared
                 && !shared.is_empty()
             {
-                self.note("operation/path-parameters", &path_pointer, "path-level parameters copied into each operation");
+                self.note(
+                    "operation/path-parameters",
+                    &path_pointer,
+                    "path-level parameters copied into each operation",
+                );
             }
             for method in METHODS {
-                let Some(Value::Object(op)) = item.get_mut(method) else { continue };
+                let Some(Value::Object(op)) = item.get_mut(method) else {
+                    continue;
+                };
                 let pointer = format!("{path_pointer}/{method}");
                 if let Some(Value::Array(shared)) = &shared {
                     let own = op.entry("parameters").or_insert_with(|| json!([]));
@@ -532,7 +763,9 @@ impl Normaliser<'_> {
                             .collect();
                         let mut merged: Vec<Value> = shared
                             .iter()
-                            .filter(|p| parameter_key(p, &components).is_none_or(|k| !own_keys.contains(&k)))
+                            .filter(|p| {
+                                parameter_key(p, &components).is_none_or(|k| !own_keys.contains(&k))
+                            })
                             .cloned()
                             .collect();
                         merged.append(own_list);
@@ -557,7 +790,10 @@ impl Normaliser<'_> {
         used: &mut BTreeMap<String, String>,
     ) {
         let derived = derive_operation_id(method, path);
-        let original = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+        let original = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let mut id = match &original {
             Some(id) if !id.trim().is_empty() => id.clone(),
             _ => {
@@ -588,34 +824,55 @@ impl Normaliser<'_> {
     }
 
     fn tags(&mut self, op: &mut Map<String, Value>, pointer: &str) {
-        let Some(Value::Array(tags)) = op.get_mut("tags") else { return };
+        let Some(Value::Array(tags)) = op.get_mut("tags") else {
+            return;
+        };
         let mut seen = BTreeSet::new();
         let before = tags.len();
         tags.retain(|t| seen.insert(t.to_string()));
         if tags.len() != before {
-            self.note("operation/duplicate-tag", &format!("{pointer}/tags"), "a tag listed twice was removed");
+            self.note(
+                "operation/duplicate-tag",
+                &format!("{pointer}/tags"),
+                "a tag listed twice was removed",
+            );
         }
     }
 
     fn request_body(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
-        let Some(body) = op.get_mut("requestBody") else { return };
+        let Some(body) = op.get_mut("requestBody") else {
+            return;
+        };
         let body_pointer = format!("{pointer}/requestBody");
         if body.get("$ref").is_some() {
             // Shared request bodies are resolved into the operation so that the
             // media-type choice is made per operation.
             if let Some(resolved) = resolve(body, components) {
                 *body = resolved.clone();
-                self.note("media/request-body-ref", &body_pointer, "shared request body inlined");
+                self.note(
+                    "media/request-body-ref",
+                    &body_pointer,
+                    "shared request body inlined",
+                );
             }
         }
-        let Some(Value::Object(content)) = body.get_mut("content") else { return };
+        let Some(Value::Object(content)) = body.get_mut("content") else {
+            return;
+        };
         match choose_media(content, MediaUse::Request) {
             Choice::Keep => {}
-            Choice::Narrowed { chosen, kept_as, dropped } => {
+            Choice::Narrowed {
+                chosen,
+                kept_as,
+                dropped,
+            } => {
                 self.note(
                     "media/request-one-type",
                     &body_pointer,
-                    format!("request body sent as {kept_as} (schema of `{chosen}`){}", dropped_note(&dropped)),
+                    format!(
+                        "request body sent as {kept_as} (schema of `{chosen}`){}",
+                        dropped_note(&dropped)
+                    ),
                 );
             }
             Choice::Remove { offered } => {
@@ -635,16 +892,28 @@ impl Normaliser<'_> {
 
     fn parameters(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
         let has_body = op.contains_key("requestBody");
-        let Some(Value::Array(parameters)) = op.get_mut("parameters") else { return };
+        let Some(Value::Array(parameters)) = op.get_mut("parameters") else {
+            return;
+        };
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         if has_body {
             seen.insert("body".into(), "the request body".into());
         }
         let mut keep = Vec::with_capacity(parameters.len());
         for (i, parameter) in parameters.drain(..).enumerate() {
-            let resolved = resolve(&parameter, components).cloned().unwrap_or(parameter.clone());
-            let name = resolved.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let location = resolved.get("in").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let resolved = resolve(&parameter, components)
+                .cloned()
+                .unwrap_or(parameter.clone());
+            let name = resolved
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let location = resolved
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             let param_pointer = format!("{pointer}/parameters/{i}");
             if location == "cookie" {
                 self.unsupported(
@@ -678,7 +947,9 @@ impl Normaliser<'_> {
 
     /// Media types of shared `components.responses` are normalised once.
     fn component_media(&mut self, doc: &mut Value) {
-        let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") else { return };
+        let Some(Value::Object(responses)) = doc.pointer_mut("/components/responses") else {
+            return;
+        };
         for (name, response) in responses.iter_mut() {
             let pointer = format!("/components/responses/{}", escape_pointer(name));
             self.response_media(response, &pointer);
@@ -686,25 +957,41 @@ impl Normaliser<'_> {
     }
 
     fn response_media(&mut self, response: &mut Value, pointer: &str) {
-        let Some(Value::Object(content)) = response.get_mut("content") else { return };
+        let Some(Value::Object(content)) = response.get_mut("content") else {
+            return;
+        };
         for media in content.values_mut() {
             if let Some(map) = media.as_object_mut()
                 && map.shift_remove("encoding").is_some()
             {
-                self.note("media/response-encoding", pointer, "response `encoding` removed (only meaningful for requests)");
+                self.note(
+                    "media/response-encoding",
+                    pointer,
+                    "response `encoding` removed (only meaningful for requests)",
+                );
             }
         }
-        if let Choice::Narrowed { chosen, kept_as, dropped } = choose_media(content, MediaUse::Response) {
+        if let Choice::Narrowed {
+            chosen,
+            kept_as,
+            dropped,
+        } = choose_media(content, MediaUse::Response)
+        {
             self.note(
                 "media/response-one-type",
                 pointer,
-                format!("response read as {kept_as} (schema of `{chosen}`){}", dropped_note(&dropped)),
+                format!(
+                    "response read as {kept_as} (schema of `{chosen}`){}",
+                    dropped_note(&dropped)
+                ),
             );
         }
     }
 
     fn responses(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
-        let Some(Value::Object(responses)) = op.get_mut("responses") else { return };
+        let Some(Value::Object(responses)) = op.get_mut("responses") else {
+            return;
+        };
         let codes: Vec<String> = responses.keys().cloned().collect();
         for code in &codes {
             if let Some(response) = responses.get_mut(code)
@@ -722,7 +1009,8 @@ impl Normaliser<'_> {
                 Some(content) => match content.get("application/json") {
                     Some(media) => format!(
                         "json:{}",
-                        serde_json::to_string(media.get("schema").unwrap_or(&Value::Null)).unwrap_or_default()
+                        serde_json::to_string(media.get("schema").unwrap_or(&Value::Null))
+                            .unwrap_or_default()
                     ),
                     None => "raw".into(),
                 },
@@ -732,7 +1020,9 @@ impl Normaliser<'_> {
         let mut errors = Vec::new();
         let mut default = None;
         for code in &codes {
-            let Some(response) = responses.get(code) else { continue };
+            let Some(response) = responses.get(code) else {
+                continue;
+            };
             let kind = kind_of(response);
             match code.chars().next() {
                 Some('2') => success.push((code.clone(), kind)),
@@ -754,7 +1044,10 @@ impl Normaliser<'_> {
         if let Some(primary) = &success_kind {
             for (code, kind) in &success {
                 if kind != primary {
-                    drop.push((code.clone(), "a second success body type (progenitor supports one per operation)"));
+                    drop.push((
+                        code.clone(),
+                        "a second success body type (progenitor supports one per operation)",
+                    ));
                 }
             }
         }
@@ -770,21 +1063,32 @@ impl Normaliser<'_> {
                 .max_by(|a, b| {
                     let a_json = a.0.starts_with("json:");
                     let b_json = b.0.starts_with("json:");
-                    (a_json, a.1.0, std::cmp::Reverse(a.1.1)).cmp(&(b_json, b.1.0, std::cmp::Reverse(b.1.1)))
+                    (a_json, a.1.0, std::cmp::Reverse(a.1.1)).cmp(&(
+                        b_json,
+                        b.1.0,
+                        std::cmp::Reverse(b.1.1),
+                    ))
                 })
                 .map(|(kind, _)| (*kind).to_owned())
         };
         if let Some(primary) = &error_kind {
             for (code, kind) in &errors {
                 if kind != primary {
-                    drop.push((code.clone(), "a second error body type (progenitor supports one per operation)"));
+                    drop.push((
+                        code.clone(),
+                        "a second error body type (progenitor supports one per operation)",
+                    ));
                 }
             }
         }
         if let Some(kind) = &default {
-            let clashes = success_kind.as_ref().is_some_and(|s| s != kind) || error_kind.as_ref().is_some_and(|e| e != kind);
+            let clashes = success_kind.as_ref().is_some_and(|s| s != kind)
+                || error_kind.as_ref().is_some_and(|e| e != kind);
             if clashes {
-                drop.push(("default".into(), "a `default` response whose body differs from the declared ones"));
+                drop.push((
+                    "default".into(),
+                    "a `default` response whose body differs from the declared ones",
+                ));
             }
         }
         for (code, why) in drop {
@@ -854,7 +1158,13 @@ pub fn rust_ident(name: &str) -> String {
     let cleaned: String = name
         .replace('\'', "")
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let snake = cleaned.to_snake_case();
     match snake.chars().next() {
@@ -885,8 +1195,14 @@ enum MediaUse {
 
 enum Choice {
     Keep,
-    Narrowed { chosen: String, kept_as: String, dropped: Vec<String> },
-    Remove { offered: Vec<String> },
+    Narrowed {
+        chosen: String,
+        kept_as: String,
+        dropped: Vec<String>,
+    },
+    Remove {
+        offered: Vec<String>,
+    },
 }
 
 fn dropped_note(dropped: &[String]) -> String {
@@ -898,7 +1214,12 @@ fn dropped_note(dropped: &[String]) -> String {
 }
 
 fn essence(media: &str) -> String {
-    media.split(';').next().unwrap_or(media).trim().to_ascii_lowercase()
+    media
+        .split(';')
+        .next()
+        .unwrap_or(media)
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Picks the one media type progenitor will use, preferring JSON.
@@ -943,20 +1264,36 @@ fn choose_media(content: &mut Map<String, Value>, usage: MediaUse) -> Choice {
         let dropped = offered.iter().filter(|m| **m != chosen).cloned().collect();
         content.clear();
         content.insert("application/json".into(), media);
-        return Choice::Narrowed { chosen, kept_as: "application/json".into(), dropped };
+        return Choice::Narrowed {
+            chosen,
+            kept_as: "application/json".into(),
+            dropped,
+        };
     }
     if usage == MediaUse::Response {
         // No JSON: progenitor returns the raw bytes, whatever the type.
         return Choice::Keep;
     }
-    let sendable = ["application/octet-stream", "application/x-www-form-urlencoded", "text/plain"];
-    if let Some(chosen) = offered.iter().find(|m| sendable.contains(&essence(m).as_str())).cloned() {
+    let sendable = [
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+    ];
+    if let Some(chosen) = offered
+        .iter()
+        .find(|m| sendable.contains(&essence(m).as_str()))
+        .cloned()
+    {
         if offered.len() > 1 {
             let media = content.get(&chosen).cloned().unwrap_or_else(|| json!({}));
             content.clear();
             content.insert(chosen.clone(), media);
             let dropped = offered.iter().filter(|m| **m != chosen).cloned().collect();
-            return Choice::Narrowed { kept_as: chosen.clone(), chosen, dropped };
+            return Choice::Narrowed {
+                kept_as: chosen.clone(),
+                chosen,
+                dropped,
+            };
         }
         return Choice::Keep;
     }
@@ -969,8 +1306,14 @@ mod tests {
 
     #[test]
     fn derived_operation_ids_are_snake_case_method_and_path() {
-        assert_eq!(derive_operation_id("get", "/v2/plans/{planId}/notes"), "get_v2_plans_plan_id_notes");
-        assert_eq!(derive_operation_id("post", "/api/v1/widgets"), "post_api_v1_widgets");
+        assert_eq!(
+            derive_operation_id("get", "/v2/plans/{planId}/notes"),
+            "get_v2_plans_plan_id_notes"
+        );
+        assert_eq!(
+            derive_operation_id("post", "/api/v1/widgets"),
+            "post_api_v1_widgets"
+        );
     }
 
     #[test]

@@ -55,15 +55,30 @@ pub struct Action {
 impl Overlay {
     /// Parses an overlay from an already-parsed JSON/YAML value.
     pub fn from_value(value: Value) -> Result<Self> {
-        let overlay: Self = serde_path_to_error::deserialize(value).context("not an Overlay 1.0 document")?;
+        let overlay: Self =
+            serde_path_to_error::deserialize(value).context("not an Overlay 1.0 document")?;
         if !overlay.overlay.starts_with("1.0") {
-            bail!("overlay version {} is not supported (expected 1.0.x)", overlay.overlay);
+            bail!(
+                "overlay version {} is not supported (expected 1.0.x)",
+                overlay.overlay
+            );
         }
         Ok(overlay)
     }
 
     /// Applies every action to `doc` in order, recording each change in `report`.
     pub fn apply(&self, doc: &mut Value, report: &mut Report) -> Result<()> {
+        report.push(
+            "overlay",
+            "overlay/applied",
+            "",
+            format!(
+                "overlay \"{}\" version {} with {} action(s)",
+                self.info.title,
+                self.info.version,
+                self.actions.len()
+            ),
+        );
         for (index, action) in self.actions.iter().enumerate() {
             action
                 .apply(doc, report)
@@ -75,7 +90,8 @@ impl Overlay {
 
 impl Action {
     fn apply(&self, doc: &mut Value, report: &mut Report) -> Result<()> {
-        let path = JsonPath::parse(&self.target).context("target is not a valid RFC 9535 JSONPath")?;
+        let path =
+            JsonPath::parse(&self.target).context("target is not a valid RFC 9535 JSONPath")?;
         let pointers: Vec<String> = path
             .query_located(doc)
             .locations()
@@ -98,7 +114,12 @@ impl Action {
                 sorted.sort_by(|a, b| compare_pointers(b, a));
                 for pointer in sorted {
                     remove_at(doc, &pointer)?;
-                    report.push("overlay", "overlay/remove", pointer, format!("removed ({why})"));
+                    report.push(
+                        "overlay",
+                        "overlay/remove",
+                        pointer,
+                        format!("removed ({why})"),
+                    );
                 }
             }
             (Some(update), false) => {
@@ -114,9 +135,16 @@ impl Action {
                             }
                             merge(target, update.clone());
                         }
-                        _ => bail!("{pointer} is neither an object nor an array; target its parent"),
+                        _ => {
+                            bail!("{pointer} is neither an object nor an array; target its parent")
+                        }
                     }
-                    report.push("overlay", "overlay/update", pointer, format!("updated ({why})"));
+                    report.push(
+                        "overlay",
+                        "overlay/update",
+                        pointer,
+                        format!("updated ({why})"),
+                    );
                 }
             }
         }
@@ -150,7 +178,9 @@ fn remove_at(doc: &mut Value, pointer: &str) -> Result<()> {
             map.shift_remove(&key);
         }
         Some(Value::Array(items)) => {
-            let index: usize = key.parse().with_context(|| format!("bad array index in {pointer}"))?;
+            let index: usize = key
+                .parse()
+                .with_context(|| format!("bad array index in {pointer}"))?;
             if index < items.len() {
                 items.remove(index);
             }
@@ -185,7 +215,10 @@ mod tests {
     use super::*;
 
     fn overlay(actions: Value) -> Overlay {
-        Overlay::from_value(json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": actions})).unwrap()
+        Overlay::from_value(
+            json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": actions}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -199,8 +232,8 @@ mod tests {
             doc,
             json!({"paths": {"/a": {"get": {"tags": ["x", "y"], "responses": {"200": {"description": "ok"}, "4XX": {"description": "err"}}}}}})
         );
-        assert_eq!(report.entries.len(), 1);
-        assert_eq!(report.entries[0].pointer, "/paths/~1a/get");
+        assert_eq!(report.entries.len(), 2);
+        assert_eq!(report.entries[1].pointer, "/paths/~1a/get");
     }
 
     #[test]

@@ -60,6 +60,26 @@ pub struct Settings {
     pub map_type: Option<String>,
     /// One-line description used in the generated crates' manifests.
     pub description: Option<String>,
+    /// Schemas generated as an existing Rust type instead (e.g. every JSON
+    /// number as an exact decimal).
+    pub conversions: Vec<Conversion>,
+    /// Give every generated string enum an `Unknown(String)` variant, so a
+    /// value the vendor adds later never fails decoding (default true).
+    pub open_enums: bool,
+}
+
+/// One `[[codegen.conversions]]` entry: every schema whose keys include all of
+/// `match` (and that has no structure of its own) becomes `rust_type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conversion {
+    /// Keys and values a schema must have, e.g. `{ type = "number", format = "decimal" }`.
+    #[serde(rename = "match")]
+    pub matches: serde_json::Map<String, serde_json::Value>,
+    /// Name of the placeholder component schema progenitor sees.
+    pub name: String,
+    /// The Rust type path that replaces it, e.g. `client_core::money::DecimalAmount`.
+    pub rust_type: String,
 }
 
 impl Default for Settings {
@@ -73,6 +93,8 @@ impl Default for Settings {
             replace: Default::default(),
             map_type: None,
             description: None,
+            conversions: Vec::new(),
+            open_enums: true,
         }
     }
 }
@@ -116,12 +138,18 @@ impl Api {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            bail!("API name `{name}` must be lower-case ASCII letters, digits and `-` (it names crates)");
+            bail!(
+                "API name `{name}` must be lower-case ASCII letters, digits and `-` (it names crates)"
+            );
         }
         let dir = root.join("specs").join(name);
         let path = dir.join("SOURCE.toml");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("no spec folder for `{name}`: cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "no spec folder for `{name}`: cannot read {}",
+                path.display()
+            )
+        })?;
         let source: Source =
             toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
         Ok(Self {
@@ -135,7 +163,9 @@ impl Api {
     pub fn discover(root: &Path) -> Result<Vec<Self>> {
         let specs = root.join("specs");
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&specs).with_context(|| format!("reading {}", specs.display()))? {
+        for entry in
+            std::fs::read_dir(&specs).with_context(|| format!("reading {}", specs.display()))?
+        {
             let entry = entry?;
             if entry.path().join("SOURCE.toml").is_file() {
                 names.push(entry.file_name().to_string_lossy().into_owned());

@@ -108,7 +108,10 @@ pub struct DeadlineExceeded {
 /// Runs `future` (typically one generated-client call) with `options`, and
 /// returns its output together with the runtime's report of the call. With a
 /// deadline, the whole call — waits and retries included — is bounded by it.
-pub async fn with_call<F: Future>(options: CallOptions, future: F) -> (Result<F::Output, DeadlineExceeded>, CallReport) {
+pub async fn with_call<F: Future>(
+    options: CallOptions,
+    future: F,
+) -> (Result<F::Output, DeadlineExceeded>, CallReport) {
     let scope = Scope {
         options: options.clone(),
         report: Arc::default(),
@@ -121,7 +124,10 @@ pub async fn with_call<F: Future>(options: CallOptions, future: F) -> (Result<F:
             .map_err(|_| DeadlineExceeded { deadline }),
         None => Ok(SCOPE.scope(scope, future).await),
     };
-    let report = report.lock().map(|r| r.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    let report = report
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_else(|p| p.into_inner().clone());
     (output, report)
 }
 

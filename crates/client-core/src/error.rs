@@ -50,7 +50,10 @@ pub struct ErrorContext {
 impl ErrorContext {
     /// The context recorded by the runtime for one call.
     pub fn from_report(report: &CallReport) -> Self {
-        let operation = report.operation.copied().unwrap_or(crate::Operation::UNKNOWN);
+        let operation = report
+            .operation
+            .copied()
+            .unwrap_or(crate::Operation::UNKNOWN);
         Self {
             operation_id: operation.id,
             method: operation.method,
@@ -153,7 +156,10 @@ pub async fn classify<E>(
             let body = read_limited(response, ERROR_BODY_LIMIT).await;
             context.body_snippet = Some(snippet(&body));
             match parse_error_body(&body) {
-                Some(parsed) if status >= 400 => Failure::Api { status, body: parsed },
+                Some(parsed) if status >= 400 => Failure::Api {
+                    status,
+                    body: parsed,
+                },
                 _ => Failure::UnexpectedStatus { status },
             }
         }
@@ -164,9 +170,8 @@ pub async fn classify<E>(
         progenitor_client::Error::CommunicationError(source)
         | progenitor_client::Error::ResponseBodyError(source)
         | progenitor_client::Error::InvalidUpgrade(source) => Failure::Transport { source },
-        progenitor_client::Error::InvalidRequest(message) | progenitor_client::Error::Custom(message) => {
-            Failure::InvalidRequest { message }
-        }
+        progenitor_client::Error::InvalidRequest(message)
+        | progenitor_client::Error::Custom(message) => Failure::InvalidRequest { message },
     };
     (failure, context)
 }
@@ -187,7 +192,10 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Vec<u8> {
 
 /// The start of a body as text, cut on a character boundary.
 pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body.get(..SNIPPET_BYTES.min(body.len())).unwrap_or_default());
+    let text = String::from_utf8_lossy(
+        body.get(..SNIPPET_BYTES.min(body.len()))
+            .unwrap_or_default(),
+    );
     let mut text = text.into_owned();
     if body.len() > SNIPPET_BYTES {
         text.push('…');

@@ -49,7 +49,8 @@ impl Counters {
 
     pub(crate) fn throttled(&self, times: u32, waited: Duration) {
         if times > 0 {
-            self.throttled_waits.fetch_add(u64::from(times), Ordering::Relaxed);
+            self.throttled_waits
+                .fetch_add(u64::from(times), Ordering::Relaxed);
             let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
             self.throttled_nanos.fetch_add(nanos, Ordering::Relaxed);
         }

@@ -126,7 +126,11 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// shared implementation lets several processes draw on one budget.
 pub trait RateStore: Send + Sync + fmt::Debug {
     /// Takes one unit of `limit` under `key`, or says how long to wait.
-    fn acquire<'a>(&'a self, key: &'a str, limit: &'a RateLimit) -> StoreFuture<'a, Result<Admission, StoreError>>;
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        limit: &'a RateLimit,
+    ) -> StoreFuture<'a, Result<Admission, StoreError>>;
 }
 
 /// governor's clock on top of `tokio::time`, so a paused test clock drives it.
@@ -163,25 +167,39 @@ impl InProcessStore {
     }
 
     fn limiter(&self, key: &str, limit: &RateLimit) -> Arc<Direct> {
-        let mut limiters = self.limiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((_, _, limiter)) = limiters.iter().find(|(k, l, _)| k == key && l == limit) {
             return Arc::clone(limiter);
         }
-        let clock = TokioClock { base: Instant::now() };
-        let limiter = Arc::new(governor::RateLimiter::direct_with_clock(limit.quota(), clock));
+        let clock = TokioClock {
+            base: Instant::now(),
+        };
+        let limiter = Arc::new(governor::RateLimiter::direct_with_clock(
+            limit.quota(),
+            clock,
+        ));
         limiters.push((key.to_owned(), *limit, Arc::clone(&limiter)));
         limiter
     }
 }
 
 impl RateStore for InProcessStore {
-    fn acquire<'a>(&'a self, key: &'a str, limit: &'a RateLimit) -> StoreFuture<'a, Result<Admission, StoreError>> {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        limit: &'a RateLimit,
+    ) -> StoreFuture<'a, Result<Admission, StoreError>> {
         let limiter = self.limiter(key, limit);
         Box::pin(async move {
             Ok(match limiter.check() {
                 Ok(()) => Admission::Allowed,
                 // `wait_time_from` needs a reading of the limiter's own clock.
-                Err(not_until) => Admission::RetryIn(not_until.wait_time_from(limiter.clock().now())),
+                Err(not_until) => {
+                    Admission::RetryIn(not_until.wait_time_from(limiter.clock().now()))
+                }
             })
         })
     }
@@ -235,13 +253,19 @@ impl ServerBudget {
         };
         if let Some(structured) = headers.get("ratelimit").and_then(|v| v.to_str().ok()) {
             for part in structured.split([',', ';']) {
-                let Some((key, value)) = part.trim().split_once('=') else { continue };
+                let Some((key, value)) = part.trim().split_once('=') else {
+                    continue;
+                };
                 let value = value.trim().trim_matches('"');
-                let Ok(value) = value.parse::<u64>() else { continue };
+                let Ok(value) = value.parse::<u64>() else {
+                    continue;
+                };
                 match key.trim() {
                     "limit" | "l" => budget.limit = budget.limit.or(Some(value)),
                     "remaining" | "r" => budget.remaining = budget.remaining.or(Some(value)),
-                    "reset" | "t" => budget.reset = budget.reset.or(Some(Duration::from_secs(value))),
+                    "reset" | "t" => {
+                        budget.reset = budget.reset.or(Some(Duration::from_secs(value)))
+                    }
                     _ => {}
                 }
             }
@@ -288,7 +312,10 @@ impl Limiter {
     }
 
     fn feedback(&self) -> std::sync::MutexGuard<'_, Feedback> {
-        self.inner.feedback.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .feedback
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits until one request may be sent. A store failure is returned so
@@ -306,9 +333,11 @@ impl Limiter {
                     None => {
                         feedback.blocked_until = None;
                         match (feedback.pace, feedback.next_slot) {
-                            (Some(pace), Some(slot)) if slot > now => Some(slot - now).inspect(|_| {
-                                feedback.next_slot = Some(slot + pace);
-                            }),
+                            (Some(pace), Some(slot)) if slot > now => {
+                                Some(slot - now).inspect(|_| {
+                                    feedback.next_slot = Some(slot + pace);
+                                })
+                            }
                             (Some(pace), _) => {
                                 feedback.next_slot = Some(now + pace);
                                 None
@@ -331,7 +360,9 @@ impl Limiter {
                 None => break,
             }
         }
-        let Some(limit) = self.inner.limit else { return Ok(waited) };
+        let Some(limit) = self.inner.limit else {
+            return Ok(waited);
+        };
         loop {
             match self.inner.store.acquire(&self.inner.key, &limit).await? {
                 Admission::Allowed => return Ok(waited),
@@ -351,7 +382,10 @@ impl Limiter {
         let mut feedback = self.feedback();
         let penalty = self.inner.limit.map(|l| l.penalty());
         let block_for = if status == 429 {
-            retry_after.or(budget.reset).or(penalty).or(Some(Duration::from_secs(1)))
+            retry_after
+                .or(budget.reset)
+                .or(penalty)
+                .or(Some(Duration::from_secs(1)))
         } else if budget.remaining == Some(0) {
             budget.reset.or(retry_after).or(penalty)
         } else {
@@ -366,8 +400,12 @@ impl Limiter {
         }
         // Pace when the server reports less than our own quota would allow:
         // spread what is left over the window (or its reset, when stated).
-        let Some(remaining) = budget.remaining else { return };
-        let Some(limit) = self.inner.limit else { return };
+        let Some(remaining) = budget.remaining else {
+            return;
+        };
+        let Some(limit) = self.inner.limit else {
+            return;
+        };
         let window = budget.reset.unwrap_or(limit.per());
         let server_limit = budget.limit.unwrap_or(u64::from(limit.limit().get()));
         // Below 10 % of the window's budget, other users of the key are
@@ -397,22 +435,40 @@ mod tests {
         headers.insert("x-ratelimit-remaining", "7".parse().unwrap());
         assert_eq!(
             ServerBudget::from_headers(&headers),
-            ServerBudget { limit: Some(100), remaining: Some(7), reset: None }
+            ServerBudget {
+                limit: Some(100),
+                remaining: Some(7),
+                reset: None
+            }
         );
         let mut headers = HeaderMap::new();
-        headers.insert("ratelimit", "limit=10, remaining=0, reset=30".parse().unwrap());
+        headers.insert(
+            "ratelimit",
+            "limit=10, remaining=0, reset=30".parse().unwrap(),
+        );
         assert_eq!(
             ServerBudget::from_headers(&headers),
-            ServerBudget { limit: Some(10), remaining: Some(0), reset: Some(Duration::from_secs(30)) }
+            ServerBudget {
+                limit: Some(10),
+                remaining: Some(0),
+                reset: Some(Duration::from_secs(30))
+            }
         );
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", "lots".parse().unwrap());
-        assert_eq!(ServerBudget::from_headers(&headers), ServerBudget::default());
+        assert_eq!(
+            ServerBudget::from_headers(&headers),
+            ServerBudget::default()
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_held_to_the_quota() {
-        let limiter = Limiter::new("k".into(), Some(RateLimit::per_second(nz(10))), Arc::new(InProcessStore::new()));
+        let limiter = Limiter::new(
+            "k".into(),
+            Some(RateLimit::per_second(nz(10))),
+            Arc::new(InProcessStore::new()),
+        );
         let start = Instant::now();
         for _ in 0..30 {
             limiter.acquire().await.unwrap();
@@ -438,7 +494,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_with_retry_after_blocks_for_that_long() {
-        let limiter = Limiter::new("k".into(), Some(RateLimit::per_second(nz(50))), Arc::new(InProcessStore::new()));
+        let limiter = Limiter::new(
+            "k".into(),
+            Some(RateLimit::per_second(nz(50))),
+            Arc::new(InProcessStore::new()),
+        );
         limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(3)));
         let start = Instant::now();
         limiter.acquire().await.unwrap();

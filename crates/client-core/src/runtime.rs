@@ -15,11 +15,14 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::Operation;
 use crate::call::{self, CallReport};
 use crate::metrics::{Counters, Metrics};
 use crate::rate::{InProcessStore, Limiter, RateLimit, RateStore};
-use crate::retry::{self, Attempt, Context, Decision, GiveUpReason, Jitter, RetryBudget, RetryConfig, ThreadRngJitter};
-use crate::Operation;
+use crate::retry::{
+    self, Attempt, Context, Decision, GiveUpReason, Jitter, RetryBudget, RetryConfig,
+    ThreadRngJitter,
+};
 
 /// A credential sent as a header on every request; its value is never shown.
 #[derive(Clone)]
@@ -31,7 +34,9 @@ pub struct SecretHeader {
 impl SecretHeader {
     /// A header `name` carrying `value`. Fails when the value cannot be a header value.
     pub fn new(name: HeaderName, value: SecretString) -> Result<Self, ConfigError> {
-        HeaderValue::from_str(value.expose_secret()).map_err(|_| ConfigError::InvalidSecret { header: name.to_string() })?;
+        HeaderValue::from_str(value.expose_secret()).map_err(|_| ConfigError::InvalidSecret {
+            header: name.to_string(),
+        })?;
         Ok(Self { name, value })
     }
 
@@ -158,9 +163,17 @@ impl RuntimeBuilder {
             hasher.update(secret.value.expose_secret().as_bytes());
             hasher.update([0]);
         }
-        let fingerprint: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let fingerprint: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let key = format!("{}:{fingerprint}", self.vendor);
-        let store = self.store.clone().unwrap_or_else(|| Arc::new(InProcessStore::new()));
+        let store = self
+            .store
+            .clone()
+            .unwrap_or_else(|| Arc::new(InProcessStore::new()));
         let jitter: Box<dyn Jitter> = match self.jitter_fixed {
             Some(fraction) => Box::new(retry::FixedJitter(fraction)),
             None => Box::new(ThreadRngJitter),
@@ -250,8 +263,14 @@ impl Runtime {
     ) -> reqwest::Result<reqwest::Response> {
         let config = &self.inner.config;
         let scope = call::current();
-        let options = scope.as_ref().map(|s| s.options.clone()).unwrap_or_default();
-        let policy = options.retry.clone().unwrap_or_else(|| config.retry.clone());
+        let options = scope
+            .as_ref()
+            .map(|s| s.options.clone())
+            .unwrap_or_default();
+        let policy = options
+            .retry
+            .clone()
+            .unwrap_or_else(|| config.retry.clone());
         let attempt_timeout = options.attempt_timeout.or(config.attempt_timeout);
         let deadline = options.deadline.or(config.deadline);
         let idempotent = retry::is_idempotent(request.method()) || options.replay_non_idempotent;
@@ -320,7 +339,9 @@ impl Runtime {
                     span.record("status", status.as_u16());
                     self.inner.counters.status(status.as_u16());
                     let retry_after = retry::retry_after(response.headers(), now);
-                    self.inner.limiter.observe(status.as_u16(), response.headers(), retry_after);
+                    self.inner
+                        .limiter
+                        .observe(status.as_u16(), response.headers(), retry_after);
                     report.status = Some(status.as_u16());
                     report.retry_after = retry_after;
                     report.request_id = config
@@ -356,7 +377,11 @@ impl Runtime {
             report.attempts = attempt;
             report.elapsed = started.elapsed();
             match decision {
-                Decision::Retry { after, reason, permit: granted } => {
+                Decision::Retry {
+                    after,
+                    reason,
+                    permit: granted,
+                } => {
                     // The policy retries only replayable requests; if that
                     // ever failed to hold, the last outcome is returned.
                     let Some(next) = replay else {

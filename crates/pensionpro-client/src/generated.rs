@@ -205,7 +205,7 @@ pub mod types {
             rename = "AccountBalance",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub account_balance: ::std::option::Option<f64>,
+        pub account_balance: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Expanded company name (HL claims `{Id, DisplayName, MarkedForDeletion, IsDeactivated}`).
         #[serde(
             rename = "CompanyName",
@@ -1774,7 +1774,7 @@ pub mod types {
             rename = "FeeAmount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub fee_amount: ::std::option::Option<f64>,
+        pub fee_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         #[serde(
             rename = "FeeFrequencyId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2233,7 +2233,7 @@ pub mod types {
             rename = "BasisPointReimbursement",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub basis_point_reimbursement: ::std::option::Option<f64>,
+        pub basis_point_reimbursement: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Who created the record; null in every sample seen.
         #[serde(
             rename = "CreatedByContact",
@@ -5306,7 +5306,7 @@ pub mod types {
             rename = "HoursWorked",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub hours_worked: ::std::option::Option<f64>,
+        pub hours_worked: ::std::option::Option<client_core::money::DecimalAmount>,
         ///System id of the record; the id used in paths.
         #[serde(rename = "Id", skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<i32>,
@@ -5481,7 +5481,7 @@ pub mod types {
             rename = "PercentageCompleted",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub percentage_completed: ::std::option::Option<f64>,
+        pub percentage_completed: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Filters use `Priority.DisplayName eq '...'`.
         #[serde(
             rename = "Priority",
@@ -6433,8 +6433,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Client {
-            account_balance:
-                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            account_balance: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             company_name:
                 ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
             company_name_id: ::std::result::Result<
@@ -6505,7 +6507,9 @@ pub mod types {
         impl Client {
             pub fn account_balance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.account_balance = value.try_into().map_err(|e| {
@@ -10706,7 +10710,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            fee_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            fee_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             fee_frequency_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             fee_payment_source_id:
@@ -10801,7 +10808,9 @@ pub mod types {
             }
             pub fn fee_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.fee_amount = value
@@ -12079,8 +12088,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct InvestmentProviderLink {
-            basis_point_reimbursement:
-                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            basis_point_reimbursement: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             created_by_contact: ::std::result::Result<
                 ::std::option::Option<super::ContactRef>,
                 ::std::string::String,
@@ -12185,7 +12196,9 @@ pub mod types {
         impl InvestmentProviderLink {
             pub fn basis_point_reimbursement<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.basis_point_reimbursement = value.try_into().map_err(|e| {
@@ -20394,7 +20407,10 @@ pub mod types {
             >,
             has_been_warned:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            hours_worked: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            hours_worked: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             is_billable: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             is_deactivated:
@@ -20523,7 +20539,9 @@ pub mod types {
             }
             pub fn hours_worked<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.hours_worked = value
@@ -20825,8 +20843,10 @@ pub mod types {
             id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            percentage_completed:
-                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            percentage_completed: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             priority:
                 ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
             priority_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
@@ -20990,7 +21010,9 @@ pub mod types {
             }
             pub fn percentage_completed<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage_completed = value.try_into().map_err(|e| {
@@ -22186,11 +22208,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for PensionPro.API v2
-
-Reconstruction of the PensionPro REST API v2 document that the vendor publishes with Swashbuckle at `/swagger/PensionPro.API%20v2/swagger.json`. It was NOT read: this file is rebuilt from public evidence only (vendor help articles, public client code, three real v1 payloads) and contains no vendor bytes. It covers the 105 operations with public evidence out of about 574; operationIds, tags and create-body schema names are ours. See RECONSTRUCTION.md beside this file.
-
-Version: v2*/
+///Client for PensionPro.API v2
+///
+///Reconstruction of the PensionPro REST API v2 document that the vendor publishes with Swashbuckle at `/swagger/PensionPro.API%20v2/swagger.json`. It was NOT read: this file is rebuilt from public evidence only (vendor help articles, public client code, three real v1 payloads) and contains no vendor bytes. It covers the 105 operations with public evidence out of about 574; operationIds, tags and create-body schema names are ours. See RECONSTRUCTION.md beside this file.
+///
+///Version: v2
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -22255,2430 +22277,2430 @@ const _: () = {
     }
 };
 impl Client {
-    /**List plans
-
-    Parameters/query seen: `$filter`: `contains(SearchText,'x')`, `InternalPlanId eq 'ABC'`, `Status.DisplayName eq 'Active'`, `PlanType.DisplayName eq '...'`; `$select=Id` (v1); `$expand`. Evidence: v2 (MCP tools/plans.py), v1 (AHA list_plans, LAM get_plans/get_sysplanid), HL. Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plans()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List plans
+    ///
+    ///Parameters/query seen: `$filter`: `contains(SearchText,'x')`, `InternalPlanId eq 'ABC'`, `Status.DisplayName eq 'Active'`, `PlanType.DisplayName eq '...'`; `$select=Id` (v1); `$expand`. Evidence: v2 (MCP tools/plans.py), v1 (AHA list_plans, LAM get_plans/get_sysplanid), HL. Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plans()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plans(&self) -> builder::ListPlans<'_> {
         builder::ListPlans::new(self)
     }
-    /**Get a plan by its system id
-
-    Parameters/query seen: planId = system Id (not InternalPlanId); `$expand` e.g. `Projects.Taskgroups` (v1). Evidence: v2 (MCP), v1 (AHA sample plan.json, LAM). Confidence: high.
-
-    Sends a `GET` request to `/v2/plans/{planId}`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a plan by its system id
+    ///
+    ///Parameters/query seen: planId = system Id (not InternalPlanId); `$expand` e.g. `Projects.Taskgroups` (v1). Evidence: v2 (MCP), v1 (AHA sample plan.json, LAM). Confidence: high.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_plan(&self) -> builder::GetPlan<'_> {
         builder::GetPlan::new(self)
     }
-    /**Replace a plan (send the full object)
-
-    Parameters/query seen: `$expand`, `$select`. Evidence: v1 (LAM update_plan/add_search_text). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/plans/{planId}`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `body`: The full Plan: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .select(select)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a plan (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`, `$select`. Evidence: v1 (LAM update_plan/add_search_text). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/plans/{planId}`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `body`: The full Plan: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .select(select)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_plan(&self) -> builder::UpdatePlan<'_> {
         builder::UpdatePlan::new(self)
     }
-    /**Delete a plan
-
-    Evidence: v1 (LAM delete_plan). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/plans/{planId}`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    ```ignore
-    let response = client.delete_plan()
-        .plan_id(plan_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a plan
+    ///
+    ///Evidence: v1 (LAM delete_plan). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/plans/{planId}`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///```ignore
+    ///let response = client.delete_plan()
+    ///    .plan_id(plan_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_plan(&self) -> builder::DeletePlan<'_> {
         builder::DeletePlan::new(self)
     }
-    /**List the contact roles of a plan
-
-    Parameters/query seen: `$expand=Contact,RoleType`, `$filter`, `$select`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/plancontactroles`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_contact_roles_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the contact roles of a plan
+    ///
+    ///Parameters/query seen: `$expand=Contact,RoleType`, `$filter`, `$select`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/plancontactroles`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_contact_roles_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_contact_roles_for_plan(&self) -> builder::ListPlanContactRolesForPlan<'_> {
         builder::ListPlanContactRolesForPlan::new(self)
     }
-    /**List the plan cycles of a plan
-
-    Parameters/query seen: `$filter`, `$expand`. Evidence: v2 (MCP `planCycles`), v1 (LAM `plancycles`). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/planCycles`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_cycles_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the plan cycles of a plan
+    ///
+    ///Parameters/query seen: `$filter`, `$expand`. Evidence: v2 (MCP `planCycles`), v1 (LAM `plancycles`). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/planCycles`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_cycles_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_cycles_for_plan(&self) -> builder::ListPlanCyclesForPlan<'_> {
         builder::ListPlanCyclesForPlan::new(self)
     }
-    /**List the services provided to a plan
-
-    Parameters/query seen: `$filter $expand $top $skip`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/planServicesProvidedLinks`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_services_provided_links_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the services provided to a plan
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/planServicesProvidedLinks`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_services_provided_links_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_services_provided_links_for_plan(
         &self,
     ) -> builder::ListPlanServicesProvidedLinksForPlan<'_> {
         builder::ListPlanServicesProvidedLinksForPlan::new(self)
     }
-    /**List the investment provider links of a plan
-
-    Parameters/query seen: `$expand=InvestmentProvider`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/investmentproviders`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_investment_provider_links_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the investment provider links of a plan
+    ///
+    ///Parameters/query seen: `$expand=InvestmentProvider`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/investmentproviders`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_investment_provider_links_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_investment_provider_links_for_plan(
         &self,
     ) -> builder::ListInvestmentProviderLinksForPlan<'_> {
         builder::ListInvestmentProviderLinksForPlan::new(self)
     }
-    /**List the fee schedules of a plan
-
-    Parameters/query seen: `$filter=EndDate eq null`, `FeeScheduleStatus.DisplayName eq "Active"`, `FeeScheduleStatusId ne 21606`; `$expand=FeeScheduleItems` or `FeeScheduleTemplate.FeeScheduleItemTemps`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/feeschedules`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_fee_schedules_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the fee schedules of a plan
+    ///
+    ///Parameters/query seen: `$filter=EndDate eq null`, `FeeScheduleStatus.DisplayName eq "Active"`, `FeeScheduleStatusId ne 21606`; `$expand=FeeScheduleItems` or `FeeScheduleTemplate.FeeScheduleItemTemps`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/feeschedules`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_fee_schedules_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_fee_schedules_for_plan(&self) -> builder::ListFeeSchedulesForPlan<'_> {
         builder::ListFeeSchedulesForPlan::new(self)
     }
-    /**List the projects of a plan
-
-    Parameters/query seen: `$filter=ProjectStatus.DisplayName eq '...'`, `PeriodEnd eq '...'`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/projects`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_projects_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the projects of a plan
+    ///
+    ///Parameters/query seen: `$filter=ProjectStatus.DisplayName eq '...'`, `PeriodEnd eq '...'`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/projects`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_projects_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_projects_for_plan(&self) -> builder::ListProjectsForPlan<'_> {
         builder::ListProjectsForPlan::new(self)
     }
-    /**List the to-dos of a plan
-
-    Parameters/query seen: `$filter=ToDoStatus.DisplayName eq '...'`. Evidence: v2 (MCP tools/todos.py). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/todos`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_to_dos_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the to-dos of a plan
+    ///
+    ///Parameters/query seen: `$filter=ToDoStatus.DisplayName eq '...'`. Evidence: v2 (MCP tools/todos.py). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/todos`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_to_dos_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_to_dos_for_plan(&self) -> builder::ListToDosForPlan<'_> {
         builder::ListToDosForPlan::new(self)
     }
-    /**List the notes of a plan
-
-    Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/notes`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_notes_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the notes of a plan
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/notes`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_notes_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_notes_for_plan(&self) -> builder::ListNotesForPlan<'_> {
         builder::ListNotesForPlan::new(self)
     }
-    /**List the project fields of a plan
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/projectfields`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_project_fields_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the project fields of a plan
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/projectfields`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_project_fields_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_project_fields_for_plan(&self) -> builder::ListProjectFieldsForPlan<'_> {
         builder::ListProjectFieldsForPlan::new(self)
     }
-    /**List the employee roles of a plan
-
-    Parameters/query seen: `$expand=Contact,RoleType`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/employeeplanroles`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_employee_plan_roles_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the employee roles of a plan
+    ///
+    ///Parameters/query seen: `$expand=Contact,RoleType`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/employeeplanroles`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_employee_plan_roles_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_employee_plan_roles_for_plan(&self) -> builder::ListEmployeePlanRolesForPlan<'_> {
         builder::ListEmployeePlanRolesForPlan::new(self)
     }
-    /**List the legal plan files of a plan
-
-    Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/{planId}/legalplanfiles`
-
-    Arguments:
-    - `plan_id`: System `Id` of the plan (not `InternalPlanId`).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_legal_plan_files_for_plan()
-        .plan_id(plan_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the legal plan files of a plan
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/{planId}/legalplanfiles`
+    ///
+    ///Arguments:
+    ///- `plan_id`: System `Id` of the plan (not `InternalPlanId`).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_legal_plan_files_for_plan()
+    ///    .plan_id(plan_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_legal_plan_files_for_plan(&self) -> builder::ListLegalPlanFilesForPlan<'_> {
         builder::ListLegalPlanFilesForPlan::new(self)
     }
-    /**List the Form 5500 types (decode Plan.FilingStatusId)
-
-    Evidence: v1 (LAM notebook 1878577258). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/form5500types`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_form5500_types()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the Form 5500 types (decode Plan.FilingStatusId)
+    ///
+    ///Evidence: v1 (LAM notebook 1878577258). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/form5500types`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_form5500_types()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_form5500_types(&self) -> builder::ListForm5500Types<'_> {
         builder::ListForm5500Types::new(self)
     }
-    /**List the plan groups (decode Plan.PlanGroupId)
-
-    Evidence: v1 (LAM notebook 1432888695). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plans/plangroups`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_groups()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the plan groups (decode Plan.PlanGroupId)
+    ///
+    ///Evidence: v1 (LAM notebook 1432888695). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plans/plangroups`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_groups()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_groups(&self) -> builder::ListPlanGroups<'_> {
         builder::ListPlanGroups::new(self)
     }
-    /**List clients
-
-    Parameters/query seen: `$filter=contains(CompanyNameId,'x')` (MCP; odd - CompanyNameId is an int in v1 Contact), `contains(CompanyName/DisplayName,'x')` (HL), `IsDeactivated eq false`; `$expand=CurrentEmployerData` (HL). Evidence: v2 (MCP tools/clients.py), v1 (LAM get_clients), v2-doc (HL). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/clients`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_clients()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List clients
+    ///
+    ///Parameters/query seen: `$filter=contains(CompanyNameId,'x')` (MCP; odd - CompanyNameId is an int in v1 Contact), `contains(CompanyName/DisplayName,'x')` (HL), `IsDeactivated eq false`; `$expand=CurrentEmployerData` (HL). Evidence: v2 (MCP tools/clients.py), v1 (LAM get_clients), v2-doc (HL). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/clients`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_clients()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_clients(&self) -> builder::ListClients<'_> {
         builder::ListClients::new(self)
     }
-    /**Get a client
-
-    Parameters/query seen: `$expand`. Evidence: v2 (MCP), v2-doc (HL). Confidence: high.
-
-    Sends a `GET` request to `/v2/clients/{clientId}`
-
-    Arguments:
-    - `client_id`: Id of the client.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_client()
-        .client_id(client_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a client
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v2 (MCP), v2-doc (HL). Confidence: high.
+    ///
+    ///Sends a `GET` request to `/v2/clients/{clientId}`
+    ///
+    ///Arguments:
+    ///- `client_id`: Id of the client.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_client()
+    ///    .client_id(client_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_client(&self) -> builder::GetClient<'_> {
         builder::GetClient::new(self)
     }
-    /**List the plans of a client
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/clients/{clientId}/plans`
-
-    Arguments:
-    - `client_id`: Id of the client.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plans_for_client()
-        .client_id(client_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the plans of a client
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/clients/{clientId}/plans`
+    ///
+    ///Arguments:
+    ///- `client_id`: Id of the client.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plans_for_client()
+    ///    .client_id(client_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plans_for_client(&self) -> builder::ListPlansForClient<'_> {
         builder::ListPlansForClient::new(self)
     }
-    /**List the notes of a client
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/clients/{clientId}/notes`
-
-    Arguments:
-    - `client_id`: Id of the client.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_notes_for_client()
-        .client_id(client_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the notes of a client
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/clients/{clientId}/notes`
+    ///
+    ///Arguments:
+    ///- `client_id`: Id of the client.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_notes_for_client()
+    ///    .client_id(client_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_notes_for_client(&self) -> builder::ListNotesForClient<'_> {
         builder::ListNotesForClient::new(self)
     }
-    /**List employer data
-
-    Evidence: v2-doc (HL server.js). Confidence: low. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/employerdata`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_employer_data()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List employer data
+    ///
+    ///Evidence: v2-doc (HL server.js). Confidence: low. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/employerdata`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_employer_data()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_employer_data(&self) -> builder::ListEmployerData<'_> {
         builder::ListEmployerData::new(self)
     }
-    /**List the employer entity types
-
-    Evidence: v1 (LAM get_entity_types). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/employerdata/entitytypes`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_entity_types()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the employer entity types
+    ///
+    ///Evidence: v1 (LAM get_entity_types). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/employerdata/entitytypes`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_entity_types()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_entity_types(&self) -> builder::ListEntityTypes<'_> {
         builder::ListEntityTypes::new(self)
     }
-    /**List contacts
-
-    Parameters/query seen: `$filter=contains(LastName,'x') and SystemEmployee eq true`, `ClientId eq 5`, `FirstName eq "A" and LastName eq "B"`; `$expand=Employee`; `$select` (v1). Evidence: v2 (MCP clients.py, worktrays.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/contacts`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_contacts()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List contacts
+    ///
+    ///Parameters/query seen: `$filter=contains(LastName,'x') and SystemEmployee eq true`, `ClientId eq 5`, `FirstName eq "A" and LastName eq "B"`; `$expand=Employee`; `$select` (v1). Evidence: v2 (MCP clients.py, worktrays.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/contacts`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_contacts()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_contacts(&self) -> builder::ListContacts<'_> {
         builder::ListContacts::new(self)
     }
-    /**Get a contact
-
-    Parameters/query seen: `$expand=ContactPhoneNumberLinks.PhoneNumber,ContactPhoneNumberLinks.PhoneNumberType`. Evidence: v1 (AHA sample contact.json, LAM). Confidence: high for v1, presumed for v2.
-
-    Sends a `GET` request to `/v2/contacts/{contactId}`
-
-    Arguments:
-    - `contact_id`: Id of the contact.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_contact()
-        .contact_id(contact_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a contact
+    ///
+    ///Parameters/query seen: `$expand=ContactPhoneNumberLinks.PhoneNumber,ContactPhoneNumberLinks.PhoneNumberType`. Evidence: v1 (AHA sample contact.json, LAM). Confidence: high for v1, presumed for v2.
+    ///
+    ///Sends a `GET` request to `/v2/contacts/{contactId}`
+    ///
+    ///Arguments:
+    ///- `contact_id`: Id of the contact.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_contact()
+    ///    .contact_id(contact_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_contact(&self) -> builder::GetContact<'_> {
         builder::GetContact::new(self)
     }
-    /**Replace a contact (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM update_contact). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/contacts/{contactId}`
-
-    Arguments:
-    - `contact_id`: Id of the contact.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full Contact: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_contact()
-        .contact_id(contact_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a contact (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM update_contact). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/contacts/{contactId}`
+    ///
+    ///Arguments:
+    ///- `contact_id`: Id of the contact.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full Contact: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_contact()
+    ///    .contact_id(contact_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_contact(&self) -> builder::UpdateContact<'_> {
         builder::UpdateContact::new(self)
     }
-    /**List the notes of a contact
-
-    Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP notes.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/contacts/{contactId}/notes`
-
-    Arguments:
-    - `contact_id`: Id of the contact.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_notes_for_contact()
-        .contact_id(contact_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the notes of a contact
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP notes.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/contacts/{contactId}/notes`
+    ///
+    ///Arguments:
+    ///- `contact_id`: Id of the contact.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_notes_for_contact()
+    ///    .contact_id(contact_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_notes_for_contact(&self) -> builder::ListNotesForContact<'_> {
         builder::ListNotesForContact::new(self)
     }
-    /**List the phone number links of a contact
-
-    Parameters/query seen: `$expand=PhoneNumber`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/contacts/{contactId}/numbers`
-
-    Arguments:
-    - `contact_id`: Id of the contact.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_phone_number_links_for_contact()
-        .contact_id(contact_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the phone number links of a contact
+    ///
+    ///Parameters/query seen: `$expand=PhoneNumber`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/contacts/{contactId}/numbers`
+    ///
+    ///Arguments:
+    ///- `contact_id`: Id of the contact.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_phone_number_links_for_contact()
+    ///    .contact_id(contact_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_phone_number_links_for_contact(
         &self,
     ) -> builder::ListPhoneNumberLinksForContact<'_> {
         builder::ListPhoneNumberLinksForContact::new(self)
     }
-    /**List addresses
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/addresses`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_addresses()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List addresses
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/addresses`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_addresses()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_addresses(&self) -> builder::ListAddresses<'_> {
         builder::ListAddresses::new(self)
     }
-    /**List plan contact roles
-
-    Parameters/query seen: `$filter=RoleTypeId eq 453669`, `$top`, `$skip`. Evidence: v1 (AHA, LAM). Confidence: high for v1, presumed for v2. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/plancontactroles`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_contact_roles()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List plan contact roles
+    ///
+    ///Parameters/query seen: `$filter=RoleTypeId eq 453669`, `$top`, `$skip`. Evidence: v1 (AHA, LAM). Confidence: high for v1, presumed for v2. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/plancontactroles`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_contact_roles()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_contact_roles(&self) -> builder::ListPlanContactRoles<'_> {
         builder::ListPlanContactRoles::new(self)
     }
-    /**Create a plan contact role
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/plancontactroles`
-
-    Arguments:
-    - `body`: The new PlanContactRole; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_plan_contact_role()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a plan contact role
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/plancontactroles`
+    ///
+    ///Arguments:
+    ///- `body`: The new PlanContactRole; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_plan_contact_role()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_plan_contact_role(&self) -> builder::CreatePlanContactRole<'_> {
         builder::CreatePlanContactRole::new(self)
     }
-    /**Get a plan contact role
-
-    Parameters/query seen: `$expand`. Evidence: v1 (AHA sample plan_contact_role.json). Confidence: high for v1, presumed for v2.
-
-    Sends a `GET` request to `/v2/plancontactroles/{planContactRoleId}`
-
-    Arguments:
-    - `plan_contact_role_id`: Id of the plan contact role.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_plan_contact_role()
-        .plan_contact_role_id(plan_contact_role_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a plan contact role
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (AHA sample plan_contact_role.json). Confidence: high for v1, presumed for v2.
+    ///
+    ///Sends a `GET` request to `/v2/plancontactroles/{planContactRoleId}`
+    ///
+    ///Arguments:
+    ///- `plan_contact_role_id`: Id of the plan contact role.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_plan_contact_role()
+    ///    .plan_contact_role_id(plan_contact_role_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_plan_contact_role(&self) -> builder::GetPlanContactRole<'_> {
         builder::GetPlanContactRole::new(self)
     }
-    /**Replace a plan contact role (send the full object)
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/plancontactroles/{planContactRoleId}`
-
-    Arguments:
-    - `plan_contact_role_id`: Id of the plan contact role.
-    - `body`: The full PlanContactRole: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_plan_contact_role()
-        .plan_contact_role_id(plan_contact_role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a plan contact role (send the full object)
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/plancontactroles/{planContactRoleId}`
+    ///
+    ///Arguments:
+    ///- `plan_contact_role_id`: Id of the plan contact role.
+    ///- `body`: The full PlanContactRole: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_plan_contact_role()
+    ///    .plan_contact_role_id(plan_contact_role_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_plan_contact_role(&self) -> builder::UpdatePlanContactRole<'_> {
         builder::UpdatePlanContactRole::new(self)
     }
-    /**Grant a contact a right on a plan
-
-    Evidence: v1 (LAM; singular path). Confidence: medium.
-
-    Sends a `POST` request to `/v2/plancontactright`
-
-    Arguments:
-    - `body`: The new PlanContactRight; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_plan_contact_right()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Grant a contact a right on a plan
+    ///
+    ///Evidence: v1 (LAM; singular path). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/plancontactright`
+    ///
+    ///Arguments:
+    ///- `body`: The new PlanContactRight; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_plan_contact_right()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_plan_contact_right(&self) -> builder::CreatePlanContactRight<'_> {
         builder::CreatePlanContactRight::new(self)
     }
-    /**List employee plan roles
-
-    Parameters/query seen: `$filter $expand $select $top $skip` (paged via TotalPages in v1). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/employeeplanroles`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_employee_plan_roles()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List employee plan roles
+    ///
+    ///Parameters/query seen: `$filter $expand $select $top $skip` (paged via TotalPages in v1). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/employeeplanroles`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_employee_plan_roles()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_employee_plan_roles(&self) -> builder::ListEmployeePlanRoles<'_> {
         builder::ListEmployeePlanRoles::new(self)
     }
-    /**Create an employee plan role
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/employeeplanroles`
-
-    Arguments:
-    - `body`: The new EmployeePlanRole; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_employee_plan_role()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create an employee plan role
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/employeeplanroles`
+    ///
+    ///Arguments:
+    ///- `body`: The new EmployeePlanRole; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_employee_plan_role()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_employee_plan_role(&self) -> builder::CreateEmployeePlanRole<'_> {
         builder::CreateEmployeePlanRole::new(self)
     }
-    /**Replace an employee plan role (send the full object)
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/employeeplanroles/{employeePlanRoleId}`
-
-    Arguments:
-    - `employee_plan_role_id`: Id of the employee plan role.
-    - `body`: The full EmployeePlanRole: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_employee_plan_role()
-        .employee_plan_role_id(employee_plan_role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace an employee plan role (send the full object)
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/employeeplanroles/{employeePlanRoleId}`
+    ///
+    ///Arguments:
+    ///- `employee_plan_role_id`: Id of the employee plan role.
+    ///- `body`: The full EmployeePlanRole: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_employee_plan_role()
+    ///    .employee_plan_role_id(employee_plan_role_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_employee_plan_role(&self) -> builder::UpdateEmployeePlanRole<'_> {
         builder::UpdateEmployeePlanRole::new(self)
     }
-    /**Delete an employee plan role
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/employeeplanroles/{employeePlanRoleId}`
-
-    Arguments:
-    - `employee_plan_role_id`: Id of the employee plan role.
-    ```ignore
-    let response = client.delete_employee_plan_role()
-        .employee_plan_role_id(employee_plan_role_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete an employee plan role
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/employeeplanroles/{employeePlanRoleId}`
+    ///
+    ///Arguments:
+    ///- `employee_plan_role_id`: Id of the employee plan role.
+    ///```ignore
+    ///let response = client.delete_employee_plan_role()
+    ///    .employee_plan_role_id(employee_plan_role_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_employee_plan_role(&self) -> builder::DeleteEmployeePlanRole<'_> {
         builder::DeleteEmployeePlanRole::new(self)
     }
-    /**List employees
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby` (LAM paged by 200). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/employees`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_employees()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List employees
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby` (LAM paged by 200). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/employees`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_employees()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_employees(&self) -> builder::ListEmployees<'_> {
         builder::ListEmployees::new(self)
     }
-    /**List projects
-
-    Parameters/query seen: `$filter=ProjectStatus.DisplayName eq 'Completed'`, `ProjectType.DisplayName eq '...'`, `ProjectTemplateId eq 10`, `ProjectId eq 1 or ProjectId eq 2 ...`; `$orderby=CompletedOn desc`; `$expand=Plan.Status,Plan.PlanType,Plan.PlanCategory,Plan.FilingStatus,Plan.PBGC,Plan.PlanGroup,Plan.AdminType,Plan.InvestmentProviderLinks`. Evidence: v2 (MCP projects.py, analytics.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_projects()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List projects
+    ///
+    ///Parameters/query seen: `$filter=ProjectStatus.DisplayName eq 'Completed'`, `ProjectType.DisplayName eq '...'`, `ProjectTemplateId eq 10`, `ProjectId eq 1 or ProjectId eq 2 ...`; `$orderby=CompletedOn desc`; `$expand=Plan.Status,Plan.PlanType,Plan.PlanCategory,Plan.FilingStatus,Plan.PBGC,Plan.PlanGroup,Plan.AdminType,Plan.InvestmentProviderLinks`. Evidence: v2 (MCP projects.py, analytics.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_projects()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_projects(&self) -> builder::ListProjects<'_> {
         builder::ListProjects::new(self)
     }
-    /**Create a project from a project template
-
-    Evidence: v2 (MCP), v1 (LAM + Swagger example). Confidence: high.
-
-    Sends a `POST` request to `/v2/projects`
-
-    Arguments:
-    - `body`: See the ProjectCreate schema.
-    ```ignore
-    let response = client.create_project()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a project from a project template
+    ///
+    ///Evidence: v2 (MCP), v1 (LAM + Swagger example). Confidence: high.
+    ///
+    ///Sends a `POST` request to `/v2/projects`
+    ///
+    ///Arguments:
+    ///- `body`: See the ProjectCreate schema.
+    ///```ignore
+    ///let response = client.create_project()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_project(&self) -> builder::CreateProject<'_> {
         builder::CreateProject::new(self)
     }
-    /**Get a project
-
-    Parameters/query seen: `$expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high.
-
-    Sends a `GET` request to `/v2/projects/{projectId}`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_project()
-        .project_id(project_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a project
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_project(&self) -> builder::GetProject<'_> {
         builder::GetProject::new(self)
     }
-    /**Replace a project (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM update_project). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/projects/{projectId}`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full Project: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_project()
-        .project_id(project_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a project (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM update_project). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/projects/{projectId}`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full Project: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_project(&self) -> builder::UpdateProject<'_> {
         builder::UpdateProject::new(self)
     }
-    /**Abort a project with a note
-
-    Evidence: v1 (LAM abort_project). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/projects/{projectId}/abort`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `body`: See the AbortProject schema.
-    ```ignore
-    let response = client.abort_project()
-        .project_id(project_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Abort a project with a note
+    ///
+    ///Evidence: v1 (LAM abort_project). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/projects/{projectId}/abort`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `body`: See the AbortProject schema.
+    ///```ignore
+    ///let response = client.abort_project()
+    ///    .project_id(project_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn abort_project(&self) -> builder::AbortProject<'_> {
         builder::AbortProject::new(self)
     }
-    /**List the task groups of a project
-
-    Parameters/query seen: `$expand=Tasks`, `$orderby=Order`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/taskgroups`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_task_groups_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the task groups of a project
+    ///
+    ///Parameters/query seen: `$expand=Tasks`, `$orderby=Order`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/taskgroups`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_task_groups_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_task_groups_for_project(&self) -> builder::ListTaskGroupsForProject<'_> {
         builder::ListTaskGroupsForProject::new(self)
     }
-    /**List the tasks of a project
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/tasks`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_tasks_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the tasks of a project
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/tasks`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_tasks_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_tasks_for_project(&self) -> builder::ListTasksForProject<'_> {
         builder::ListTasksForProject::new(self)
     }
-    /**List the participants of a project
-
-    Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/participants`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_participants_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the participants of a project
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/participants`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_participants_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_participants_for_project(&self) -> builder::ListParticipantsForProject<'_> {
         builder::ListParticipantsForProject::new(self)
     }
-    /**List the notes of a project
-
-    Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/notes`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_notes_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the notes of a project
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/notes`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_notes_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_notes_for_project(&self) -> builder::ListNotesForProject<'_> {
         builder::ListNotesForProject::new(self)
     }
-    /**List the to-dos of a project
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/todos`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_to_dos_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the to-dos of a project
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/todos`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_to_dos_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_to_dos_for_project(&self) -> builder::ListToDosForProject<'_> {
         builder::ListToDosForProject::new(self)
     }
-    /**List the files of a project
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v2 (MCP newer projects.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/projectfiles`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_project_files_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the files of a project
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v2 (MCP newer projects.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/projectfiles`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_project_files_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_project_files_for_project(&self) -> builder::ListProjectFilesForProject<'_> {
         builder::ListProjectFilesForProject::new(self)
     }
-    /**List the files of a distribution project
-
-    Parameters/query seen: (only when Project.IsDistribution). Evidence: v2 (MCP projects.py; exact template named in MCP scripts/swagger.py). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/distributionfiles`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_distribution_files_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the files of a distribution project
+    ///
+    ///Parameters/query seen: (only when Project.IsDistribution). Evidence: v2 (MCP projects.py; exact template named in MCP scripts/swagger.py). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/distributionfiles`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_distribution_files_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_distribution_files_for_project(
         &self,
     ) -> builder::ListDistributionFilesForProject<'_> {
         builder::ListDistributionFilesForProject::new(self)
     }
-    /**List the project fields of a project
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projects/{projectId}/projectfields`
-
-    Arguments:
-    - `project_id`: Id of the project.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_project_fields_for_project()
-        .project_id(project_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the project fields of a project
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projects/{projectId}/projectfields`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the project.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_project_fields_for_project()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_project_fields_for_project(&self) -> builder::ListProjectFieldsForProject<'_> {
         builder::ListProjectFieldsForProject::new(self)
     }
-    /**List project fields
-
-    Parameters/query seen: `$filter` (required in LAM helper). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projectfields`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_project_fields()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List project fields
+    ///
+    ///Parameters/query seen: `$filter` (required in LAM helper). Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projectfields`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_project_fields()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_project_fields(&self) -> builder::ListProjectFields<'_> {
         builder::ListProjectFields::new(self)
     }
-    /**List project templates
-
-    Parameters/query seen: `$filter=Name eq "..."`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/projecttemplates`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_project_templates()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List project templates
+    ///
+    ///Parameters/query seen: `$filter=Name eq "..."`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/projecttemplates`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_project_templates()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_project_templates(&self) -> builder::ListProjectTemplates<'_> {
         builder::ListProjectTemplates::new(self)
     }
-    /**List task groups
-
-    Parameters/query seen: `$filter=DateCompleted ge '...' and Project/PlanId eq 5 and Project/ProjectTemplateId eq 10`; `$expand=Project($expand=ProjectTemplate)`. Evidence: v2-doc (MCP spec + tests; code later switched to /projects/{id}/taskgroups). Confidence: low. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/taskgroups`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_task_groups()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List task groups
+    ///
+    ///Parameters/query seen: `$filter=DateCompleted ge '...' and Project/PlanId eq 5 and Project/ProjectTemplateId eq 10`; `$expand=Project($expand=ProjectTemplate)`. Evidence: v2-doc (MCP spec + tests; code later switched to /projects/{id}/taskgroups). Confidence: low. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/taskgroups`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_task_groups()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_task_groups(&self) -> builder::ListTaskGroups<'_> {
         builder::ListTaskGroups::new(self)
     }
-    /**Get a task group
-
-    Evidence: v2 (MCP get_task_group). Confidence: medium.
-
-    Sends a `GET` request to `/v2/taskgroups/{taskGroupId}`
-
-    Arguments:
-    - `task_group_id`: Id of the task group.
-    ```ignore
-    let response = client.get_task_group()
-        .task_group_id(task_group_id)
-        .send()
-        .await;
-    ```*/
+    ///Get a task group
+    ///
+    ///Evidence: v2 (MCP get_task_group). Confidence: medium.
+    ///
+    ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}`
+    ///
+    ///Arguments:
+    ///- `task_group_id`: Id of the task group.
+    ///```ignore
+    ///let response = client.get_task_group()
+    ///    .task_group_id(task_group_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_task_group(&self) -> builder::GetTaskGroup<'_> {
         builder::GetTaskGroup::new(self)
     }
-    /**List the tasks of a task group
-
-    Parameters/query seen: `taskOrderId` (non-OData query param, v1), `$filter $expand $orderby`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/taskgroups/{taskGroupId}/tasks`
-
-    Arguments:
-    - `task_group_id`: Id of the task group.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    - `task_order_id`: Non-OData query parameter seen against v1 only (LAM). Its meaning is not documented; presumably it selects the task at that `Order` within the group. Integer type assumed.
-    ```ignore
-    let response = client.list_tasks_for_task_group()
-        .task_group_id(task_group_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .task_order_id(task_order_id)
-        .send()
-        .await;
-    ```*/
+    ///List the tasks of a task group
+    ///
+    ///Parameters/query seen: `taskOrderId` (non-OData query param, v1), `$filter $expand $orderby`. Evidence: v2 (MCP), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}/tasks`
+    ///
+    ///Arguments:
+    ///- `task_group_id`: Id of the task group.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///- `task_order_id`: Non-OData query parameter seen against v1 only (LAM). Its meaning is not documented; presumably it selects the task at that `Order` within the group. Integer type assumed.
+    ///```ignore
+    ///let response = client.list_tasks_for_task_group()
+    ///    .task_group_id(task_group_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .task_order_id(task_order_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_tasks_for_task_group(&self) -> builder::ListTasksForTaskGroup<'_> {
         builder::ListTasksForTaskGroup::new(self)
     }
-    /**List tasks
-
-    Parameters/query seen: `$filter=TeamId eq 100 and DateCompleted eq null`, `AssignedToId eq 500 and DateCompleted ge '2026-..Z'`, `TaskName eq '...' and DateCompleted gt '1/1/2024'`, `TaskActive ne null and TaskGroup.Project.CompletedOn eq null`; `$expand=AssignedTo,TaskGroup($expand=Project)` (v2 MCP) / `TaskGroup.Project` (v1). Evidence: v2 (MCP worktrays.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/tasks`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_tasks()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List tasks
+    ///
+    ///Parameters/query seen: `$filter=TeamId eq 100 and DateCompleted eq null`, `AssignedToId eq 500 and DateCompleted ge '2026-..Z'`, `TaskName eq '...' and DateCompleted gt '1/1/2024'`, `TaskActive ne null and TaskGroup.Project.CompletedOn eq null`; `$expand=AssignedTo,TaskGroup($expand=Project)` (v2 MCP) / `TaskGroup.Project` (v1). Evidence: v2 (MCP worktrays.py), v1 (LAM). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/tasks`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_tasks()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_tasks(&self) -> builder::ListTasks<'_> {
         builder::ListTasks::new(self)
     }
-    /**Get a task
-
-    Parameters/query seen: `$expand=TaskItems`. Evidence: v2 (MCP), v1 (LAM notebook). Confidence: high.
-
-    Sends a `GET` request to `/v2/tasks/{taskId}`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_task()
-        .task_id(task_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a task
+    ///
+    ///Parameters/query seen: `$expand=TaskItems`. Evidence: v2 (MCP), v1 (LAM notebook). Confidence: high.
+    ///
+    ///Sends a `GET` request to `/v2/tasks/{taskId}`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_task()
+    ///    .task_id(task_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_task(&self) -> builder::GetTask<'_> {
         builder::GetTask::new(self)
     }
-    /**List the notes of a task
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/tasks/{taskId}/notes`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_notes_for_task()
-        .task_id(task_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the notes of a task
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/tasks/{taskId}/notes`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_notes_for_task()
+    ///    .task_id(task_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_notes_for_task(&self) -> builder::ListNotesForTask<'_> {
         builder::ListNotesForTask::new(self)
     }
-    /**List the items of a task
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/tasks/{taskId}/taskitems`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_task_items_for_task()
-        .task_id(task_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the items of a task
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/tasks/{taskId}/taskitems`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_task_items_for_task()
+    ///    .task_id(task_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_task_items_for_task(&self) -> builder::ListTaskItemsForTask<'_> {
         builder::ListTaskItemsForTask::new(self)
     }
-    /**Complete a task
-
-    Evidence: v2 (MCP), v1 (LAM). Confidence: high.
-
-    Sends a `PUT` request to `/v2/tasks/{taskId}/completetask`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    ```ignore
-    let response = client.complete_task()
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+    ///Complete a task
+    ///
+    ///Evidence: v2 (MCP), v1 (LAM). Confidence: high.
+    ///
+    ///Sends a `PUT` request to `/v2/tasks/{taskId}/completetask`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///```ignore
+    ///let response = client.complete_task()
+    ///    .task_id(task_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn complete_task(&self) -> builder::CompleteTask<'_> {
         builder::CompleteTask::new(self)
     }
-    /**Reopen a completed task
-
-    Evidence: v2 (MCP), v1 (LAM). Confidence: high.
-
-    Sends a `PUT` request to `/v2/tasks/{taskId}/uncompletetask`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    ```ignore
-    let response = client.uncomplete_task()
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+    ///Reopen a completed task
+    ///
+    ///Evidence: v2 (MCP), v1 (LAM). Confidence: high.
+    ///
+    ///Sends a `PUT` request to `/v2/tasks/{taskId}/uncompletetask`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///```ignore
+    ///let response = client.uncomplete_task()
+    ///    .task_id(task_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn uncomplete_task(&self) -> builder::UncompleteTask<'_> {
         builder::UncompleteTask::new(self)
     }
-    /**Override a task (closes the remaining tasks of its project)
-
-    Evidence: v1 (LAM override_task; closes remaining tasks of a project). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/tasks/{taskId}/overrideTask`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    ```ignore
-    let response = client.override_task()
-        .task_id(task_id)
-        .send()
-        .await;
-    ```*/
+    ///Override a task (closes the remaining tasks of its project)
+    ///
+    ///Evidence: v1 (LAM override_task; closes remaining tasks of a project). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/tasks/{taskId}/overrideTask`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///```ignore
+    ///let response = client.override_task()
+    ///    .task_id(task_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn override_task(&self) -> builder::OverrideTask<'_> {
         builder::OverrideTask::new(self)
     }
-    /**Assign a task to an employee
-
-    Parameters/query seen: employeeId = Contact Id of the employee. Evidence: v2 (MCP reassign_task), v1 (LAM). Confidence: high.
-
-    Sends a `PUT` request to `/v2/tasks/employee/{taskId}/{employeeId}`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    - `employee_id`: Contact `Id` of the employee (not an Employee record id).
-    ```ignore
-    let response = client.reassign_task_to_employee()
-        .task_id(task_id)
-        .employee_id(employee_id)
-        .send()
-        .await;
-    ```*/
+    ///Assign a task to an employee
+    ///
+    ///Parameters/query seen: employeeId = Contact Id of the employee. Evidence: v2 (MCP reassign_task), v1 (LAM). Confidence: high.
+    ///
+    ///Sends a `PUT` request to `/v2/tasks/employee/{taskId}/{employeeId}`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///- `employee_id`: Contact `Id` of the employee (not an Employee record id).
+    ///```ignore
+    ///let response = client.reassign_task_to_employee()
+    ///    .task_id(task_id)
+    ///    .employee_id(employee_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn reassign_task_to_employee(&self) -> builder::ReassignTaskToEmployee<'_> {
         builder::ReassignTaskToEmployee::new(self)
     }
-    /**Move a task to a worktray (Team)
-
-    Parameters/query seen: reassign to a worktray (Team). Evidence: v1 (LAM reassign_task). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/tasks/{taskId}/{worktrayId}`
-
-    Arguments:
-    - `task_id`: Id of the task.
-    - `worktray_id`: Id of the worktray (Team).
-    ```ignore
-    let response = client.reassign_task_to_worktray()
-        .task_id(task_id)
-        .worktray_id(worktray_id)
-        .send()
-        .await;
-    ```*/
+    ///Move a task to a worktray (Team)
+    ///
+    ///Parameters/query seen: reassign to a worktray (Team). Evidence: v1 (LAM reassign_task). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/tasks/{taskId}/{worktrayId}`
+    ///
+    ///Arguments:
+    ///- `task_id`: Id of the task.
+    ///- `worktray_id`: Id of the worktray (Team).
+    ///```ignore
+    ///let response = client.reassign_task_to_worktray()
+    ///    .task_id(task_id)
+    ///    .worktray_id(worktray_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn reassign_task_to_worktray(&self) -> builder::ReassignTaskToWorktray<'_> {
         builder::ReassignTaskToWorktray::new(self)
     }
-    /**Replace a task item (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM update_taskitem). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/taskitems/{taskItemId}`
-
-    Arguments:
-    - `task_item_id`: Id of the task item.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full TaskItem: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_task_item()
-        .task_item_id(task_item_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a task item (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM update_taskitem). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/taskitems/{taskItemId}`
+    ///
+    ///Arguments:
+    ///- `task_item_id`: Id of the task item.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full TaskItem: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_task_item()
+    ///    .task_item_id(task_item_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_task_item(&self) -> builder::UpdateTaskItem<'_> {
         builder::UpdateTaskItem::new(self)
     }
-    /**List worktrays
-
-    Parameters/query seen: `$filter=IsActive eq true`, `Name eq 'X'`. Evidence: v2 (MCP), v1 (LAM get_teams). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/worktrays`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_worktrays()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List worktrays
+    ///
+    ///Parameters/query seen: `$filter=IsActive eq true`, `Name eq 'X'`. Evidence: v2 (MCP), v1 (LAM get_teams). Confidence: high. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/worktrays`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_worktrays()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_worktrays(&self) -> builder::ListWorktrays<'_> {
         builder::ListWorktrays::new(self)
     }
-    /**Get a worktray
-
-    Evidence: v2 (MCP). Confidence: medium.
-
-    Sends a `GET` request to `/v2/worktrays/{worktrayId}`
-
-    Arguments:
-    - `worktray_id`: Id of the worktray (Team).
-    ```ignore
-    let response = client.get_worktray()
-        .worktray_id(worktray_id)
-        .send()
-        .await;
-    ```*/
+    ///Get a worktray
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium.
+    ///
+    ///Sends a `GET` request to `/v2/worktrays/{worktrayId}`
+    ///
+    ///Arguments:
+    ///- `worktray_id`: Id of the worktray (Team).
+    ///```ignore
+    ///let response = client.get_worktray()
+    ///    .worktray_id(worktray_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_worktray(&self) -> builder::GetWorktray<'_> {
         builder::GetWorktray::new(self)
     }
-    /**List worktray memberships
-
-    Parameters/query seen: `$expand=Contact`; `$filter=contactID eq 500` (WorktrayID filter dropped in later MCP). Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/worktrayMembers`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_worktray_members()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List worktray memberships
+    ///
+    ///Parameters/query seen: `$expand=Contact`; `$filter=contactID eq 500` (WorktrayID filter dropped in later MCP). Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/worktrayMembers`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_worktray_members()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_worktray_members(&self) -> builder::ListWorktrayMembers<'_> {
         builder::ListWorktrayMembers::new(self)
     }
-    /**List to-dos
-
-    Parameters/query seen: `$filter=ToDoStatus.DisplayName eq '...' and Priority.DisplayName eq '...'`. Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/todos`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_to_dos()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List to-dos
+    ///
+    ///Parameters/query seen: `$filter=ToDoStatus.DisplayName eq '...' and Priority.DisplayName eq '...'`. Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/todos`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_to_dos()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_to_dos(&self) -> builder::ListToDos<'_> {
         builder::ListToDos::new(self)
     }
-    /**Create a to-do
-
-    Evidence: v2 (MCP). Confidence: medium.
-
-    Sends a `POST` request to `/v2/todos`
-
-    Arguments:
-    - `body`: See the ToDoCreate schema.
-    ```ignore
-    let response = client.create_to_do()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a to-do
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/todos`
+    ///
+    ///Arguments:
+    ///- `body`: See the ToDoCreate schema.
+    ///```ignore
+    ///let response = client.create_to_do()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_to_do(&self) -> builder::CreateToDo<'_> {
         builder::CreateToDo::new(self)
     }
-    /**Get a to-do
-
-    Evidence: v2 (MCP). Confidence: medium.
-
-    Sends a `GET` request to `/v2/todos/{todoId}`
-
-    Arguments:
-    - `todo_id`: Id of the to-do.
-    ```ignore
-    let response = client.get_to_do()
-        .todo_id(todo_id)
-        .send()
-        .await;
-    ```*/
+    ///Get a to-do
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium.
+    ///
+    ///Sends a `GET` request to `/v2/todos/{todoId}`
+    ///
+    ///Arguments:
+    ///- `todo_id`: Id of the to-do.
+    ///```ignore
+    ///let response = client.get_to_do()
+    ///    .todo_id(todo_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_to_do(&self) -> builder::GetToDo<'_> {
         builder::GetToDo::new(self)
     }
-    /**Replace a to-do (send the full object)
-
-    Evidence: v2 (MCP). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/todos/{todoId}`
-
-    Arguments:
-    - `todo_id`: Id of the to-do.
-    - `body`: The full ToDo: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_to_do()
-        .todo_id(todo_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a to-do (send the full object)
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/todos/{todoId}`
+    ///
+    ///Arguments:
+    ///- `todo_id`: Id of the to-do.
+    ///- `body`: The full ToDo: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_to_do()
+    ///    .todo_id(todo_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_to_do(&self) -> builder::UpdateToDo<'_> {
         builder::UpdateToDo::new(self)
     }
-    /**List the comments of a to-do
-
-    Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/todos/{todoId}/todocomments`
-
-    Arguments:
-    - `todo_id`: Id of the to-do.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_to_do_comments_for_to_do()
-        .todo_id(todo_id)
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List the comments of a to-do
+    ///
+    ///Evidence: v2 (MCP). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/todos/{todoId}/todocomments`
+    ///
+    ///Arguments:
+    ///- `todo_id`: Id of the to-do.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_to_do_comments_for_to_do()
+    ///    .todo_id(todo_id)
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_to_do_comments_for_to_do(&self) -> builder::ListToDoCommentsForToDo<'_> {
         builder::ListToDoCommentsForToDo::new(self)
     }
-    /**Create a note
-
-    Evidence: v2 (MCP), v1 (LAM + Swagger example). Confidence: high.
-
-    Sends a `POST` request to `/v2/notes`
-
-    Arguments:
-    - `body`: See the NoteCreate schema.
-    ```ignore
-    let response = client.create_note()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a note
+    ///
+    ///Evidence: v2 (MCP), v1 (LAM + Swagger example). Confidence: high.
+    ///
+    ///Sends a `POST` request to `/v2/notes`
+    ///
+    ///Arguments:
+    ///- `body`: See the NoteCreate schema.
+    ///```ignore
+    ///let response = client.create_note()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_note(&self) -> builder::CreateNote<'_> {
         builder::CreateNote::new(self)
     }
-    /**Replace a note (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM update_note). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/notes/{noteId}`
-
-    Arguments:
-    - `note_id`: Id of the note.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full Note: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_note()
-        .note_id(note_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a note (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM update_note). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/notes/{noteId}`
+    ///
+    ///Arguments:
+    ///- `note_id`: Id of the note.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full Note: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_note()
+    ///    .note_id(note_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_note(&self) -> builder::UpdateNote<'_> {
         builder::UpdateNote::new(self)
     }
-    /**Delete a note
-
-    Evidence: v1 (LAM), v2-doc (MCP client test mock). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/notes/{noteId}`
-
-    Arguments:
-    - `note_id`: Id of the note.
-    ```ignore
-    let response = client.delete_note()
-        .note_id(note_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a note
+    ///
+    ///Evidence: v1 (LAM), v2-doc (MCP client test mock). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/notes/{noteId}`
+    ///
+    ///Arguments:
+    ///- `note_id`: Id of the note.
+    ///```ignore
+    ///let response = client.delete_note()
+    ///    .note_id(note_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_note(&self) -> builder::DeleteNote<'_> {
         builder::DeleteNote::new(self)
     }
-    /**Record an interaction
-
-    Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM add_interaction). Confidence: medium.
-
-    Sends a `POST` request to `/v2/interactions`
-
-    Arguments:
-    - `body`: See the InteractionCreate schema.
-    ```ignore
-    let response = client.create_interaction()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Record an interaction
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM add_interaction). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/interactions`
+    ///
+    ///Arguments:
+    ///- `body`: See the InteractionCreate schema.
+    ///```ignore
+    ///let response = client.create_interaction()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_interaction(&self) -> builder::CreateInteraction<'_> {
         builder::CreateInteraction::new(self)
     }
-    /**Upload a project file
-
-    Evidence: v1 (LAM add_project_file). Confidence: medium.
-
-    Sends a `POST` request to `/v2/projectfiles`
-
-    ```ignore
-    let response = client.create_project_file()
-        .send()
-        .await;
-    ```*/
+    ///Upload a project file
+    ///
+    ///Evidence: v1 (LAM add_project_file). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/projectfiles`
+    ///
+    ///```ignore
+    ///let response = client.create_project_file()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_project_file(&self) -> builder::CreateProjectFile<'_> {
         builder::CreateProjectFile::new(self)
     }
-    /**Replace a project file's metadata
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/projectfiles/{projectFileId}`
-
-    Arguments:
-    - `project_file_id`: Id of the project file.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full ProjectFile: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_project_file()
-        .project_file_id(project_file_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a project file's metadata
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/projectfiles/{projectFileId}`
+    ///
+    ///Arguments:
+    ///- `project_file_id`: Id of the project file.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full ProjectFile: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_project_file()
+    ///    .project_file_id(project_file_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_project_file(&self) -> builder::UpdateProjectFile<'_> {
         builder::UpdateProjectFile::new(self)
     }
-    /**Delete a project file
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/projectfiles/{projectFileId}`
-
-    Arguments:
-    - `project_file_id`: Id of the project file.
-    ```ignore
-    let response = client.delete_project_file()
-        .project_file_id(project_file_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a project file
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/projectfiles/{projectFileId}`
+    ///
+    ///Arguments:
+    ///- `project_file_id`: Id of the project file.
+    ///```ignore
+    ///let response = client.delete_project_file()
+    ///    .project_file_id(project_file_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_project_file(&self) -> builder::DeleteProjectFile<'_> {
         builder::DeleteProjectFile::new(self)
     }
-    /**Upload a distribution file
-
-    Evidence: v1 (LAM add_distribution_file). Confidence: medium.
-
-    Sends a `POST` request to `/v2/distributionfiles`
-
-    ```ignore
-    let response = client.create_distribution_file()
-        .send()
-        .await;
-    ```*/
+    ///Upload a distribution file
+    ///
+    ///Evidence: v1 (LAM add_distribution_file). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/distributionfiles`
+    ///
+    ///```ignore
+    ///let response = client.create_distribution_file()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_distribution_file(&self) -> builder::CreateDistributionFile<'_> {
         builder::CreateDistributionFile::new(self)
     }
-    /**Upload a legal plan file
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/legalplanfiles`
-
-    ```ignore
-    let response = client.create_legal_plan_file()
-        .send()
-        .await;
-    ```*/
+    ///Upload a legal plan file
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/legalplanfiles`
+    ///
+    ///```ignore
+    ///let response = client.create_legal_plan_file()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_legal_plan_file(&self) -> builder::CreateLegalPlanFile<'_> {
         builder::CreateLegalPlanFile::new(self)
     }
-    /**Replace a legal plan file's metadata
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/legalplanfiles/{legalPlanFileId}`
-
-    Arguments:
-    - `legal_plan_file_id`: Id of the legal plan file.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full LegalPlanFile: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_legal_plan_file()
-        .legal_plan_file_id(legal_plan_file_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a legal plan file's metadata
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/legalplanfiles/{legalPlanFileId}`
+    ///
+    ///Arguments:
+    ///- `legal_plan_file_id`: Id of the legal plan file.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full LegalPlanFile: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_legal_plan_file()
+    ///    .legal_plan_file_id(legal_plan_file_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_legal_plan_file(&self) -> builder::UpdateLegalPlanFile<'_> {
         builder::UpdateLegalPlanFile::new(self)
     }
-    /**Delete a legal plan file
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/legalplanfiles/{legalPlanFileId}`
-
-    Arguments:
-    - `legal_plan_file_id`: Id of the legal plan file.
-    ```ignore
-    let response = client.delete_legal_plan_file()
-        .legal_plan_file_id(legal_plan_file_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a legal plan file
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/legalplanfiles/{legalPlanFileId}`
+    ///
+    ///Arguments:
+    ///- `legal_plan_file_id`: Id of the legal plan file.
+    ///```ignore
+    ///let response = client.delete_legal_plan_file()
+    ///    .legal_plan_file_id(legal_plan_file_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_legal_plan_file(&self) -> builder::DeleteLegalPlanFile<'_> {
         builder::DeleteLegalPlanFile::new(self)
     }
-    /**Upload an admin form plan file
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/adminformplanfiles`
-
-    ```ignore
-    let response = client.create_admin_form_plan_file()
-        .send()
-        .await;
-    ```*/
+    ///Upload an admin form plan file
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/adminformplanfiles`
+    ///
+    ///```ignore
+    ///let response = client.create_admin_form_plan_file()
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_admin_form_plan_file(&self) -> builder::CreateAdminFormPlanFile<'_> {
         builder::CreateAdminFormPlanFile::new(self)
     }
-    /**List distributions
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/distributions`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_distributions()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List distributions
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/distributions`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_distributions()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_distributions(&self) -> builder::ListDistributions<'_> {
         builder::ListDistributions::new(self)
     }
-    /**Get a distribution by its project id
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM get_distribution_by_id). Confidence: medium.
-
-    Sends a `GET` request to `/v2/distributions/{projectId}`
-
-    Arguments:
-    - `project_id`: Id of the distribution's project (distributions are keyed by project id).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    ```ignore
-    let response = client.get_distribution()
-        .project_id(project_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    ///Get a distribution by its project id
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM get_distribution_by_id). Confidence: medium.
+    ///
+    ///Sends a `GET` request to `/v2/distributions/{projectId}`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the distribution's project (distributions are keyed by project id).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///```ignore
+    ///let response = client.get_distribution()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_distribution(&self) -> builder::GetDistribution<'_> {
         builder::GetDistribution::new(self)
     }
-    /**Replace a distribution (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/distributions/{projectId}`
-
-    Arguments:
-    - `project_id`: Id of the distribution's project (distributions are keyed by project id).
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full Distribution: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_distribution()
-        .project_id(project_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a distribution (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/distributions/{projectId}`
+    ///
+    ///Arguments:
+    ///- `project_id`: Id of the distribution's project (distributions are keyed by project id).
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full Distribution: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_distribution()
+    ///    .project_id(project_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_distribution(&self) -> builder::UpdateDistribution<'_> {
         builder::UpdateDistribution::new(self)
     }
-    /**Create a distribution for a plan participant
-
-    Evidence: v1 (LAM add_distribution + Swagger example). Confidence: medium.
-
-    Sends a `POST` request to `/v2/distributions/createplandistribution`
-
-    Arguments:
-    - `body`: See the CreatePlanDistribution schema.
-    ```ignore
-    let response = client.create_plan_distribution()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a distribution for a plan participant
+    ///
+    ///Evidence: v1 (LAM add_distribution + Swagger example). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/distributions/createplandistribution`
+    ///
+    ///Arguments:
+    ///- `body`: See the CreatePlanDistribution schema.
+    ///```ignore
+    ///let response = client.create_plan_distribution()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_plan_distribution(&self) -> builder::CreatePlanDistribution<'_> {
         builder::CreatePlanDistribution::new(self)
     }
-    /**Replace a plan cycle (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/plancycles/{planCycleId}`
-
-    Arguments:
-    - `plan_cycle_id`: Id of the plan cycle.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full PlanCycle: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_plan_cycle()
-        .plan_cycle_id(plan_cycle_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a plan cycle (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/plancycles/{planCycleId}`
+    ///
+    ///Arguments:
+    ///- `plan_cycle_id`: Id of the plan cycle.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full PlanCycle: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_plan_cycle()
+    ///    .plan_cycle_id(plan_cycle_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_plan_cycle(&self) -> builder::UpdatePlanCycle<'_> {
         builder::UpdatePlanCycle::new(self)
     }
-    /**List plan service links
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/planServicesProvidedLinks`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_plan_services_provided_links()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List plan service links
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/planServicesProvidedLinks`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_plan_services_provided_links()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_plan_services_provided_links(&self) -> builder::ListPlanServicesProvidedLinks<'_> {
         builder::ListPlanServicesProvidedLinks::new(self)
     }
-    /**Link a provided service to a plan
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/planServicesProvidedLinks`
-
-    Arguments:
-    - `body`: The new PlanServicesProvidedLink; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_plan_services_provided_link()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Link a provided service to a plan
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/planServicesProvidedLinks`
+    ///
+    ///Arguments:
+    ///- `body`: The new PlanServicesProvidedLink; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_plan_services_provided_link()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_plan_services_provided_link(
         &self,
     ) -> builder::CreatePlanServicesProvidedLink<'_> {
         builder::CreatePlanServicesProvidedLink::new(self)
     }
-    /**Delete a plan service link
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/planServicesProvidedLinks/{id}`
-
-    Arguments:
-    - `id`: Id of the plan services provided link (the parameter is named `id` in the evidence).
-    ```ignore
-    let response = client.delete_plan_services_provided_link()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a plan service link
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/planServicesProvidedLinks/{id}`
+    ///
+    ///Arguments:
+    ///- `id`: Id of the plan services provided link (the parameter is named `id` in the evidence).
+    ///```ignore
+    ///let response = client.delete_plan_services_provided_link()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_plan_services_provided_link(
         &self,
     ) -> builder::DeletePlanServicesProvidedLink<'_> {
         builder::DeletePlanServicesProvidedLink::new(self)
     }
-    /**List investment providers
-
-    Parameters/query seen: `$filter=DisplayName eq "..."`. Evidence: v1 (LAM; doubled segment is real). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/investmentproviders/investmentproviders`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_investment_providers()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List investment providers
+    ///
+    ///Parameters/query seen: `$filter=DisplayName eq "..."`. Evidence: v1 (LAM; doubled segment is real). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/investmentproviders/investmentproviders`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_investment_providers()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_investment_providers(&self) -> builder::ListInvestmentProviders<'_> {
         builder::ListInvestmentProviders::new(self)
     }
-    /**Link an investment provider to a plan
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/investmentproviderlink`
-
-    Arguments:
-    - `body`: The new InvestmentProviderLink; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_investment_provider_link()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Link an investment provider to a plan
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/investmentproviderlink`
+    ///
+    ///Arguments:
+    ///- `body`: The new InvestmentProviderLink; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_investment_provider_link()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_investment_provider_link(&self) -> builder::CreateInvestmentProviderLink<'_> {
         builder::CreateInvestmentProviderLink::new(self)
     }
-    /**Replace an investment provider link (send the full object)
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/investmentproviderlink/{investmentProviderLinkId}`
-
-    Arguments:
-    - `investment_provider_link_id`: Id of the investment provider link.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full InvestmentProviderLink: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_investment_provider_link()
-        .investment_provider_link_id(investment_provider_link_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace an investment provider link (send the full object)
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/investmentproviderlink/{investmentProviderLinkId}`
+    ///
+    ///Arguments:
+    ///- `investment_provider_link_id`: Id of the investment provider link.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full InvestmentProviderLink: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_investment_provider_link()
+    ///    .investment_provider_link_id(investment_provider_link_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_investment_provider_link(&self) -> builder::UpdateInvestmentProviderLink<'_> {
         builder::UpdateInvestmentProviderLink::new(self)
     }
-    /**List fee schedule templates
-
-    Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/feescheduletemplates`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_fee_schedule_templates()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List fee schedule templates
+    ///
+    ///Parameters/query seen: `$filter $expand`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/feescheduletemplates`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_fee_schedule_templates()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_fee_schedule_templates(&self) -> builder::ListFeeScheduleTemplates<'_> {
         builder::ListFeeScheduleTemplates::new(self)
     }
-    /**Replace a fee schedule
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM + Swagger example). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/feeschedules/{feeScheduleId}`
-
-    Arguments:
-    - `fee_schedule_id`: Id of the fee schedule.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full FeeSchedule: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_fee_schedule()
-        .fee_schedule_id(fee_schedule_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a fee schedule
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM + Swagger example). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/feeschedules/{feeScheduleId}`
+    ///
+    ///Arguments:
+    ///- `fee_schedule_id`: Id of the fee schedule.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full FeeSchedule: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_fee_schedule()
+    ///    .fee_schedule_id(fee_schedule_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_fee_schedule(&self) -> builder::UpdateFeeSchedule<'_> {
         builder::UpdateFeeSchedule::new(self)
     }
-    /**Create a plan fee schedule from a template
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/feeschedules/copyfromtemplate`
-
-    Arguments:
-    - `body`: See the CopyFeeScheduleFromTemplate schema.
-    ```ignore
-    let response = client.copy_fee_schedule_from_template()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create a plan fee schedule from a template
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/feeschedules/copyfromtemplate`
+    ///
+    ///Arguments:
+    ///- `body`: See the CopyFeeScheduleFromTemplate schema.
+    ///```ignore
+    ///let response = client.copy_fee_schedule_from_template()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn copy_fee_schedule_from_template(&self) -> builder::CopyFeeScheduleFromTemplate<'_> {
         builder::CopyFeeScheduleFromTemplate::new(self)
     }
-    /**Replace a fee schedule item
-
-    Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `PUT` request to `/v2/feescheduleitems/{feeScheduleItemId}`
-
-    Arguments:
-    - `fee_schedule_item_id`: Id of the fee schedule item.
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `body`: The full FeeScheduleItem: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
-    ```ignore
-    let response = client.update_fee_schedule_item()
-        .fee_schedule_item_id(fee_schedule_item_id)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Replace a fee schedule item
+    ///
+    ///Parameters/query seen: `$expand`. Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `PUT` request to `/v2/feescheduleitems/{feeScheduleItemId}`
+    ///
+    ///Arguments:
+    ///- `fee_schedule_item_id`: Id of the fee schedule item.
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `body`: The full FeeScheduleItem: GET it, change fields, PUT it back with `Id` and `DataKey` (PUT replaces the whole object).
+    ///```ignore
+    ///let response = client.update_fee_schedule_item()
+    ///    .fee_schedule_item_id(fee_schedule_item_id)
+    ///    .expand(expand)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_fee_schedule_item(&self) -> builder::UpdateFeeScheduleItem<'_> {
         builder::UpdateFeeScheduleItem::new(self)
     }
-    /**List time entries
-
-    Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
-
-    Sends a `GET` request to `/v2/timeEntries`
-
-    Arguments:
-    - `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
-    - `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
-    - `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
-    - `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
-    - `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
-    - `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
-    ```ignore
-    let response = client.list_time_entries()
-        .expand(expand)
-        .filter(filter)
-        .orderby(orderby)
-        .select(select)
-        .skip(skip)
-        .top(top)
-        .send()
-        .await;
-    ```*/
+    ///List time entries
+    ///
+    ///Parameters/query seen: `$filter $expand $top $skip $orderby`. Evidence: v1 (LAM). Confidence: medium. OData query options ($filter, $expand, $orderby, $select, $top <= 1000, $skip) are added by overlay.yaml.
+    ///
+    ///Sends a `GET` request to `/v2/timeEntries`
+    ///
+    ///Arguments:
+    ///- `expand`: Comma-separated navigation properties to fill in (`Client,PlanType`); navigation properties not expanded come back null, collections empty. Nested: dot path (`TaskGroup.Project`, `ContactPhoneNumberLinks.PhoneNumber`), proven in v1; the OData v4 form `TaskGroup($expand=Project)` is used by one v2 client but not proven. Expanding saves calls against the rate limit. Some nested links may have been dropped in v2 (list unknown).
+    ///- `filter`: OData filter expression. Operators `eq ne gt ge lt le and or`, the function `contains(Field,'text')` and the literal `null`. Booleans and numbers are unquoted; strings go in single quotes, a quote inside doubled (`Name eq 'O''Brien'`); one v1 client also used double quotes successfully. Related objects are reached with a dot path (`Status.DisplayName eq 'Active'`, `TaskGroup.Project.CompletedOn eq null`); the slash form (`Project/PlanId`) appears only in unverified sources. Dates compare as quoted strings (`DateCompleted gt '1/1/2024'` in v1, ISO in v2), but ge/le on dates proved unreliable in v2, so filter dates client-side when it matters. Keep `$` literal and encode spaces as `%20`. An unsupported expression yields 400 with a message mentioning OData.
+    ///- `orderby`: Comma-separated properties to sort by, each optionally followed by `asc` or `desc` (`Order`, `CompletedOn desc`).
+    ///- `select`: Comma-separated properties to return (`$select=Id`). Seen against v1 only; support in v2 is unknown. Properties not selected are missing from the response.
+    ///- `skip`: Rows to skip. Page with `$skip` = page number x `$top` until a page returns fewer than `$top` rows or `TotalCount` rows were read.
+    ///- `top`: Page size, at most 1000 (the server maximum). The default when omitted is unknown (v1 clients assumed 1000, or 200 for employees), so send it when paging.
+    ///```ignore
+    ///let response = client.list_time_entries()
+    ///    .expand(expand)
+    ///    .filter(filter)
+    ///    .orderby(orderby)
+    ///    .select(select)
+    ///    .skip(skip)
+    ///    .top(top)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_time_entries(&self) -> builder::ListTimeEntries<'_> {
         builder::ListTimeEntries::new(self)
     }
-    /**Record a time entry
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `POST` request to `/v2/timeEntries`
-
-    Arguments:
-    - `body`: The new TimeEntry; omit `Id`, `DataKey` and the navigation properties.
-    ```ignore
-    let response = client.create_time_entry()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Record a time entry
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `POST` request to `/v2/timeEntries`
+    ///
+    ///Arguments:
+    ///- `body`: The new TimeEntry; omit `Id`, `DataKey` and the navigation properties.
+    ///```ignore
+    ///let response = client.create_time_entry()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_time_entry(&self) -> builder::CreateTimeEntry<'_> {
         builder::CreateTimeEntry::new(self)
     }
-    /**Delete a time entry
-
-    Evidence: v1 (LAM). Confidence: medium.
-
-    Sends a `DELETE` request to `/v2/timeEntries/{timeEntryId}`
-
-    Arguments:
-    - `time_entry_id`: Id of the time entry.
-    ```ignore
-    let response = client.delete_time_entry()
-        .time_entry_id(time_entry_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete a time entry
+    ///
+    ///Evidence: v1 (LAM). Confidence: medium.
+    ///
+    ///Sends a `DELETE` request to `/v2/timeEntries/{timeEntryId}`
+    ///
+    ///Arguments:
+    ///- `time_entry_id`: Id of the time entry.
+    ///```ignore
+    ///let response = client.delete_time_entry()
+    ///    .time_entry_id(time_entry_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_time_entry(&self) -> builder::DeleteTimeEntry<'_> {
         builder::DeleteTimeEntry::new(self)
     }
@@ -24692,9 +24714,9 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
-    /**Builder for [`Client::list_plans`]
-
-    [`Client::list_plans`]: super::Client::list_plans*/
+    ///Builder for [`Client::list_plans`]
+    ///
+    ///[`Client::list_plans`]: super::Client::list_plans
     #[derive(Debug, Clone)]
     pub struct ListPlans<'a> {
         client: &'a super::Client,
@@ -24841,9 +24863,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_plan`]
-
-    [`Client::get_plan`]: super::Client::get_plan*/
+    ///Builder for [`Client::get_plan`]
+    ///
+    ///[`Client::get_plan`]: super::Client::get_plan
     #[derive(Debug, Clone)]
     pub struct GetPlan<'a> {
         client: &'a super::Client,
@@ -24934,9 +24956,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_plan`]
-
-    [`Client::update_plan`]: super::Client::update_plan*/
+    ///Builder for [`Client::update_plan`]
+    ///
+    ///[`Client::update_plan`]: super::Client::update_plan
     #[derive(Debug, Clone)]
     pub struct UpdatePlan<'a> {
         client: &'a super::Client,
@@ -25066,9 +25088,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_plan`]
-
-    [`Client::delete_plan`]: super::Client::delete_plan*/
+    ///Builder for [`Client::delete_plan`]
+    ///
+    ///[`Client::delete_plan`]: super::Client::delete_plan
     #[derive(Debug, Clone)]
     pub struct DeletePlan<'a> {
         client: &'a super::Client,
@@ -25142,9 +25164,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_contact_roles_for_plan`]
-
-    [`Client::list_plan_contact_roles_for_plan`]: super::Client::list_plan_contact_roles_for_plan*/
+    ///Builder for [`Client::list_plan_contact_roles_for_plan`]
+    ///
+    ///[`Client::list_plan_contact_roles_for_plan`]: super::Client::list_plan_contact_roles_for_plan
     #[derive(Debug, Clone)]
     pub struct ListPlanContactRolesForPlan<'a> {
         client: &'a super::Client,
@@ -25309,9 +25331,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_cycles_for_plan`]
-
-    [`Client::list_plan_cycles_for_plan`]: super::Client::list_plan_cycles_for_plan*/
+    ///Builder for [`Client::list_plan_cycles_for_plan`]
+    ///
+    ///[`Client::list_plan_cycles_for_plan`]: super::Client::list_plan_cycles_for_plan
     #[derive(Debug, Clone)]
     pub struct ListPlanCyclesForPlan<'a> {
         client: &'a super::Client,
@@ -25476,9 +25498,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_services_provided_links_for_plan`]
-
-    [`Client::list_plan_services_provided_links_for_plan`]: super::Client::list_plan_services_provided_links_for_plan*/
+    ///Builder for [`Client::list_plan_services_provided_links_for_plan`]
+    ///
+    ///[`Client::list_plan_services_provided_links_for_plan`]: super::Client::list_plan_services_provided_links_for_plan
     #[derive(Debug, Clone)]
     pub struct ListPlanServicesProvidedLinksForPlan<'a> {
         client: &'a super::Client,
@@ -25645,9 +25667,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_investment_provider_links_for_plan`]
-
-    [`Client::list_investment_provider_links_for_plan`]: super::Client::list_investment_provider_links_for_plan*/
+    ///Builder for [`Client::list_investment_provider_links_for_plan`]
+    ///
+    ///[`Client::list_investment_provider_links_for_plan`]: super::Client::list_investment_provider_links_for_plan
     #[derive(Debug, Clone)]
     pub struct ListInvestmentProviderLinksForPlan<'a> {
         client: &'a super::Client,
@@ -25814,9 +25836,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_fee_schedules_for_plan`]
-
-    [`Client::list_fee_schedules_for_plan`]: super::Client::list_fee_schedules_for_plan*/
+    ///Builder for [`Client::list_fee_schedules_for_plan`]
+    ///
+    ///[`Client::list_fee_schedules_for_plan`]: super::Client::list_fee_schedules_for_plan
     #[derive(Debug, Clone)]
     pub struct ListFeeSchedulesForPlan<'a> {
         client: &'a super::Client,
@@ -25981,9 +26003,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_projects_for_plan`]
-
-    [`Client::list_projects_for_plan`]: super::Client::list_projects_for_plan*/
+    ///Builder for [`Client::list_projects_for_plan`]
+    ///
+    ///[`Client::list_projects_for_plan`]: super::Client::list_projects_for_plan
     #[derive(Debug, Clone)]
     pub struct ListProjectsForPlan<'a> {
         client: &'a super::Client,
@@ -26148,9 +26170,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_to_dos_for_plan`]
-
-    [`Client::list_to_dos_for_plan`]: super::Client::list_to_dos_for_plan*/
+    ///Builder for [`Client::list_to_dos_for_plan`]
+    ///
+    ///[`Client::list_to_dos_for_plan`]: super::Client::list_to_dos_for_plan
     #[derive(Debug, Clone)]
     pub struct ListToDosForPlan<'a> {
         client: &'a super::Client,
@@ -26314,9 +26336,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_notes_for_plan`]
-
-    [`Client::list_notes_for_plan`]: super::Client::list_notes_for_plan*/
+    ///Builder for [`Client::list_notes_for_plan`]
+    ///
+    ///[`Client::list_notes_for_plan`]: super::Client::list_notes_for_plan
     #[derive(Debug, Clone)]
     pub struct ListNotesForPlan<'a> {
         client: &'a super::Client,
@@ -26480,9 +26502,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_project_fields_for_plan`]
-
-    [`Client::list_project_fields_for_plan`]: super::Client::list_project_fields_for_plan*/
+    ///Builder for [`Client::list_project_fields_for_plan`]
+    ///
+    ///[`Client::list_project_fields_for_plan`]: super::Client::list_project_fields_for_plan
     #[derive(Debug, Clone)]
     pub struct ListProjectFieldsForPlan<'a> {
         client: &'a super::Client,
@@ -26647,9 +26669,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_employee_plan_roles_for_plan`]
-
-    [`Client::list_employee_plan_roles_for_plan`]: super::Client::list_employee_plan_roles_for_plan*/
+    ///Builder for [`Client::list_employee_plan_roles_for_plan`]
+    ///
+    ///[`Client::list_employee_plan_roles_for_plan`]: super::Client::list_employee_plan_roles_for_plan
     #[derive(Debug, Clone)]
     pub struct ListEmployeePlanRolesForPlan<'a> {
         client: &'a super::Client,
@@ -26814,9 +26836,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_legal_plan_files_for_plan`]
-
-    [`Client::list_legal_plan_files_for_plan`]: super::Client::list_legal_plan_files_for_plan*/
+    ///Builder for [`Client::list_legal_plan_files_for_plan`]
+    ///
+    ///[`Client::list_legal_plan_files_for_plan`]: super::Client::list_legal_plan_files_for_plan
     #[derive(Debug, Clone)]
     pub struct ListLegalPlanFilesForPlan<'a> {
         client: &'a super::Client,
@@ -26981,9 +27003,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_form5500_types`]
-
-    [`Client::list_form5500_types`]: super::Client::list_form5500_types*/
+    ///Builder for [`Client::list_form5500_types`]
+    ///
+    ///[`Client::list_form5500_types`]: super::Client::list_form5500_types
     #[derive(Debug, Clone)]
     pub struct ListForm5500Types<'a> {
         client: &'a super::Client,
@@ -27130,9 +27152,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_groups`]
-
-    [`Client::list_plan_groups`]: super::Client::list_plan_groups*/
+    ///Builder for [`Client::list_plan_groups`]
+    ///
+    ///[`Client::list_plan_groups`]: super::Client::list_plan_groups
     #[derive(Debug, Clone)]
     pub struct ListPlanGroups<'a> {
         client: &'a super::Client,
@@ -27279,9 +27301,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_clients`]
-
-    [`Client::list_clients`]: super::Client::list_clients*/
+    ///Builder for [`Client::list_clients`]
+    ///
+    ///[`Client::list_clients`]: super::Client::list_clients
     #[derive(Debug, Clone)]
     pub struct ListClients<'a> {
         client: &'a super::Client,
@@ -27428,9 +27450,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_client`]
-
-    [`Client::get_client`]: super::Client::get_client*/
+    ///Builder for [`Client::get_client`]
+    ///
+    ///[`Client::get_client`]: super::Client::get_client
     #[derive(Debug, Clone)]
     pub struct GetClient<'a> {
         client: &'a super::Client,
@@ -27523,9 +27545,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plans_for_client`]
-
-    [`Client::list_plans_for_client`]: super::Client::list_plans_for_client*/
+    ///Builder for [`Client::list_plans_for_client`]
+    ///
+    ///[`Client::list_plans_for_client`]: super::Client::list_plans_for_client
     #[derive(Debug, Clone)]
     pub struct ListPlansForClient<'a> {
         client: &'a super::Client,
@@ -27689,9 +27711,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_notes_for_client`]
-
-    [`Client::list_notes_for_client`]: super::Client::list_notes_for_client*/
+    ///Builder for [`Client::list_notes_for_client`]
+    ///
+    ///[`Client::list_notes_for_client`]: super::Client::list_notes_for_client
     #[derive(Debug, Clone)]
     pub struct ListNotesForClient<'a> {
         client: &'a super::Client,
@@ -27855,9 +27877,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_employer_data`]
-
-    [`Client::list_employer_data`]: super::Client::list_employer_data*/
+    ///Builder for [`Client::list_employer_data`]
+    ///
+    ///[`Client::list_employer_data`]: super::Client::list_employer_data
     #[derive(Debug, Clone)]
     pub struct ListEmployerData<'a> {
         client: &'a super::Client,
@@ -28005,9 +28027,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_entity_types`]
-
-    [`Client::list_entity_types`]: super::Client::list_entity_types*/
+    ///Builder for [`Client::list_entity_types`]
+    ///
+    ///[`Client::list_entity_types`]: super::Client::list_entity_types
     #[derive(Debug, Clone)]
     pub struct ListEntityTypes<'a> {
         client: &'a super::Client,
@@ -28154,9 +28176,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_contacts`]
-
-    [`Client::list_contacts`]: super::Client::list_contacts*/
+    ///Builder for [`Client::list_contacts`]
+    ///
+    ///[`Client::list_contacts`]: super::Client::list_contacts
     #[derive(Debug, Clone)]
     pub struct ListContacts<'a> {
         client: &'a super::Client,
@@ -28304,9 +28326,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_contact`]
-
-    [`Client::get_contact`]: super::Client::get_contact*/
+    ///Builder for [`Client::get_contact`]
+    ///
+    ///[`Client::get_contact`]: super::Client::get_contact
     #[derive(Debug, Clone)]
     pub struct GetContact<'a> {
         client: &'a super::Client,
@@ -28399,9 +28421,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_contact`]
-
-    [`Client::update_contact`]: super::Client::update_contact*/
+    ///Builder for [`Client::update_contact`]
+    ///
+    ///[`Client::update_contact`]: super::Client::update_contact
     #[derive(Debug, Clone)]
     pub struct UpdateContact<'a> {
         client: &'a super::Client,
@@ -28519,9 +28541,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_notes_for_contact`]
-
-    [`Client::list_notes_for_contact`]: super::Client::list_notes_for_contact*/
+    ///Builder for [`Client::list_notes_for_contact`]
+    ///
+    ///[`Client::list_notes_for_contact`]: super::Client::list_notes_for_contact
     #[derive(Debug, Clone)]
     pub struct ListNotesForContact<'a> {
         client: &'a super::Client,
@@ -28685,9 +28707,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_phone_number_links_for_contact`]
-
-    [`Client::list_phone_number_links_for_contact`]: super::Client::list_phone_number_links_for_contact*/
+    ///Builder for [`Client::list_phone_number_links_for_contact`]
+    ///
+    ///[`Client::list_phone_number_links_for_contact`]: super::Client::list_phone_number_links_for_contact
     #[derive(Debug, Clone)]
     pub struct ListPhoneNumberLinksForContact<'a> {
         client: &'a super::Client,
@@ -28854,9 +28876,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_addresses`]
-
-    [`Client::list_addresses`]: super::Client::list_addresses*/
+    ///Builder for [`Client::list_addresses`]
+    ///
+    ///[`Client::list_addresses`]: super::Client::list_addresses
     #[derive(Debug, Clone)]
     pub struct ListAddresses<'a> {
         client: &'a super::Client,
@@ -29004,9 +29026,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_contact_roles`]
-
-    [`Client::list_plan_contact_roles`]: super::Client::list_plan_contact_roles*/
+    ///Builder for [`Client::list_plan_contact_roles`]
+    ///
+    ///[`Client::list_plan_contact_roles`]: super::Client::list_plan_contact_roles
     #[derive(Debug, Clone)]
     pub struct ListPlanContactRoles<'a> {
         client: &'a super::Client,
@@ -29154,9 +29176,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_plan_contact_role`]
-
-    [`Client::create_plan_contact_role`]: super::Client::create_plan_contact_role*/
+    ///Builder for [`Client::create_plan_contact_role`]
+    ///
+    ///[`Client::create_plan_contact_role`]: super::Client::create_plan_contact_role
     #[derive(Debug, Clone)]
     pub struct CreatePlanContactRole<'a> {
         client: &'a super::Client,
@@ -29240,9 +29262,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_plan_contact_role`]
-
-    [`Client::get_plan_contact_role`]: super::Client::get_plan_contact_role*/
+    ///Builder for [`Client::get_plan_contact_role`]
+    ///
+    ///[`Client::get_plan_contact_role`]: super::Client::get_plan_contact_role
     #[derive(Debug, Clone)]
     pub struct GetPlanContactRole<'a> {
         client: &'a super::Client,
@@ -29335,9 +29357,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_plan_contact_role`]
-
-    [`Client::update_plan_contact_role`]: super::Client::update_plan_contact_role*/
+    ///Builder for [`Client::update_plan_contact_role`]
+    ///
+    ///[`Client::update_plan_contact_role`]: super::Client::update_plan_contact_role
     #[derive(Debug, Clone)]
     pub struct UpdatePlanContactRole<'a> {
         client: &'a super::Client,
@@ -29441,9 +29463,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_plan_contact_right`]
-
-    [`Client::create_plan_contact_right`]: super::Client::create_plan_contact_right*/
+    ///Builder for [`Client::create_plan_contact_right`]
+    ///
+    ///[`Client::create_plan_contact_right`]: super::Client::create_plan_contact_right
     #[derive(Debug, Clone)]
     pub struct CreatePlanContactRight<'a> {
         client: &'a super::Client,
@@ -29529,9 +29551,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_employee_plan_roles`]
-
-    [`Client::list_employee_plan_roles`]: super::Client::list_employee_plan_roles*/
+    ///Builder for [`Client::list_employee_plan_roles`]
+    ///
+    ///[`Client::list_employee_plan_roles`]: super::Client::list_employee_plan_roles
     #[derive(Debug, Clone)]
     pub struct ListEmployeePlanRoles<'a> {
         client: &'a super::Client,
@@ -29679,9 +29701,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_employee_plan_role`]
-
-    [`Client::create_employee_plan_role`]: super::Client::create_employee_plan_role*/
+    ///Builder for [`Client::create_employee_plan_role`]
+    ///
+    ///[`Client::create_employee_plan_role`]: super::Client::create_employee_plan_role
     #[derive(Debug, Clone)]
     pub struct CreateEmployeePlanRole<'a> {
         client: &'a super::Client,
@@ -29767,9 +29789,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_employee_plan_role`]
-
-    [`Client::update_employee_plan_role`]: super::Client::update_employee_plan_role*/
+    ///Builder for [`Client::update_employee_plan_role`]
+    ///
+    ///[`Client::update_employee_plan_role`]: super::Client::update_employee_plan_role
     #[derive(Debug, Clone)]
     pub struct UpdateEmployeePlanRole<'a> {
         client: &'a super::Client,
@@ -29875,9 +29897,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_employee_plan_role`]
-
-    [`Client::delete_employee_plan_role`]: super::Client::delete_employee_plan_role*/
+    ///Builder for [`Client::delete_employee_plan_role`]
+    ///
+    ///[`Client::delete_employee_plan_role`]: super::Client::delete_employee_plan_role
     #[derive(Debug, Clone)]
     pub struct DeleteEmployeePlanRole<'a> {
         client: &'a super::Client,
@@ -29954,9 +29976,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_employees`]
-
-    [`Client::list_employees`]: super::Client::list_employees*/
+    ///Builder for [`Client::list_employees`]
+    ///
+    ///[`Client::list_employees`]: super::Client::list_employees
     #[derive(Debug, Clone)]
     pub struct ListEmployees<'a> {
         client: &'a super::Client,
@@ -30104,9 +30126,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_projects`]
-
-    [`Client::list_projects`]: super::Client::list_projects*/
+    ///Builder for [`Client::list_projects`]
+    ///
+    ///[`Client::list_projects`]: super::Client::list_projects
     #[derive(Debug, Clone)]
     pub struct ListProjects<'a> {
         client: &'a super::Client,
@@ -30254,9 +30276,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_project`]
-
-    [`Client::create_project`]: super::Client::create_project*/
+    ///Builder for [`Client::create_project`]
+    ///
+    ///[`Client::create_project`]: super::Client::create_project
     #[derive(Debug, Clone)]
     pub struct CreateProject<'a> {
         client: &'a super::Client,
@@ -30340,9 +30362,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_project`]
-
-    [`Client::get_project`]: super::Client::get_project*/
+    ///Builder for [`Client::get_project`]
+    ///
+    ///[`Client::get_project`]: super::Client::get_project
     #[derive(Debug, Clone)]
     pub struct GetProject<'a> {
         client: &'a super::Client,
@@ -30435,9 +30457,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_project`]
-
-    [`Client::update_project`]: super::Client::update_project*/
+    ///Builder for [`Client::update_project`]
+    ///
+    ///[`Client::update_project`]: super::Client::update_project
     #[derive(Debug, Clone)]
     pub struct UpdateProject<'a> {
         client: &'a super::Client,
@@ -30555,9 +30577,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::abort_project`]
-
-    [`Client::abort_project`]: super::Client::abort_project*/
+    ///Builder for [`Client::abort_project`]
+    ///
+    ///[`Client::abort_project`]: super::Client::abort_project
     #[derive(Debug, Clone)]
     pub struct AbortProject<'a> {
         client: &'a super::Client,
@@ -30659,9 +30681,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_task_groups_for_project`]
-
-    [`Client::list_task_groups_for_project`]: super::Client::list_task_groups_for_project*/
+    ///Builder for [`Client::list_task_groups_for_project`]
+    ///
+    ///[`Client::list_task_groups_for_project`]: super::Client::list_task_groups_for_project
     #[derive(Debug, Clone)]
     pub struct ListTaskGroupsForProject<'a> {
         client: &'a super::Client,
@@ -30826,9 +30848,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_tasks_for_project`]
-
-    [`Client::list_tasks_for_project`]: super::Client::list_tasks_for_project*/
+    ///Builder for [`Client::list_tasks_for_project`]
+    ///
+    ///[`Client::list_tasks_for_project`]: super::Client::list_tasks_for_project
     #[derive(Debug, Clone)]
     pub struct ListTasksForProject<'a> {
         client: &'a super::Client,
@@ -30992,9 +31014,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_participants_for_project`]
-
-    [`Client::list_participants_for_project`]: super::Client::list_participants_for_project*/
+    ///Builder for [`Client::list_participants_for_project`]
+    ///
+    ///[`Client::list_participants_for_project`]: super::Client::list_participants_for_project
     #[derive(Debug, Clone)]
     pub struct ListParticipantsForProject<'a> {
         client: &'a super::Client,
@@ -31159,9 +31181,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_notes_for_project`]
-
-    [`Client::list_notes_for_project`]: super::Client::list_notes_for_project*/
+    ///Builder for [`Client::list_notes_for_project`]
+    ///
+    ///[`Client::list_notes_for_project`]: super::Client::list_notes_for_project
     #[derive(Debug, Clone)]
     pub struct ListNotesForProject<'a> {
         client: &'a super::Client,
@@ -31325,9 +31347,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_to_dos_for_project`]
-
-    [`Client::list_to_dos_for_project`]: super::Client::list_to_dos_for_project*/
+    ///Builder for [`Client::list_to_dos_for_project`]
+    ///
+    ///[`Client::list_to_dos_for_project`]: super::Client::list_to_dos_for_project
     #[derive(Debug, Clone)]
     pub struct ListToDosForProject<'a> {
         client: &'a super::Client,
@@ -31491,9 +31513,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_project_files_for_project`]
-
-    [`Client::list_project_files_for_project`]: super::Client::list_project_files_for_project*/
+    ///Builder for [`Client::list_project_files_for_project`]
+    ///
+    ///[`Client::list_project_files_for_project`]: super::Client::list_project_files_for_project
     #[derive(Debug, Clone)]
     pub struct ListProjectFilesForProject<'a> {
         client: &'a super::Client,
@@ -31658,9 +31680,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_distribution_files_for_project`]
-
-    [`Client::list_distribution_files_for_project`]: super::Client::list_distribution_files_for_project*/
+    ///Builder for [`Client::list_distribution_files_for_project`]
+    ///
+    ///[`Client::list_distribution_files_for_project`]: super::Client::list_distribution_files_for_project
     #[derive(Debug, Clone)]
     pub struct ListDistributionFilesForProject<'a> {
         client: &'a super::Client,
@@ -31825,9 +31847,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_project_fields_for_project`]
-
-    [`Client::list_project_fields_for_project`]: super::Client::list_project_fields_for_project*/
+    ///Builder for [`Client::list_project_fields_for_project`]
+    ///
+    ///[`Client::list_project_fields_for_project`]: super::Client::list_project_fields_for_project
     #[derive(Debug, Clone)]
     pub struct ListProjectFieldsForProject<'a> {
         client: &'a super::Client,
@@ -31992,9 +32014,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_project_fields`]
-
-    [`Client::list_project_fields`]: super::Client::list_project_fields*/
+    ///Builder for [`Client::list_project_fields`]
+    ///
+    ///[`Client::list_project_fields`]: super::Client::list_project_fields
     #[derive(Debug, Clone)]
     pub struct ListProjectFields<'a> {
         client: &'a super::Client,
@@ -32142,9 +32164,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_project_templates`]
-
-    [`Client::list_project_templates`]: super::Client::list_project_templates*/
+    ///Builder for [`Client::list_project_templates`]
+    ///
+    ///[`Client::list_project_templates`]: super::Client::list_project_templates
     #[derive(Debug, Clone)]
     pub struct ListProjectTemplates<'a> {
         client: &'a super::Client,
@@ -32292,9 +32314,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_task_groups`]
-
-    [`Client::list_task_groups`]: super::Client::list_task_groups*/
+    ///Builder for [`Client::list_task_groups`]
+    ///
+    ///[`Client::list_task_groups`]: super::Client::list_task_groups
     #[derive(Debug, Clone)]
     pub struct ListTaskGroups<'a> {
         client: &'a super::Client,
@@ -32442,9 +32464,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_task_group`]
-
-    [`Client::get_task_group`]: super::Client::get_task_group*/
+    ///Builder for [`Client::get_task_group`]
+    ///
+    ///[`Client::get_task_group`]: super::Client::get_task_group
     #[derive(Debug, Clone)]
     pub struct GetTaskGroup<'a> {
         client: &'a super::Client,
@@ -32523,9 +32545,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_tasks_for_task_group`]
-
-    [`Client::list_tasks_for_task_group`]: super::Client::list_tasks_for_task_group*/
+    ///Builder for [`Client::list_tasks_for_task_group`]
+    ///
+    ///[`Client::list_tasks_for_task_group`]: super::Client::list_tasks_for_task_group
     #[derive(Debug, Clone)]
     pub struct ListTasksForTaskGroup<'a> {
         client: &'a super::Client,
@@ -32707,9 +32729,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_tasks`]
-
-    [`Client::list_tasks`]: super::Client::list_tasks*/
+    ///Builder for [`Client::list_tasks`]
+    ///
+    ///[`Client::list_tasks`]: super::Client::list_tasks
     #[derive(Debug, Clone)]
     pub struct ListTasks<'a> {
         client: &'a super::Client,
@@ -32856,9 +32878,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_task`]
-
-    [`Client::get_task`]: super::Client::get_task*/
+    ///Builder for [`Client::get_task`]
+    ///
+    ///[`Client::get_task`]: super::Client::get_task
     #[derive(Debug, Clone)]
     pub struct GetTask<'a> {
         client: &'a super::Client,
@@ -32949,9 +32971,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_notes_for_task`]
-
-    [`Client::list_notes_for_task`]: super::Client::list_notes_for_task*/
+    ///Builder for [`Client::list_notes_for_task`]
+    ///
+    ///[`Client::list_notes_for_task`]: super::Client::list_notes_for_task
     #[derive(Debug, Clone)]
     pub struct ListNotesForTask<'a> {
         client: &'a super::Client,
@@ -33115,9 +33137,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_task_items_for_task`]
-
-    [`Client::list_task_items_for_task`]: super::Client::list_task_items_for_task*/
+    ///Builder for [`Client::list_task_items_for_task`]
+    ///
+    ///[`Client::list_task_items_for_task`]: super::Client::list_task_items_for_task
     #[derive(Debug, Clone)]
     pub struct ListTaskItemsForTask<'a> {
         client: &'a super::Client,
@@ -33282,9 +33304,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::complete_task`]
-
-    [`Client::complete_task`]: super::Client::complete_task*/
+    ///Builder for [`Client::complete_task`]
+    ///
+    ///[`Client::complete_task`]: super::Client::complete_task
     #[derive(Debug, Clone)]
     pub struct CompleteTask<'a> {
         client: &'a super::Client,
@@ -33358,9 +33380,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::uncomplete_task`]
-
-    [`Client::uncomplete_task`]: super::Client::uncomplete_task*/
+    ///Builder for [`Client::uncomplete_task`]
+    ///
+    ///[`Client::uncomplete_task`]: super::Client::uncomplete_task
     #[derive(Debug, Clone)]
     pub struct UncompleteTask<'a> {
         client: &'a super::Client,
@@ -33434,9 +33456,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::override_task`]
-
-    [`Client::override_task`]: super::Client::override_task*/
+    ///Builder for [`Client::override_task`]
+    ///
+    ///[`Client::override_task`]: super::Client::override_task
     #[derive(Debug, Clone)]
     pub struct OverrideTask<'a> {
         client: &'a super::Client,
@@ -33510,9 +33532,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reassign_task_to_employee`]
-
-    [`Client::reassign_task_to_employee`]: super::Client::reassign_task_to_employee*/
+    ///Builder for [`Client::reassign_task_to_employee`]
+    ///
+    ///[`Client::reassign_task_to_employee`]: super::Client::reassign_task_to_employee
     #[derive(Debug, Clone)]
     pub struct ReassignTaskToEmployee<'a> {
         client: &'a super::Client,
@@ -33603,9 +33625,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reassign_task_to_worktray`]
-
-    [`Client::reassign_task_to_worktray`]: super::Client::reassign_task_to_worktray*/
+    ///Builder for [`Client::reassign_task_to_worktray`]
+    ///
+    ///[`Client::reassign_task_to_worktray`]: super::Client::reassign_task_to_worktray
     #[derive(Debug, Clone)]
     pub struct ReassignTaskToWorktray<'a> {
         client: &'a super::Client,
@@ -33696,9 +33718,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_task_item`]
-
-    [`Client::update_task_item`]: super::Client::update_task_item*/
+    ///Builder for [`Client::update_task_item`]
+    ///
+    ///[`Client::update_task_item`]: super::Client::update_task_item
     #[derive(Debug, Clone)]
     pub struct UpdateTaskItem<'a> {
         client: &'a super::Client,
@@ -33816,9 +33838,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_worktrays`]
-
-    [`Client::list_worktrays`]: super::Client::list_worktrays*/
+    ///Builder for [`Client::list_worktrays`]
+    ///
+    ///[`Client::list_worktrays`]: super::Client::list_worktrays
     #[derive(Debug, Clone)]
     pub struct ListWorktrays<'a> {
         client: &'a super::Client,
@@ -33966,9 +33988,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_worktray`]
-
-    [`Client::get_worktray`]: super::Client::get_worktray*/
+    ///Builder for [`Client::get_worktray`]
+    ///
+    ///[`Client::get_worktray`]: super::Client::get_worktray
     #[derive(Debug, Clone)]
     pub struct GetWorktray<'a> {
         client: &'a super::Client,
@@ -34047,9 +34069,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_worktray_members`]
-
-    [`Client::list_worktray_members`]: super::Client::list_worktray_members*/
+    ///Builder for [`Client::list_worktray_members`]
+    ///
+    ///[`Client::list_worktray_members`]: super::Client::list_worktray_members
     #[derive(Debug, Clone)]
     pub struct ListWorktrayMembers<'a> {
         client: &'a super::Client,
@@ -34197,9 +34219,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_to_dos`]
-
-    [`Client::list_to_dos`]: super::Client::list_to_dos*/
+    ///Builder for [`Client::list_to_dos`]
+    ///
+    ///[`Client::list_to_dos`]: super::Client::list_to_dos
     #[derive(Debug, Clone)]
     pub struct ListToDos<'a> {
         client: &'a super::Client,
@@ -34346,9 +34368,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_to_do`]
-
-    [`Client::create_to_do`]: super::Client::create_to_do*/
+    ///Builder for [`Client::create_to_do`]
+    ///
+    ///[`Client::create_to_do`]: super::Client::create_to_do
     #[derive(Debug, Clone)]
     pub struct CreateToDo<'a> {
         client: &'a super::Client,
@@ -34430,9 +34452,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_to_do`]
-
-    [`Client::get_to_do`]: super::Client::get_to_do*/
+    ///Builder for [`Client::get_to_do`]
+    ///
+    ///[`Client::get_to_do`]: super::Client::get_to_do
     #[derive(Debug, Clone)]
     pub struct GetToDo<'a> {
         client: &'a super::Client,
@@ -34506,9 +34528,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_to_do`]
-
-    [`Client::update_to_do`]: super::Client::update_to_do*/
+    ///Builder for [`Client::update_to_do`]
+    ///
+    ///[`Client::update_to_do`]: super::Client::update_to_do
     #[derive(Debug, Clone)]
     pub struct UpdateToDo<'a> {
         client: &'a super::Client,
@@ -34610,9 +34632,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_to_do_comments_for_to_do`]
-
-    [`Client::list_to_do_comments_for_to_do`]: super::Client::list_to_do_comments_for_to_do*/
+    ///Builder for [`Client::list_to_do_comments_for_to_do`]
+    ///
+    ///[`Client::list_to_do_comments_for_to_do`]: super::Client::list_to_do_comments_for_to_do
     #[derive(Debug, Clone)]
     pub struct ListToDoCommentsForToDo<'a> {
         client: &'a super::Client,
@@ -34777,9 +34799,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_note`]
-
-    [`Client::create_note`]: super::Client::create_note*/
+    ///Builder for [`Client::create_note`]
+    ///
+    ///[`Client::create_note`]: super::Client::create_note
     #[derive(Debug, Clone)]
     pub struct CreateNote<'a> {
         client: &'a super::Client,
@@ -34861,9 +34883,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_note`]
-
-    [`Client::update_note`]: super::Client::update_note*/
+    ///Builder for [`Client::update_note`]
+    ///
+    ///[`Client::update_note`]: super::Client::update_note
     #[derive(Debug, Clone)]
     pub struct UpdateNote<'a> {
         client: &'a super::Client,
@@ -34979,9 +35001,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_note`]
-
-    [`Client::delete_note`]: super::Client::delete_note*/
+    ///Builder for [`Client::delete_note`]
+    ///
+    ///[`Client::delete_note`]: super::Client::delete_note
     #[derive(Debug, Clone)]
     pub struct DeleteNote<'a> {
         client: &'a super::Client,
@@ -35055,9 +35077,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_interaction`]
-
-    [`Client::create_interaction`]: super::Client::create_interaction*/
+    ///Builder for [`Client::create_interaction`]
+    ///
+    ///[`Client::create_interaction`]: super::Client::create_interaction
     #[derive(Debug, Clone)]
     pub struct CreateInteraction<'a> {
         client: &'a super::Client,
@@ -35143,9 +35165,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_project_file`]
-
-    [`Client::create_project_file`]: super::Client::create_project_file*/
+    ///Builder for [`Client::create_project_file`]
+    ///
+    ///[`Client::create_project_file`]: super::Client::create_project_file
     #[derive(Debug, Clone)]
     pub struct CreateProjectFile<'a> {
         client: &'a super::Client,
@@ -35203,9 +35225,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_project_file`]
-
-    [`Client::update_project_file`]: super::Client::update_project_file*/
+    ///Builder for [`Client::update_project_file`]
+    ///
+    ///[`Client::update_project_file`]: super::Client::update_project_file
     #[derive(Debug, Clone)]
     pub struct UpdateProjectFile<'a> {
         client: &'a super::Client,
@@ -35323,9 +35345,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_project_file`]
-
-    [`Client::delete_project_file`]: super::Client::delete_project_file*/
+    ///Builder for [`Client::delete_project_file`]
+    ///
+    ///[`Client::delete_project_file`]: super::Client::delete_project_file
     #[derive(Debug, Clone)]
     pub struct DeleteProjectFile<'a> {
         client: &'a super::Client,
@@ -35402,9 +35424,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_distribution_file`]
-
-    [`Client::create_distribution_file`]: super::Client::create_distribution_file*/
+    ///Builder for [`Client::create_distribution_file`]
+    ///
+    ///[`Client::create_distribution_file`]: super::Client::create_distribution_file
     #[derive(Debug, Clone)]
     pub struct CreateDistributionFile<'a> {
         client: &'a super::Client,
@@ -35462,9 +35484,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_legal_plan_file`]
-
-    [`Client::create_legal_plan_file`]: super::Client::create_legal_plan_file*/
+    ///Builder for [`Client::create_legal_plan_file`]
+    ///
+    ///[`Client::create_legal_plan_file`]: super::Client::create_legal_plan_file
     #[derive(Debug, Clone)]
     pub struct CreateLegalPlanFile<'a> {
         client: &'a super::Client,
@@ -35522,9 +35544,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_legal_plan_file`]
-
-    [`Client::update_legal_plan_file`]: super::Client::update_legal_plan_file*/
+    ///Builder for [`Client::update_legal_plan_file`]
+    ///
+    ///[`Client::update_legal_plan_file`]: super::Client::update_legal_plan_file
     #[derive(Debug, Clone)]
     pub struct UpdateLegalPlanFile<'a> {
         client: &'a super::Client,
@@ -35642,9 +35664,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_legal_plan_file`]
-
-    [`Client::delete_legal_plan_file`]: super::Client::delete_legal_plan_file*/
+    ///Builder for [`Client::delete_legal_plan_file`]
+    ///
+    ///[`Client::delete_legal_plan_file`]: super::Client::delete_legal_plan_file
     #[derive(Debug, Clone)]
     pub struct DeleteLegalPlanFile<'a> {
         client: &'a super::Client,
@@ -35721,9 +35743,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_admin_form_plan_file`]
-
-    [`Client::create_admin_form_plan_file`]: super::Client::create_admin_form_plan_file*/
+    ///Builder for [`Client::create_admin_form_plan_file`]
+    ///
+    ///[`Client::create_admin_form_plan_file`]: super::Client::create_admin_form_plan_file
     #[derive(Debug, Clone)]
     pub struct CreateAdminFormPlanFile<'a> {
         client: &'a super::Client,
@@ -35781,9 +35803,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_distributions`]
-
-    [`Client::list_distributions`]: super::Client::list_distributions*/
+    ///Builder for [`Client::list_distributions`]
+    ///
+    ///[`Client::list_distributions`]: super::Client::list_distributions
     #[derive(Debug, Clone)]
     pub struct ListDistributions<'a> {
         client: &'a super::Client,
@@ -35931,9 +35953,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_distribution`]
-
-    [`Client::get_distribution`]: super::Client::get_distribution*/
+    ///Builder for [`Client::get_distribution`]
+    ///
+    ///[`Client::get_distribution`]: super::Client::get_distribution
     #[derive(Debug, Clone)]
     pub struct GetDistribution<'a> {
         client: &'a super::Client,
@@ -36026,9 +36048,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_distribution`]
-
-    [`Client::update_distribution`]: super::Client::update_distribution*/
+    ///Builder for [`Client::update_distribution`]
+    ///
+    ///[`Client::update_distribution`]: super::Client::update_distribution
     #[derive(Debug, Clone)]
     pub struct UpdateDistribution<'a> {
         client: &'a super::Client,
@@ -36146,9 +36168,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_plan_distribution`]
-
-    [`Client::create_plan_distribution`]: super::Client::create_plan_distribution*/
+    ///Builder for [`Client::create_plan_distribution`]
+    ///
+    ///[`Client::create_plan_distribution`]: super::Client::create_plan_distribution
     #[derive(Debug, Clone)]
     pub struct CreatePlanDistribution<'a> {
         client: &'a super::Client,
@@ -36236,9 +36258,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_plan_cycle`]
-
-    [`Client::update_plan_cycle`]: super::Client::update_plan_cycle*/
+    ///Builder for [`Client::update_plan_cycle`]
+    ///
+    ///[`Client::update_plan_cycle`]: super::Client::update_plan_cycle
     #[derive(Debug, Clone)]
     pub struct UpdatePlanCycle<'a> {
         client: &'a super::Client,
@@ -36356,9 +36378,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_plan_services_provided_links`]
-
-    [`Client::list_plan_services_provided_links`]: super::Client::list_plan_services_provided_links*/
+    ///Builder for [`Client::list_plan_services_provided_links`]
+    ///
+    ///[`Client::list_plan_services_provided_links`]: super::Client::list_plan_services_provided_links
     #[derive(Debug, Clone)]
     pub struct ListPlanServicesProvidedLinks<'a> {
         client: &'a super::Client,
@@ -36508,9 +36530,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_plan_services_provided_link`]
-
-    [`Client::create_plan_services_provided_link`]: super::Client::create_plan_services_provided_link*/
+    ///Builder for [`Client::create_plan_services_provided_link`]
+    ///
+    ///[`Client::create_plan_services_provided_link`]: super::Client::create_plan_services_provided_link
     #[derive(Debug, Clone)]
     pub struct CreatePlanServicesProvidedLink<'a> {
         client: &'a super::Client,
@@ -36601,9 +36623,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_plan_services_provided_link`]
-
-    [`Client::delete_plan_services_provided_link`]: super::Client::delete_plan_services_provided_link*/
+    ///Builder for [`Client::delete_plan_services_provided_link`]
+    ///
+    ///[`Client::delete_plan_services_provided_link`]: super::Client::delete_plan_services_provided_link
     #[derive(Debug, Clone)]
     pub struct DeletePlanServicesProvidedLink<'a> {
         client: &'a super::Client,
@@ -36677,9 +36699,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_investment_providers`]
-
-    [`Client::list_investment_providers`]: super::Client::list_investment_providers*/
+    ///Builder for [`Client::list_investment_providers`]
+    ///
+    ///[`Client::list_investment_providers`]: super::Client::list_investment_providers
     #[derive(Debug, Clone)]
     pub struct ListInvestmentProviders<'a> {
         client: &'a super::Client,
@@ -36829,9 +36851,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_investment_provider_link`]
-
-    [`Client::create_investment_provider_link`]: super::Client::create_investment_provider_link*/
+    ///Builder for [`Client::create_investment_provider_link`]
+    ///
+    ///[`Client::create_investment_provider_link`]: super::Client::create_investment_provider_link
     #[derive(Debug, Clone)]
     pub struct CreateInvestmentProviderLink<'a> {
         client: &'a super::Client,
@@ -36920,9 +36942,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_investment_provider_link`]
-
-    [`Client::update_investment_provider_link`]: super::Client::update_investment_provider_link*/
+    ///Builder for [`Client::update_investment_provider_link`]
+    ///
+    ///[`Client::update_investment_provider_link`]: super::Client::update_investment_provider_link
     #[derive(Debug, Clone)]
     pub struct UpdateInvestmentProviderLink<'a> {
         client: &'a super::Client,
@@ -37048,9 +37070,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_fee_schedule_templates`]
-
-    [`Client::list_fee_schedule_templates`]: super::Client::list_fee_schedule_templates*/
+    ///Builder for [`Client::list_fee_schedule_templates`]
+    ///
+    ///[`Client::list_fee_schedule_templates`]: super::Client::list_fee_schedule_templates
     #[derive(Debug, Clone)]
     pub struct ListFeeScheduleTemplates<'a> {
         client: &'a super::Client,
@@ -37200,9 +37222,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_fee_schedule`]
-
-    [`Client::update_fee_schedule`]: super::Client::update_fee_schedule*/
+    ///Builder for [`Client::update_fee_schedule`]
+    ///
+    ///[`Client::update_fee_schedule`]: super::Client::update_fee_schedule
     #[derive(Debug, Clone)]
     pub struct UpdateFeeSchedule<'a> {
         client: &'a super::Client,
@@ -37320,9 +37342,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::copy_fee_schedule_from_template`]
-
-    [`Client::copy_fee_schedule_from_template`]: super::Client::copy_fee_schedule_from_template*/
+    ///Builder for [`Client::copy_fee_schedule_from_template`]
+    ///
+    ///[`Client::copy_fee_schedule_from_template`]: super::Client::copy_fee_schedule_from_template
     #[derive(Debug, Clone)]
     pub struct CopyFeeScheduleFromTemplate<'a> {
         client: &'a super::Client,
@@ -37413,9 +37435,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_fee_schedule_item`]
-
-    [`Client::update_fee_schedule_item`]: super::Client::update_fee_schedule_item*/
+    ///Builder for [`Client::update_fee_schedule_item`]
+    ///
+    ///[`Client::update_fee_schedule_item`]: super::Client::update_fee_schedule_item
     #[derive(Debug, Clone)]
     pub struct UpdateFeeScheduleItem<'a> {
         client: &'a super::Client,
@@ -37533,9 +37555,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_time_entries`]
-
-    [`Client::list_time_entries`]: super::Client::list_time_entries*/
+    ///Builder for [`Client::list_time_entries`]
+    ///
+    ///[`Client::list_time_entries`]: super::Client::list_time_entries
     #[derive(Debug, Clone)]
     pub struct ListTimeEntries<'a> {
         client: &'a super::Client,
@@ -37683,9 +37705,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_time_entry`]
-
-    [`Client::create_time_entry`]: super::Client::create_time_entry*/
+    ///Builder for [`Client::create_time_entry`]
+    ///
+    ///[`Client::create_time_entry`]: super::Client::create_time_entry
     #[derive(Debug, Clone)]
     pub struct CreateTimeEntry<'a> {
         client: &'a super::Client,
@@ -37769,9 +37791,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_time_entry`]
-
-    [`Client::delete_time_entry`]: super::Client::delete_time_entry*/
+    ///Builder for [`Client::delete_time_entry`]
+    ///
+    ///[`Client::delete_time_entry`]: super::Client::delete_time_entry
     #[derive(Debug, Clone)]
     pub struct DeleteTimeEntry<'a> {
         client: &'a super::Client,

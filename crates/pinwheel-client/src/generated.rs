@@ -12,20 +12,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum AccountNumber {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for AccountNumber {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for AccountNumber {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for AccountNumber {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`AddressGetResponseItem`
@@ -63,7 +55,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -75,11 +66,15 @@ pub mod types {
     pub enum AddressGetResponseItemCountry {
         #[serde(rename = "US")]
         Us,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for AddressGetResponseItemCountry {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Us => f.write_str("US"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -113,7 +108,7 @@ pub mod types {
     pub struct Allocation {
         ///Minimum amount for the allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub min_amount: ::std::option::Option<f64>,
+        pub min_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///List of allowed target accounts for an allocation.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub targets: ::std::vec::Vec<BankAccountDetails>,
@@ -125,7 +120,7 @@ pub mod types {
         pub type_: ::std::option::Option<AllocationType>,
         ///Value of allocation. If type is amount, you must include a value. If type is null, the end-user will be able to select the allocation type and value. If min_amount is also specified for the allocation, must be greater than or equal to min_amount.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value: ::std::option::Option<f64>,
+        pub value: ::std::option::Option<client_core::money::DecimalAmount>,
     }
     impl Allocation {
         pub fn builder() -> builder::Allocation {
@@ -158,7 +153,7 @@ pub mod types {
         pub masked_account_number: ::std::option::Option<MaskedAccountNumber>,
         ///The percentage of this allocation. Required if `allocation_type` is `percentage`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub percentage: ::std::option::Option<f64>,
+        pub percentage: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The priority of this allocation. Lower priority allocations are filled first.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: ::std::option::Option<i64>,
@@ -176,7 +171,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -194,6 +188,9 @@ pub mod types {
         DebitCard,
         #[serde(rename = "pay_card")]
         PayCard,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for AllocationAccountObjResponseAccountType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -202,6 +199,7 @@ pub mod types {
                 Self::Savings => f.write_str("savings"),
                 Self::DebitCard => f.write_str("debit_card"),
                 Self::PayCard => f.write_str("pay_card"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -236,7 +234,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -252,6 +249,9 @@ pub mod types {
         Percentage,
         #[serde(rename = "remainder")]
         Remainder,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for AllocationAccountObjResponseAllocationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -259,6 +259,7 @@ pub mod types {
                 Self::Amount => f.write_str("amount"),
                 Self::Percentage => f.write_str("percentage"),
                 Self::Remainder => f.write_str("remainder"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -292,7 +293,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -656,6 +656,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for AllocationAccountObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -837,6 +840,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1044,7 +1048,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1056,11 +1059,15 @@ pub mod types {
     pub enum AllocationType {
         #[serde(rename = "amount")]
         Amount,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for AllocationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Amount => f.write_str("amount"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1091,20 +1098,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum Amount {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for Amount {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for Amount {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for Amount {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`AnnualIncomeResponseObj`
@@ -1229,7 +1228,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1243,12 +1241,16 @@ pub mod types {
         Checking,
         #[serde(rename = "savings")]
         Savings,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for BankAccountDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Checking => f.write_str("checking"),
                 Self::Savings => f.write_str("savings"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1309,20 +1311,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum BeginningBalance {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for BeginningBalance {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for BeginningBalance {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for BeginningBalance {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`BillNavigatorStatusUpdateRequest`
@@ -1344,7 +1338,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1362,6 +1355,9 @@ pub mod types {
         Deactivated,
         #[serde(rename = "terminated")]
         Terminated,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for BillNavigatorStatusUpdateRequestAction {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1370,6 +1366,7 @@ pub mod types {
                 Self::Terminate => f.write_str("terminate"),
                 Self::Deactivated => f.write_str("deactivated"),
                 Self::Terminated => f.write_str("terminated"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1438,7 +1435,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1548,6 +1544,9 @@ pub mod types {
         Wi,
         #[serde(rename = "WY")]
         Wy,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CardDetailsState {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1602,6 +1601,7 @@ pub mod types {
                 Self::Wv => f.write_str("WV"),
                 Self::Wi => f.write_str("WI"),
                 Self::Wy => f.write_str("WY"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1852,18 +1852,18 @@ pub mod types {
                 })
         }
     }
-    /**This class defines the fields present in the `company_connect` object in
-    the link token.
-
-    For non-Company Connect link tokens, this field is optional. If the object
-    is present, it indicates that the link token is a Company Connect link
-    token.
-
-    Attributes:
-        company_connection_id (UUID): This field specifies the ID of the
-            company connection. This ID is generated by Pinwheel. All Company
-            Connect webhooks reference the connection by this ID, and all
-            public CC API endpoints require this ID as well.*/
+    ///This class defines the fields present in the `company_connect` object in
+    ///the link token.
+    ///
+    ///For non-Company Connect link tokens, this field is optional. If the object
+    ///is present, it indicates that the link token is a Company Connect link
+    ///token.
+    ///
+    ///Attributes:
+    ///    company_connection_id (UUID): This field specifies the ID of the
+    ///        company connection. This ID is generated by Pinwheel. All Company
+    ///        Connect webhooks reference the connection by this ID, and all
+    ///        public CC API endpoints require this ID as well.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -1908,7 +1908,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1922,12 +1921,16 @@ pub mod types {
         En,
         #[serde(rename = "es")]
         Es,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyConnectLinkTokenCreateLanguage {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::En => f.write_str("en"),
                 Self::Es => f.write_str("es"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -1965,7 +1968,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1981,6 +1983,9 @@ pub mod types {
         CompanyCensus,
         #[serde(rename = "company_incomes")]
         CompanyIncomes,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyConnectLinkTokenCreateRequiredJobsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1988,6 +1993,7 @@ pub mod types {
                 Self::CompanyEmployments => f.write_str("company_employments"),
                 Self::CompanyCensus => f.write_str("company_census"),
                 Self::CompanyIncomes => f.write_str("company_incomes"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2044,7 +2050,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2060,6 +2065,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyConnectLinkTokenObjResponseMode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2067,6 +2075,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2124,7 +2133,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2144,6 +2152,9 @@ pub mod types {
         DataAvailable,
         #[serde(rename = "reconnect_needed")]
         ReconnectNeeded,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyConnectionBaseStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2153,6 +2164,7 @@ pub mod types {
                 Self::Processing => f.write_str("processing"),
                 Self::DataAvailable => f.write_str("data_available"),
                 Self::ReconnectNeeded => f.write_str("reconnect_needed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2244,7 +2256,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2270,6 +2281,9 @@ pub mod types {
         PerDiem,
         #[serde(rename = "commission")]
         Commission,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyEmploymentObjResponseEmploymentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2282,6 +2296,7 @@ pub mod types {
                 Self::SelfEmployed => f.write_str("self_employed"),
                 Self::PerDiem => f.write_str("per_diem"),
                 Self::Commission => f.write_str("commission"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2320,7 +2335,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2336,6 +2350,9 @@ pub mod types {
         Terminated,
         #[serde(rename = "furloughed")]
         Furloughed,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyEmploymentObjResponseStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2343,6 +2360,7 @@ pub mod types {
                 Self::Employed => f.write_str("employed"),
                 Self::Terminated => f.write_str("terminated"),
                 Self::Furloughed => f.write_str("furloughed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2445,7 +2463,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2475,6 +2492,9 @@ pub mod types {
         Variable,
         #[serde(rename = "per_mile")]
         PerMile,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyIncomeObjResponseCompensationUnit {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2489,6 +2509,7 @@ pub mod types {
                 Self::Annually => f.write_str("annually"),
                 Self::Variable => f.write_str("variable"),
                 Self::PerMile => f.write_str("per_mile"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -2529,7 +2550,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2893,6 +2913,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyIncomeObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3074,6 +3097,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -3281,7 +3305,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -3303,6 +3326,9 @@ pub mod types {
         SemiMonthly,
         #[serde(rename = "variable")]
         Variable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyIncomeObjResponsePayFrequency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3313,6 +3339,7 @@ pub mod types {
                 Self::Monthly => f.write_str("monthly"),
                 Self::SemiMonthly => f.write_str("semi-monthly"),
                 Self::Variable => f.write_str("variable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -3403,7 +3430,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -3767,6 +3793,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CompanyPaystubObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3948,6 +3977,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4202,7 +4232,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4218,6 +4247,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CreateAdminTokenResponseDataMode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4225,6 +4257,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4258,7 +4291,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4274,6 +4306,9 @@ pub mod types {
         Administrator,
         #[serde(rename = "developer")]
         Developer,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CreateAdminTokenResponseDataUserRole {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4281,6 +4316,7 @@ pub mod types {
                 Self::Owner => f.write_str("owner"),
                 Self::Administrator => f.write_str("administrator"),
                 Self::Developer => f.write_str("developer"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4362,7 +4398,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4378,6 +4413,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for CreateApiKeyResponseDataMode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4385,6 +4423,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4530,7 +4569,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4590,6 +4628,9 @@ pub mod types {
         Reallocation,
         #[serde(rename = "retro_pay")]
         RetroPay,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for DeductionObjPublicResponseItemCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4619,6 +4660,7 @@ pub mod types {
                 Self::Fees => f.write_str("fees"),
                 Self::Reallocation => f.write_str("reallocation"),
                 Self::RetroPay => f.write_str("retro_pay"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4753,7 +4795,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4769,6 +4810,9 @@ pub mod types {
         Percentage,
         #[serde(rename = "remainder")]
         Remainder,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for DirectDepositAllocationDetailType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4776,6 +4820,7 @@ pub mod types {
                 Self::Amount => f.write_str("amount"),
                 Self::Percentage => f.write_str("percentage"),
                 Self::Remainder => f.write_str("remainder"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4828,7 +4873,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4840,11 +4884,15 @@ pub mod types {
     pub enum DocumentType {
         #[serde(rename = "W-2")]
         W2,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for DocumentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::W2 => f.write_str("W-2"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -4882,7 +4930,7 @@ pub mod types {
         pub category: ::std::option::Option<EarningObjPublicResponseItemCategory>,
         ///The hours worked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hours: ::std::option::Option<f64>,
+        pub hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The name of the earning.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -4900,7 +4948,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -4962,6 +5009,9 @@ pub mod types {
         Disability,
         #[serde(rename = "retro_pay")]
         RetroPay,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EarningObjPublicResponseItemCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4992,6 +5042,7 @@ pub mod types {
                 Self::MealComp => f.write_str("meal_comp"),
                 Self::Disability => f.write_str("disability"),
                 Self::RetroPay => f.write_str("retro_pay"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5068,7 +5119,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5082,12 +5132,16 @@ pub mod types {
         Estimated,
         #[serde(rename = "processed")]
         Processed,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EarningsStreamPayoutObjResponseV20230418Status {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Estimated => f.write_str("estimated"),
                 Self::Processed => f.write_str("processed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5139,7 +5193,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5201,6 +5254,9 @@ pub mod types {
         Disability,
         #[serde(rename = "retro_pay")]
         RetroPay,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EarningsYtdsCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5231,6 +5287,7 @@ pub mod types {
                 Self::MealComp => f.write_str("meal_comp"),
                 Self::Disability => f.write_str("disability"),
                 Self::RetroPay => f.write_str("retro_pay"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5381,13 +5438,13 @@ pub mod types {
         pub logo_url: ::std::option::Option<LogoUrl>,
         ///Maximum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_amount: ::std::option::Option<f64>,
+        pub max_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Maximum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub max_percentage: ::std::option::Option<i64>,
         ///Minimum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub min_amount: ::std::option::Option<f64>,
+        pub min_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Minimum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub min_percentage: ::std::option::Option<i64>,
@@ -5410,7 +5467,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5444,6 +5500,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EmployerObjResponseSupportedJobsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5460,6 +5519,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5544,7 +5604,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5560,6 +5619,9 @@ pub mod types {
         Terminated,
         #[serde(rename = "furloughed")]
         Furloughed,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EmploymentObjResponseStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5567,6 +5629,7 @@ pub mod types {
                 Self::Employed => f.write_str("employed"),
                 Self::Terminated => f.write_str("terminated"),
                 Self::Furloughed => f.write_str("furloughed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5636,7 +5699,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5652,6 +5714,9 @@ pub mod types {
         Terminated,
         #[serde(rename = "furloughed")]
         Furloughed,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EmploymentResponseObjEmploymentStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5659,6 +5724,7 @@ pub mod types {
                 Self::Employed => f.write_str("employed"),
                 Self::Terminated => f.write_str("terminated"),
                 Self::Furloughed => f.write_str("furloughed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5739,7 +5805,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -5769,6 +5834,9 @@ pub mod types {
         W2,
         #[serde(rename = "verification_photo")]
         VerificationXphoto,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for EndUserDocumentObjResponseDocumentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5783,6 +5851,7 @@ pub mod types {
                 Self::SsiXawardXletter => f.write_str("ssi_award_letter"),
                 Self::W2 => f.write_str("w2"),
                 Self::VerificationXphoto => f.write_str("verification_photo"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -5877,20 +5946,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum EndingBalance {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for EndingBalance {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for EndingBalance {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for EndingBalance {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///What went wrong. Branch on `type` and `code`; `message` is for people and may change.
@@ -5954,20 +6015,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum FederalTaxes {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for FederalTaxes {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for FederalTaxes {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for FederalTaxes {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`FieldWarning`
@@ -5993,7 +6046,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6005,11 +6057,15 @@ pub mod types {
     pub enum FieldWarningStatus {
         #[serde(rename = "unparsable")]
         Unparsable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for FieldWarningStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Unparsable => f.write_str("unparsable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6162,7 +6218,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6174,11 +6229,15 @@ pub mod types {
     pub enum GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
         #[serde(rename = "direct_deposit_form")]
         DirectDepositForm,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::DirectDepositForm => f.write_str("direct_deposit_form"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6254,7 +6313,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6288,6 +6346,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetJobsV1JobsGetJobTypesItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6304,6 +6365,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6346,7 +6408,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6362,6 +6423,9 @@ pub mod types {
         Pending,
         #[serde(rename = "error")]
         Error,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetJobsV1JobsGetOutcome {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6369,6 +6433,7 @@ pub mod types {
                 Self::Success => f.write_str("success"),
                 Self::Pending => f.write_str("pending"),
                 Self::Error => f.write_str("error"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6511,7 +6576,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6529,6 +6593,9 @@ pub mod types {
         Tax,
         #[serde(rename = "merchant")]
         Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetV1SearchGetPlatformType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6537,6 +6604,7 @@ pub mod types {
                 Self::TimeAndAttendance => f.write_str("time_and_attendance"),
                 Self::Tax => f.write_str("tax"),
                 Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6634,7 +6702,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6648,12 +6715,16 @@ pub mod types {
         Employer,
         #[serde(rename = "platform")]
         Platform,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetV1SearchGetResponseTypesItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Employer => f.write_str("employer"),
                 Self::Platform => f.write_str("platform"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6686,7 +6757,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6720,6 +6790,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for GetV1SearchGetSupportedJobsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6736,6 +6809,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -6938,7 +7012,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -6954,6 +7027,9 @@ pub mod types {
         Terminated,
         #[serde(rename = "furloughed")]
         Furloughed,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeAndEmploymentResponseObjEmploymentStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6961,6 +7037,7 @@ pub mod types {
                 Self::Employed => f.write_str("employed"),
                 Self::Terminated => f.write_str("terminated"),
                 Self::Furloughed => f.write_str("furloughed"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -7029,7 +7106,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -7059,6 +7135,9 @@ pub mod types {
         Variable,
         #[serde(rename = "per_mile")]
         PerMile,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeObjResponseCompensationUnit {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7073,6 +7152,7 @@ pub mod types {
                 Self::Annually => f.write_str("annually"),
                 Self::Variable => f.write_str("variable"),
                 Self::PerMile => f.write_str("per_mile"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -7113,7 +7193,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -7477,6 +7556,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7658,6 +7740,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -7865,7 +7948,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -7887,6 +7969,9 @@ pub mod types {
         SemiMonthly,
         #[serde(rename = "variable")]
         Variable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeObjResponsePayFrequency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7897,6 +7982,7 @@ pub mod types {
                 Self::Monthly => f.write_str("monthly"),
                 Self::SemiMonthly => f.write_str("semi-monthly"),
                 Self::Variable => f.write_str("variable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -7958,7 +8044,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -7988,6 +8073,9 @@ pub mod types {
         Variable,
         #[serde(rename = "per_mile")]
         PerMile,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeResponseObjCompensationUnit {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8002,6 +8090,7 @@ pub mod types {
                 Self::Annually => f.write_str("annually"),
                 Self::Variable => f.write_str("variable"),
                 Self::PerMile => f.write_str("per_mile"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -8042,7 +8131,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -8406,6 +8494,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeResponseObjCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8587,6 +8678,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -8794,7 +8886,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -8816,6 +8907,9 @@ pub mod types {
         SemiMonthly,
         #[serde(rename = "variable")]
         Variable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for IncomeResponseObjPayFrequency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8826,6 +8920,7 @@ pub mod types {
                 Self::Monthly => f.write_str("monthly"),
                 Self::SemiMonthly => f.write_str("semi-monthly"),
                 Self::Variable => f.write_str("variable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -8898,7 +8993,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -8932,6 +9026,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for JobObjResponseName {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8948,6 +9045,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -8990,7 +9088,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9006,6 +9103,9 @@ pub mod types {
         Pending,
         #[serde(rename = "error")]
         Error,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for JobObjResponseOutcome {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9013,6 +9113,7 @@ pub mod types {
                 Self::Success => f.write_str("success"),
                 Self::Pending => f.write_str("pending"),
                 Self::Error => f.write_str("error"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9082,7 +9183,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9116,6 +9216,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for JobObjResponseV20231122Name {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9132,6 +9235,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9174,7 +9278,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9190,6 +9293,9 @@ pub mod types {
         Pending,
         #[serde(rename = "error")]
         Error,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for JobObjResponseV20231122Outcome {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9197,6 +9303,7 @@ pub mod types {
                 Self::Success => f.write_str("success"),
                 Self::Pending => f.write_str("pending"),
                 Self::Error => f.write_str("error"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9297,7 +9404,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9313,6 +9419,9 @@ pub mod types {
         Fallback,
         #[serde(rename = "disabled")]
         Disabled,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708DepositForms {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9320,6 +9429,7 @@ pub mod types {
                 Self::Direct => f.write_str("direct"),
                 Self::Fallback => f.write_str("fallback"),
                 Self::Disabled => f.write_str("disabled"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9353,7 +9463,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9369,6 +9478,9 @@ pub mod types {
         Fallback,
         #[serde(rename = "disabled")]
         Disabled,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708DocumentUploads {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9376,6 +9488,7 @@ pub mod types {
                 Self::Direct => f.write_str("direct"),
                 Self::Fallback => f.write_str("fallback"),
                 Self::Disabled => f.write_str("disabled"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9409,7 +9522,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9443,6 +9555,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708FeaturesItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9459,6 +9574,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9501,7 +9617,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9515,12 +9630,16 @@ pub mod types {
         En,
         #[serde(rename = "es")]
         Es,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708Language {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::En => f.write_str("en"),
                 Self::Es => f.write_str("es"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9558,7 +9677,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9576,6 +9694,9 @@ pub mod types {
         Tax,
         #[serde(rename = "merchant")]
         Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708PlatformType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9584,6 +9705,7 @@ pub mod types {
                 Self::TimeAndAttendance => f.write_str("time_and_attendance"),
                 Self::Tax => f.write_str("tax"),
                 Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9618,7 +9740,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9639,6 +9760,9 @@ pub mod types {
         SwitchKit,
         #[serde(rename = "Deposit Switch")]
         DepositSwitch,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708Solution {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9649,6 +9773,7 @@ pub mod types {
                 Self::PaycheckViewer => f.write_str("Paycheck Viewer"),
                 Self::SwitchKit => f.write_str("Switch Kit"),
                 Self::DepositSwitch => f.write_str("Deposit Switch"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9685,7 +9810,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9701,6 +9825,9 @@ pub mod types {
         AccountServicing,
         #[serde(rename = "underwriting")]
         Underwriting,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenCreateV20250708UseCase {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9708,6 +9835,7 @@ pub mod types {
                 Self::AccountOnboarding => f.write_str("account_onboarding"),
                 Self::AccountServicing => f.write_str("account_servicing"),
                 Self::Underwriting => f.write_str("underwriting"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9765,7 +9893,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9781,6 +9908,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for LinkTokenObjResponseV20210728Mode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9788,6 +9918,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9856,7 +9987,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9876,6 +10006,9 @@ pub mod types {
         CustomerDisabled,
         #[serde(rename = "unavailable")]
         Unavailable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ListAccountsV1AccountsGetMonitoringStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9885,6 +10018,7 @@ pub mod types {
                 Self::UserActionRequired => f.write_str("user_action_required"),
                 Self::CustomerDisabled => f.write_str("customer_disabled"),
                 Self::Unavailable => f.write_str("unavailable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -9961,7 +10095,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -9977,6 +10110,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ListApiKeyResponseDataMode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9984,6 +10120,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -10064,7 +10201,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -10082,6 +10218,9 @@ pub mod types {
         Tax,
         #[serde(rename = "merchant")]
         Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ListPlatformsV1PlatformsGetType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -10090,6 +10229,7 @@ pub mod types {
                 Self::TimeAndAttendance => f.write_str("time_and_attendance"),
                 Self::Tax => f.write_str("tax"),
                 Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -10266,40 +10406,24 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum MedicareTaxes {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for MedicareTaxes {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for MedicareTaxes {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for MedicareTaxes {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///The medicare wages associated with the W2.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum MedicareWages {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for MedicareWages {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for MedicareWages {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for MedicareWages {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`MerchantPayment`
@@ -10333,7 +10457,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -10347,12 +10470,16 @@ pub mod types {
         Checking,
         #[serde(rename = "savings")]
         Savings,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for MerchantPaymentAccountType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Checking => f.write_str("checking"),
                 Self::Savings => f.write_str("savings"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -10460,7 +10587,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -10824,6 +10950,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for NetPayObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11005,6 +11134,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11367,7 +11497,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11383,6 +11512,9 @@ pub mod types {
         ExternalPlaid,
         #[serde(rename = "first_party")]
         FirstParty,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadDetectionMethod {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11390,6 +11522,7 @@ pub mod types {
                 Self::Manual => f.write_str("manual"),
                 Self::ExternalPlaid => f.write_str("external_plaid"),
                 Self::FirstParty => f.write_str("first_party"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11423,7 +11556,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11453,6 +11585,9 @@ pub mod types {
         W2,
         #[serde(rename = "verification_photo")]
         VerificationXphoto,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadDocumentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11467,6 +11602,7 @@ pub mod types {
                 Self::SsiXawardXletter => f.write_str("ssi_award_letter"),
                 Self::W2 => f.write_str("w2"),
                 Self::VerificationXphoto => f.write_str("verification_photo"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11507,7 +11643,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11533,6 +11668,9 @@ pub mod types {
         Yearly,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadFrequency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11545,6 +11683,7 @@ pub mod types {
                 Self::SemiYearly => f.write_str("semi-yearly"),
                 Self::Yearly => f.write_str("yearly"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11583,7 +11722,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11597,12 +11735,16 @@ pub mod types {
         InProgress,
         #[serde(rename = "complete")]
         Complete,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadSyncStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InProgress => f.write_str("in_progress"),
                 Self::Complete => f.write_str("complete"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11635,7 +11777,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11649,12 +11790,16 @@ pub mod types {
         Ach,
         #[serde(rename = "card")]
         Card,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Ach => f.write_str("ach"),
                 Self::Card => f.write_str("card"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11767,7 +11912,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11781,12 +11925,16 @@ pub mod types {
         FullSwitch,
         #[serde(rename = "partial_switch")]
         PartialSwitch,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122Action {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FullSwitch => f.write_str("full_switch"),
                 Self::PartialSwitch => f.write_str("partial_switch"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11819,7 +11967,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11835,6 +11982,9 @@ pub mod types {
         ExternalPlaid,
         #[serde(rename = "first_party")]
         FirstParty,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122DetectionMethod {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11842,6 +11992,7 @@ pub mod types {
                 Self::Manual => f.write_str("manual"),
                 Self::ExternalPlaid => f.write_str("external_plaid"),
                 Self::FirstParty => f.write_str("first_party"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11875,7 +12026,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11905,6 +12055,9 @@ pub mod types {
         W2,
         #[serde(rename = "verification_photo")]
         VerificationXphoto,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122DocumentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11919,6 +12072,7 @@ pub mod types {
                 Self::SsiXawardXletter => f.write_str("ssi_award_letter"),
                 Self::W2 => f.write_str("w2"),
                 Self::VerificationXphoto => f.write_str("verification_photo"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -11959,7 +12113,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -11985,6 +12138,9 @@ pub mod types {
         Yearly,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122Frequency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -11997,6 +12153,7 @@ pub mod types {
                 Self::SemiYearly => f.write_str("semi-yearly"),
                 Self::Yearly => f.write_str("yearly"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -12035,7 +12192,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -12049,12 +12205,16 @@ pub mod types {
         InProgress,
         #[serde(rename = "complete")]
         Complete,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122SyncStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InProgress => f.write_str("in_progress"),
                 Self::Complete => f.write_str("complete"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -12087,7 +12247,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -12101,12 +12260,16 @@ pub mod types {
         Ach,
         #[serde(rename = "card")]
         Card,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ParamsPayloadV20231122Type {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Ach => f.write_str("ach"),
                 Self::Card => f.write_str("card"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -12283,7 +12446,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -12303,6 +12465,9 @@ pub mod types {
         CustomerDisabled,
         #[serde(rename = "unavailable")]
         Unavailable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PayrollAccountObjResponseMonitoringStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -12312,6 +12477,7 @@ pub mod types {
                 Self::UserActionRequired => f.write_str("user_action_required"),
                 Self::CustomerDisabled => f.write_str("customer_disabled"),
                 Self::Unavailable => f.write_str("unavailable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -12362,7 +12528,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -12374,11 +12539,15 @@ pub mod types {
     pub enum PayrollAccountPatchMonitoringStatusMonitoringStatus {
         #[serde(rename = "user_action_required")]
         UserActionRequired,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PayrollAccountPatchMonitoringStatusMonitoringStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::UserActionRequired => f.write_str("user_action_required"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -12483,7 +12652,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -12847,6 +13015,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PaystubObjResponseV20220302Currency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -13028,6 +13199,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -13297,7 +13469,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -13661,6 +13832,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PaystubWithEarningsResponseObjCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -13842,6 +14016,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14067,7 +14242,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14083,6 +14257,9 @@ pub mod types {
         Work,
         #[serde(rename = "mobile")]
         Mobile,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PhoneNumberGetResponseItemType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14090,6 +14267,7 @@ pub mod types {
                 Self::Home => f.write_str("home"),
                 Self::Work => f.write_str("work"),
                 Self::Mobile => f.write_str("mobile"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14138,7 +14316,7 @@ pub mod types {
         pub logo_url: ::std::option::Option<LogoUrl>,
         ///Maximum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_amount: ::std::option::Option<f64>,
+        pub max_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Maximum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub max_percentage: ::std::option::Option<i64>,
@@ -14147,7 +14325,7 @@ pub mod types {
         pub merchant_category: ::std::option::Option<PlatformObjResponseMerchantCategory>,
         ///Minimum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub min_amount: ::std::option::Option<f64>,
+        pub min_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Minimum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub min_percentage: ::std::option::Option<i64>,
@@ -14176,7 +14354,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14240,6 +14417,9 @@ pub mod types {
         Utilities,
         #[serde(rename = "video_streaming")]
         VideoStreaming,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PlatformObjResponseMerchantCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14271,6 +14451,7 @@ pub mod types {
                 Self::TravelAndTransportation => f.write_str("travel_and_transportation"),
                 Self::Utilities => f.write_str("utilities"),
                 Self::VideoStreaming => f.write_str("video_streaming"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14328,7 +14509,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14362,6 +14542,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PlatformObjResponseSupportedJobsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14378,6 +14561,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14420,7 +14604,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14438,6 +14621,9 @@ pub mod types {
         Tax,
         #[serde(rename = "merchant")]
         Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for PlatformObjResponseType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14446,6 +14632,7 @@ pub mod types {
                 Self::TimeAndAttendance => f.write_str("time_and_attendance"),
                 Self::Tax => f.write_str("tax"),
                 Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14650,7 +14837,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14666,6 +14852,9 @@ pub mod types {
         Development,
         #[serde(rename = "production")]
         Production,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for RevokeApiKeyResponseDataMode {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14673,6 +14862,7 @@ pub mod types {
                 Self::Sandbox => f.write_str("sandbox"),
                 Self::Development => f.write_str("development"),
                 Self::Production => f.write_str("production"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14791,13 +14981,13 @@ pub mod types {
         pub logo_url: ::std::option::Option<LogoUrl>,
         ///Maximum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub max_amount: ::std::option::Option<f64>,
+        pub max_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Maximum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub max_percentage: ::std::option::Option<i64>,
         ///Minimum amount, if any, platform accepts for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub min_amount: ::std::option::Option<f64>,
+        pub min_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///Minimum percentage allowed for `direct_deposit_switch`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub min_percentage: ::std::option::Option<i64>,
@@ -14826,7 +15016,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14844,6 +15033,9 @@ pub mod types {
         Tax,
         #[serde(rename = "merchant")]
         Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for SearchResultObjResponsePlatformType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14852,6 +15044,7 @@ pub mod types {
                 Self::TimeAndAttendance => f.write_str("time_and_attendance"),
                 Self::Tax => f.write_str("tax"),
                 Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14886,7 +15079,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14900,12 +15092,16 @@ pub mod types {
         Employer,
         #[serde(rename = "platform")]
         Platform,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for SearchResultObjResponseResponseType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Employer => f.write_str("employer"),
                 Self::Platform => f.write_str("platform"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -14938,7 +15134,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -14972,6 +15167,9 @@ pub mod types {
         TaxForms,
         #[serde(rename = "shifts")]
         Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for SearchResultObjResponseSupportedJobsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -14988,6 +15186,7 @@ pub mod types {
                 Self::Employment => f.write_str("employment"),
                 Self::TaxForms => f.write_str("tax_forms"),
                 Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -15042,7 +15241,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -15058,6 +15256,9 @@ pub mod types {
         NotSuspected,
         #[serde(rename = "unavailable")]
         Unavailable,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for SharedFraudStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -15065,6 +15266,7 @@ pub mod types {
                 Self::Suspected => f.write_str("suspected"),
                 Self::NotSuspected => f.write_str("not_suspected"),
                 Self::Unavailable => f.write_str("unavailable"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -15104,7 +15306,7 @@ pub mod types {
         pub category: ::std::option::Option<ShiftEarningObjPublicResponseItemCategory>,
         ///The hours worked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hours: ::std::option::Option<f64>,
+        pub hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The name of the earning.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -15122,7 +15324,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -15184,6 +15385,9 @@ pub mod types {
         Disability,
         #[serde(rename = "retro_pay")]
         RetroPay,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ShiftEarningObjPublicResponseItemCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -15214,6 +15418,7 @@ pub mod types {
                 Self::MealComp => f.write_str("meal_comp"),
                 Self::Disability => f.write_str("disability"),
                 Self::RetroPay => f.write_str("retro_pay"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -15310,7 +15515,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -15674,6 +15878,9 @@ pub mod types {
         Zar,
         #[serde(rename = "ZMW")]
         Zmw,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ShiftObjResponseCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -15855,6 +16062,7 @@ pub mod types {
                 Self::Yer => f.write_str("YER"),
                 Self::Zar => f.write_str("ZAR"),
                 Self::Zmw => f.write_str("ZMW"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16062,7 +16270,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16080,6 +16287,9 @@ pub mod types {
         Delivery,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for ShiftObjResponseType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -16088,6 +16298,7 @@ pub mod types {
                 Self::Rideshare => f.write_str("rideshare"),
                 Self::Delivery => f.write_str("delivery"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16256,80 +16467,48 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum SocialSecurityTaxes {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for SocialSecurityTaxes {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for SocialSecurityTaxes {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for SocialSecurityTaxes {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///The social security wages associated with the W2.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum SocialSecurityWages {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for SocialSecurityWages {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for SocialSecurityWages {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for SocialSecurityWages {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///The state taxes associated with the W2.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum StateTaxes {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for StateTaxes {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for StateTaxes {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for StateTaxes {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///The state wages associated with the W2.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum StateWages {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for StateWages {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for StateWages {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for StateWages {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`TargetAccount`
@@ -16357,7 +16536,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16371,12 +16549,16 @@ pub mod types {
         Checking,
         #[serde(rename = "savings")]
         Savings,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for TargetAccountAccountType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Checking => f.write_str("checking"),
                 Self::Savings => f.write_str("savings"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16433,7 +16615,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16455,6 +16636,9 @@ pub mod types {
         X1099K,
         #[serde(rename = "1040")]
         X1040,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for TaxFormObjResponseNoDocumentV20220622FormType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -16465,6 +16649,7 @@ pub mod types {
                 Self::X1099Misc => f.write_str("1099-MISC"),
                 Self::X1099K => f.write_str("1099-K"),
                 Self::X1040 => f.write_str("1040"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16536,7 +16721,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16558,6 +16742,9 @@ pub mod types {
         X1099K,
         #[serde(rename = "1040")]
         X1040,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for TaxFormObjResponseV20220622FormType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -16568,6 +16755,7 @@ pub mod types {
                 Self::X1099Misc => f.write_str("1099-MISC"),
                 Self::X1099K => f.write_str("1099-K"),
                 Self::X1040 => f.write_str("1040"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16699,7 +16887,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16721,6 +16908,9 @@ pub mod types {
         LocalIncome,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for TaxObjPublicResponseItemCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -16731,6 +16921,7 @@ pub mod types {
                 Self::StateIncome => f.write_str("state_income"),
                 Self::LocalIncome => f.write_str("local_income"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16767,19 +16958,19 @@ pub mod types {
     pub struct TimeOffObjPublicResponseItem {
         ///The total hours of time off available, as of the pay period end date. In the event available_hours is not on the paystub, this value reflects the current available_hours at the time the paystub was retrieved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_hours: ::std::option::Option<f64>,
+        pub available_hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The category of the time off.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub category: ::std::option::Option<TimeOffObjPublicResponseItemCategory>,
         ///The hours of time off earned during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub earned_hours: ::std::option::Option<f64>,
+        pub earned_hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The name of the time off.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<::std::string::String>,
         ///The hours of time off used during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub used_hours: ::std::option::Option<f64>,
+        pub used_hours: ::std::option::Option<client_core::money::DecimalAmount>,
     }
     impl TimeOffObjPublicResponseItem {
         pub fn builder() -> builder::TimeOffObjPublicResponseItem {
@@ -16791,7 +16982,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -16807,6 +16997,9 @@ pub mod types {
         Sick,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for TimeOffObjPublicResponseItemCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -16814,6 +17007,7 @@ pub mod types {
                 Self::Pto => f.write_str("pto"),
                 Self::Sick => f.write_str("sick"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -16846,40 +17040,24 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TotalDeposits {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for TotalDeposits {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for TotalDeposits {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for TotalDeposits {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///The total wages associated with the W2.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TotalWages {
-        Number(f64),
+        DecimalAmount(client_core::money::DecimalAmount),
         String(::std::string::String),
     }
-    impl ::std::fmt::Display for TotalWages {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Number(x) => x.fmt(f),
-                Self::String(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<f64> for TotalWages {
-        fn from(value: f64) -> Self {
-            Self::Number(value)
+    impl ::std::convert::From<client_core::money::DecimalAmount> for TotalWages {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
         }
     }
     ///`UploadedBankStatement`
@@ -17090,19 +17268,19 @@ pub mod types {
     pub struct UploadedTimeOff {
         ///The total hours of time off available, as of the pay period end date. In the event available_hours is not on the paystub, this value reflects the current available_hours at the time the paystub was retrieved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_hours: ::std::option::Option<f64>,
+        pub available_hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The category of the time off.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<UploadedTimeOffCategory>,
         ///The hours of time off earned during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub earned_hours: ::std::option::Option<f64>,
+        pub earned_hours: ::std::option::Option<client_core::money::DecimalAmount>,
         ///The name of the time off.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         ///The hours of time off used during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub used_hours: ::std::option::Option<f64>,
+        pub used_hours: ::std::option::Option<client_core::money::DecimalAmount>,
     }
     impl UploadedTimeOff {
         pub fn builder() -> builder::UploadedTimeOff {
@@ -17114,7 +17292,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17130,6 +17307,9 @@ pub mod types {
         Sick,
         #[serde(rename = "other")]
         Other,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for UploadedTimeOffCategory {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17137,6 +17317,7 @@ pub mod types {
                 Self::Pto => f.write_str("pto"),
                 Self::Sick => f.write_str("sick"),
                 Self::Other => f.write_str("other"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17246,7 +17427,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17262,6 +17442,9 @@ pub mod types {
         Voie,
         #[serde(rename = "base")]
         Base,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for VerificationReportsVoeObjResponseReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17269,6 +17452,7 @@ pub mod types {
                 Self::Voe => f.write_str("voe"),
                 Self::Voie => f.write_str("voie"),
                 Self::Base => f.write_str("base"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17333,7 +17517,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17349,6 +17532,9 @@ pub mod types {
         Voie,
         #[serde(rename = "base")]
         Base,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for VerificationReportsVoieObjResponseReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17356,6 +17542,7 @@ pub mod types {
                 Self::Voe => f.write_str("voe"),
                 Self::Voie => f.write_str("voie"),
                 Self::Base => f.write_str("base"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17497,7 +17684,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17575,6 +17761,9 @@ pub mod types {
         BillRemoved,
         #[serde(rename = "shifts.ninety_days_synced")]
         ShiftsNinetyDaysSynced,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookCreateV20230418EnabledEventsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17623,6 +17812,7 @@ pub mod types {
                 Self::DocumentsAdded => f.write_str("documents.added"),
                 Self::BillRemoved => f.write_str("bill.removed"),
                 Self::ShiftsNinetyDaysSynced => f.write_str("shifts.ninety_days_synced"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17689,7 +17879,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17703,12 +17892,16 @@ pub mod types {
         Active,
         #[serde(rename = "paused")]
         Paused,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookCreateV20230418Status {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Active => f.write_str("active"),
                 Self::Paused => f.write_str("paused"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17741,7 +17934,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17761,6 +17953,9 @@ pub mod types {
         X20231122,
         #[serde(rename = "2023-07-18")]
         X20230718,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookCreateV20230418Version {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17770,6 +17965,7 @@ pub mod types {
                 Self::X20230418 => f.write_str("2023-04-18"),
                 Self::X20231122 => f.write_str("2023-11-22"),
                 Self::X20230718 => f.write_str("2023-07-18"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -17837,7 +18033,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -17915,6 +18110,9 @@ pub mod types {
         BillRemoved,
         #[serde(rename = "shifts.ninety_days_synced")]
         ShiftsNinetyDaysSynced,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookObjResponseEnabledEventsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -17963,6 +18161,7 @@ pub mod types {
                 Self::DocumentsAdded => f.write_str("documents.added"),
                 Self::BillRemoved => f.write_str("bill.removed"),
                 Self::ShiftsNinetyDaysSynced => f.write_str("shifts.ninety_days_synced"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -18029,7 +18228,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -18043,12 +18241,16 @@ pub mod types {
         Active,
         #[serde(rename = "paused")]
         Paused,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookObjResponseStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Active => f.write_str("active"),
                 Self::Paused => f.write_str("paused"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -18081,7 +18283,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -18101,6 +18302,9 @@ pub mod types {
         X20231122,
         #[serde(rename = "2023-07-18")]
         X20230718,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookObjResponseVersion {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -18110,6 +18314,7 @@ pub mod types {
                 Self::X20230418 => f.write_str("2023-04-18"),
                 Self::X20231122 => f.write_str("2023-11-22"),
                 Self::X20230718 => f.write_str("2023-07-18"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -18168,7 +18373,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -18246,6 +18450,9 @@ pub mod types {
         BillRemoved,
         #[serde(rename = "shifts.ninety_days_synced")]
         ShiftsNinetyDaysSynced,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookUpdateEnabledEventsItem {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -18294,6 +18501,7 @@ pub mod types {
                 Self::DocumentsAdded => f.write_str("documents.added"),
                 Self::BillRemoved => f.write_str("bill.removed"),
                 Self::ShiftsNinetyDaysSynced => f.write_str("shifts.ninety_days_synced"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -18360,7 +18568,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -18374,12 +18581,16 @@ pub mod types {
         Active,
         #[serde(rename = "paused")]
         Paused,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for WebhookUpdateStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Active => f.write_str("active"),
                 Self::Paused => f.write_str("paused"),
+                Self::Unknown(ref value) => f.write_str(value),
             }
         }
     }
@@ -18558,7 +18769,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Allocation {
-            min_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            min_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             targets: ::std::result::Result<
                 ::std::vec::Vec<super::BankAccountDetails>,
                 ::std::string::String,
@@ -18567,7 +18781,10 @@ pub mod types {
                 ::std::option::Option<super::AllocationType>,
                 ::std::string::String,
             >,
-            value: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            value: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Allocation {
             fn default() -> Self {
@@ -18582,7 +18799,9 @@ pub mod types {
         impl Allocation {
             pub fn min_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_amount = value
@@ -18612,7 +18831,9 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -18671,7 +18892,10 @@ pub mod types {
                 ::std::option::Option<super::MaskedAccountNumber>,
                 ::std::string::String,
             >,
-            percentage: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            percentage: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             priority: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             routing_number: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -18773,7 +18997,9 @@ pub mod types {
             }
             pub fn percentage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage = value
@@ -21777,7 +22003,10 @@ pub mod types {
                 ::std::option::Option<super::EarningObjPublicResponseItemCategory>,
                 ::std::string::String,
             >,
-            hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -21820,7 +22049,9 @@ pub mod types {
             }
             pub fn hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.hours = value
@@ -22367,10 +22598,16 @@ pub mod types {
             >,
             logo_url:
                 ::std::result::Result<::std::option::Option<super::LogoUrl>, ::std::string::String>,
-            max_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            max_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             max_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            min_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            min_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             min_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             name: ::std::result::Result<
@@ -22461,7 +22698,9 @@ pub mod types {
             }
             pub fn max_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_amount = value
@@ -22481,7 +22720,9 @@ pub mod types {
             }
             pub fn min_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_amount = value
@@ -29668,14 +29909,20 @@ pub mod types {
             >,
             logo_url:
                 ::std::result::Result<::std::option::Option<super::LogoUrl>, ::std::string::String>,
-            max_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            max_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             max_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             merchant_category: ::std::result::Result<
                 ::std::option::Option<super::PlatformObjResponseMerchantCategory>,
                 ::std::string::String,
             >,
-            min_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            min_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             min_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             name: ::std::result::Result<
@@ -29772,7 +30019,9 @@ pub mod types {
             }
             pub fn max_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_amount = value
@@ -29804,7 +30053,9 @@ pub mod types {
             }
             pub fn min_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_amount = value
@@ -30449,10 +30700,16 @@ pub mod types {
             >,
             logo_url:
                 ::std::result::Result<::std::option::Option<super::LogoUrl>, ::std::string::String>,
-            max_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            max_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             max_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            min_amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            min_amount: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             min_percentage:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             name: ::std::result::Result<
@@ -30553,7 +30810,9 @@ pub mod types {
             }
             pub fn max_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_amount = value
@@ -30573,7 +30832,9 @@ pub mod types {
             }
             pub fn min_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_amount = value
@@ -30741,7 +31002,10 @@ pub mod types {
                 ::std::option::Option<super::ShiftEarningObjPublicResponseItemCategory>,
                 ::std::string::String,
             >,
-            hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -30784,7 +31048,9 @@ pub mod types {
             }
             pub fn hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.hours = value
@@ -31892,18 +32158,26 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TimeOffObjPublicResponseItem {
-            available_hours:
-                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            available_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             category: ::std::result::Result<
                 ::std::option::Option<super::TimeOffObjPublicResponseItemCategory>,
                 ::std::string::String,
             >,
-            earned_hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            earned_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            used_hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            used_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TimeOffObjPublicResponseItem {
             fn default() -> Self {
@@ -31919,7 +32193,9 @@ pub mod types {
         impl TimeOffObjPublicResponseItem {
             pub fn available_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.available_hours = value.try_into().map_err(|e| {
@@ -31941,7 +32217,9 @@ pub mod types {
             }
             pub fn earned_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earned_hours = value
@@ -31961,7 +32239,9 @@ pub mod types {
             }
             pub fn used_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.used_hours = value
@@ -32829,18 +33109,26 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UploadedTimeOff {
-            available_hours:
-                ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            available_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             category: ::std::result::Result<
                 ::std::option::Option<super::UploadedTimeOffCategory>,
                 ::std::string::String,
             >,
-            earned_hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            earned_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            used_hours: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            used_hours: ::std::result::Result<
+                ::std::option::Option<client_core::money::DecimalAmount>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadedTimeOff {
             fn default() -> Self {
@@ -32856,7 +33144,9 @@ pub mod types {
         impl UploadedTimeOff {
             pub fn available_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.available_hours = value.try_into().map_err(|e| {
@@ -32876,7 +33166,9 @@ pub mod types {
             }
             pub fn earned_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earned_hours = value
@@ -32896,7 +33188,9 @@ pub mod types {
             }
             pub fn used_hours<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<client_core::money::DecimalAmount>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.used_hours = value
@@ -34194,11 +34488,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Pinwheel
-
-Pinwheel is the API for direct deposit switching, bill switching, and income & employment verification.
-
-Version: v2025-07-08*/
+///Client for Pinwheel
+///
+///Pinwheel is the API for direct deposit switching, bill switching, and income & employment verification.
+///
+///Version: v2025-07-08
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -34263,396 +34557,396 @@ const _: () = {
     }
 };
 impl Client {
-    /**Create Link Token
-
-    Create a token used to launch a Link modal.
-
-    Sends a `POST` request to `/link_tokens`
-
-    ```ignore
-    let response = client.post_v1_link_tokens_post()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create Link Token
+    ///
+    ///Create a token used to launch a Link modal.
+    ///
+    ///Sends a `POST` request to `/link_tokens`
+    ///
+    ///```ignore
+    ///let response = client.post_v1_link_tokens_post()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn post_v1_link_tokens_post(&self) -> builder::PostV1LinkTokensPost<'_> {
         builder::PostV1LinkTokensPost::new(self)
     }
-    /**List Completed Jobs
-
-    List all completed jobs which were initiated by Link (i.e., excluding refresh jobs for monitoring). This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/jobs`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `from_timestamp`: Return results after this ISO 8601 timestamp.
-    - `job_types`: List of job types. May be expanded to include new enum values (see our Change Management policy).
-    - `limit`: The maximum number of results to return.
-    - `link_token_id`: UUID of the link token triggering the job.
-    - `outcome`: The outcome of the job.
-    - `to_timestamp`: Return results to this ISO 8601 timestamp.
-    ```ignore
-    let response = client.get_jobs_v1_jobs_get()
-        .account_id(account_id)
-        .cursor(cursor)
-        .from_timestamp(from_timestamp)
-        .job_types(job_types)
-        .limit(limit)
-        .link_token_id(link_token_id)
-        .outcome(outcome)
-        .to_timestamp(to_timestamp)
-        .send()
-        .await;
-    ```*/
+    ///List Completed Jobs
+    ///
+    ///List all completed jobs which were initiated by Link (i.e., excluding refresh jobs for monitoring). This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/jobs`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `from_timestamp`: Return results after this ISO 8601 timestamp.
+    ///- `job_types`: List of job types. May be expanded to include new enum values (see our Change Management policy).
+    ///- `limit`: The maximum number of results to return.
+    ///- `link_token_id`: UUID of the link token triggering the job.
+    ///- `outcome`: The outcome of the job.
+    ///- `to_timestamp`: Return results to this ISO 8601 timestamp.
+    ///```ignore
+    ///let response = client.get_jobs_v1_jobs_get()
+    ///    .account_id(account_id)
+    ///    .cursor(cursor)
+    ///    .from_timestamp(from_timestamp)
+    ///    .job_types(job_types)
+    ///    .limit(limit)
+    ///    .link_token_id(link_token_id)
+    ///    .outcome(outcome)
+    ///    .to_timestamp(to_timestamp)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_jobs_v1_jobs_get(&self) -> builder::GetJobsV1JobsGet<'_> {
         builder::GetJobsV1JobsGet::new(self)
     }
-    /**List Employers
-
-    List all employers supported by Link. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/employers`
-
-    Arguments:
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `last_updated`: Filter for results updated more recently than `last_updated`. ISO 8601 timestamp.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_v1_employers_get()
-        .cursor(cursor)
-        .last_updated(last_updated)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Employers
+    ///
+    ///List all employers supported by Link. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/employers`
+    ///
+    ///Arguments:
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `last_updated`: Filter for results updated more recently than `last_updated`. ISO 8601 timestamp.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_v1_employers_get()
+    ///    .cursor(cursor)
+    ///    .last_updated(last_updated)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_employers_get(&self) -> builder::GetV1EmployersGet<'_> {
         builder::GetV1EmployersGet::new(self)
     }
-    /**Look up Employer
-
-    Look up an employer by criteria such as EIN. Returns the full employer object.
-
-    Sends a `GET` request to `/employers/lookup`
-
-    Arguments:
-    - `ein`: Employer Identification Number (exactly 9 digits).
-    ```ignore
-    let response = client.get_employers_lookup_v1_employers_lookup_get()
-        .ein(ein)
-        .send()
-        .await;
-    ```*/
+    ///Look up Employer
+    ///
+    ///Look up an employer by criteria such as EIN. Returns the full employer object.
+    ///
+    ///Sends a `GET` request to `/employers/lookup`
+    ///
+    ///Arguments:
+    ///- `ein`: Employer Identification Number (exactly 9 digits).
+    ///```ignore
+    ///let response = client.get_employers_lookup_v1_employers_lookup_get()
+    ///    .ein(ein)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_employers_lookup_v1_employers_lookup_get(
         &self,
     ) -> builder::GetEmployersLookupV1EmployersLookupGet<'_> {
         builder::GetEmployersLookupV1EmployersLookupGet::new(self)
     }
-    /**Get Employer
-
-    Get an Employer given the employer ID.
-
-    Sends a `GET` request to `/employers/{employer_id}`
-
-    Arguments:
-    - `employer_id`: UUID of the employer.
-    ```ignore
-    let response = client.get_employer_v1_employers_employer_id_get()
-        .employer_id(employer_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Employer
+    ///
+    ///Get an Employer given the employer ID.
+    ///
+    ///Sends a `GET` request to `/employers/{employer_id}`
+    ///
+    ///Arguments:
+    ///- `employer_id`: UUID of the employer.
+    ///```ignore
+    ///let response = client.get_employer_v1_employers_employer_id_get()
+    ///    .employer_id(employer_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_employer_v1_employers_employer_id_get(
         &self,
     ) -> builder::GetEmployerV1EmployersEmployerIdGet<'_> {
         builder::GetEmployerV1EmployersEmployerIdGet::new(self)
     }
-    /**List Webhooks
-
-    List all webhooks. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/webhooks`
-
-    Arguments:
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_v1_webhooks_get()
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Webhooks
+    ///
+    ///List all webhooks. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/webhooks`
+    ///
+    ///Arguments:
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_v1_webhooks_get()
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_webhooks_get(&self) -> builder::GetV1WebhooksGet<'_> {
         builder::GetV1WebhooksGet::new(self)
     }
-    /**Create Webhook
-
-    Create a webhook to use for callbacks from Pinwheel jobs.
-
-    Sends a `POST` request to `/webhooks`
-
-    ```ignore
-    let response = client.post_v1_webhooks_post()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create Webhook
+    ///
+    ///Create a webhook to use for callbacks from Pinwheel jobs.
+    ///
+    ///Sends a `POST` request to `/webhooks`
+    ///
+    ///```ignore
+    ///let response = client.post_v1_webhooks_post()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn post_v1_webhooks_post(&self) -> builder::PostV1WebhooksPost<'_> {
         builder::PostV1WebhooksPost::new(self)
     }
-    /**Get Webhook
-
-    Get webhook by id.
-
-    Sends a `GET` request to `/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: UUID of the webhook.
-    ```ignore
-    let response = client.get_webhook_by_id_v1_webhooks_webhook_id_get()
-        .webhook_id(webhook_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Webhook
+    ///
+    ///Get webhook by id.
+    ///
+    ///Sends a `GET` request to `/webhooks/{webhook_id}`
+    ///
+    ///Arguments:
+    ///- `webhook_id`: UUID of the webhook.
+    ///```ignore
+    ///let response = client.get_webhook_by_id_v1_webhooks_webhook_id_get()
+    ///    .webhook_id(webhook_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_webhook_by_id_v1_webhooks_webhook_id_get(
         &self,
     ) -> builder::GetWebhookByIdV1WebhooksWebhookIdGet<'_> {
         builder::GetWebhookByIdV1WebhooksWebhookIdGet::new(self)
     }
-    /**Update Webhook
-
-    Update webhook.
-
-    Sends a `PUT` request to `/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: UUID of the webhook.
-    - `body`
-    ```ignore
-    let response = client.put_v1_webhooks_webhook_id_put()
-        .webhook_id(webhook_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update Webhook
+    ///
+    ///Update webhook.
+    ///
+    ///Sends a `PUT` request to `/webhooks/{webhook_id}`
+    ///
+    ///Arguments:
+    ///- `webhook_id`: UUID of the webhook.
+    ///- `body`
+    ///```ignore
+    ///let response = client.put_v1_webhooks_webhook_id_put()
+    ///    .webhook_id(webhook_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn put_v1_webhooks_webhook_id_put(&self) -> builder::PutV1WebhooksWebhookIdPut<'_> {
         builder::PutV1WebhooksWebhookIdPut::new(self)
     }
-    /**Delete Webhook
-
-    Delete a webhook.
-
-    Sends a `DELETE` request to `/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: UUID of the webhook.
-    ```ignore
-    let response = client.delete_v1_webhooks_webhook_id_delete()
-        .webhook_id(webhook_id)
-        .send()
-        .await;
-    ```*/
+    ///Delete Webhook
+    ///
+    ///Delete a webhook.
+    ///
+    ///Sends a `DELETE` request to `/webhooks/{webhook_id}`
+    ///
+    ///Arguments:
+    ///- `webhook_id`: UUID of the webhook.
+    ///```ignore
+    ///let response = client.delete_v1_webhooks_webhook_id_delete()
+    ///    .webhook_id(webhook_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn delete_v1_webhooks_webhook_id_delete(
         &self,
     ) -> builder::DeleteV1WebhooksWebhookIdDelete<'_> {
         builder::DeleteV1WebhooksWebhookIdDelete::new(self)
     }
-    /**Get Platform
-
-    Get a payroll platform supported by Link.
-
-    Sends a `GET` request to `/platforms/{platform_id}`
-
-    Arguments:
-    - `platform_id`: UUID of the platform.
-    ```ignore
-    let response = client.get_platform_v1_platforms_platform_id_get()
-        .platform_id(platform_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Platform
+    ///
+    ///Get a payroll platform supported by Link.
+    ///
+    ///Sends a `GET` request to `/platforms/{platform_id}`
+    ///
+    ///Arguments:
+    ///- `platform_id`: UUID of the platform.
+    ///```ignore
+    ///let response = client.get_platform_v1_platforms_platform_id_get()
+    ///    .platform_id(platform_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_platform_v1_platforms_platform_id_get(
         &self,
     ) -> builder::GetPlatformV1PlatformsPlatformIdGet<'_> {
         builder::GetPlatformV1PlatformsPlatformIdGet::new(self)
     }
-    /**List Platforms
-
-    List all payroll platforms supported by Link. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/platforms`
-
-    Arguments:
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `include_esps`: ESP (employer-specific platform) is a term that is used to describe an Employer that uses a unique, dedicated payroll portal to serve their employees. Eg. - Walmart employees will authenticate via a Walmart payroll portal, whereas employees at Hilton will authenticate via ADP. ESPs can be thought of as both employers and platforms, so you can use this flag to include ESPs in the set of supported payroll platforms if desired.
-    - `last_updated`: Filter for results updated more recently than `last_updated`. ISO 8601 timestamp.
-    - `limit`: The maximum number of results to return.
-    - `type_`: The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
-    ```ignore
-    let response = client.list_platforms_v1_platforms_get()
-        .cursor(cursor)
-        .include_esps(include_esps)
-        .last_updated(last_updated)
-        .limit(limit)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    ///List Platforms
+    ///
+    ///List all payroll platforms supported by Link. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/platforms`
+    ///
+    ///Arguments:
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `include_esps`: ESP (employer-specific platform) is a term that is used to describe an Employer that uses a unique, dedicated payroll portal to serve their employees. Eg. - Walmart employees will authenticate via a Walmart payroll portal, whereas employees at Hilton will authenticate via ADP. ESPs can be thought of as both employers and platforms, so you can use this flag to include ESPs in the set of supported payroll platforms if desired.
+    ///- `last_updated`: Filter for results updated more recently than `last_updated`. ISO 8601 timestamp.
+    ///- `limit`: The maximum number of results to return.
+    ///- `type_`: The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
+    ///```ignore
+    ///let response = client.list_platforms_v1_platforms_get()
+    ///    .cursor(cursor)
+    ///    .include_esps(include_esps)
+    ///    .last_updated(last_updated)
+    ///    .limit(limit)
+    ///    .type_(type_)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_platforms_v1_platforms_get(&self) -> builder::ListPlatformsV1PlatformsGet<'_> {
         builder::ListPlatformsV1PlatformsGet::new(self)
     }
-    /**Search Employers and Platforms
-
-    Search all employers and platforms supported by Link.
-
-    Sends a `GET` request to `/search`
-
-    Arguments:
-    - `amount_supported`: Filter on amount_supported. If true, results that support setting a specific dollar amount for direct deposit switches will be returned. If false, results that support setting a specific dollar amount for direct deposit switches will be excluded.
-    - `limit`: The maximum number of results to return.
-    - `platform_type`: The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
-    - `q`: Search query on the employer/platform name.
-    - `response_types`: Filter on response type. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
-    - `supported_jobs`: Filter on supported jobs. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
-    ```ignore
-    let response = client.get_v1_search_get()
-        .amount_supported(amount_supported)
-        .limit(limit)
-        .platform_type(platform_type)
-        .q(q)
-        .response_types(response_types)
-        .supported_jobs(supported_jobs)
-        .send()
-        .await;
-    ```*/
+    ///Search Employers and Platforms
+    ///
+    ///Search all employers and platforms supported by Link.
+    ///
+    ///Sends a `GET` request to `/search`
+    ///
+    ///Arguments:
+    ///- `amount_supported`: Filter on amount_supported. If true, results that support setting a specific dollar amount for direct deposit switches will be returned. If false, results that support setting a specific dollar amount for direct deposit switches will be excluded.
+    ///- `limit`: The maximum number of results to return.
+    ///- `platform_type`: The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
+    ///- `q`: Search query on the employer/platform name.
+    ///- `response_types`: Filter on response type. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
+    ///- `supported_jobs`: Filter on supported jobs. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
+    ///```ignore
+    ///let response = client.get_v1_search_get()
+    ///    .amount_supported(amount_supported)
+    ///    .limit(limit)
+    ///    .platform_type(platform_type)
+    ///    .q(q)
+    ///    .response_types(response_types)
+    ///    .supported_jobs(supported_jobs)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_search_get(&self) -> builder::GetV1SearchGet<'_> {
         builder::GetV1SearchGet::new(self)
     }
-    /**Get all end user accounts
-
-    Get all payroll accounts associated with your end user ID. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/accounts`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
-        .end_user_id(end_user_id)
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///Get all end user accounts
+    ///
+    ///Get all payroll accounts associated with your end user ID. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/accounts`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
+    ///    .end_user_id(end_user_id)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_end_user_accounts_v1_end_users_end_user_id_accounts_get(
         &self,
     ) -> builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'_> {
         builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet::new(self)
     }
-    /**Get Document
-
-    Get a specific document for your end user ID.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    - `document_id`: Unique identifier of the document object.
-    ```ignore
-    let response = client.get_end_user_document_v1_end_users_end_user_id_documents_document_id_get()
-        .end_user_id(end_user_id)
-        .document_id(document_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Document
+    ///
+    ///Get a specific document for your end user ID.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///- `document_id`: Unique identifier of the document object.
+    ///```ignore
+    ///let response = client.get_end_user_document_v1_end_users_end_user_id_documents_document_id_get()
+    ///    .end_user_id(end_user_id)
+    ///    .document_id(document_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_end_user_document_v1_end_users_end_user_id_documents_document_id_get(
         &self,
     ) -> builder::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet<'_> {
         builder::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet::new(self)
     }
-    /**List Documents
-
-    Lists all documents associated with your end user ID. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/documents`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    - `type_`: The type of the document.
-    ```ignore
-    let response = client.get_end_user_documents_v1_end_users_end_user_id_documents_get()
-        .end_user_id(end_user_id)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    ///List Documents
+    ///
+    ///Lists all documents associated with your end user ID. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/documents`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///- `type_`: The type of the document.
+    ///```ignore
+    ///let response = client.get_end_user_documents_v1_end_users_end_user_id_documents_get()
+    ///    .end_user_id(end_user_id)
+    ///    .type_(type_)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_end_user_documents_v1_end_users_end_user_id_documents_get(
         &self,
     ) -> builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet<'_> {
         builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet::new(self)
     }
-    /**Update end user Bill Navigator status
-
-    The Bill Navigator end user status API allows you to update the status of an end user's account.
-
-    Sends a `PUT` request to `/end_users/{end_user_id}/bill_navigator/status`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    - `body`
-    ```ignore
-    let response = client.update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put()
-        .end_user_id(end_user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Update end user Bill Navigator status
+    ///
+    ///The Bill Navigator end user status API allows you to update the status of an end user's account.
+    ///
+    ///Sends a `PUT` request to `/end_users/{end_user_id}/bill_navigator/status`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///- `body`
+    ///```ignore
+    ///let response = client.update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put()
+    ///    .end_user_id(end_user_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put(
         &self,
     ) -> builder::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut<'_> {
         builder::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut::new(self)
     }
-    /**Get Earnings Stream Payouts
-
-    Get an Earnings Stream of payout objects representing discrete cash flow events. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/earnings_stream/payouts`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
-        .end_user_id(end_user_id)
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///Get Earnings Stream Payouts
+    ///
+    ///Get an Earnings Stream of payout objects representing discrete cash flow events. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/earnings_stream/payouts`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
+    ///    .end_user_id(end_user_id)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get(
         &self,
     ) -> builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'_> {
         builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet::new(self)
     }
-    /**Get Verification of Income and Employment Report
-
-    Get a Verification of Income and Employment (VOIE) report associated with your end user ID.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    ```ignore
-    let response = client.get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get()
-        .end_user_id(end_user_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Verification of Income and Employment Report
+    ///
+    ///Get a Verification of Income and Employment (VOIE) report associated with your end user ID.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///```ignore
+    ///let response = client.get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get()
+    ///    .end_user_id(end_user_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get(
         &self,
     ) -> builder::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet<'_>
@@ -34661,20 +34955,20 @@ impl Client {
             self,
         )
     }
-    /**Get Verification of Employment Report
-
-    Get a Verification of Employment (VOE) report associated with your end user ID.
-
-    Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
-
-    Arguments:
-    - `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
-    ```ignore
-    let response = client.get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get()
-        .end_user_id(end_user_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Verification of Employment Report
+    ///
+    ///Get a Verification of Employment (VOE) report associated with your end user ID.
+    ///
+    ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
+    ///
+    ///Arguments:
+    ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
+    ///```ignore
+    ///let response = client.get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get()
+    ///    .end_user_id(end_user_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get(
         &self,
     ) -> builder::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet<'_>
@@ -34683,20 +34977,20 @@ impl Client {
             self,
         )
     }
-    /**Get Direct Deposit Allocations
-
-    The Direct Deposit Allocations endpoint returns the current direct deposit allocations configured for the specified account.
-
-    Sends a `GET` request to `/accounts/{account_id}/direct_deposit_allocations`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Direct Deposit Allocations
+    ///
+    ///The Direct Deposit Allocations endpoint returns the current direct deposit allocations configured for the specified account.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/direct_deposit_allocations`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get(
         &self,
     ) -> builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet<'_>
@@ -34705,532 +34999,532 @@ impl Client {
             self,
         )
     }
-    /**Get Employment
-
-    Get the current employment information of the account owner.
-
-    Sends a `GET` request to `/accounts/{account_id}/employment`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.get_employment_v1_accounts_account_id_employment_get()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Employment
+    ///
+    ///Get the current employment information of the account owner.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/employment`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.get_employment_v1_accounts_account_id_employment_get()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_employment_v1_accounts_account_id_employment_get(
         &self,
     ) -> builder::GetEmploymentV1AccountsAccountIdEmploymentGet<'_> {
         builder::GetEmploymentV1AccountsAccountIdEmploymentGet::new(self)
     }
-    /**Get Identity
-
-    Get the current identity information of the account owner.
-
-    Sends a `GET` request to `/accounts/{account_id}/identity`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.get_identity_v1_accounts_account_id_identity_get()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Identity
+    ///
+    ///Get the current identity information of the account owner.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/identity`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.get_identity_v1_accounts_account_id_identity_get()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_identity_v1_accounts_account_id_identity_get(
         &self,
     ) -> builder::GetIdentityV1AccountsAccountIdIdentityGet<'_> {
         builder::GetIdentityV1AccountsAccountIdIdentityGet::new(self)
     }
-    /**Get Income
-
-    Get the current income information of the account owner.
-
-    Sends a `GET` request to `/accounts/{account_id}/income`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.get_income_v1_accounts_account_id_income_get()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Income
+    ///
+    ///Get the current income information of the account owner.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/income`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.get_income_v1_accounts_account_id_income_get()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_income_v1_accounts_account_id_income_get(
         &self,
     ) -> builder::GetIncomeV1AccountsAccountIdIncomeGet<'_> {
         builder::GetIncomeV1AccountsAccountIdIncomeGet::new(self)
     }
-    /**List Accounts
-
-    List all payroll accounts. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/accounts`
-
-    Arguments:
-    - `connected`: If included, filter on connected accounts. If true, return only accounts that are connected. If false, return only accounts that are disconnected. Connected accounts are accounts for which you can retrieve new data manually using On Demand Updates or automatically via Monitoring.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    - `monitoring_status`: Monitoring status describes the the automated ability of Pinwheel to retrieve new account information.
-    ```ignore
-    let response = client.list_accounts_v1_accounts_get()
-        .connected(connected)
-        .cursor(cursor)
-        .limit(limit)
-        .monitoring_status(monitoring_status)
-        .send()
-        .await;
-    ```*/
+    ///List Accounts
+    ///
+    ///List all payroll accounts. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/accounts`
+    ///
+    ///Arguments:
+    ///- `connected`: If included, filter on connected accounts. If true, return only accounts that are connected. If false, return only accounts that are disconnected. Connected accounts are accounts for which you can retrieve new data manually using On Demand Updates or automatically via Monitoring.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///- `monitoring_status`: Monitoring status describes the the automated ability of Pinwheel to retrieve new account information.
+    ///```ignore
+    ///let response = client.list_accounts_v1_accounts_get()
+    ///    .connected(connected)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .monitoring_status(monitoring_status)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_accounts_v1_accounts_get(&self) -> builder::ListAccountsV1AccountsGet<'_> {
         builder::ListAccountsV1AccountsGet::new(self)
     }
-    /**Get Account
-
-    Get a single payroll account.
-
-    Sends a `GET` request to `/accounts/{account_id}`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.get_account_v1_accounts_account_id_get()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Account
+    ///
+    ///Get a single payroll account.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.get_account_v1_accounts_account_id_get()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_account_v1_accounts_account_id_get(
         &self,
     ) -> builder::GetAccountV1AccountsAccountIdGet<'_> {
         builder::GetAccountV1AccountsAccountIdGet::new(self)
     }
-    /**Disable monitoring for account
-
-    Disable monitoring for an account so that refresh jobs will no longer be scheduled to retrieve payroll data.
-
-    Sends a `POST` request to `/accounts/{account_id}/disable_monitoring`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.disable_monitoring_v1_accounts_account_id_disable_monitoring_post()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Disable monitoring for account
+    ///
+    ///Disable monitoring for an account so that refresh jobs will no longer be scheduled to retrieve payroll data.
+    ///
+    ///Sends a `POST` request to `/accounts/{account_id}/disable_monitoring`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.disable_monitoring_v1_accounts_account_id_disable_monitoring_post()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn disable_monitoring_v1_accounts_account_id_disable_monitoring_post(
         &self,
     ) -> builder::DisableMonitoringV1AccountsAccountIdDisableMonitoringPost<'_> {
         builder::DisableMonitoringV1AccountsAccountIdDisableMonitoringPost::new(self)
     }
-    /**Disconnect an account
-
-    Disconnect an account. This is permanent and irreversible. Once complete, an account will no longer support Earnings Streams or Recurring Access, e.g., On Demand Updates will no longer work and Monitoring will no longer be performed. However, old data will remain accessible. As mentioned above, this excludes derived data products e.g. Earnings Stream.
-
-    Sends a `POST` request to `/accounts/{account_id}/disconnect`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    ```ignore
-    let response = client.disconnect_v1_accounts_account_id_disconnect_post()
-        .account_id(account_id)
-        .send()
-        .await;
-    ```*/
+    ///Disconnect an account
+    ///
+    ///Disconnect an account. This is permanent and irreversible. Once complete, an account will no longer support Earnings Streams or Recurring Access, e.g., On Demand Updates will no longer work and Monitoring will no longer be performed. However, old data will remain accessible. As mentioned above, this excludes derived data products e.g. Earnings Stream.
+    ///
+    ///Sends a `POST` request to `/accounts/{account_id}/disconnect`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///```ignore
+    ///let response = client.disconnect_v1_accounts_account_id_disconnect_post()
+    ///    .account_id(account_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn disconnect_v1_accounts_account_id_disconnect_post(
         &self,
     ) -> builder::DisconnectV1AccountsAccountIdDisconnectPost<'_> {
         builder::DisconnectV1AccountsAccountIdDisconnectPost::new(self)
     }
-    /**List Paystubs
-
-    The paystubs endpoint allows you to query for payouts to an end user. Each paystub contains broken out and aggregated earnings information, as well as relevant dates. Paystubs are returned in reverse chronological order by `pay_date`. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/accounts/{account_id}/paystubs`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `from_pay_date`: Filter for paystubs with pay dates after this date.
-    - `limit`: The maximum number of results to return.
-    - `to_pay_date`: Filter for paystubs with pay dates before this date.
-    ```ignore
-    let response = client.list_paystubs_v1_accounts_account_id_paystubs_get()
-        .account_id(account_id)
-        .cursor(cursor)
-        .from_pay_date(from_pay_date)
-        .limit(limit)
-        .to_pay_date(to_pay_date)
-        .send()
-        .await;
-    ```*/
+    ///List Paystubs
+    ///
+    ///The paystubs endpoint allows you to query for payouts to an end user. Each paystub contains broken out and aggregated earnings information, as well as relevant dates. Paystubs are returned in reverse chronological order by `pay_date`. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/paystubs`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `from_pay_date`: Filter for paystubs with pay dates after this date.
+    ///- `limit`: The maximum number of results to return.
+    ///- `to_pay_date`: Filter for paystubs with pay dates before this date.
+    ///```ignore
+    ///let response = client.list_paystubs_v1_accounts_account_id_paystubs_get()
+    ///    .account_id(account_id)
+    ///    .cursor(cursor)
+    ///    .from_pay_date(from_pay_date)
+    ///    .limit(limit)
+    ///    .to_pay_date(to_pay_date)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_paystubs_v1_accounts_account_id_paystubs_get(
         &self,
     ) -> builder::ListPaystubsV1AccountsAccountIdPaystubsGet<'_> {
         builder::ListPaystubsV1AccountsAccountIdPaystubsGet::new(self)
     }
-    /**Get Paystub
-
-    Get a single paystub.
-
-    Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `paystub_id`: The id of the paystub.
-    ```ignore
-    let response = client.get_paystub_v1_accounts_account_id_paystubs_paystub_id_get()
-        .account_id(account_id)
-        .paystub_id(paystub_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Paystub
+    ///
+    ///Get a single paystub.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `paystub_id`: The id of the paystub.
+    ///```ignore
+    ///let response = client.get_paystub_v1_accounts_account_id_paystubs_paystub_id_get()
+    ///    .account_id(account_id)
+    ///    .paystub_id(paystub_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_paystub_v1_accounts_account_id_paystubs_paystub_id_get(
         &self,
     ) -> builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet<'_> {
         builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet::new(self)
     }
-    /**List Shifts
-
-    The shifts endpoint allows you to query for ongoing and completed work performed by an end user. It includes details about shift dates, timestamps, the type of work, and associated earnings. Shifts are returned in reverse chronological order by `end_date`. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/accounts/{account_id}/shifts`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `from_end_date`: Return shifts where the `end_date` field is on or after this date. ISO 8601 format.
-    - `from_start_date`: Return shifts where the `start_date` field is on or after this date. ISO 8601 format.
-    - `limit`: The maximum number of results to return.
-    - `to_end_date`: Return shifts where the `end_date` field is on or before this date. ISO 8601 format.
-    - `to_start_date`: Return shifts where the `start_date` field is on or before this date. ISO 8601 format.
-    ```ignore
-    let response = client.list_shifts_v1_accounts_account_id_shifts_get()
-        .account_id(account_id)
-        .cursor(cursor)
-        .from_end_date(from_end_date)
-        .from_start_date(from_start_date)
-        .limit(limit)
-        .to_end_date(to_end_date)
-        .to_start_date(to_start_date)
-        .send()
-        .await;
-    ```*/
+    ///List Shifts
+    ///
+    ///The shifts endpoint allows you to query for ongoing and completed work performed by an end user. It includes details about shift dates, timestamps, the type of work, and associated earnings. Shifts are returned in reverse chronological order by `end_date`. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/shifts`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `from_end_date`: Return shifts where the `end_date` field is on or after this date. ISO 8601 format.
+    ///- `from_start_date`: Return shifts where the `start_date` field is on or after this date. ISO 8601 format.
+    ///- `limit`: The maximum number of results to return.
+    ///- `to_end_date`: Return shifts where the `end_date` field is on or before this date. ISO 8601 format.
+    ///- `to_start_date`: Return shifts where the `start_date` field is on or before this date. ISO 8601 format.
+    ///```ignore
+    ///let response = client.list_shifts_v1_accounts_account_id_shifts_get()
+    ///    .account_id(account_id)
+    ///    .cursor(cursor)
+    ///    .from_end_date(from_end_date)
+    ///    .from_start_date(from_start_date)
+    ///    .limit(limit)
+    ///    .to_end_date(to_end_date)
+    ///    .to_start_date(to_start_date)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_shifts_v1_accounts_account_id_shifts_get(
         &self,
     ) -> builder::ListShiftsV1AccountsAccountIdShiftsGet<'_> {
         builder::ListShiftsV1AccountsAccountIdShiftsGet::new(self)
     }
-    /**List Tax Forms
-
-    Lists all tax forms associated with a payroll account. Each tax form contains metadata like year, form type, and form ID. Tax forms are returned in reverse chronological order by year. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/accounts/{account_id}/tax_forms`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `from_year`: Filter for tax forms during or after this year.
-    - `limit`: The maximum number of results to return.
-    - `to_year`: Filter for tax forms during or before this year.
-    ```ignore
-    let response = client.list_tax_forms_v1_accounts_account_id_tax_forms_get()
-        .account_id(account_id)
-        .cursor(cursor)
-        .from_year(from_year)
-        .limit(limit)
-        .to_year(to_year)
-        .send()
-        .await;
-    ```*/
+    ///List Tax Forms
+    ///
+    ///Lists all tax forms associated with a payroll account. Each tax form contains metadata like year, form type, and form ID. Tax forms are returned in reverse chronological order by year. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/tax_forms`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `from_year`: Filter for tax forms during or after this year.
+    ///- `limit`: The maximum number of results to return.
+    ///- `to_year`: Filter for tax forms during or before this year.
+    ///```ignore
+    ///let response = client.list_tax_forms_v1_accounts_account_id_tax_forms_get()
+    ///    .account_id(account_id)
+    ///    .cursor(cursor)
+    ///    .from_year(from_year)
+    ///    .limit(limit)
+    ///    .to_year(to_year)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_tax_forms_v1_accounts_account_id_tax_forms_get(
         &self,
     ) -> builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet<'_> {
         builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet::new(self)
     }
-    /**Get Tax Form
-
-    Gets a specific tax form with document data.
-
-    Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `tax_form_id`: Unique identifier of the tax form object.
-    - `with_parsed_data`: If set to true, return the parsed data of the tax form document. Note the billing implications of the Tax Forms endpoint. Currently only supported for W-2 forms.
-    ```ignore
-    let response = client.get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get()
-        .account_id(account_id)
-        .tax_form_id(tax_form_id)
-        .with_parsed_data(with_parsed_data)
-        .send()
-        .await;
-    ```*/
+    ///Get Tax Form
+    ///
+    ///Gets a specific tax form with document data.
+    ///
+    ///Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `tax_form_id`: Unique identifier of the tax form object.
+    ///- `with_parsed_data`: If set to true, return the parsed data of the tax form document. Note the billing implications of the Tax Forms endpoint. Currently only supported for W-2 forms.
+    ///```ignore
+    ///let response = client.get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get()
+    ///    .account_id(account_id)
+    ///    .tax_form_id(tax_form_id)
+    ///    .with_parsed_data(with_parsed_data)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get(
         &self,
     ) -> builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet<'_> {
         builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet::new(self)
     }
-    /**List Employees
-
-    List all employee census data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/company_connections/{company_connection_id}/census`
-
-    Arguments:
-    - `company_connection_id`: UUID of the Company Connection.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_v1_company_connections_company_connection_id_census_get()
-        .company_connection_id(company_connection_id)
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Employees
+    ///
+    ///List all employee census data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/company_connections/{company_connection_id}/census`
+    ///
+    ///Arguments:
+    ///- `company_connection_id`: UUID of the Company Connection.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_v1_company_connections_company_connection_id_census_get()
+    ///    .company_connection_id(company_connection_id)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_company_connections_company_connection_id_census_get(
         &self,
     ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'_> {
         builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet::new(self)
     }
-    /**List Company Connections
-
-    List all Company Connections. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/company_connections`
-
-    Arguments:
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.list_v1_company_connections_get()
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Company Connections
+    ///
+    ///List all Company Connections. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/company_connections`
+    ///
+    ///Arguments:
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.list_v1_company_connections_get()
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_v1_company_connections_get(&self) -> builder::ListV1CompanyConnectionsGet<'_> {
         builder::ListV1CompanyConnectionsGet::new(self)
     }
-    /**Create Company Connection
-
-    Create a Company Connection used to get income & employment data from your target company.
-
-    Sends a `POST` request to `/company_connections`
-
-    ```ignore
-    let response = client.post_v1_company_connections_post()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create Company Connection
+    ///
+    ///Create a Company Connection used to get income & employment data from your target company.
+    ///
+    ///Sends a `POST` request to `/company_connections`
+    ///
+    ///```ignore
+    ///let response = client.post_v1_company_connections_post()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn post_v1_company_connections_post(&self) -> builder::PostV1CompanyConnectionsPost<'_> {
         builder::PostV1CompanyConnectionsPost::new(self)
     }
-    /**Get Company Connection
-
-    Get Company Connection.
-
-    Sends a `GET` request to `/company_connections/{company_connection_id}`
-
-    Arguments:
-    - `company_connection_id`: UUID of the Company Connection.
-    ```ignore
-    let response = client.get_v1_company_connections_company_connection_id_get()
-        .company_connection_id(company_connection_id)
-        .send()
-        .await;
-    ```*/
+    ///Get Company Connection
+    ///
+    ///Get Company Connection.
+    ///
+    ///Sends a `GET` request to `/company_connections/{company_connection_id}`
+    ///
+    ///Arguments:
+    ///- `company_connection_id`: UUID of the Company Connection.
+    ///```ignore
+    ///let response = client.get_v1_company_connections_company_connection_id_get()
+    ///    .company_connection_id(company_connection_id)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_company_connections_company_connection_id_get(
         &self,
     ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdGet<'_> {
         builder::GetV1CompanyConnectionsCompanyConnectionIdGet::new(self)
     }
-    /**List Employments Data
-
-    List all employments data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
-
-    Arguments:
-    - `company_connection_id`: UUID of the Company Connection.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_v1_company_connections_company_connection_id_employments_get()
-        .company_connection_id(company_connection_id)
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Employments Data
+    ///
+    ///List all employments data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
+    ///
+    ///Arguments:
+    ///- `company_connection_id`: UUID of the Company Connection.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_v1_company_connections_company_connection_id_employments_get()
+    ///    .company_connection_id(company_connection_id)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_company_connections_company_connection_id_employments_get(
         &self,
     ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'_> {
         builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet::new(self)
     }
-    /**List Employee Incomes
-
-    List all employee income data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
-
-    Arguments:
-    - `company_connection_id`: UUID of the Company Connection.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    ```ignore
-    let response = client.get_v1_company_connections_company_connection_id_incomes_get()
-        .company_connection_id(company_connection_id)
-        .cursor(cursor)
-        .limit(limit)
-        .send()
-        .await;
-    ```*/
+    ///List Employee Incomes
+    ///
+    ///List all employee income data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
+    ///
+    ///Arguments:
+    ///- `company_connection_id`: UUID of the Company Connection.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///```ignore
+    ///let response = client.get_v1_company_connections_company_connection_id_incomes_get()
+    ///    .company_connection_id(company_connection_id)
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_company_connections_company_connection_id_incomes_get(
         &self,
     ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'_> {
         builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet::new(self)
     }
-    /**List Employee Paystubs
-
-    List employee paystubs data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
-
-    Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
-
-    Arguments:
-    - `company_connection_id`: UUID of the Company Connection.
-    - `employee_external_id`: Employee ID as reported by their employer.
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `from_pay_date`: Filter for paystubs with pay dates after this date.
-    - `limit`: The maximum number of results to return.
-    - `to_pay_date`: Filter for paystubs with pay dates before this date.
-    ```ignore
-    let response = client.get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get()
-        .company_connection_id(company_connection_id)
-        .employee_external_id(employee_external_id)
-        .cursor(cursor)
-        .from_pay_date(from_pay_date)
-        .limit(limit)
-        .to_pay_date(to_pay_date)
-        .send()
-        .await;
-    ```*/
+    ///List Employee Paystubs
+    ///
+    ///List employee paystubs data reported by the payroll platform. This is a paginated endpoint; see how Pinwheel implements pagination <a href='https://docs.pinwheelapi.com/docs/pagination-1' target='_blank'>here</a>.
+    ///
+    ///Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
+    ///
+    ///Arguments:
+    ///- `company_connection_id`: UUID of the Company Connection.
+    ///- `employee_external_id`: Employee ID as reported by their employer.
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `from_pay_date`: Filter for paystubs with pay dates after this date.
+    ///- `limit`: The maximum number of results to return.
+    ///- `to_pay_date`: Filter for paystubs with pay dates before this date.
+    ///```ignore
+    ///let response = client.get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get()
+    ///    .company_connection_id(company_connection_id)
+    ///    .employee_external_id(employee_external_id)
+    ///    .cursor(cursor)
+    ///    .from_pay_date(from_pay_date)
+    ///    .limit(limit)
+    ///    .to_pay_date(to_pay_date)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
         &self,
     ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'_> {
         builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet::new(self)
     }
-    /**Create Link Token
-
-    Create a Company Connect link token used to launch a Link modal.
-
-    Sends a `POST` request to `/company_connect/link_tokens`
-
-    ```ignore
-    let response = client.post_v1_company_connect_link_tokens_post()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create Link Token
+    ///
+    ///Create a Company Connect link token used to launch a Link modal.
+    ///
+    ///Sends a `POST` request to `/company_connect/link_tokens`
+    ///
+    ///```ignore
+    ///let response = client.post_v1_company_connect_link_tokens_post()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn post_v1_company_connect_link_tokens_post(
         &self,
     ) -> builder::PostV1CompanyConnectLinkTokensPost<'_> {
         builder::PostV1CompanyConnectLinkTokensPost::new(self)
     }
-    /**Override an account's monitoring status
-
-    Manually override a sandbox account's monitoring status.
-
-    Sends a `PATCH` request to `/sandbox/accounts/{account_id}`
-
-    Arguments:
-    - `account_id`: UUID of the payroll account.
-    - `body`
-    ```ignore
-    let response = client.patch_monitoring_status_v1_sandbox_accounts_account_id_patch()
-        .account_id(account_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Override an account's monitoring status
+    ///
+    ///Manually override a sandbox account's monitoring status.
+    ///
+    ///Sends a `PATCH` request to `/sandbox/accounts/{account_id}`
+    ///
+    ///Arguments:
+    ///- `account_id`: UUID of the payroll account.
+    ///- `body`
+    ///```ignore
+    ///let response = client.patch_monitoring_status_v1_sandbox_accounts_account_id_patch()
+    ///    .account_id(account_id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn patch_monitoring_status_v1_sandbox_accounts_account_id_patch(
         &self,
     ) -> builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatch<'_> {
         builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatch::new(self)
     }
-    /**Admin API Authentication
-
-    Authenticate against the Admin API.
-
-    Sends a `POST` request to `/admin/token`
-
-    ```ignore
-    let response = client.auth_v1_admin_token_post()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Admin API Authentication
+    ///
+    ///Authenticate against the Admin API.
+    ///
+    ///Sends a `POST` request to `/admin/token`
+    ///
+    ///```ignore
+    ///let response = client.auth_v1_admin_token_post()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn auth_v1_admin_token_post(&self) -> builder::AuthV1AdminTokenPost<'_> {
         builder::AuthV1AdminTokenPost::new(self)
     }
-    /**List API Keys
-
-    List all keys for this workspace.
-
-    Sends a `GET` request to `/admin/api_keys`
-
-    Arguments:
-    - `cursor`: Cursor for the page you want to retrieve.
-    - `limit`: The maximum number of results to return.
-    - `authorization`: Admin API bearer token.
-    ```ignore
-    let response = client.list_keys_v1_admin_api_keys_get()
-        .cursor(cursor)
-        .limit(limit)
-        .authorization(authorization)
-        .send()
-        .await;
-    ```*/
+    ///List API Keys
+    ///
+    ///List all keys for this workspace.
+    ///
+    ///Sends a `GET` request to `/admin/api_keys`
+    ///
+    ///Arguments:
+    ///- `cursor`: Cursor for the page you want to retrieve.
+    ///- `limit`: The maximum number of results to return.
+    ///- `authorization`: Admin API bearer token.
+    ///```ignore
+    ///let response = client.list_keys_v1_admin_api_keys_get()
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .authorization(authorization)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn list_keys_v1_admin_api_keys_get(&self) -> builder::ListKeysV1AdminApiKeysGet<'_> {
         builder::ListKeysV1AdminApiKeysGet::new(self)
     }
-    /**Create an API Key
-
-    Creates an API Key.
-
-    Sends a `POST` request to `/admin/api_keys`
-
-    Arguments:
-    - `authorization`: Admin API bearer token.
-    - `body`
-    ```ignore
-    let response = client.create_key_v1_admin_api_keys_post()
-        .authorization(authorization)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Create an API Key
+    ///
+    ///Creates an API Key.
+    ///
+    ///Sends a `POST` request to `/admin/api_keys`
+    ///
+    ///Arguments:
+    ///- `authorization`: Admin API bearer token.
+    ///- `body`
+    ///```ignore
+    ///let response = client.create_key_v1_admin_api_keys_post()
+    ///    .authorization(authorization)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn create_key_v1_admin_api_keys_post(&self) -> builder::CreateKeyV1AdminApiKeysPost<'_> {
         builder::CreateKeyV1AdminApiKeysPost::new(self)
     }
-    /**Revoke an API Key
-
-    Revokes an API Key.
-
-    Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
-
-    Arguments:
-    - `api_key`: The public token that refers to your API key, as distinct from the API Secret.
-    - `authorization`: Admin API bearer token.
-    ```ignore
-    let response = client.revoke_key_v1_admin_api_keys_api_key_revoke_post()
-        .api_key(api_key)
-        .authorization(authorization)
-        .send()
-        .await;
-    ```*/
+    ///Revoke an API Key
+    ///
+    ///Revokes an API Key.
+    ///
+    ///Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
+    ///
+    ///Arguments:
+    ///- `api_key`: The public token that refers to your API key, as distinct from the API Secret.
+    ///- `authorization`: Admin API bearer token.
+    ///```ignore
+    ///let response = client.revoke_key_v1_admin_api_keys_api_key_revoke_post()
+    ///    .api_key(api_key)
+    ///    .authorization(authorization)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn revoke_key_v1_admin_api_keys_api_key_revoke_post(
         &self,
     ) -> builder::RevokeKeyV1AdminApiKeysApiKeyRevokePost<'_> {
@@ -35246,9 +35540,9 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
-    /**Builder for [`Client::post_v1_link_tokens_post`]
-
-    [`Client::post_v1_link_tokens_post`]: super::Client::post_v1_link_tokens_post*/
+    ///Builder for [`Client::post_v1_link_tokens_post`]
+    ///
+    ///[`Client::post_v1_link_tokens_post`]: super::Client::post_v1_link_tokens_post
     #[derive(Debug, Clone)]
     pub struct PostV1LinkTokensPost<'a> {
         client: &'a super::Client,
@@ -35330,9 +35624,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_jobs_v1_jobs_get`]
-
-    [`Client::get_jobs_v1_jobs_get`]: super::Client::get_jobs_v1_jobs_get*/
+    ///Builder for [`Client::get_jobs_v1_jobs_get`]
+    ///
+    ///[`Client::get_jobs_v1_jobs_get`]: super::Client::get_jobs_v1_jobs_get
     #[derive(Debug, Clone)]
     pub struct GetJobsV1JobsGet<'a> {
         client: &'a super::Client,
@@ -35523,9 +35817,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_employers_get`]
-
-    [`Client::get_v1_employers_get`]: super::Client::get_v1_employers_get*/
+    ///Builder for [`Client::get_v1_employers_get`]
+    ///
+    ///[`Client::get_v1_employers_get`]: super::Client::get_v1_employers_get
     #[derive(Debug, Clone)]
     pub struct GetV1EmployersGet<'a> {
         client: &'a super::Client,
@@ -35628,9 +35922,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_employers_lookup_v1_employers_lookup_get`]
-
-    [`Client::get_employers_lookup_v1_employers_lookup_get`]: super::Client::get_employers_lookup_v1_employers_lookup_get*/
+    ///Builder for [`Client::get_employers_lookup_v1_employers_lookup_get`]
+    ///
+    ///[`Client::get_employers_lookup_v1_employers_lookup_get`]: super::Client::get_employers_lookup_v1_employers_lookup_get
     #[derive(Debug, Clone)]
     pub struct GetEmployersLookupV1EmployersLookupGet<'a> {
         client: &'a super::Client,
@@ -35697,9 +35991,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_employer_v1_employers_employer_id_get`]
-
-    [`Client::get_employer_v1_employers_employer_id_get`]: super::Client::get_employer_v1_employers_employer_id_get*/
+    ///Builder for [`Client::get_employer_v1_employers_employer_id_get`]
+    ///
+    ///[`Client::get_employer_v1_employers_employer_id_get`]: super::Client::get_employer_v1_employers_employer_id_get
     #[derive(Debug, Clone)]
     pub struct GetEmployerV1EmployersEmployerIdGet<'a> {
         client: &'a super::Client,
@@ -35772,9 +36066,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_webhooks_get`]
-
-    [`Client::get_v1_webhooks_get`]: super::Client::get_v1_webhooks_get*/
+    ///Builder for [`Client::get_v1_webhooks_get`]
+    ///
+    ///[`Client::get_v1_webhooks_get`]: super::Client::get_v1_webhooks_get
     #[derive(Debug, Clone)]
     pub struct GetV1WebhooksGet<'a> {
         client: &'a super::Client,
@@ -35856,9 +36150,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::post_v1_webhooks_post`]
-
-    [`Client::post_v1_webhooks_post`]: super::Client::post_v1_webhooks_post*/
+    ///Builder for [`Client::post_v1_webhooks_post`]
+    ///
+    ///[`Client::post_v1_webhooks_post`]: super::Client::post_v1_webhooks_post
     #[derive(Debug, Clone)]
     pub struct PostV1WebhooksPost<'a> {
         client: &'a super::Client,
@@ -35938,9 +36232,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]
-
-    [`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]: super::Client::get_webhook_by_id_v1_webhooks_webhook_id_get*/
+    ///Builder for [`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]
+    ///
+    ///[`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]: super::Client::get_webhook_by_id_v1_webhooks_webhook_id_get
     #[derive(Debug, Clone)]
     pub struct GetWebhookByIdV1WebhooksWebhookIdGet<'a> {
         client: &'a super::Client,
@@ -36010,9 +36304,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::put_v1_webhooks_webhook_id_put`]
-
-    [`Client::put_v1_webhooks_webhook_id_put`]: super::Client::put_v1_webhooks_webhook_id_put*/
+    ///Builder for [`Client::put_v1_webhooks_webhook_id_put`]
+    ///
+    ///[`Client::put_v1_webhooks_webhook_id_put`]: super::Client::put_v1_webhooks_webhook_id_put
     #[derive(Debug, Clone)]
     pub struct PutV1WebhooksWebhookIdPut<'a> {
         client: &'a super::Client,
@@ -36110,9 +36404,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_v1_webhooks_webhook_id_delete`]
-
-    [`Client::delete_v1_webhooks_webhook_id_delete`]: super::Client::delete_v1_webhooks_webhook_id_delete*/
+    ///Builder for [`Client::delete_v1_webhooks_webhook_id_delete`]
+    ///
+    ///[`Client::delete_v1_webhooks_webhook_id_delete`]: super::Client::delete_v1_webhooks_webhook_id_delete
     #[derive(Debug, Clone)]
     pub struct DeleteV1WebhooksWebhookIdDelete<'a> {
         client: &'a super::Client,
@@ -36179,9 +36473,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_platform_v1_platforms_platform_id_get`]
-
-    [`Client::get_platform_v1_platforms_platform_id_get`]: super::Client::get_platform_v1_platforms_platform_id_get*/
+    ///Builder for [`Client::get_platform_v1_platforms_platform_id_get`]
+    ///
+    ///[`Client::get_platform_v1_platforms_platform_id_get`]: super::Client::get_platform_v1_platforms_platform_id_get
     #[derive(Debug, Clone)]
     pub struct GetPlatformV1PlatformsPlatformIdGet<'a> {
         client: &'a super::Client,
@@ -36254,9 +36548,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_platforms_v1_platforms_get`]
-
-    [`Client::list_platforms_v1_platforms_get`]: super::Client::list_platforms_v1_platforms_get*/
+    ///Builder for [`Client::list_platforms_v1_platforms_get`]
+    ///
+    ///[`Client::list_platforms_v1_platforms_get`]: super::Client::list_platforms_v1_platforms_get
     #[derive(Debug, Clone)]
     pub struct ListPlatformsV1PlatformsGet<'a> {
         client: &'a super::Client,
@@ -36393,9 +36687,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_search_get`]
-
-    [`Client::get_v1_search_get`]: super::Client::get_v1_search_get*/
+    ///Builder for [`Client::get_v1_search_get`]
+    ///
+    ///[`Client::get_v1_search_get`]: super::Client::get_v1_search_get
     #[derive(Debug, Clone)]
     pub struct GetV1SearchGet<'a> {
         client: &'a super::Client,
@@ -36556,9 +36850,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]
-
-    [`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]: super::Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get*/
+    ///Builder for [`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]
+    ///
+    ///[`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]: super::Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get
     #[derive(Debug, Clone)]
     pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'a> {
         client: &'a super::Client,
@@ -36659,9 +36953,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]
-
-    [`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]: super::Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get*/
+    ///Builder for [`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]
+    ///
+    ///[`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]: super::Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get
     #[derive(Debug, Clone)]
     pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet<'a> {
         client: &'a super::Client,
@@ -36751,9 +37045,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]
-
-    [`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]: super::Client::get_end_user_documents_v1_end_users_end_user_id_documents_get*/
+    ///Builder for [`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]
+    ///
+    ///[`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]: super::Client::get_end_user_documents_v1_end_users_end_user_id_documents_get
     #[derive(Debug, Clone)]
     pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet<'a> {
         client: &'a super::Client,
@@ -36845,9 +37139,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]
-
-    [`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]: super::Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put*/
+    ///Builder for [`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]
+    ///
+    ///[`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]: super::Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put
     #[derive(Debug, Clone)]
     pub struct UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut<'a> {
         client: &'a super::Client,
@@ -36947,9 +37241,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]
-
-    [`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]: super::Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get*/
+    ///Builder for [`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]
+    ///
+    ///[`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]: super::Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get
     #[derive(Debug, Clone)]
     pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'a> {
         client: &'a super::Client,
@@ -37052,9 +37346,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]
-
-    [`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]: super::Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get*/
+    ///Builder for [`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]
+    ///
+    ///[`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]: super::Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get
     #[derive(Debug, Clone)]
     pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet<'a> {
         client: &'a super::Client,
@@ -37129,9 +37423,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]
-
-    [`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]: super::Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get*/
+    ///Builder for [`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]
+    ///
+    ///[`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]: super::Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get
     #[derive(Debug, Clone)]
     pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet<'a> {
         client: &'a super::Client,
@@ -37206,9 +37500,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]
-
-    [`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]: super::Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get*/
+    ///Builder for [`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]
+    ///
+    ///[`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]: super::Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get
     #[derive(Debug, Clone)]
     pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet<'a> {
         client: &'a super::Client,
@@ -37280,9 +37574,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_employment_v1_accounts_account_id_employment_get`]
-
-    [`Client::get_employment_v1_accounts_account_id_employment_get`]: super::Client::get_employment_v1_accounts_account_id_employment_get*/
+    ///Builder for [`Client::get_employment_v1_accounts_account_id_employment_get`]
+    ///
+    ///[`Client::get_employment_v1_accounts_account_id_employment_get`]: super::Client::get_employment_v1_accounts_account_id_employment_get
     #[derive(Debug, Clone)]
     pub struct GetEmploymentV1AccountsAccountIdEmploymentGet<'a> {
         client: &'a super::Client,
@@ -37352,9 +37646,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_identity_v1_accounts_account_id_identity_get`]
-
-    [`Client::get_identity_v1_accounts_account_id_identity_get`]: super::Client::get_identity_v1_accounts_account_id_identity_get*/
+    ///Builder for [`Client::get_identity_v1_accounts_account_id_identity_get`]
+    ///
+    ///[`Client::get_identity_v1_accounts_account_id_identity_get`]: super::Client::get_identity_v1_accounts_account_id_identity_get
     #[derive(Debug, Clone)]
     pub struct GetIdentityV1AccountsAccountIdIdentityGet<'a> {
         client: &'a super::Client,
@@ -37424,9 +37718,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_income_v1_accounts_account_id_income_get`]
-
-    [`Client::get_income_v1_accounts_account_id_income_get`]: super::Client::get_income_v1_accounts_account_id_income_get*/
+    ///Builder for [`Client::get_income_v1_accounts_account_id_income_get`]
+    ///
+    ///[`Client::get_income_v1_accounts_account_id_income_get`]: super::Client::get_income_v1_accounts_account_id_income_get
     #[derive(Debug, Clone)]
     pub struct GetIncomeV1AccountsAccountIdIncomeGet<'a> {
         client: &'a super::Client,
@@ -37496,9 +37790,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_accounts_v1_accounts_get`]
-
-    [`Client::list_accounts_v1_accounts_get`]: super::Client::list_accounts_v1_accounts_get*/
+    ///Builder for [`Client::list_accounts_v1_accounts_get`]
+    ///
+    ///[`Client::list_accounts_v1_accounts_get`]: super::Client::list_accounts_v1_accounts_get
     #[derive(Debug, Clone)]
     pub struct ListAccountsV1AccountsGet<'a> {
         client: &'a super::Client,
@@ -37618,9 +37912,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_account_v1_accounts_account_id_get`]
-
-    [`Client::get_account_v1_accounts_account_id_get`]: super::Client::get_account_v1_accounts_account_id_get*/
+    ///Builder for [`Client::get_account_v1_accounts_account_id_get`]
+    ///
+    ///[`Client::get_account_v1_accounts_account_id_get`]: super::Client::get_account_v1_accounts_account_id_get
     #[derive(Debug, Clone)]
     pub struct GetAccountV1AccountsAccountIdGet<'a> {
         client: &'a super::Client,
@@ -37690,9 +37984,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]
-
-    [`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]: super::Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post*/
+    ///Builder for [`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]
+    ///
+    ///[`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]: super::Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post
     #[derive(Debug, Clone)]
     pub struct DisableMonitoringV1AccountsAccountIdDisableMonitoringPost<'a> {
         client: &'a super::Client,
@@ -37757,9 +38051,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::disconnect_v1_accounts_account_id_disconnect_post`]
-
-    [`Client::disconnect_v1_accounts_account_id_disconnect_post`]: super::Client::disconnect_v1_accounts_account_id_disconnect_post*/
+    ///Builder for [`Client::disconnect_v1_accounts_account_id_disconnect_post`]
+    ///
+    ///[`Client::disconnect_v1_accounts_account_id_disconnect_post`]: super::Client::disconnect_v1_accounts_account_id_disconnect_post
     #[derive(Debug, Clone)]
     pub struct DisconnectV1AccountsAccountIdDisconnectPost<'a> {
         client: &'a super::Client,
@@ -37824,9 +38118,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]
-
-    [`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]: super::Client::list_paystubs_v1_accounts_account_id_paystubs_get*/
+    ///Builder for [`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]
+    ///
+    ///[`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]: super::Client::list_paystubs_v1_accounts_account_id_paystubs_get
     #[derive(Debug, Clone)]
     pub struct ListPaystubsV1AccountsAccountIdPaystubsGet<'a> {
         client: &'a super::Client,
@@ -37962,9 +38256,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]
-
-    [`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]: super::Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get*/
+    ///Builder for [`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]
+    ///
+    ///[`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]: super::Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get
     #[derive(Debug, Clone)]
     pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet<'a> {
         client: &'a super::Client,
@@ -38051,9 +38345,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_shifts_v1_accounts_account_id_shifts_get`]
-
-    [`Client::list_shifts_v1_accounts_account_id_shifts_get`]: super::Client::list_shifts_v1_accounts_account_id_shifts_get*/
+    ///Builder for [`Client::list_shifts_v1_accounts_account_id_shifts_get`]
+    ///
+    ///[`Client::list_shifts_v1_accounts_account_id_shifts_get`]: super::Client::list_shifts_v1_accounts_account_id_shifts_get
     #[derive(Debug, Clone)]
     pub struct ListShiftsV1AccountsAccountIdShiftsGet<'a> {
         client: &'a super::Client,
@@ -38225,9 +38519,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]
-
-    [`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]: super::Client::list_tax_forms_v1_accounts_account_id_tax_forms_get*/
+    ///Builder for [`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]
+    ///
+    ///[`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]: super::Client::list_tax_forms_v1_accounts_account_id_tax_forms_get
     #[derive(Debug, Clone)]
     pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGet<'a> {
         client: &'a super::Client,
@@ -38358,9 +38652,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]
-
-    [`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]: super::Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get*/
+    ///Builder for [`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]
+    ///
+    ///[`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]: super::Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get
     #[derive(Debug, Clone)]
     pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet<'a> {
         client: &'a super::Client,
@@ -38465,9 +38759,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_company_connections_company_connection_id_census_get`]
-
-    [`Client::get_v1_company_connections_company_connection_id_census_get`]: super::Client::get_v1_company_connections_company_connection_id_census_get*/
+    ///Builder for [`Client::get_v1_company_connections_company_connection_id_census_get`]
+    ///
+    ///[`Client::get_v1_company_connections_company_connection_id_census_get`]: super::Client::get_v1_company_connections_company_connection_id_census_get
     #[derive(Debug, Clone)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'a> {
         client: &'a super::Client,
@@ -38568,9 +38862,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_v1_company_connections_get`]
-
-    [`Client::list_v1_company_connections_get`]: super::Client::list_v1_company_connections_get*/
+    ///Builder for [`Client::list_v1_company_connections_get`]
+    ///
+    ///[`Client::list_v1_company_connections_get`]: super::Client::list_v1_company_connections_get
     #[derive(Debug, Clone)]
     pub struct ListV1CompanyConnectionsGet<'a> {
         client: &'a super::Client,
@@ -38654,9 +38948,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::post_v1_company_connections_post`]
-
-    [`Client::post_v1_company_connections_post`]: super::Client::post_v1_company_connections_post*/
+    ///Builder for [`Client::post_v1_company_connections_post`]
+    ///
+    ///[`Client::post_v1_company_connections_post`]: super::Client::post_v1_company_connections_post
     #[derive(Debug, Clone)]
     pub struct PostV1CompanyConnectionsPost<'a> {
         client: &'a super::Client,
@@ -38740,9 +39034,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_company_connections_company_connection_id_get`]
-
-    [`Client::get_v1_company_connections_company_connection_id_get`]: super::Client::get_v1_company_connections_company_connection_id_get*/
+    ///Builder for [`Client::get_v1_company_connections_company_connection_id_get`]
+    ///
+    ///[`Client::get_v1_company_connections_company_connection_id_get`]: super::Client::get_v1_company_connections_company_connection_id_get
     #[derive(Debug, Clone)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdGet<'a> {
         client: &'a super::Client,
@@ -38815,9 +39109,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_company_connections_company_connection_id_employments_get`]
-
-    [`Client::get_v1_company_connections_company_connection_id_employments_get`]: super::Client::get_v1_company_connections_company_connection_id_employments_get*/
+    ///Builder for [`Client::get_v1_company_connections_company_connection_id_employments_get`]
+    ///
+    ///[`Client::get_v1_company_connections_company_connection_id_employments_get`]: super::Client::get_v1_company_connections_company_connection_id_employments_get
     #[derive(Debug, Clone)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'a> {
         client: &'a super::Client,
@@ -38918,9 +39212,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_company_connections_company_connection_id_incomes_get`]
-
-    [`Client::get_v1_company_connections_company_connection_id_incomes_get`]: super::Client::get_v1_company_connections_company_connection_id_incomes_get*/
+    ///Builder for [`Client::get_v1_company_connections_company_connection_id_incomes_get`]
+    ///
+    ///[`Client::get_v1_company_connections_company_connection_id_incomes_get`]: super::Client::get_v1_company_connections_company_connection_id_incomes_get
     #[derive(Debug, Clone)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'a> {
         client: &'a super::Client,
@@ -39021,9 +39315,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]
-
-    [`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]: super::Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get*/
+    ///Builder for [`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]
+    ///
+    ///[`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]: super::Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get
     #[derive(Debug, Clone)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'a> {
         client: &'a super::Client,
@@ -39176,9 +39470,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::post_v1_company_connect_link_tokens_post`]
-
-    [`Client::post_v1_company_connect_link_tokens_post`]: super::Client::post_v1_company_connect_link_tokens_post*/
+    ///Builder for [`Client::post_v1_company_connect_link_tokens_post`]
+    ///
+    ///[`Client::post_v1_company_connect_link_tokens_post`]: super::Client::post_v1_company_connect_link_tokens_post
     #[derive(Debug, Clone)]
     pub struct PostV1CompanyConnectLinkTokensPost<'a> {
         client: &'a super::Client,
@@ -39263,9 +39557,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]
-
-    [`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]: super::Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch*/
+    ///Builder for [`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]
+    ///
+    ///[`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]: super::Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch
     #[derive(Debug, Clone)]
     pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatch<'a> {
         client: &'a super::Client,
@@ -39371,9 +39665,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::auth_v1_admin_token_post`]
-
-    [`Client::auth_v1_admin_token_post`]: super::Client::auth_v1_admin_token_post*/
+    ///Builder for [`Client::auth_v1_admin_token_post`]
+    ///
+    ///[`Client::auth_v1_admin_token_post`]: super::Client::auth_v1_admin_token_post
     #[derive(Debug, Clone)]
     pub struct AuthV1AdminTokenPost<'a> {
         client: &'a super::Client,
@@ -39455,9 +39749,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_keys_v1_admin_api_keys_get`]
-
-    [`Client::list_keys_v1_admin_api_keys_get`]: super::Client::list_keys_v1_admin_api_keys_get*/
+    ///Builder for [`Client::list_keys_v1_admin_api_keys_get`]
+    ///
+    ///[`Client::list_keys_v1_admin_api_keys_get`]: super::Client::list_keys_v1_admin_api_keys_get
     #[derive(Debug, Clone)]
     pub struct ListKeysV1AdminApiKeysGet<'a> {
         client: &'a super::Client,
@@ -39557,9 +39851,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_key_v1_admin_api_keys_post`]
-
-    [`Client::create_key_v1_admin_api_keys_post`]: super::Client::create_key_v1_admin_api_keys_post*/
+    ///Builder for [`Client::create_key_v1_admin_api_keys_post`]
+    ///
+    ///[`Client::create_key_v1_admin_api_keys_post`]: super::Client::create_key_v1_admin_api_keys_post
     #[derive(Debug, Clone)]
     pub struct CreateKeyV1AdminApiKeysPost<'a> {
         client: &'a super::Client,
@@ -39658,9 +39952,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]
-
-    [`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]: super::Client::revoke_key_v1_admin_api_keys_api_key_revoke_post*/
+    ///Builder for [`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]
+    ///
+    ///[`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]: super::Client::revoke_key_v1_admin_api_keys_api_key_revoke_post
     #[derive(Debug, Clone)]
     pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePost<'a> {
         client: &'a super::Client,

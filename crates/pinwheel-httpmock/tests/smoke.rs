@@ -5,6 +5,8 @@
 //! default headers, the way any caller of the bare generated client would;
 //! the `pinwheel` wrapper crate does this for its users.
 
+#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
 use httpmock::MockServer;
 use pinwheel_client::types;
 use pinwheel_httpmock::MockServerExt;
@@ -18,8 +20,14 @@ fn client(server: &MockServer) -> pinwheel_client::Client {
     let mut secret = reqwest::header::HeaderValue::from_static(SECRET);
     secret.set_sensitive(true);
     headers.insert("x-api-secret", secret);
-    headers.insert("pinwheel-version", reqwest::header::HeaderValue::from_static(VERSION));
-    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    headers.insert(
+        "pinwheel-version",
+        reqwest::header::HeaderValue::from_static(VERSION),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     pinwheel_client::Client::new_with_client(&server.base_url(), http, client_core::Runtime::new())
 }
 
@@ -91,10 +99,19 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     });
 
     let client = client(&server);
-    let page = client.list_accounts_v1_accounts_get().limit(2).send().await.unwrap().into_inner();
+    let page = client
+        .list_accounts_v1_accounts_get()
+        .limit(2)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(page.data.len(), 2);
     assert_eq!(page.data[1].id.unwrap().to_string(), second);
-    assert_eq!(page.meta.next_cursor.as_deref(), Some("eyJuYW1lIjogImFtYXpvbiJ9"));
+    assert_eq!(
+        page.meta.next_cursor.as_deref(),
+        Some("eyJuYW1lIjogImFtYXpvbiJ9")
+    );
 
     let got = client
         .get_account_v1_accounts_account_id_get()
@@ -105,8 +122,17 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
         .into_inner();
     assert_eq!(got.data.id.unwrap().to_string(), first);
 
-    let token = client.post_v1_link_tokens_post().body(body.clone()).send().await.unwrap().into_inner();
-    assert_eq!(token.data.id.unwrap().to_string(), "bd2c09e7-1303-46d5-87c0-0ffa572d7ae4");
+    let token = client
+        .post_v1_link_tokens_post()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        token.data.id.unwrap().to_string(),
+        "bd2c09e7-1303-46d5-87c0-0ffa572d7ae4"
+    );
 
     list_mock.assert_async().await;
     get_mock.assert_async().await;
@@ -129,7 +155,11 @@ async fn an_undeclared_error_body_is_parsed_as_the_overlay_declares_it() {
     server.list_accounts_v1_accounts_get(|_, then| {
         then.client_error(400, &error);
     });
-    let err = client(&server).list_accounts_v1_accounts_get().send().await.unwrap_err();
+    let err = client(&server)
+        .list_accounts_v1_accounts_get()
+        .send()
+        .await
+        .unwrap_err();
     match err {
         pinwheel_client::Error::ErrorResponse(response) => {
             assert_eq!(response.status(), 400);
@@ -138,4 +168,42 @@ async fn an_undeclared_error_body_is_parsed_as_the_overlay_declares_it() {
         }
         other => panic!("expected a typed error response, got {other:?}"),
     }
+}
+
+#[test]
+fn values_and_fields_the_document_does_not_know_still_decode() {
+    let mut value = account("03bbc20e-bc39-464a-b4dc-4b63ffb7213d");
+    value["monitoring_status"] = json!("a_status_added_next_year");
+    value["a_field_added_next_year"] = json!({"nested": [1, 2]});
+    let decoded: types::PayrollAccountObjResponse = serde_json::from_value(value).unwrap();
+    let status = decoded.monitoring_status.clone().unwrap();
+    assert_eq!(
+        status,
+        types::PayrollAccountObjResponseMonitoringStatus::Unknown(
+            "a_status_added_next_year".into()
+        )
+    );
+    assert_eq!(status.to_string(), "a_status_added_next_year");
+    // Known values keep their variants, and unknown ones are written back as sent.
+    assert_eq!(
+        serde_json::to_value(types::PayrollAccountObjResponseMonitoringStatus::Active).unwrap(),
+        json!("active")
+    );
+    assert_eq!(
+        serde_json::to_value(&status).unwrap(),
+        json!("a_status_added_next_year")
+    );
+}
+
+#[test]
+fn dollar_amounts_are_exact_decimals() {
+    let employer: types::EmployerObjResponse = serde_json::from_str(
+        r#"{"id": "e3c3ec9e-eea5-42fc-b533-de3cea9c352f", "name": "Acme", "last_updated": null,
+            "supported_jobs": [], "fractional_amount_supported": true, "amount_supported": true,
+            "min_percentage": null, "max_percentage": null, "percentage_supported": false,
+            "min_amount": 0.1, "max_amount": 9999.99}"#,
+    )
+    .unwrap();
+    assert_eq!(employer.min_amount.unwrap().to_string(), "0.1");
+    assert_eq!(employer.max_amount.unwrap().to_string(), "9999.99");
 }

@@ -262,3 +262,53 @@ fn parse_raw<E: de::Error>(raw: &str) -> Result<Decimal, E> {
         )),
     }
 }
+
+/// Generated types derive `schemars::JsonSchema` (0.8); these say what the
+/// wire form is, so documents produced from them stay truthful.
+mod json_schema {
+    use schemars::JsonSchema;
+    use schemars::r#gen::SchemaGenerator;
+    use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
+
+    use super::{DecimalAmount, MinorUnits};
+
+    fn schema(instance: InstanceType, format: Option<&str>, description: &str) -> Schema {
+        Schema::Object(SchemaObject {
+            instance_type: Some(instance.into()),
+            format: format.map(str::to_owned),
+            metadata: Some(Box::new(Metadata {
+                description: Some(description.to_owned()),
+                ..Metadata::default()
+            })),
+            ..SchemaObject::default()
+        })
+    }
+
+    impl JsonSchema for DecimalAmount {
+        fn schema_name() -> String {
+            "DecimalAmount".to_owned()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            schema(
+                InstanceType::Number,
+                Some("decimal"),
+                "An exact decimal number, read without floating point.",
+            )
+        }
+    }
+
+    impl JsonSchema for MinorUnits {
+        fn schema_name() -> String {
+            "MinorUnits".to_owned()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            schema(
+                InstanceType::Integer,
+                Some("int64"),
+                "An amount in the currency's minor unit (cents for USD).",
+            )
+        }
+    }
+}
