@@ -220,7 +220,7 @@ serde_json.workspace = true
 uuid.workspace = true
 
 [dev-dependencies]
-client-core.workspace = true
+client-core = {{ workspace = true, features = ["test-util"] }}
 reqwest.workspace = true
 tokio.workspace = true
 

@@ -8,6 +8,8 @@ mod operation;
 pub mod rate;
 pub mod retry;
 mod runtime;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use metrics::Metrics;
 pub use operation::{Operation, Operations};
