@@ -85,6 +85,10 @@ pub struct CallReport {
     pub gave_up: Option<GiveUpReason>,
     /// Time from the first attempt to the outcome.
     pub elapsed: Duration,
+    /// Set when the call was not sent because the shared rate store failed
+    /// and its policy is to fail; the response the generated code then sees
+    /// is a local 503 that never reached the vendor.
+    pub rate_store_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

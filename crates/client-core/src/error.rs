@@ -124,6 +124,12 @@ pub enum Failure<E> {
         /// What was wrong.
         message: String,
     },
+    /// The call was not sent: the shared rate store is unavailable and its
+    /// policy is to fail.
+    RateStore {
+        /// What the store said.
+        message: String,
+    },
     /// The call's overall deadline passed.
     Deadline {
         /// The deadline.
@@ -142,6 +148,14 @@ pub async fn classify<E>(
     parse_error_body: impl Fn(&[u8]) -> Option<E>,
 ) -> (Failure<E>, ErrorContext) {
     let mut context = ErrorContext::from_report(report);
+    if let Some(message) = &report.rate_store_error {
+        return (
+            Failure::RateStore {
+                message: message.clone(),
+            },
+            context,
+        );
+    }
     let failure = match error {
         progenitor_client::Error::ErrorResponse(response) => {
             context.status = Some(response.status().as_u16());

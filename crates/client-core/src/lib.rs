@@ -6,6 +6,8 @@ mod metrics;
 pub mod money;
 mod operation;
 pub mod rate;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 pub mod retry;
 mod runtime;
 #[cfg(feature = "test-util")]
@@ -13,5 +15,5 @@ pub mod testing;
 
 pub use metrics::Metrics;
 pub use operation::{Operation, Operations};
-pub use runtime::{ConfigError, Runtime, RuntimeBuilder, SecretHeader};
+pub use runtime::{ConfigError, LOCAL_RESPONSE_HEADER, Runtime, RuntimeBuilder, SecretHeader};
 pub use secrecy::{ExposeSecret, SecretString};

@@ -311,9 +311,14 @@ impl Runtime {
                     report.throttled_for += waited.total;
                 }
                 Err(error) => {
-                    // The in-process store never fails; a shared store's
-                    // outage policy lives in the store itself.
-                    tracing::warn!(%error, "rate-limit store failed; sending without it");
+                    // The store's own policy already chose not to fall back:
+                    // nothing is sent without the shared budget.
+                    tracing::warn!(%error, operation = operation.id, "not sent: rate store unavailable");
+                    report.rate_store_error = Some(error.message.clone());
+                    report.attempts = attempt - 1;
+                    report.elapsed = started.elapsed();
+                    self.finish(scope.as_ref(), report);
+                    return Ok(local_unavailable(&error));
                 }
             }
             self.inner.counters.attempt(attempt > 1);
@@ -420,4 +425,23 @@ impl Runtime {
             scope.update(|slot| *slot = report);
         }
     }
+}
+
+/// Header set on responses the runtime makes up itself, which never came from the vendor.
+pub const LOCAL_RESPONSE_HEADER: &str = "x-client-core-local";
+
+/// A 503 made up locally, for a call that was not sent because the shared
+/// rate store is unavailable. progenitor's generated code needs a response or
+/// a transport error, and only reqwest can create the latter.
+fn local_unavailable(error: &crate::rate::StoreError) -> reqwest::Response {
+    let body = format!(
+        "{{\"client_core\": \"rate store unavailable: {}\"}}",
+        error.message.replace('"', "'")
+    );
+    let response = http::Response::builder()
+        .status(http::StatusCode::SERVICE_UNAVAILABLE)
+        .header(LOCAL_RESPONSE_HEADER, "rate-store-unavailable")
+        .body(body)
+        .unwrap_or_default();
+    reqwest::Response::from(response)
 }

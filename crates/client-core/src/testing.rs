@@ -122,6 +122,7 @@ type Script = dyn Fn(usize, &Recorded) -> Reply + Send + Sync;
 pub struct ScriptedServer {
     address: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    arrivals: Arc<Mutex<Vec<std::time::Instant>>>,
     in_flight: Arc<Mutex<(usize, usize)>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -141,18 +142,22 @@ impl ScriptedServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+        let arrivals: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
         let in_flight: Arc<Mutex<(usize, usize)>> = Arc::default();
         let script: Arc<Script> = Arc::new(script);
         let task = {
             let requests = Arc::clone(&requests);
+            let arrivals = Arc::clone(&arrivals);
             let in_flight = Arc::clone(&in_flight);
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let requests = Arc::clone(&requests);
+                    let arrivals = Arc::clone(&arrivals);
                     let in_flight = Arc::clone(&in_flight);
                     let script = Arc::clone(&script);
                     tokio::spawn(async move {
-                        let _ = serve(stream, &requests, &in_flight, script.as_ref()).await;
+                        let _ =
+                            serve(stream, &requests, &arrivals, &in_flight, script.as_ref()).await;
                     });
                 }
             })
@@ -160,6 +165,7 @@ impl ScriptedServer {
         Ok(Self {
             address,
             requests,
+            arrivals,
             in_flight,
             task,
         })
@@ -175,6 +181,18 @@ impl ScriptedServer {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// When each request (in arrival order) was fully received.
+    pub fn arrivals(&self) -> Vec<std::time::Instant> {
+        self.arrivals.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Requests per second between the first and the last arrival.
+    pub fn achieved_rate(&self) -> Option<f64> {
+        let arrivals = self.arrivals();
+        let span = arrivals.last()?.duration_since(*arrivals.first()?);
+        (arrivals.len() > 1).then(|| (arrivals.len() - 1) as f64 / span.as_secs_f64())
+    }
+
     /// The largest number of requests the server was answering at once.
     pub fn max_in_flight(&self) -> usize {
         self.in_flight.lock().map(|c| c.1).unwrap_or_default()
@@ -184,6 +202,7 @@ impl ScriptedServer {
 async fn serve(
     mut stream: TcpStream,
     requests: &Mutex<Vec<Recorded>>,
+    arrivals: &Mutex<Vec<std::time::Instant>>,
     in_flight: &Mutex<(usize, usize)>,
     script: &Script,
 ) -> std::io::Result<()> {
@@ -195,6 +214,9 @@ async fn serve(
             .lock()
             .map_err(|_| std::io::Error::other("poisoned"))?;
         all.push(request.clone());
+        if let Ok(mut times) = arrivals.lock() {
+            times.push(std::time::Instant::now());
+        }
         all.len() - 1
     };
     if let Ok(mut counts) = in_flight.lock() {
