@@ -80,6 +80,7 @@ pub struct RuntimeBuilder {
     request_id_header: Option<HeaderName>,
     budget: RetryBudget,
     jitter_fixed: Option<u32>,
+    max_body_bytes: Option<usize>,
 }
 
 impl RuntimeBuilder {
@@ -141,6 +142,15 @@ impl RuntimeBuilder {
     /// The response header that carries the vendor's request id.
     pub fn request_id_header(mut self, name: HeaderName) -> Self {
         self.request_id_header = Some(name);
+        self
+    }
+
+    /// The largest JSON or text response body read into memory (default
+    /// 32 MiB): generated code buffers such bodies whole, so an enormous one
+    /// becomes a body error instead of exhausting memory. Other content types
+    /// (file downloads) are streamed and not limited. `None` removes the limit.
+    pub fn max_body_bytes(mut self, limit: Option<usize>) -> Self {
+        self.max_body_bytes = limit;
         self
     }
 
@@ -239,6 +249,7 @@ impl Runtime {
             request_id_header: None,
             budget: RetryBudget::default(),
             jitter_fixed: None,
+            max_body_bytes: Some(32 * 1024 * 1024),
         }
     }
 
@@ -407,14 +418,14 @@ impl Runtime {
                     tracing::debug!(parent: &span, %reason, "not retrying");
                     report.gave_up = Some(reason);
                     self.finish(scope.as_ref(), report);
-                    return result;
+                    return result.map(|response| limit_body(response, config.max_body_bytes));
                 }
                 Decision::Done => {
                     if matches!(&result, Ok(r) if r.status().is_success()) {
                         config.budget.on_success(permit.take());
                     }
                     self.finish(scope.as_ref(), report);
-                    return result;
+                    return result.map(|response| limit_body(response, config.max_body_bytes));
                 }
             }
         }
@@ -444,4 +455,25 @@ fn local_unavailable(error: &crate::rate::StoreError) -> reqwest::Response {
         .body(body)
         .unwrap_or_default();
     reqwest::Response::from(response)
+}
+
+/// Caps a JSON or text body at `limit` bytes: reading past it fails with a
+/// body error whose source is `http_body_util::LengthLimitError`.
+fn limit_body(response: reqwest::Response, limit: Option<usize>) -> reqwest::Response {
+    let Some(limit) = limit else { return response };
+    let buffered = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("json") || t.starts_with("text/")
+        });
+    if !buffered {
+        return response;
+    }
+    let response: http::Response<reqwest::Body> = response.into();
+    let (parts, body) = response.into_parts();
+    let limited = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
+    reqwest::Response::from(http::Response::from_parts(parts, limited))
 }

@@ -285,3 +285,31 @@ async fn secrets_reach_the_wire_but_never_debug_output() {
     // The limiter key is a fingerprint, never the secret.
     assert!(!runtime.limiter_key().contains("s3cr3t"));
 }
+
+#[tokio::test]
+async fn an_enormous_json_body_is_cut_off_not_buffered() {
+    let huge = format!("[{}0]", "0,".repeat(600_000));
+    let server = ScriptedServer::start(move |_, _| Reply::json(200, huge.clone()))
+        .await
+        .unwrap();
+    let runtime = runtime().max_body_bytes(Some(64 * 1024)).build();
+    let (result, _) = get(&runtime, &server).await;
+    let error = result.unwrap().bytes().await.unwrap_err();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    let mut found = false;
+    while let Some(current) = source {
+        found |= current.is::<http_body_util::LengthLimitError>();
+        source = current.source();
+    }
+    assert!(found, "the error says the body was too large: {error:?}");
+
+    // A download (not JSON or text) is streamed whole.
+    let bytes = vec![7u8; 200 * 1024];
+    let server = ScriptedServer::start(move |_, _| {
+        Reply::raw(200, "application/octet-stream", bytes.clone())
+    })
+    .await
+    .unwrap();
+    let (result, _) = get(&runtime, &server).await;
+    assert_eq!(result.unwrap().bytes().await.unwrap().len(), 200 * 1024);
+}
