@@ -1,0 +1,534 @@
+//! Credentials, the rate plan and the [`Client`] they configure.
+//!
+//! PensionPro needs a firm API key *and* the username of an active user on
+//! every call; writes are audited under that user. Both go out as headers,
+//! marked sensitive so they never appear in logs or `Debug` output. The
+//! header names default to `apikey` and `username`: every v1 client and the
+//! newest v2 client send them that way, but the v2 form is not proven (the
+//! Swagger UI takes one `key|username` value under a header name nobody has
+//! published), so both names can be changed without a new release.
+
+use std::fmt;
+use std::future::Future;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::sync::Arc;
+use std::time::Duration;
+
+use client_core::call::{CallOptions, with_call};
+use client_core::error::{ErrorContext, classify};
+use client_core::rate::{RateLimit, RateStore};
+use client_core::retry::RetryConfig;
+use client_core::{Runtime, SecretHeader, SecretString};
+use pensionpro_client::types::ErrorResponse;
+use progenitor_client::ResponseValue;
+use reqwest::header::HeaderName;
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result, parse_error_body};
+
+/// The production host; v2 paths start with `/v2/`.
+pub const DEFAULT_BASE_URL: &str = "https://api.pensionpro.com";
+
+/// The environment variable [`ClientBuilder::credentials_from_env`] reads the API key from.
+pub const API_KEY_ENV: &str = "PENSIONPRO_API_KEY";
+
+/// The environment variable [`ClientBuilder::credentials_from_env`] reads the username from.
+pub const USERNAME_ENV: &str = "PENSIONPRO_USERNAME";
+
+/// The header that carries the API key unless configured otherwise.
+pub const DEFAULT_API_KEY_HEADER: &str = "apikey";
+
+/// The header that carries the username unless configured otherwise.
+pub const DEFAULT_USERNAME_HEADER: &str = "username";
+
+/// How many uploads, and separately downloads, PensionPro allows at once.
+pub(crate) const FILE_TRANSFER_LIMIT: usize = 2;
+
+/// How long one upload or download may take unless configured otherwise.
+const DEFAULT_FILE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The firm's API subscription, which decides the request budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RatePlan {
+    /// 100 requests a minute, 2,000,000 a month.
+    #[default]
+    Standard,
+    /// The High Volume add-on: 300 requests a minute, 5,000,000 a month.
+    HighVolume,
+}
+
+impl RatePlan {
+    /// Requests allowed per minute.
+    pub fn per_minute(self) -> NonZeroU32 {
+        match self {
+            RatePlan::Standard => NonZeroU32::new(100),
+            RatePlan::HighVolume => NonZeroU32::new(300),
+        }
+        .unwrap_or(NonZeroU32::MIN)
+    }
+
+    /// Requests allowed per calendar month.
+    pub fn per_month(self) -> u64 {
+        match self {
+            RatePlan::Standard => 2_000_000,
+            RatePlan::HighVolume => 5_000_000,
+        }
+    }
+
+    /// The runtime limit for this plan. After a 429 (which carries no reset
+    /// time) the key waits out the whole minute, because PensionPro refuses
+    /// every call until its window has passed.
+    pub fn rate_limit(self) -> RateLimit {
+        RateLimit::per_minute(self.per_minute())
+    }
+}
+
+/// Configures a [`Client`]; start with [`Client::builder`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    api_key: Option<SecretString>,
+    username: Option<SecretString>,
+    base_url: String,
+    api_key_header: String,
+    username_header: String,
+    rate_plan: RatePlan,
+    rate_limit: Option<RateLimit>,
+    rate_store: Option<Arc<dyn RateStore>>,
+    retry: RetryConfig,
+    attempt_timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    file_timeout: Duration,
+    http: Option<reqwest::Client>,
+    page_concurrency: NonZeroUsize,
+    fixed_jitter: Option<u32>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("username", &self.username.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("api_key_header", &self.api_key_header)
+            .field("username_header", &self.username_header)
+            .field("rate_plan", &self.rate_plan)
+            .field("page_concurrency", &self.page_concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            username: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_key_header: DEFAULT_API_KEY_HEADER.to_owned(),
+            username_header: DEFAULT_USERNAME_HEADER.to_owned(),
+            rate_plan: RatePlan::Standard,
+            rate_limit: None,
+            rate_store: None,
+            retry: crate::retry::default_policy(),
+            attempt_timeout: None,
+            deadline: None,
+            file_timeout: DEFAULT_FILE_TIMEOUT,
+            http: None,
+            page_concurrency: crate::pagination::DEFAULT_CONCURRENCY,
+            fixed_jitter: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The firm API key (24 characters, created under API Access).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// The username of an active PensionPro user; writes are audited under it.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(SecretString::from(username.into()));
+        self
+    }
+
+    /// Reads the key and the username from `PENSIONPRO_API_KEY` and
+    /// `PENSIONPRO_USERNAME`; a variable that is unset or empty leaves what
+    /// was configured before.
+    pub fn credentials_from_env(mut self) -> Self {
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        if let Some(key) = read(API_KEY_ENV) {
+            self.api_key = Some(SecretString::from(key));
+        }
+        if let Some(user) = read(USERNAME_ENV) {
+            self.username = Some(SecretString::from(user));
+        }
+        self
+    }
+
+    /// The API host (default `https://api.pensionpro.com`); paths include `/v2`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The header that carries the API key (default `apikey`).
+    pub fn api_key_header(mut self, name: impl Into<String>) -> Self {
+        self.api_key_header = name.into();
+        self
+    }
+
+    /// The header that carries the username (default `username`).
+    pub fn username_header(mut self, name: impl Into<String>) -> Self {
+        self.username_header = name.into();
+        self
+    }
+
+    /// The firm's subscription (default [`RatePlan::Standard`]).
+    pub fn rate_plan(mut self, plan: RatePlan) -> Self {
+        self.rate_plan = plan;
+        self
+    }
+
+    /// Overrides the limit derived from the rate plan, e.g. to leave part of
+    /// the firm's budget to other programs using the same key.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Where the limiter keeps its state; share one store between processes
+    /// that use the same key.
+    pub fn rate_store(mut self, store: Arc<dyn RateStore>) -> Self {
+        self.rate_store = Some(store);
+        self
+    }
+
+    /// The retry policy (default [`crate::retry::default_policy`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The timeout of each attempt of an ordinary call (default 30 s).
+    /// Uploads and downloads use [`ClientBuilder::file_timeout`] instead.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// The time one upload or download may take, body included (default one
+    /// hour), because a large file must not be cut off by the 30 s attempt
+    /// timeout of ordinary calls.
+    pub fn file_timeout(mut self, timeout: Duration) -> Self {
+        self.file_timeout = timeout;
+        self
+    }
+
+    /// A default overall deadline for each call, retries and waits included.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The HTTP client to send with (default: a new one with rustls).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// How many pages a [`crate::pagination`] walk fetches at once (default 4).
+    pub fn page_concurrency(mut self, pages: NonZeroUsize) -> Self {
+        self.page_concurrency = pages;
+        self
+    }
+
+    /// Replaces random retry jitter with a fixed fraction, for tests that
+    /// assert exact waits.
+    pub fn fixed_jitter(mut self, fraction: u32) -> Self {
+        self.fixed_jitter = Some(fraction);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the key or the username is missing or cannot be
+    /// a header value, a header name is invalid, or the base URL is not an
+    /// absolute http(s) URL.
+    pub fn build(self) -> Result<Client> {
+        let api_key = self.api_key.ok_or_else(|| {
+            Error::config(format!(
+                "no API key: call ClientBuilder::api_key or set {API_KEY_ENV}"
+            ))
+        })?;
+        let username = self.username.ok_or_else(|| {
+            Error::config(format!(
+                "no username: call ClientBuilder::username or set {USERNAME_ENV}"
+            ))
+        })?;
+        let header = |name: &str| {
+            HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+                .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))
+        };
+        let key_header = header(&self.api_key_header)?;
+        let user_header = header(&self.username_header)?;
+        if key_header == user_header {
+            return Err(Error::config(
+                "the API key and the username need two different headers",
+            ));
+        }
+        let base = reqwest::Url::parse(self.base_url.trim())
+            .map_err(|error| Error::config(format!("invalid base URL: {error}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
+            return Err(Error::config("the base URL must be an http(s) URL"));
+        }
+        let base_url = base.as_str().trim_end_matches('/').to_owned();
+
+        let secret = |name: HeaderName, value: SecretString| {
+            SecretHeader::new(name, value).map_err(|error| Error::config(error.to_string()))
+        };
+        let mut runtime = Runtime::builder("pensionpro")
+            .secret_header(secret(key_header, api_key)?)
+            .secret_header(secret(user_header, username)?)
+            .retry(self.retry)
+            .rate_limit(self.rate_limit.unwrap_or(self.rate_plan.rate_limit()));
+        if let Some(store) = self.rate_store {
+            runtime = runtime.rate_store(store);
+        }
+        if let Some(timeout) = self.attempt_timeout {
+            runtime = runtime.attempt_timeout(timeout);
+        }
+        if let Some(deadline) = self.deadline {
+            runtime = runtime.deadline(deadline);
+        }
+        if let Some(fraction) = self.fixed_jitter {
+            runtime = runtime.fixed_jitter(fraction);
+        }
+        let runtime = runtime.build();
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(15))
+                .build()
+                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
+        };
+        let api =
+            pensionpro_client::Client::new_with_client(&base_url, http.clone(), runtime.clone());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api,
+                runtime,
+                http,
+                base_url,
+                rate_plan: self.rate_plan,
+                file_timeout: self.file_timeout,
+                page_concurrency: self.page_concurrency,
+                uploads: Arc::new(Semaphore::new(FILE_TRANSFER_LIMIT)),
+                downloads: Arc::new(Semaphore::new(FILE_TRANSFER_LIMIT)),
+            }),
+        })
+    }
+}
+
+/// A PensionPro v2 client; cheap to clone (clones share the rate budget,
+/// the counters and the file-transfer limits).
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api: pensionpro_client::Client,
+    pub(crate) runtime: Runtime,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) rate_plan: RatePlan,
+    pub(crate) file_timeout: Duration,
+    pub(crate) page_concurrency: NonZeroUsize,
+    pub(crate) uploads: Arc<Semaphore>,
+    pub(crate) downloads: Arc<Semaphore>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The runtime's Debug shows header names with redacted values.
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("rate_plan", &self.inner.rate_plan)
+            .field("page_concurrency", &self.inner.page_concurrency)
+            .field("runtime", &self.inner.runtime)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for production with credentials from `PENSIONPRO_API_KEY` and
+    /// `PENSIONPRO_USERNAME` and the standard rate plan.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when a variable is missing.
+    pub fn from_env() -> Result<Client> {
+        Client::builder().credentials_from_env().build()
+    }
+
+    /// The generated client: every operation of the document, as builders.
+    /// Send them with [`Client::call`] to get this crate's errors.
+    pub fn api(&self) -> &pensionpro_client::Client {
+        &self.inner.api
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The rate plan this client was configured for.
+    pub fn rate_plan(&self) -> RatePlan {
+        self.inner.rate_plan
+    }
+
+    /// The runtime's counters: calls, attempts, retries, waits, 429s.
+    pub fn metrics(&self) -> client_core::Metrics {
+        self.inner.runtime.metrics()
+    }
+
+    /// Requests this client (and its clones) sent to PensionPro, retries
+    /// included, since it was built.
+    ///
+    /// Every attempt counts against the firm's monthly quota
+    /// ([`RatePlan::per_month`]), so this is the number to watch within one
+    /// process. It is not the firm's usage: other programs and other keys
+    /// count too, and the authoritative monthly number is the one in
+    /// PensionPro's API Access grid (Maintenance > Firms/Locations).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.runtime.metrics().attempts
+    }
+
+    /// Sends one generated request (the future of a builder's `send()`) and
+    /// returns its body, or this crate's error.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: pensionpro::Client) -> pensionpro::Result<()> {
+    /// let plan = client.call(client.api().get_plan().plan_id(309388).send()).await?;
+    /// println!("{:?}", plan.name);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<T, F>(&self, request: F) -> Result<T>
+    where
+        F: Future<
+            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
+        >,
+    {
+        self.call_with(CallOptions::default(), request).await
+    }
+
+    /// [`Client::call`] with per-call options (deadline, retry policy).
+    pub async fn call_with<T, F>(&self, options: CallOptions, request: F) -> Result<T>
+    where
+        F: Future<
+            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
+        >,
+    {
+        call_generated(options, request).await
+    }
+}
+
+/// Runs one generated request in a call scope and maps its failure.
+pub(crate) async fn call_generated<T, F>(options: CallOptions, request: F) -> Result<T>
+where
+    F: Future<
+        Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
+    >,
+{
+    // Generated entities are large (a Plan with every lookup inline), and
+    // futures holding them by value can overflow a worker thread's stack in
+    // debug builds; the call's state lives on the heap instead.
+    let (outcome, report) = Box::pin(with_call(options, request)).await;
+    match outcome {
+        Ok(Ok(response)) => Ok(response.into_inner()),
+        Ok(Err(error)) => {
+            let (failure, context) = classify(error, &report, parse_error_body).await;
+            Err(Error::from_failure(failure, context))
+        }
+        Err(exceeded) => Err(Error::Deadline {
+            deadline: exceeded.deadline,
+            context: Box::new(ErrorContext::from_report(&report)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_plans_match_the_published_limits() {
+        assert_eq!(RatePlan::Standard.per_minute().get(), 100);
+        assert_eq!(RatePlan::HighVolume.per_minute().get(), 300);
+        assert_eq!(
+            RatePlan::Standard.rate_limit().per(),
+            Duration::from_secs(60)
+        );
+        assert_eq!(RatePlan::HighVolume.rate_limit().limit().get(), 300);
+        // A 429 without a reset time blocks for the whole window.
+        assert_eq!(
+            RatePlan::Standard.rate_limit().penalty(),
+            Duration::from_secs(60)
+        );
+        assert_eq!(RatePlan::HighVolume.per_month(), 5_000_000);
+    }
+
+    #[test]
+    fn missing_credentials_are_a_config_error() {
+        let error = Client::builder().username("u").build().unwrap_err();
+        assert!(matches!(error, Error::Config { .. }), "{error:?}");
+        let error = Client::builder().api_key("k").build().unwrap_err();
+        assert!(error.to_string().contains("no username"), "{error}");
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        let base = || Client::builder().api_key("k").username("u");
+        assert!(base().api_key_header("bad header").build().is_err());
+        assert!(base().username_header("apikey").build().is_err());
+        assert!(base().base_url("ftp://example.com").build().is_err());
+        assert!(base().base_url("not a url").build().is_err());
+        assert!(base().api_key("line\nbreak").build().is_err());
+        let client = base().base_url("http://127.0.0.1:9/").build().unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn clients_can_be_shared_across_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Client>();
+        shareable::<Error>();
+    }
+
+    #[test]
+    fn debug_never_shows_the_credentials() {
+        let builder = Client::builder()
+            .api_key("abcdefghijklmnopqrstuvwx")
+            .username("jane.doe");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("abcdefghijklmnopqrstuvwx") && !shown.contains("jane.doe"));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?} {client:#?}");
+        assert!(!shown.contains("abcdefghijklmnopqrstuvwx"), "{shown}");
+        assert!(!shown.contains("jane.doe"), "{shown}");
+        assert!(shown.contains("apikey"), "{shown}");
+    }
+}
