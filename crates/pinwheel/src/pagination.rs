@@ -1,0 +1,756 @@
+//! Streams over Pinwheel's cursor-paginated lists, so callers never write the
+//! cursor loop, never lose a row to an error, and never loop forever on a
+//! server bug.
+//!
+//! Pinwheel's lists take `limit` (1–100) and `cursor` query parameters and
+//! answer `{"data": [...], "meta": {"next_cursor": ...}}`; the first page has
+//! no cursor, each next page passes the previous `next_cursor`, and the last
+//! page has `next_cursor: null`.
+//!
+//! The design has three layers:
+//!
+//! - [`Paginated`], implemented for every list response type, exposes the
+//!   items and `next_cursor` of one page.
+//! - [`pages`] and [`items`] stream over any closure
+//!   `FnMut(Option<String>) -> Future` that fetches the page for a cursor.
+//!   The caller's filters live in the closure, so they are sent with every
+//!   page. The decision after each page is a pure step ([`next_step`]).
+//! - [`Listing`] wraps a generated request builder for the common case, and
+//!   `Client` has one method per list operation ([`crate::Client::accounts`],
+//!   [`crate::Client::paystubs`], ...).
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
+//! let connected: Vec<_> = client
+//!     .accounts()
+//!     .with(|request| request.connected(true)) // sent with every page
+//!     .limit(100)?
+//!     .items()
+//!     .try_collect()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors and resuming
+//!
+//! A page that fails (after the runtime's retries) ends the stream with one
+//! `Err(`[`Error::Interrupted`]`)`: every item of the pages before it has
+//! been delivered, none after. [`Error::resume_cursor`] is the cursor of the
+//! failed page; [`Listing::resume_from`] continues from there without gaps or
+//! duplicates. A `next_cursor` the listing has already requested would make
+//! it loop forever, so the stream ends with [`Error::RepeatedCursor`] after
+//! the page that sent it.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::num::NonZeroU64;
+
+use client_core::call::CallOptions;
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use progenitor_client::ResponseValue;
+
+use crate::auth::Client;
+use crate::error::{Error, Result};
+use crate::response::{self, Response};
+use crate::types;
+use pinwheel_client::builder;
+
+/// The largest page Pinwheel serves.
+pub const MAX_LIMIT: u64 = 100;
+
+/// The error type of the generated client's calls.
+pub type GeneratedError = progenitor_client::Error<types::ErrorResponse>;
+
+/// One page of a list response: its items and the cursor of the next page.
+pub trait Paginated {
+    /// The listed object.
+    type Item;
+
+    /// The items of this page.
+    fn items(&self) -> &[Self::Item];
+
+    /// The cursor of the next page; `None` on the last page.
+    fn next_cursor(&self) -> Option<&str>;
+
+    /// The items of this page, owned.
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+macro_rules! paginated {
+    ($($response:ident => $item:ident,)*) => {$(
+        impl Paginated for types::$response {
+            type Item = types::$item;
+
+            fn items(&self) -> &[types::$item] {
+                &self.data
+            }
+
+            fn next_cursor(&self) -> Option<&str> {
+                self.meta.next_cursor.as_deref()
+            }
+
+            fn into_items(self) -> Vec<types::$item> {
+                self.data
+            }
+        }
+    )*};
+}
+
+paginated! {
+    ListKeysV1AdminApiKeysGetResponse => ListApiKeyResponseData,
+    ListAccountsV1AccountsGetResponse => PayrollAccountObjResponse,
+    ListV1CompanyConnectionsGetResponse => CompanyConnectionBase,
+    GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse => CompanyIdentityObjResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse => CompanyEmploymentObjResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse => CompanyIncomeObjResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse => CompanyPaystubObjResponse,
+    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse => EarningsStreamPayoutObjResponseV20230418,
+    GetV1EmployersGetResponse => EmployerObjResponse,
+    ListPlatformsV1PlatformsGetResponse => PlatformObjResponse,
+    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse => PayrollAccountObjResponse,
+    ListPaystubsV1AccountsAccountIdPaystubsGetResponse => PaystubObjResponseV20220302,
+    ListShiftsV1AccountsAccountIdShiftsGetResponse => ShiftObjResponse,
+    GetJobsV1JobsGetResponse => JobObjResponseV20231122,
+    ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse => TaxFormObjResponseNoDocumentV20220622,
+    GetV1WebhooksGetResponse => WebhookObjResponse,
+}
+
+/// A generated request builder of a cursor-paginated list operation.
+pub trait ListRequest<'a>: Sized + Send + 'a {
+    /// The operation's response.
+    type Response: Paginated + Send + 'a;
+
+    /// Sets the `cursor` query parameter.
+    fn with_cursor(self, cursor: String) -> Self;
+
+    /// Sets the `limit` query parameter.
+    fn with_limit(self, limit: NonZeroU64) -> Self;
+
+    /// Sends the request.
+    fn send_page(
+        self,
+    ) -> BoxFuture<'a, std::result::Result<ResponseValue<Self::Response>, GeneratedError>>;
+}
+
+macro_rules! list_request {
+    ($($builder:ident => $response:ident,)*) => {$(
+        impl<'a> ListRequest<'a> for builder::$builder<'a> {
+            type Response = types::$response;
+
+            fn with_cursor(self, cursor: String) -> Self {
+                self.cursor(cursor)
+            }
+
+            fn with_limit(self, limit: NonZeroU64) -> Self {
+                self.limit(limit)
+            }
+
+            fn send_page(
+                self,
+            ) -> BoxFuture<'a, std::result::Result<ResponseValue<types::$response>, GeneratedError>> {
+                Box::pin(self.send())
+            }
+        }
+    )*};
+}
+
+list_request! {
+    ListKeysV1AdminApiKeysGet => ListKeysV1AdminApiKeysGetResponse,
+    ListAccountsV1AccountsGet => ListAccountsV1AccountsGetResponse,
+    ListV1CompanyConnectionsGet => ListV1CompanyConnectionsGetResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdCensusGet => GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet => GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdIncomesGet => GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
+    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet => GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
+    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet => GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
+    GetV1EmployersGet => GetV1EmployersGetResponse,
+    ListPlatformsV1PlatformsGet => ListPlatformsV1PlatformsGetResponse,
+    GetEndUserAccountsV1EndUsersEndUserIdAccountsGet => GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
+    ListPaystubsV1AccountsAccountIdPaystubsGet => ListPaystubsV1AccountsAccountIdPaystubsGetResponse,
+    ListShiftsV1AccountsAccountIdShiftsGet => ListShiftsV1AccountsAccountIdShiftsGetResponse,
+    GetJobsV1JobsGet => GetJobsV1JobsGetResponse,
+    ListTaxFormsV1AccountsAccountIdTaxFormsGet => ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse,
+    GetV1WebhooksGet => GetV1WebhooksGetResponse,
+}
+
+/// Checks a page size against Pinwheel's `1..=100`.
+pub fn check_limit(limit: u64) -> Result<NonZeroU64> {
+    NonZeroU64::new(limit)
+        .filter(|l| l.get() <= MAX_LIMIT)
+        .ok_or(Error::InvalidLimit { limit })
+}
+
+/// What to do after a page, given its `next_cursor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Fetch the page at this cursor.
+    Fetch(String),
+    /// This was the last page.
+    End,
+    /// The server sent a cursor that was already requested: stop.
+    Repeated(String),
+}
+
+/// The pure step after each page. `requested` holds every cursor the
+/// listing has requested so far; a cursor to fetch is added to it.
+///
+/// A missing or empty `next_cursor` ends the listing: Pinwheel sends `null`
+/// on the last page, and an empty cursor could only mean the first page
+/// again.
+pub fn next_step(requested: &mut HashSet<String>, next_cursor: Option<&str>) -> Next {
+    match next_cursor {
+        None | Some("") => Next::End,
+        Some(cursor) if requested.contains(cursor) => Next::Repeated(cursor.to_owned()),
+        Some(cursor) => {
+            requested.insert(cursor.to_owned());
+            Next::Fetch(cursor.to_owned())
+        }
+    }
+}
+
+/// One page of a listing, with the cursor it was fetched at.
+#[derive(Debug, Clone)]
+pub struct Page<R> {
+    response: Response<R>,
+    cursor: Option<String>,
+}
+
+impl<R: Paginated> Page<R> {
+    /// The items of the page.
+    pub fn items(&self) -> &[R::Item] {
+        self.response.get().items()
+    }
+
+    /// The items of the page, owned.
+    pub fn into_items(self) -> Vec<R::Item> {
+        self.response.into_inner().into_items()
+    }
+
+    /// The cursor this page was fetched at (`None` for the first page).
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+
+    /// The cursor of the next page, as the server sent it.
+    pub fn next_cursor(&self) -> Option<&str> {
+        self.response.get().next_cursor()
+    }
+
+    /// The whole response, `meta` included.
+    pub fn response(&self) -> &Response<R> {
+        &self.response
+    }
+
+    /// The whole response, owned.
+    pub fn into_response(self) -> Response<R> {
+        self.response
+    }
+}
+
+struct State<F> {
+    fetch: F,
+    /// The cursor of the next page to fetch; `None` when the listing is over.
+    next: Option<Option<String>>,
+    requested: HashSet<String>,
+    pages: u64,
+    /// An error to yield after the page that caused it.
+    pending: Option<Error>,
+}
+
+/// Streams the pages fetched by `fetch`, starting at `start` (`None`: the
+/// first page). `fetch` returns this crate's result; this is the core the
+/// other streams are built on.
+pub(crate) fn pages_of<'a, R, F, Fut>(
+    start: Option<String>,
+    fetch: F,
+) -> impl Stream<Item = Result<Page<R>>> + Send + 'a
+where
+    R: Paginated + Send + 'a,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Response<R>>> + Send + 'a,
+{
+    let state = State {
+        fetch,
+        requested: start.iter().cloned().collect(),
+        next: Some(start),
+        pages: 0,
+        pending: None,
+    };
+    futures::stream::unfold(state, |mut state| async move {
+        if let Some(error) = state.pending.take() {
+            return Some((Err(error), state));
+        }
+        let cursor = state.next.take()?;
+        match (state.fetch)(cursor.clone()).await {
+            Err(error) => {
+                let error = Error::Interrupted {
+                    resume_cursor: cursor,
+                    pages: state.pages,
+                    source: Box::new(error),
+                };
+                Some((Err(error), state))
+            }
+            Ok(response) => {
+                state.pages += 1;
+                match next_step(&mut state.requested, response.get().next_cursor()) {
+                    Next::Fetch(next) => state.next = Some(Some(next)),
+                    Next::End => {}
+                    Next::Repeated(repeated) => {
+                        state.pending = Some(Error::RepeatedCursor {
+                            cursor: repeated,
+                            context: Box::new(response.context()),
+                        });
+                    }
+                }
+                Some((Ok(Page { response, cursor }), state))
+            }
+        }
+    })
+}
+
+/// Flattens a stream of pages into a stream of items; an error stays one item.
+fn flatten<'a, R>(
+    pages: impl Stream<Item = Result<Page<R>>> + Send + 'a,
+) -> impl Stream<Item = Result<R::Item>> + Send + 'a
+where
+    R: Paginated + Send + 'a,
+    R::Item: Send + 'a,
+{
+    pages.flat_map(|page| {
+        let items: Vec<Result<R::Item>> = match page {
+            Ok(page) => page.into_items().into_iter().map(Ok).collect(),
+            Err(error) => vec![Err(error)],
+        };
+        futures::stream::iter(items)
+    })
+}
+
+/// Streams the pages of any list operation. `fetch` sends the request for a
+/// cursor (`None`: the first page) with the caller's filters; `start` is the
+/// cursor to begin at (`None`: the beginning).
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+/// # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
+/// let api = client.api();
+/// let pages = pinwheel::pagination::pages(None, |cursor| {
+///     let mut request = api.get_jobs_v1_jobs_get().limit(50);
+///     if let Some(cursor) = cursor {
+///         request = request.cursor(cursor);
+///     }
+///     request.send()
+/// });
+/// let pages: Vec<_> = pages.try_collect().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn pages<'a, R, F, Fut>(
+    start: Option<String>,
+    mut fetch: F,
+) -> impl Stream<Item = Result<Page<R>>> + Send + 'a
+where
+    R: Paginated + Send + 'a,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
+{
+    pages_of(start, move |cursor| {
+        response::call(CallOptions::default(), fetch(cursor))
+    })
+}
+
+/// Streams the items of any list operation; see [`pages`].
+pub fn items<'a, R, F, Fut>(
+    start: Option<String>,
+    fetch: F,
+) -> impl Stream<Item = Result<R::Item>> + Send + 'a
+where
+    R: Paginated + Send + 'a,
+    R::Item: Send + 'a,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
+{
+    flatten(pages(start, fetch))
+}
+
+/// A list operation ready to stream: a generated request builder with the
+/// caller's filters, a page size and a starting cursor.
+pub struct Listing<'a, B> {
+    make: Box<dyn Fn() -> B + Send + Sync + 'a>,
+    limit: Option<NonZeroU64>,
+    start: Option<String>,
+    options: CallOptions,
+}
+
+impl<B> std::fmt::Debug for Listing<'_, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listing")
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, B: ListRequest<'a>> Listing<'a, B> {
+    /// A listing of the requests `make` builds, e.g.
+    /// `Listing::new(|| client.api().get_jobs_v1_jobs_get())`.
+    pub fn new(make: impl Fn() -> B + Send + Sync + 'a) -> Self {
+        Self {
+            make: Box::new(make),
+            limit: None,
+            start: None,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Applies `configure` (filters, path parameters) to the request of every page.
+    #[must_use]
+    pub fn with(self, configure: impl Fn(B) -> B + Send + Sync + 'a) -> Self {
+        let make = self.make;
+        Self {
+            make: Box::new(move || configure(make())),
+            ..self
+        }
+    }
+
+    /// The page size, 1 to 100 (Pinwheel's default is 25 on most lists).
+    pub fn limit(mut self, limit: u64) -> Result<Self> {
+        self.limit = Some(check_limit(limit)?);
+        Ok(self)
+    }
+
+    /// Starts at `cursor` instead of the first page, e.g. the
+    /// [`Error::resume_cursor`] of an interrupted listing.
+    #[must_use]
+    pub fn resume_from(mut self, cursor: impl Into<String>) -> Self {
+        self.start = Some(cursor.into());
+        self
+    }
+
+    /// Per-call options (deadline, timeout, retry) for every page.
+    #[must_use]
+    pub fn call_options(mut self, options: CallOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Streams the pages.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<B::Response>>> + Send + 'a {
+        let Listing {
+            make,
+            limit,
+            start,
+            options,
+        } = self;
+        pages_of(start, move |cursor| {
+            let mut request = make();
+            if let Some(limit) = limit {
+                request = request.with_limit(limit);
+            }
+            if let Some(cursor) = cursor {
+                request = request.with_cursor(cursor);
+            }
+            response::call(options.clone(), request.send_page())
+        })
+    }
+
+    /// Streams the items of every page.
+    pub fn items(self) -> impl Stream<Item = Result<<B::Response as Paginated>::Item>> + Send + 'a
+    where
+        <B::Response as Paginated>::Item: Send + 'a,
+    {
+        flatten(self.pages())
+    }
+}
+
+/// One method per cursor-paginated list operation. Path parameters are
+/// arguments; filters go through [`Listing::with`].
+impl Client {
+    /// `GET /accounts`: payroll accounts (filters `connected`, `monitoring_status`).
+    pub fn accounts(&self) -> Listing<'_, builder::ListAccountsV1AccountsGet<'_>> {
+        Listing::new(move || self.api().list_accounts_v1_accounts_get())
+    }
+
+    /// `GET /end_users/{end_user_id}/accounts`: one end user's payroll accounts.
+    pub fn end_user_accounts(
+        &self,
+        end_user_id: impl Into<String>,
+    ) -> Listing<'_, builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'_>> {
+        let end_user_id = end_user_id.into();
+        Listing::new(move || {
+            self.api()
+                .get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
+                .end_user_id(end_user_id.clone())
+        })
+    }
+
+    /// `GET /company_connections`.
+    pub fn company_connections(&self) -> Listing<'_, builder::ListV1CompanyConnectionsGet<'_>> {
+        Listing::new(move || self.api().list_v1_company_connections_get())
+    }
+
+    /// `GET /company_connections/{id}/census`: the connection's employees.
+    pub fn company_census(
+        &self,
+        company_connection_id: uuid::Uuid,
+    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .get_v1_company_connections_company_connection_id_census_get()
+                .company_connection_id(company_connection_id)
+        })
+    }
+
+    /// `GET /company_connections/{id}/employments`.
+    pub fn company_employments(
+        &self,
+        company_connection_id: uuid::Uuid,
+    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .get_v1_company_connections_company_connection_id_employments_get()
+                .company_connection_id(company_connection_id)
+        })
+    }
+
+    /// `GET /company_connections/{id}/incomes`.
+    pub fn company_incomes(
+        &self,
+        company_connection_id: uuid::Uuid,
+    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .get_v1_company_connections_company_connection_id_incomes_get()
+                .company_connection_id(company_connection_id)
+        })
+    }
+
+    /// `GET /company_connections/{id}/paystubs/{employee_external_id}`
+    /// (filters `from_pay_date`, `to_pay_date`).
+    pub fn company_paystubs(
+        &self,
+        company_connection_id: uuid::Uuid,
+        employee_external_id: impl Into<String>,
+    ) -> Listing<
+        '_,
+        builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'_>,
+    > {
+        let employee_external_id = employee_external_id.into();
+        Listing::new(move || {
+            self.api()
+                .get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
+                )
+                .company_connection_id(company_connection_id)
+                .employee_external_id(employee_external_id.clone())
+        })
+    }
+
+    /// `GET /end_users/{end_user_id}/earnings_stream/payouts`.
+    pub fn earnings_stream_payouts(
+        &self,
+        end_user_id: impl Into<String>,
+    ) -> Listing<'_, builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'_>>
+    {
+        let end_user_id = end_user_id.into();
+        Listing::new(move || {
+            self.api()
+                .get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
+                .end_user_id(end_user_id.clone())
+        })
+    }
+
+    /// `GET /employers` (filter `last_updated`).
+    pub fn employers(&self) -> Listing<'_, builder::GetV1EmployersGet<'_>> {
+        Listing::new(move || self.api().get_v1_employers_get())
+    }
+
+    /// `GET /platforms` (filters `type_`, `include_esps`, `last_updated`).
+    pub fn platforms(&self) -> Listing<'_, builder::ListPlatformsV1PlatformsGet<'_>> {
+        Listing::new(move || self.api().list_platforms_v1_platforms_get())
+    }
+
+    /// `GET /accounts/{account_id}/paystubs`, newest first (filters
+    /// `from_pay_date`, `to_pay_date`).
+    pub fn paystubs(
+        &self,
+        account_id: uuid::Uuid,
+    ) -> Listing<'_, builder::ListPaystubsV1AccountsAccountIdPaystubsGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .list_paystubs_v1_accounts_account_id_paystubs_get()
+                .account_id(account_id)
+        })
+    }
+
+    /// `GET /accounts/{account_id}/shifts`, newest first (date filters).
+    pub fn shifts(
+        &self,
+        account_id: uuid::Uuid,
+    ) -> Listing<'_, builder::ListShiftsV1AccountsAccountIdShiftsGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .list_shifts_v1_accounts_account_id_shifts_get()
+                .account_id(account_id)
+        })
+    }
+
+    /// `GET /jobs`: completed Link jobs (filters `account_id`, `job_types`,
+    /// `outcome`, timestamps, ...).
+    pub fn jobs(&self) -> Listing<'_, builder::GetJobsV1JobsGet<'_>> {
+        Listing::new(move || self.api().get_jobs_v1_jobs_get())
+    }
+
+    /// `GET /accounts/{account_id}/tax_forms`, newest first (filters
+    /// `from_year`, `to_year`).
+    pub fn tax_forms(
+        &self,
+        account_id: uuid::Uuid,
+    ) -> Listing<'_, builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet<'_>> {
+        Listing::new(move || {
+            self.api()
+                .list_tax_forms_v1_accounts_account_id_tax_forms_get()
+                .account_id(account_id)
+        })
+    }
+
+    /// `GET /webhooks`: the webhooks registered for this key.
+    pub fn webhooks(&self) -> Listing<'_, builder::GetV1WebhooksGet<'_>> {
+        Listing::new(move || self.api().get_v1_webhooks_get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::TryStreamExt;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn limits_outside_one_to_a_hundred_are_typed_errors() {
+        assert!(matches!(
+            check_limit(0),
+            Err(Error::InvalidLimit { limit: 0 })
+        ));
+        assert!(matches!(
+            check_limit(101),
+            Err(Error::InvalidLimit { limit: 101 })
+        ));
+        assert_eq!(check_limit(1).map(NonZeroU64::get).ok(), Some(1));
+        assert_eq!(check_limit(100).map(NonZeroU64::get).ok(), Some(100));
+    }
+
+    #[test]
+    fn the_step_follows_cursors_and_stops_on_null_empty_or_repeated() {
+        let mut requested = HashSet::new();
+        assert_eq!(
+            next_step(&mut requested, Some("a")),
+            Next::Fetch("a".into())
+        );
+        assert_eq!(
+            next_step(&mut requested, Some("b")),
+            Next::Fetch("b".into())
+        );
+        assert_eq!(
+            next_step(&mut requested, Some("a")),
+            Next::Repeated("a".into())
+        );
+        assert_eq!(next_step(&mut requested, None), Next::End);
+        assert_eq!(next_step(&mut requested, Some("")), Next::End);
+    }
+
+    fn page(ids: &[&str], next: Option<&str>) -> types::GetV1WebhooksGetResponse {
+        let data: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                json!({
+                    "url": "https://example.com/webhook_endpoint",
+                    "id": id,
+                    "created_at": "2020-11-06T15:59:13.530178+00:00",
+                    "last_updated": "2020-11-06T16:00:00.530178+00:00",
+                    "enabled_events": ["income.added", "employment.added"],
+                    "status": "active",
+                    "version": "2023-04-18"
+                })
+            })
+            .collect();
+        serde_json::from_value(
+            json!({"data": data, "meta": {"count": ids.len(), "next_cursor": next}}),
+        )
+        .unwrap()
+    }
+
+    fn ok(
+        body: types::GetV1WebhooksGetResponse,
+    ) -> Result<Response<types::GetV1WebhooksGetResponse>> {
+        Ok(Response::new(
+            ResponseValue::new(body, reqwest::StatusCode::OK, http::HeaderMap::new()),
+            client_core::call::CallReport::default(),
+        ))
+    }
+
+    const A: &str = "0e0c0a3d-4a5f-4ad3-8c1c-2b9f0f4c3f01";
+    const B: &str = "0e0c0a3d-4a5f-4ad3-8c1c-2b9f0f4c3f02";
+    const C: &str = "0e0c0a3d-4a5f-4ad3-8c1c-2b9f0f4c3f03";
+
+    #[tokio::test]
+    async fn pages_follow_next_cursor_until_null() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let stream = pages_of(None, |cursor: Option<String>| {
+            seen.lock().unwrap().push(cursor.clone());
+            let body = match cursor.as_deref() {
+                None => page(&[A], Some("c2")),
+                Some("c2") => page(&[B], Some("c3")),
+                _ => page(&[C], None),
+            };
+            std::future::ready(ok(body))
+        });
+        let items: Vec<_> = flatten(stream).try_collect().await.unwrap();
+        let ids: Vec<_> = items.iter().map(|w| w.id.unwrap().to_string()).collect();
+        assert_eq!(ids, [A, B, C]);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [None, Some("c2".to_owned()), Some("c3".to_owned())]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_the_stream_with_the_cursor_to_resume_from() {
+        let stream = pages_of(None, |cursor: Option<String>| {
+            std::future::ready(match cursor.as_deref() {
+                None => ok(page(&[A, B], Some("c2"))),
+                _ => Err(Error::InvalidLimit { limit: 0 }),
+            })
+        });
+        let results: Vec<_> = flatten(stream).collect().await;
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[1].is_ok());
+        let error = results[2].as_ref().unwrap_err();
+        assert_eq!(error.resume_cursor(), Some("c2"));
+        assert!(matches!(error, Error::Interrupted { pages: 1, .. }));
+    }
+
+    #[tokio::test]
+    async fn a_cycle_of_cursors_ends_after_the_page_that_closes_it() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let stream = pages_of(Some("c1".to_owned()), |cursor: Option<String>| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::ready(match cursor.as_deref() {
+                Some("c1") => ok(page(&[A], Some("c2"))),
+                _ => ok(page(&[B], Some("c1"))),
+            })
+        });
+        let results: Vec<_> = stream.collect().await;
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().unwrap().cursor(), Some("c1"));
+        assert_eq!(results[1].as_ref().unwrap().cursor(), Some("c2"));
+        assert!(matches!(
+            &results[2],
+            Err(Error::RepeatedCursor { cursor, .. }) if cursor == "c1"
+        ));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+}
