@@ -1110,7 +1110,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct AnnualIncomeResponseObj {
         ///The cumulative year to date amount for all earnings, in cents.
-        pub earnings_ytds: ::std::vec::Vec<EarningsYtds>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub earnings_ytds: ::std::option::Option<::std::vec::Vec<EarningsYtds>>,
         ///The cumulative year to date total earnings before any taxes or deductions are removed, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub gross_pay_ytd: ::std::option::Option<i64>,
@@ -1189,8 +1190,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_deposits: ::std::option::Option<TotalDeposits>,
         ///The transactions of the bank account.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub transactions: ::std::vec::Vec<BankAccountTransaction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub transactions: ::std::option::Option<::std::vec::Vec<BankAccountTransaction>>,
     }
     impl BankAccount {
         pub fn builder() -> builder::BankAccount {
@@ -2402,8 +2403,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_of_birth: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The emails associated with the employee.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub emails: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Employee ID as reported by their employer.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employee_external_id: ::std::option::Option<::std::string::String>,
@@ -2423,8 +2424,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub middle_name: ::std::option::Option<::std::string::String>,
         ///The phone numbers of the employee.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub phone_numbers: ::std::vec::Vec<PhoneNumberGetResponseItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
     }
     impl CompanyIdentityObjResponse {
         pub fn builder() -> builder::CompanyIdentityObjResponse {
@@ -4524,7 +4525,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub account_id: ::std::option::Option<::uuid::Uuid>,
         ///List of current allocations for this payroll account.
-        pub allocations: ::std::vec::Vec<AllocationAccountObjResponse>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub allocations: ::std::option::Option<::std::vec::Vec<AllocationAccountObjResponse>>,
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -5098,7 +5100,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EarningsStreamPayoutObjResponseV20230418 {
         ///List of objects representing income earned on a given day. All earnings roll up into specific payouts.
-        pub earnings: ::std::vec::Vec<::serde_json::Value>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub earnings: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Object representing how much someone will receive in net pay (i.e., the pay that will be disbursed to user-directed accounts) for the work they completed that day. This is equivalent to (gross pay - deductions). E.g., gross pay minus income tax, healthcare, 401k contributions, or other withholdings that are not included in the user's payout.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub net_pay: ::std::option::Option<NetPayObjResponse>,
@@ -5393,8 +5396,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<EmployeeName>,
         ///The phone numbers of the employee.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub phone_numbers: ::std::vec::Vec<PhoneNumberGetResponseItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
     }
     impl EmployeeResponseObj {
         pub fn builder() -> builder::EmployeeResponseObj {
@@ -5455,7 +5458,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub percentage_supported: ::std::option::Option<bool>,
         ///Array of supported jobs.
-        pub supported_jobs: ::std::vec::Vec<EmployerObjResponseSupportedJobsItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub supported_jobs:
+            ::std::option::Option<::std::vec::Vec<EmployerObjResponseSupportedJobsItem>>,
     }
     impl EmployerObjResponse {
         pub fn builder() -> builder::EmployerObjResponse {
@@ -5792,8 +5797,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parsed_data: ::std::option::Option<ParsedData>,
         ///Used to indicate if there are any warnings for fields returned in this response.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub warnings: ::std::vec::Vec<FieldWarning>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub warnings: ::std::option::Option<::std::vec::Vec<FieldWarning>>,
     }
     impl EndUserDocumentObjResponse {
         pub fn builder() -> builder::EndUserDocumentObjResponse {
@@ -6129,7 +6134,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
         pub data: DdAllocationObjResponse,
-        pub meta: RefreshableMeta,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<RefreshableMeta>,
     }
     impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
         pub fn builder() -> builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse{
@@ -6173,7 +6179,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
         pub data: EmploymentObjResponse,
-        pub meta: RefreshableMeta,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<RefreshableMeta>,
     }
     impl GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
         pub fn builder() -> builder::GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
@@ -6290,7 +6297,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIdentityV1AccountsAccountIdIdentityGetResponse {
         pub data: IdentityObjResponse,
-        pub meta: RefreshableMeta,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<RefreshableMeta>,
     }
     impl GetIdentityV1AccountsAccountIdIdentityGetResponse {
         pub fn builder() -> builder::GetIdentityV1AccountsAccountIdIdentityGetResponse {
@@ -6301,7 +6309,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIncomeV1AccountsAccountIdIncomeGetResponse {
         pub data: IncomeObjResponse,
-        pub meta: RefreshableMeta,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<RefreshableMeta>,
     }
     impl GetIncomeV1AccountsAccountIdIncomeGetResponse {
         pub fn builder() -> builder::GetIncomeV1AccountsAccountIdIncomeGetResponse {
@@ -6944,8 +6953,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_of_birth: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The emails associated with the employee.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub emails: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub emails: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The full name of the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub full_name: ::std::option::Option<::std::string::String>,
@@ -6956,8 +6965,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_four_ssn: ::std::option::Option<::std::string::String>,
         ///The phone numbers of the employee.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub phone_numbers: ::std::vec::Vec<PhoneNumberGetResponseItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -8018,7 +8027,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct IncomeResponseObj {
         ///Annualized pay details for the user. Starting with the current year and going back at most 2 years.
-        pub annual_incomes: ::std::vec::Vec<AnnualIncomeResponseObj>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub annual_incomes: ::std::option::Option<::std::vec::Vec<AnnualIncomeResponseObj>>,
         ///The amount per compensation unit, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub compensation_amount: ::std::option::Option<i64>,
@@ -8032,7 +8042,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_frequency: ::std::option::Option<IncomeResponseObjPayFrequency>,
         ///Up to 2 most recent paystubs for the employee's income.
-        pub paystubs: ::std::vec::Vec<PaystubWithEarningsResponseObj>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub paystubs: ::std::option::Option<::std::vec::Vec<PaystubWithEarningsResponseObj>>,
     }
     impl IncomeResponseObj {
         pub fn builder() -> builder::IncomeResponseObj {
@@ -11485,7 +11496,7 @@ pub mod types {
         pub type_: ::std::option::Option<ParamsPayloadType>,
         ///The tax year of the form.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub year: ::std::option::Option<i64>,
+        pub year: ::std::option::Option<ParamsPayloadYear>,
     }
     impl ParamsPayload {
         pub fn builder() -> builder::ParamsPayload {
@@ -11900,7 +11911,7 @@ pub mod types {
         pub type_: ::std::option::Option<ParamsPayloadV20231122Type>,
         ///The tax year of the form.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub year: ::std::option::Option<i64>,
+        pub year: ::std::option::Option<ParamsPayloadV20231122Year>,
     }
     impl ParamsPayloadV20231122 {
         pub fn builder() -> builder::ParamsPayloadV20231122 {
@@ -12297,6 +12308,46 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ParamsPayloadV20231122Year`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub enum ParamsPayloadV20231122Year {
+        Integer(i64),
+        String(::std::string::String),
+    }
+    impl ::std::fmt::Display for ParamsPayloadV20231122Year {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Integer(x) => x.fmt(f),
+                Self::String(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for ParamsPayloadV20231122Year {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`ParamsPayloadYear`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub enum ParamsPayloadYear {
+        Integer(i64),
+        String(::std::string::String),
+    }
+    impl ::std::fmt::Display for ParamsPayloadYear {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Integer(x) => x.fmt(f),
+                Self::String(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for ParamsPayloadYear {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
+        }
+    }
     ///The parsed data of the document.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
@@ -12592,12 +12643,14 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub currency: ::std::option::Option<PaystubObjResponseV20220302Currency>,
         ///The deductions for this pay period, in cents.
-        pub deductions: ::std::vec::Vec<DeductionObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub deductions: ::std::option::Option<::std::vec::Vec<DeductionObjPublicResponseItem>>,
         ///The document for this paystub.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
         ///The earnings for this pay period, in cents.
-        pub earnings: ::std::vec::Vec<EarningObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub earnings: ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
         ///The name of the employer that issued the paystub.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -12629,9 +12682,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_period_start: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///The taxes for this pay period, in cents.
-        pub taxes: ::std::vec::Vec<TaxObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub taxes: ::std::option::Option<::std::vec::Vec<TaxObjPublicResponseItem>>,
         ///The user's time off balances for this pay period. To enable time off balances, please contact Pinwheel support.
-        pub time_off: ::std::vec::Vec<TimeOffObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub time_off: ::std::option::Option<::std::vec::Vec<TimeOffObjPublicResponseItem>>,
         ///The total deductions for this pay period, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_deductions: ::std::option::Option<i64>,
@@ -13418,7 +13473,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub currency: ::std::option::Option<PaystubWithEarningsResponseObjCurrency>,
         ///The earnings for this pay period, in cents.
-        pub earnings: ::std::vec::Vec<EarningObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub earnings: ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
         ///The name of the employer that issued the paystub.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -14336,7 +14392,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub percentage_supported: ::std::option::Option<bool>,
         ///Array of supported jobs.
-        pub supported_jobs: ::std::vec::Vec<PlatformObjResponseSupportedJobsItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub supported_jobs:
+            ::std::option::Option<::std::vec::Vec<PlatformObjResponseSupportedJobsItem>>,
         ///The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
         #[serde(
             rename = "type",
@@ -15004,7 +15062,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub response_type: ::std::option::Option<SearchResultObjResponseResponseType>,
         ///Array of supported jobs.
-        pub supported_jobs: ::std::vec::Vec<SearchResultObjResponseSupportedJobsItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub supported_jobs:
+            ::std::option::Option<::std::vec::Vec<SearchResultObjResponseSupportedJobsItem>>,
     }
     impl SearchResultObjResponse {
         pub fn builder() -> builder::SearchResultObjResponse {
@@ -15483,7 +15543,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub currency: ::std::option::Option<ShiftObjResponseCurrency>,
         ///An array of objects that represent a specific earning.
-        pub earnings: ::std::vec::Vec<ShiftEarningObjPublicResponseItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub earnings: ::std::option::Option<::std::vec::Vec<ShiftEarningObjPublicResponseItem>>,
         ///The date the Shift ended. ISO 8601 format.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -15494,7 +15555,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         ///An array of objects that tracks clock in and out times over a shift.
-        pub timestamps: ::std::vec::Vec<ShiftTimestamp>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub timestamps: ::std::option::Option<::std::vec::Vec<ShiftTimestamp>>,
         ///The timezone where the work was completed. Valid names are in the IANA Timezone Database.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timezone: ::std::option::Option<::std::string::String>,
@@ -16603,7 +16665,7 @@ pub mod types {
         pub id: ::std::option::Option<::uuid::Uuid>,
         ///The tax year of the form.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub year: ::std::option::Option<i64>,
+        pub year: ::std::option::Option<TaxFormObjResponseNoDocumentV20220622Year>,
     }
     impl TaxFormObjResponseNoDocumentV20220622 {
         pub fn builder() -> builder::TaxFormObjResponseNoDocumentV20220622 {
@@ -16683,6 +16745,26 @@ pub mod types {
             value.parse()
         }
     }
+    ///`TaxFormObjResponseNoDocumentV20220622Year`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub enum TaxFormObjResponseNoDocumentV20220622Year {
+        Integer(i64),
+        String(::std::string::String),
+    }
+    impl ::std::fmt::Display for TaxFormObjResponseNoDocumentV20220622Year {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Integer(x) => x.fmt(f),
+                Self::String(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for TaxFormObjResponseNoDocumentV20220622Year {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
+        }
+    }
     ///`TaxFormObjResponseV20220622`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TaxFormObjResponseV20220622 {
@@ -16705,11 +16787,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parsed_data: ::std::option::Option<TaxFormW2>,
         ///Used to indicate if there are any warnings for fields returned in this response.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub warnings: ::std::vec::Vec<FieldWarning>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub warnings: ::std::option::Option<::std::vec::Vec<FieldWarning>>,
         ///The tax year of the form.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub year: ::std::option::Option<i64>,
+        pub year: ::std::option::Option<TaxFormObjResponseV20220622Year>,
     }
     impl TaxFormObjResponseV20220622 {
         pub fn builder() -> builder::TaxFormObjResponseV20220622 {
@@ -16787,6 +16869,26 @@ pub mod types {
             value.parse()
         }
     }
+    ///`TaxFormObjResponseV20220622Year`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub enum TaxFormObjResponseV20220622Year {
+        Integer(i64),
+        String(::std::string::String),
+    }
+    impl ::std::fmt::Display for TaxFormObjResponseV20220622Year {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Integer(x) => x.fmt(f),
+                Self::String(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for TaxFormObjResponseV20220622Year {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
+        }
+    }
     ///`TaxFormW2`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
@@ -16802,17 +16904,17 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_11: ::std::option::Option<::std::string::String>,
         ///Miscellaneous income or tax line items. Box 12 IRS Form W-2.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub box_12: ::std::vec::Vec<W2Box12>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub box_12: ::std::option::Option<::std::vec::Vec<W2Box12>>,
         ///Statutory employee, Retirement plan, or Third-party sick pay options. Box 13 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_13: ::std::option::Option<W2Box13>,
         ///Other. Box 14 IRS Form W-2.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub box_14: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub box_14: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Box 15 to 20 IRS Form W-2. These boxes may contain multiple sets of values if the either the state or the locality of the employee and the employer differ, and are separately taxed.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub box_15_to_20: ::std::vec::Vec<W2Box15To20>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub box_15_to_20: ::std::option::Option<::std::vec::Vec<W2Box15To20>>,
         ///Federal income tax withheld. Box 2 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_2: ::std::option::Option<i64>,
@@ -17066,8 +17168,8 @@ pub mod types {
     )]
     pub struct UploadedBankStatement {
         ///The accounts associated with this bank statement.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub accounts: ::std::vec::Vec<BankAccount>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub accounts: ::std::option::Option<::std::vec::Vec<BankAccount>>,
         ///The first applicant associated with this bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applicant1: ::std::option::Option<ApplicantNameAndAddress>,
@@ -17087,8 +17189,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub statement_end_date: ::std::option::Option<::std::string::String>,
         ///The holders of the bank statement.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub statement_holders: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub statement_holders: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
     impl UploadedBankStatement {
         pub fn builder() -> builder::UploadedBankStatement {
@@ -17153,14 +17255,14 @@ pub mod types {
     )]
     pub struct UploadedPaystub {
         ///The deductions for this pay period, in cents.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub deductions: ::std::vec::Vec<UploadedDeduction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deductions: ::std::option::Option<::std::vec::Vec<UploadedDeduction>>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document_type: ::std::option::Option<DocumentType>,
         ///The earnings for this pay period, in cents.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub earnings: ::std::vec::Vec<UploadedEarning>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub earnings: ::std::option::Option<::std::vec::Vec<UploadedEarning>>,
         ///Personal details for the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub employee: ::std::option::Option<EmployeeNameAndAddress>,
@@ -17189,11 +17291,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_period_start: ::std::option::Option<::std::string::String>,
         ///The taxes for this pay period, in cents.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub taxes: ::std::vec::Vec<UploadedTax>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub taxes: ::std::option::Option<::std::vec::Vec<UploadedTax>>,
         ///The user's time off balances for this pay period. To enable time off balances, please contact Pinwheel support.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub time_off: ::std::vec::Vec<UploadedTimeOff>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub time_off: ::std::option::Option<::std::vec::Vec<UploadedTimeOff>>,
     }
     impl UploadedPaystub {
         pub fn builder() -> builder::UploadedPaystub {
@@ -17403,7 +17505,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employee: ::std::option::Option<EmployeeResponseObj>,
         ///Employment details for the employee.
-        pub employments: ::std::vec::Vec<EmploymentResponseObj>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub employments: ::std::option::Option<::std::vec::Vec<EmploymentResponseObj>>,
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -17493,7 +17596,8 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employee: ::std::option::Option<EmployeeResponseObj>,
         ///Income and Employment details for the employee.
-        pub employments: ::std::vec::Vec<IncomeAndEmploymentResponseObj>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub employments: ::std::option::Option<::std::vec::Vec<IncomeAndEmploymentResponseObj>>,
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -18006,7 +18110,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_id: ::std::option::Option<::std::string::String>,
         ///The list of events enabled for this webhook.
-        pub enabled_events: ::std::vec::Vec<WebhookObjResponseEnabledEventsItem>,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub enabled_events:
+            ::std::option::Option<::std::vec::Vec<WebhookObjResponseEnabledEventsItem>>,
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -19065,8 +19171,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AnnualIncomeResponseObj {
-            earnings_ytds:
-                ::std::result::Result<::std::vec::Vec<super::EarningsYtds>, ::std::string::String>,
+            earnings_ytds: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::EarningsYtds>>,
+                ::std::string::String,
+            >,
             gross_pay_ytd: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             net_pay_ytd: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             total_deductions_ytd:
@@ -19100,7 +19208,9 @@ pub mod types {
         impl AnnualIncomeResponseObj {
             pub fn earnings_ytds<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EarningsYtds>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EarningsYtds>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earnings_ytds = value
@@ -19325,7 +19435,7 @@ pub mod types {
                 ::std::string::String,
             >,
             transactions: ::std::result::Result<
-                ::std::vec::Vec<super::BankAccountTransaction>,
+                ::std::option::Option<::std::vec::Vec<super::BankAccountTransaction>>,
                 ::std::string::String,
             >,
         }
@@ -19416,7 +19526,9 @@ pub mod types {
             }
             pub fn transactions<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::BankAccountTransaction>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::BankAccountTransaction>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.transactions = value
@@ -20573,7 +20685,7 @@ pub mod types {
                 ::std::string::String,
             >,
             emails: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             employee_external_id: ::std::result::Result<
@@ -20601,7 +20713,7 @@ pub mod types {
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
-                ::std::vec::Vec<super::PhoneNumberGetResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
         }
@@ -20659,7 +20771,9 @@ pub mod types {
             }
             pub fn emails<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.emails = value
@@ -20729,7 +20843,9 @@ pub mod types {
             }
             pub fn phone_numbers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_numbers = value
@@ -21636,7 +21752,7 @@ pub mod types {
             account_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
             allocations: ::std::result::Result<
-                ::std::vec::Vec<super::AllocationAccountObjResponse>,
+                ::std::option::Option<::std::vec::Vec<super::AllocationAccountObjResponse>>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -21673,7 +21789,9 @@ pub mod types {
             }
             pub fn allocations<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::AllocationAccountObjResponse>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::AllocationAccountObjResponse>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allocations = value
@@ -22107,8 +22225,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct EarningsStreamPayoutObjResponseV20230418 {
-            earnings:
-                ::std::result::Result<::std::vec::Vec<::serde_json::Value>, ::std::string::String>,
+            earnings: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                ::std::string::String,
+            >,
             net_pay: ::std::result::Result<
                 ::std::option::Option<super::NetPayObjResponse>,
                 ::std::string::String,
@@ -22135,7 +22255,9 @@ pub mod types {
         impl EarningsStreamPayoutObjResponseV20230418 {
             pub fn earnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earnings = value
@@ -22433,7 +22555,7 @@ pub mod types {
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
-                ::std::vec::Vec<super::PhoneNumberGetResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
         }
@@ -22491,7 +22613,9 @@ pub mod types {
             }
             pub fn phone_numbers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_numbers = value
@@ -22617,7 +22741,7 @@ pub mod types {
             percentage_supported:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             supported_jobs: ::std::result::Result<
-                ::std::vec::Vec<super::EmployerObjResponseSupportedJobsItem>,
+                ::std::option::Option<::std::vec::Vec<super::EmployerObjResponseSupportedJobsItem>>,
                 ::std::string::String,
             >,
         }
@@ -22763,7 +22887,9 @@ pub mod types {
             pub fn supported_jobs<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EmployerObjResponseSupportedJobsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::EmployerObjResponseSupportedJobsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -23279,8 +23405,10 @@ pub mod types {
                 ::std::option::Option<super::ParsedData>,
                 ::std::string::String,
             >,
-            warnings:
-                ::std::result::Result<::std::vec::Vec<super::FieldWarning>, ::std::string::String>,
+            warnings: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::FieldWarning>>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EndUserDocumentObjResponse {
             fn default() -> Self {
@@ -23375,7 +23503,9 @@ pub mod types {
             }
             pub fn warnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FieldWarning>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::FieldWarning>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.warnings = value
@@ -23845,7 +23975,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
             data: ::std::result::Result<super::DdAllocationObjResponse, ::std::string::String>,
-            meta: ::std::result::Result<super::RefreshableMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::RefreshableMeta>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
             for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse
@@ -23853,7 +23986,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
+                    meta: Ok(Default::default()),
                 }
             }
         }
@@ -23870,7 +24003,7 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RefreshableMeta>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RefreshableMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
@@ -24065,13 +24198,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
             data: ::std::result::Result<super::EmploymentObjResponse, ::std::string::String>,
-            meta: ::std::result::Result<super::RefreshableMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::RefreshableMeta>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
+                    meta: Ok(Default::default()),
                 }
             }
         }
@@ -24088,7 +24224,7 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RefreshableMeta>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RefreshableMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
@@ -24396,13 +24532,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetIdentityV1AccountsAccountIdIdentityGetResponse {
             data: ::std::result::Result<super::IdentityObjResponse, ::std::string::String>,
-            meta: ::std::result::Result<super::RefreshableMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::RefreshableMeta>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetIdentityV1AccountsAccountIdIdentityGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
+                    meta: Ok(Default::default()),
                 }
             }
         }
@@ -24419,7 +24558,7 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RefreshableMeta>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RefreshableMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
@@ -24454,13 +24593,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetIncomeV1AccountsAccountIdIncomeGetResponse {
             data: ::std::result::Result<super::IncomeObjResponse, ::std::string::String>,
-            meta: ::std::result::Result<super::RefreshableMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::RefreshableMeta>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetIncomeV1AccountsAccountIdIncomeGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
+                    meta: Ok(Default::default()),
                 }
             }
         }
@@ -24477,7 +24619,7 @@ pub mod types {
             }
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RefreshableMeta>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RefreshableMeta>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
@@ -25231,7 +25373,7 @@ pub mod types {
                 ::std::string::String,
             >,
             emails: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             full_name: ::std::result::Result<
@@ -25244,7 +25386,7 @@ pub mod types {
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
-                ::std::vec::Vec<super::PhoneNumberGetResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -25313,7 +25455,9 @@ pub mod types {
             }
             pub fn emails<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.emails = value
@@ -25353,7 +25497,9 @@ pub mod types {
             }
             pub fn phone_numbers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_numbers = value
@@ -25777,7 +25923,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IncomeResponseObj {
             annual_incomes: ::std::result::Result<
-                ::std::vec::Vec<super::AnnualIncomeResponseObj>,
+                ::std::option::Option<::std::vec::Vec<super::AnnualIncomeResponseObj>>,
                 ::std::string::String,
             >,
             compensation_amount:
@@ -25795,7 +25941,7 @@ pub mod types {
                 ::std::string::String,
             >,
             paystubs: ::std::result::Result<
-                ::std::vec::Vec<super::PaystubWithEarningsResponseObj>,
+                ::std::option::Option<::std::vec::Vec<super::PaystubWithEarningsResponseObj>>,
                 ::std::string::String,
             >,
         }
@@ -25816,7 +25962,9 @@ pub mod types {
         impl IncomeResponseObj {
             pub fn annual_incomes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::AnnualIncomeResponseObj>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::AnnualIncomeResponseObj>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.annual_incomes = value.try_into().map_err(|e| {
@@ -25870,7 +26018,9 @@ pub mod types {
             }
             pub fn paystubs<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PaystubWithEarningsResponseObj>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::PaystubWithEarningsResponseObj>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.paystubs = value
@@ -27799,7 +27949,10 @@ pub mod types {
                 ::std::option::Option<super::ParamsPayloadType>,
                 ::std::string::String,
             >,
-            year: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            year: ::std::result::Result<
+                ::std::option::Option<super::ParamsPayloadYear>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ParamsPayload {
             fn default() -> Self {
@@ -28059,7 +28212,7 @@ pub mod types {
             }
             pub fn year<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::ParamsPayloadYear>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.year = value
@@ -28200,7 +28353,10 @@ pub mod types {
                 ::std::option::Option<super::ParamsPayloadV20231122Type>,
                 ::std::string::String,
             >,
-            year: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            year: ::std::result::Result<
+                ::std::option::Option<super::ParamsPayloadV20231122Year>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ParamsPayloadV20231122 {
             fn default() -> Self {
@@ -28461,7 +28617,9 @@ pub mod types {
             }
             pub fn year<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ParamsPayloadV20231122Year>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.year = value
@@ -29148,7 +29306,7 @@ pub mod types {
                 ::std::string::String,
             >,
             deductions: ::std::result::Result<
-                ::std::vec::Vec<super::DeductionObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::DeductionObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             document: ::std::result::Result<
@@ -29156,7 +29314,7 @@ pub mod types {
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
-                ::std::vec::Vec<super::EarningObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -29187,11 +29345,11 @@ pub mod types {
                 ::std::string::String,
             >,
             taxes: ::std::result::Result<
-                ::std::vec::Vec<super::TaxObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::TaxObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             time_off: ::std::result::Result<
-                ::std::vec::Vec<super::TimeOffObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::TimeOffObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             total_deductions:
@@ -29277,7 +29435,9 @@ pub mod types {
             }
             pub fn deductions<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::DeductionObjPublicResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::DeductionObjPublicResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.deductions = value
@@ -29299,7 +29459,9 @@ pub mod types {
             }
             pub fn earnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earnings = value
@@ -29409,7 +29571,9 @@ pub mod types {
             }
             pub fn taxes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::TaxObjPublicResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::TaxObjPublicResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.taxes = value
@@ -29419,7 +29583,9 @@ pub mod types {
             }
             pub fn time_off<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::TimeOffObjPublicResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::TimeOffObjPublicResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_off = value
@@ -29531,7 +29697,7 @@ pub mod types {
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
-                ::std::vec::Vec<super::EarningObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -29640,7 +29806,9 @@ pub mod types {
             }
             pub fn earnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EarningObjPublicResponseItem>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earnings = value
@@ -29932,7 +30100,7 @@ pub mod types {
             percentage_supported:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             supported_jobs: ::std::result::Result<
-                ::std::vec::Vec<super::PlatformObjResponseSupportedJobsItem>,
+                ::std::option::Option<::std::vec::Vec<super::PlatformObjResponseSupportedJobsItem>>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -30096,7 +30264,9 @@ pub mod types {
             pub fn supported_jobs<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::PlatformObjResponseSupportedJobsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::PlatformObjResponseSupportedJobsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -30727,7 +30897,9 @@ pub mod types {
                 ::std::string::String,
             >,
             supported_jobs: ::std::result::Result<
-                ::std::vec::Vec<super::SearchResultObjResponseSupportedJobsItem>,
+                ::std::option::Option<
+                    ::std::vec::Vec<super::SearchResultObjResponseSupportedJobsItem>,
+                >,
                 ::std::string::String,
             >,
         }
@@ -30899,7 +31071,9 @@ pub mod types {
             pub fn supported_jobs<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SearchResultObjResponseSupportedJobsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::SearchResultObjResponseSupportedJobsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -31121,7 +31295,7 @@ pub mod types {
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
-                ::std::vec::Vec<super::ShiftEarningObjPublicResponseItem>,
+                ::std::option::Option<::std::vec::Vec<super::ShiftEarningObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             end_date: ::std::result::Result<
@@ -31134,7 +31308,7 @@ pub mod types {
                 ::std::string::String,
             >,
             timestamps: ::std::result::Result<
-                ::std::vec::Vec<super::ShiftTimestamp>,
+                ::std::option::Option<::std::vec::Vec<super::ShiftTimestamp>>,
                 ::std::string::String,
             >,
             timezone: ::std::result::Result<
@@ -31198,7 +31372,9 @@ pub mod types {
             pub fn earnings<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ShiftEarningObjPublicResponseItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::ShiftEarningObjPublicResponseItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -31239,7 +31415,9 @@ pub mod types {
             }
             pub fn timestamps<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ShiftTimestamp>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::ShiftTimestamp>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.timestamps = value
@@ -31457,7 +31635,10 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
-            year: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            year: ::std::result::Result<
+                ::std::option::Option<super::TaxFormObjResponseNoDocumentV20220622Year>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TaxFormObjResponseNoDocumentV20220622 {
             fn default() -> Self {
@@ -31517,7 +31698,9 @@ pub mod types {
             }
             pub fn year<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaxFormObjResponseNoDocumentV20220622Year>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.year = value
@@ -31576,9 +31759,14 @@ pub mod types {
                 ::std::option::Option<super::TaxFormW2>,
                 ::std::string::String,
             >,
-            warnings:
-                ::std::result::Result<::std::vec::Vec<super::FieldWarning>, ::std::string::String>,
-            year: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            warnings: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::FieldWarning>>,
+                ::std::string::String,
+            >,
+            year: ::std::result::Result<
+                ::std::option::Option<super::TaxFormObjResponseV20220622Year>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TaxFormObjResponseV20220622 {
             fn default() -> Self {
@@ -31663,7 +31851,9 @@ pub mod types {
             }
             pub fn warnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FieldWarning>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::FieldWarning>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.warnings = value
@@ -31673,7 +31863,9 @@ pub mod types {
             }
             pub fn year<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TaxFormObjResponseV20220622Year>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.year = value
@@ -31724,15 +31916,20 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            box_12: ::std::result::Result<::std::vec::Vec<super::W2Box12>, ::std::string::String>,
+            box_12: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::W2Box12>>,
+                ::std::string::String,
+            >,
             box_13:
                 ::std::result::Result<::std::option::Option<super::W2Box13>, ::std::string::String>,
             box_14: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
-            box_15_to_20:
-                ::std::result::Result<::std::vec::Vec<super::W2Box15To20>, ::std::string::String>,
+            box_15_to_20: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::W2Box15To20>>,
+                ::std::string::String,
+            >,
             box_2: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             box_3: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             box_4: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
@@ -31832,7 +32029,7 @@ pub mod types {
             }
             pub fn box_12<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::W2Box12>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::W2Box12>>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.box_12 = value
@@ -31852,7 +32049,9 @@ pub mod types {
             }
             pub fn box_14<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.box_14 = value
@@ -31862,7 +32061,9 @@ pub mod types {
             }
             pub fn box_15_to_20<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::W2Box15To20>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::W2Box15To20>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.box_15_to_20 = value
@@ -32277,8 +32478,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UploadedBankStatement {
-            accounts:
-                ::std::result::Result<::std::vec::Vec<super::BankAccount>, ::std::string::String>,
+            accounts: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::BankAccount>>,
+                ::std::string::String,
+            >,
             applicant1: ::std::result::Result<
                 ::std::option::Option<super::ApplicantNameAndAddress>,
                 ::std::string::String,
@@ -32304,7 +32507,7 @@ pub mod types {
                 ::std::string::String,
             >,
             statement_holders: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
         }
@@ -32325,7 +32528,9 @@ pub mod types {
         impl UploadedBankStatement {
             pub fn accounts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::BankAccount>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::BankAccount>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.accounts = value
@@ -32395,7 +32600,9 @@ pub mod types {
             }
             pub fn statement_holders<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.statement_holders = value.try_into().map_err(|e| {
@@ -32614,7 +32821,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UploadedPaystub {
             deductions: ::std::result::Result<
-                ::std::vec::Vec<super::UploadedDeduction>,
+                ::std::option::Option<::std::vec::Vec<super::UploadedDeduction>>,
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
@@ -32622,7 +32829,7 @@ pub mod types {
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
-                ::std::vec::Vec<super::UploadedEarning>,
+                ::std::option::Option<::std::vec::Vec<super::UploadedEarning>>,
                 ::std::string::String,
             >,
             employee: ::std::result::Result<
@@ -32651,10 +32858,12 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            taxes:
-                ::std::result::Result<::std::vec::Vec<super::UploadedTax>, ::std::string::String>,
+            taxes: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::UploadedTax>>,
+                ::std::string::String,
+            >,
             time_off: ::std::result::Result<
-                ::std::vec::Vec<super::UploadedTimeOff>,
+                ::std::option::Option<::std::vec::Vec<super::UploadedTimeOff>>,
                 ::std::string::String,
             >,
         }
@@ -32681,7 +32890,9 @@ pub mod types {
         impl UploadedPaystub {
             pub fn deductions<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::UploadedDeduction>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::UploadedDeduction>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.deductions = value
@@ -32701,7 +32912,9 @@ pub mod types {
             }
             pub fn earnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::UploadedEarning>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::UploadedEarning>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.earnings = value
@@ -32801,7 +33014,9 @@ pub mod types {
             }
             pub fn taxes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::UploadedTax>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::UploadedTax>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.taxes = value
@@ -32811,7 +33026,9 @@ pub mod types {
             }
             pub fn time_off<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::UploadedTimeOff>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::UploadedTimeOff>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.time_off = value
@@ -33465,7 +33682,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employments: ::std::result::Result<
-                ::std::vec::Vec<super::EmploymentResponseObj>,
+                ::std::option::Option<::std::vec::Vec<super::EmploymentResponseObj>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
@@ -33520,7 +33737,9 @@ pub mod types {
             }
             pub fn employments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EmploymentResponseObj>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::EmploymentResponseObj>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.employments = value
@@ -33619,7 +33838,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employments: ::std::result::Result<
-                ::std::vec::Vec<super::IncomeAndEmploymentResponseObj>,
+                ::std::option::Option<::std::vec::Vec<super::IncomeAndEmploymentResponseObj>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
@@ -33674,7 +33893,9 @@ pub mod types {
             }
             pub fn employments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::IncomeAndEmploymentResponseObj>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::IncomeAndEmploymentResponseObj>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.employments = value
@@ -34200,7 +34421,7 @@ pub mod types {
                 ::std::string::String,
             >,
             enabled_events: ::std::result::Result<
-                ::std::vec::Vec<super::WebhookObjResponseEnabledEventsItem>,
+                ::std::option::Option<::std::vec::Vec<super::WebhookObjResponseEnabledEventsItem>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
@@ -34261,7 +34482,9 @@ pub mod types {
             pub fn enabled_events<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WebhookObjResponseEnabledEventsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::WebhookObjResponseEnabledEventsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {

@@ -195,6 +195,7 @@ impl PaystubItemsMoney for types::PaystubObjResponseV20220302 {
         let currency = self.currency()?;
         self.taxes
             .iter()
+            .flatten()
             .map(|item| {
                 Ok(MoneyLine {
                     item,
@@ -209,6 +210,7 @@ impl PaystubItemsMoney for types::PaystubObjResponseV20220302 {
         let currency = self.currency()?;
         self.deductions
             .iter()
+            .flatten()
             .map(|item| {
                 Ok(MoneyLine {
                     item,
@@ -238,7 +240,7 @@ macro_rules! earnings_money {
             fn earnings(&self) -> Result<Vec<MoneyLine<'_, types::$line>>> {
                 let currency = self.currency()?;
                 self.earnings
-                    .iter()
+                    .iter().flatten()
                     .map(|item| {
                         Ok(MoneyLine {
                             item,
@@ -311,10 +313,12 @@ impl AnnualIncomeMoney for types::IncomeResponseObj {
         let currency = self.currency()?;
         self.annual_incomes
             .iter()
+            .flatten()
             .map(|item| {
                 let earnings_ytds = item
                     .earnings_ytds
                     .iter()
+                    .flatten()
                     .map(|line| {
                         Ok(MoneyLine {
                             item: line,
@@ -436,6 +440,7 @@ impl W2Money for types::TaxFormW2 {
     fn box_12(&self) -> Vec<MoneyLine<'_, types::W2Box12>> {
         self.box_12
             .iter()
+            .flatten()
             .map(|item| MoneyLine {
                 item,
                 amount: usd(item.amount),
@@ -446,6 +451,7 @@ impl W2Money for types::TaxFormW2 {
     fn state_boxes(&self) -> Vec<W2StateMoney<'_>> {
         self.box_15_to_20
             .iter()
+            .flatten()
             .map(|item| W2StateMoney {
                 item,
                 box_16: usd(item.box_16),
