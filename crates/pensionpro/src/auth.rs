@@ -209,6 +209,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the firm's rate budget with every program using the same key
+    /// through the Redis at `url`, falling back to this process's own limiter
+    /// (with a warning) while Redis is unreachable. Needs the `redis` feature;
+    /// for another outage policy pass a configured store to `rate_store`.
+    #[cfg(feature = "redis")]
+    pub fn redis(self, url: &str) -> crate::Result<Self> {
+        let store = client_core::redis_store::RedisStore::new(url)
+            .map_err(|e| crate::Error::config(format!("invalid Redis URL: {e}")))?;
+        Ok(self.rate_store(Arc::new(store)))
+    }
+
     /// The retry policy (default [`crate::retry::default_policy`]).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;

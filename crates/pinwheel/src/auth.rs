@@ -313,6 +313,17 @@ macro_rules! transport_setters {
             self.transport.rate_store = Some(store);
             self
         }
+
+        /// Shares the rate budget with every process using the same key through
+        /// the Redis at `url`, falling back to this process's own limiter (with a
+        /// warning) while Redis is unreachable. Needs the `redis` feature; for
+        /// another outage policy pass a configured store to `rate_store`.
+        #[cfg(feature = "redis")]
+        pub fn redis(self, url: &str) -> crate::Result<Self> {
+            let store = client_core::redis_store::RedisStore::new(url)
+                .map_err(|e| crate::Error::config_with("invalid Redis URL", e))?;
+            Ok(self.rate_store(std::sync::Arc::new(store)))
+        }
     };
 }
 pub(crate) use transport_setters;

@@ -87,3 +87,35 @@ async fn requests_sent_counts_every_attempt() {
     clone.call(clone.api().list_plans().send()).await.unwrap();
     assert_eq!(client.requests_sent(), 4);
 }
+
+/// With the `redis` feature the builder takes a shared store in one line. A
+/// Redis that cannot be reached falls back to the process's own limiter, so
+/// the call still succeeds (the outage policies are tested in client-core).
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_redis_store_is_one_line_and_an_outage_falls_back() {
+    use std::num::NonZeroU32;
+
+    use client_core::rate::RateLimit;
+    use client_core::retry::RetryConfig;
+
+    let server = MockServer::start_async().await;
+    let mock = server.list_plans(|when, then| {
+        when.into_inner().header("apikey", KEY);
+        then.ok(&empty_page());
+    });
+    // Port 1 on loopback: nothing listens there.
+    let client = pensionpro::Client::builder()
+        .api_key(KEY)
+        .username(USER)
+        .base_url(server.base_url())
+        .rate_limit(RateLimit::per_second(NonZeroU32::new(100).unwrap()))
+        .retry(RetryConfig::disabled())
+        .redis("redis://127.0.0.1:1/0")
+        .unwrap()
+        .build()
+        .unwrap();
+    client.call(client.api().list_plans().send()).await.unwrap();
+    mock.assert_async().await;
+    assert!(pensionpro::Client::builder().redis("not a url").is_err());
+}
