@@ -28,22 +28,28 @@ use crate::retry::{
 #[derive(Clone)]
 pub struct SecretHeader {
     name: HeaderName,
-    value: SecretString,
+    /// Validated once and marked sensitive, so each request only clones it
+    /// (`HeaderValue`'s own `Debug` prints `Sensitive` for it).
+    value: HeaderValue,
 }
 
 impl SecretHeader {
     /// A header `name` carrying `value`. Fails when the value cannot be a header value.
     pub fn new(name: HeaderName, value: SecretString) -> Result<Self, ConfigError> {
-        HeaderValue::from_str(value.expose_secret()).map_err(|_| ConfigError::InvalidSecret {
-            header: name.to_string(),
+        let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+            ConfigError::InvalidSecret {
+                header: name.to_string(),
+            }
         })?;
-        Ok(Self { name, value })
+        header.set_sensitive(true);
+        Ok(Self {
+            name,
+            value: header,
+        })
     }
 
     fn header_value(&self) -> Option<HeaderValue> {
-        let mut value = HeaderValue::from_str(self.value.expose_secret()).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+        Some(self.value.clone())
     }
 }
 
@@ -170,7 +176,7 @@ impl RuntimeBuilder {
         for secret in &self.secrets {
             hasher.update(secret.name.as_str().as_bytes());
             hasher.update([0]);
-            hasher.update(secret.value.expose_secret().as_bytes());
+            hasher.update(secret.value.as_bytes());
             hasher.update([0]);
         }
         let fingerprint: String = hasher
@@ -461,6 +467,14 @@ fn local_unavailable(error: &crate::rate::StoreError) -> reqwest::Response {
 /// body error whose source is `http_body_util::LengthLimitError`.
 fn limit_body(response: reqwest::Response, limit: Option<usize>) -> reqwest::Response {
     let Some(limit) = limit else { return response };
+    // A declared length within the limit needs no wrapper (hyper enforces the
+    // declared length itself); most responses take this path.
+    if response
+        .content_length()
+        .is_some_and(|length| length <= limit as u64)
+    {
+        return response;
+    }
     let buffered = response
         .headers()
         .get(http::header::CONTENT_TYPE)

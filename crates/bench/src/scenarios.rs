@@ -1,0 +1,483 @@
+//! The scenarios of `cargo make bench`. Each returns rows of
+//! `{metric, value, unit, goal?, met?}`; ratios are always against a baseline
+//! measured in the same run.
+
+use std::future::Future;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::row;
+use crate::server::{Behaviour, Server};
+
+type Scenario = fn() -> Pin<Box<dyn Future<Output = anyhow::Result<Value>>>>;
+
+/// Every scenario, in the order they run.
+pub const ALL: &[(&str, Scenario)] = &[
+    ("overhead", || Box::pin(overhead())),
+    ("export", || Box::pin(export())),
+    ("utilisation", || Box::pin(utilisation())),
+    ("memory", || Box::pin(memory())),
+];
+
+const ACCOUNTS: &str = r#"{"meta":{"count":1,"next_cursor":null},"data":[{"id":"03bbc20e-bc39-464a-b4dc-4b63ffb7213d","created_at":"2021-01-06T15:59:13.530178+00:00","end_user_id":"u1","platform_id":"fce3eee0-285b-496f-9b36-30e976194736","connected":true,"monitoring_status":"active","data_refreshed_at":null,"data_updated_at":null}]}"#;
+const PLANS: &str = r#"{"Values":[{"Id":1,"Name":"Plan 401(k)","DataKey":"1d450f452c4c29d70806d0ef003a943b1565e50a","IsDeactivated":false}],"TotalCount":1}"#;
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn unlimited() -> client_core::rate::RateLimit {
+    client_core::rate::RateLimit::per_second(NonZeroU32::new(1_000_000).unwrap_or(NonZeroU32::MAX))
+}
+
+/// a) Per-request overhead of the full clients over plain reqwest (both
+/// decode into the same generated type), on a keep-alive loopback server.
+async fn overhead() -> anyhow::Result<Value> {
+    const REQUESTS: usize = 2000;
+    const BATCH: usize = 100;
+    let pinwheel_server = Server::start(Behaviour {
+        body: Bytes::from_static(ACCOUNTS.as_bytes()),
+        ..Behaviour::default()
+    })
+    .await?;
+    let pensionpro_server = Server::start(Behaviour {
+        body: Bytes::from_static(PLANS.as_bytes()),
+        ..Behaviour::default()
+    })
+    .await?;
+
+    let plain = reqwest::Client::new();
+    let pinwheel = pinwheel::Client::builder("bench-secret")
+        .base_url(pinwheel_server.url())
+        .without_rate_limit()
+        .build()?;
+    let pensionpro = pensionpro::Client::builder()
+        .api_key("bench-key")
+        .username("bench")
+        .base_url(pensionpro_server.url())
+        .rate_limit(unlimited())
+        .build()?;
+    let accounts_url = format!("{}/accounts", pinwheel_server.url());
+    let plans_url = format!("{}/v2/plans", pensionpro_server.url());
+
+    let mut base_pinwheel = Vec::with_capacity(REQUESTS);
+    let mut base_pensionpro = Vec::with_capacity(REQUESTS);
+    let mut wrapped_pinwheel = Vec::with_capacity(REQUESTS);
+    let mut wrapped_pensionpro = Vec::with_capacity(REQUESTS);
+    // Warm up connections and allocators, then interleave batches so drift
+    // in the machine's speed affects every series alike.
+    for _ in 0..200 {
+        plain_get::<pinwheel::types::ListAccountsV1AccountsGetResponse>(&plain, &accounts_url)
+            .await?;
+        pinwheel
+            .send(pinwheel.api().list_accounts_v1_accounts_get().send())
+            .await?;
+        pensionpro
+            .call(pensionpro.api().list_plans().send())
+            .await?;
+    }
+    for _ in 0..REQUESTS / BATCH {
+        for _ in 0..BATCH {
+            let started = Instant::now();
+            plain_get::<pinwheel::types::ListAccountsV1AccountsGetResponse>(&plain, &accounts_url)
+                .await?;
+            base_pinwheel.push(started.elapsed());
+        }
+        for _ in 0..BATCH {
+            let started = Instant::now();
+            pinwheel
+                .send(pinwheel.api().list_accounts_v1_accounts_get().send())
+                .await?;
+            wrapped_pinwheel.push(started.elapsed());
+        }
+        for _ in 0..BATCH {
+            let started = Instant::now();
+            plain_get::<pensionpro::types::PlanListResponse>(&plain, &plans_url).await?;
+            base_pensionpro.push(started.elapsed());
+        }
+        for _ in 0..BATCH {
+            let started = Instant::now();
+            pensionpro
+                .call(pensionpro.api().list_plans().send())
+                .await?;
+            wrapped_pensionpro.push(started.elapsed());
+        }
+    }
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let (bp, wp) = (median(&mut base_pinwheel), median(&mut wrapped_pinwheel));
+    let (bq, wq) = (
+        median(&mut base_pensionpro),
+        median(&mut wrapped_pensionpro),
+    );
+    let rp = wp.as_secs_f64() / bp.as_secs_f64();
+    let rq = wq.as_secs_f64() / bq.as_secs_f64();
+    Ok(json!({"rows": [
+        row("plain reqwest, Pinwheel-shaped GET (median)", micros(bp), "us", None),
+        row("pinwheel client, same GET (median)", micros(wp), "us", None),
+        row("pinwheel / plain (ratio of medians)", rp, "x", Some(("<= 1.03", rp <= 1.03))),
+        row("plain reqwest, PensionPro-shaped GET (median)", micros(bq), "us", None),
+        row("pensionpro client, same GET (median)", micros(wq), "us", None),
+        row("pensionpro / plain (ratio of medians)", rq, "x", Some(("<= 1.03", rq <= 1.03))),
+        row("requests per series", REQUESTS as f64, "requests", None),
+    ]}))
+}
+
+async fn plain_get<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+) -> anyhow::Result<T> {
+    let bytes = client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// b) Exporting 20,000 PensionPro rows (20 pages of 1000) from a server with
+/// 50 ms latency and a scaled limit of 100 requests per 2 s: the client's
+/// concurrent walk against sequential `$skip` paging, and against the
+/// fastest the dependency between pages allows.
+async fn export() -> anyhow::Result<Value> {
+    const ROWS: u64 = 20_000;
+    const LATENCY: Duration = Duration::from_millis(50);
+    let behaviour = Behaviour {
+        latency: LATENCY,
+        limit: Some((100, Duration::from_secs(2))),
+        rows: Some(ROWS),
+        ..Behaviour::default()
+    };
+    let limit = client_core::rate::RateLimit::new(
+        NonZeroU32::new(100).unwrap_or(NonZeroU32::MIN),
+        Duration::from_secs(2),
+    );
+
+    // Baseline: the same generated call, one `$skip` page after the other.
+    let server = Server::start(behaviour.clone()).await?;
+    let client = pensionpro::Client::builder()
+        .api_key("k")
+        .username("u")
+        .base_url(server.url())
+        .rate_limit(limit)
+        .build()?;
+    let started = Instant::now();
+    let mut rows = 0u64;
+    let mut skip = 0;
+    loop {
+        let page = client
+            .call(
+                client
+                    .api()
+                    .list_plans()
+                    .top(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
+                    .skip(skip)
+                    .orderby("Id")
+                    .send(),
+            )
+            .await?;
+        let values = page.values.unwrap_or_default();
+        rows += values.len() as u64;
+        if values.len() < 1000 {
+            break;
+        }
+        skip += 1000;
+    }
+    let sequential = started.elapsed();
+    let sequential_requests = server.stats.requests.load(Ordering::Relaxed);
+    anyhow::ensure!(rows == ROWS, "sequential walk read {rows} rows");
+
+    // The client's walk, with enough pages in flight to use the budget.
+    let server = Server::start(behaviour).await?;
+    let concurrency = 20;
+    let client = pensionpro::Client::builder()
+        .api_key("k")
+        .username("u")
+        .base_url(server.url())
+        .rate_limit(limit)
+        .page_concurrency(NonZeroUsize::new(concurrency).unwrap_or(NonZeroUsize::MIN))
+        .build()?;
+    let started = Instant::now();
+    let mut walk = client.list(client.api().list_plans(), &pensionpro::Query::new());
+    let mut seen = 0u64;
+    let mut last = 0i64;
+    while let Some(plan) = walk.next().await {
+        let id = plan?.id.unwrap_or_default() as i64;
+        anyhow::ensure!(id == last + 1, "row {id} out of order after {last}");
+        last = id;
+        seen += 1;
+    }
+    let concurrent = started.elapsed();
+    anyhow::ensure!(seen == ROWS, "walk read {seen} rows");
+    let requests = server.stats.requests.load(Ordering::Relaxed);
+    let throttled = server.stats.throttled.load(Ordering::Relaxed);
+    // Lower bound: the first page must arrive before the others can be
+    // planned; with every other page in flight at once (the budget of 100
+    // per 2 s covers all of them), that is two round trips.
+    let bound = LATENCY * 2;
+    let speedup = sequential.as_secs_f64() / concurrent.as_secs_f64();
+    let to_bound = concurrent.as_secs_f64() / bound.as_secs_f64();
+    Ok(json!({"rows": [
+        row("rows exported", seen as f64, "rows", None),
+        row("requests, sequential $skip baseline", sequential_requests as f64, "requests", None),
+        row("requests, client walk", requests as f64, "requests", Some(("20 + total needs", requests <= 21))),
+        row("429s received", throttled as f64, "responses", Some(("0", throttled == 0))),
+        row("wall time, sequential baseline", sequential.as_secs_f64() * 1000.0, "ms", None),
+        row("wall time, client walk", concurrent.as_secs_f64() * 1000.0, "ms", None),
+        row("speed-up over sequential", speedup, "x", Some((">= 3", speedup >= 3.0))),
+        row("wall time / rate-limit-and-latency bound", to_bound, "x", Some(("<= 1.1", to_bound <= 1.1))),
+        row("pages in flight (configured)", concurrency as f64, "pages", None),
+    ]}))
+}
+
+/// c) Sustained calls against a server enforcing 20 requests per second:
+/// achieved rate / limit and 429s, for one client, and for two OS processes
+/// sharing one key through Redis (when `redis-server` is installed).
+async fn utilisation() -> anyhow::Result<Value> {
+    const LIMIT: u32 = 20;
+    const SECONDS: u64 = 5;
+    let behaviour = Behaviour {
+        limit: Some((LIMIT, Duration::from_secs(1))),
+        body: Bytes::from_static(PLANS.as_bytes()),
+        ..Behaviour::default()
+    };
+    let server = Server::start(behaviour.clone()).await?;
+    let started = Instant::now();
+    load(&server.url(), None, Duration::from_secs(SECONDS)).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let sent = server.stats.requests.load(Ordering::Relaxed);
+    let throttled = server.stats.throttled.load(Ordering::Relaxed);
+    // What the server admits in `elapsed`: one burst, then the sustained rate.
+    let admissible = |elapsed: f64| f64::from(LIMIT) + f64::from(LIMIT) * elapsed;
+    let one = (sent - throttled) as f64 / admissible(elapsed);
+    let mut rows = vec![
+        row(
+            "one client: accepted / what the limit admits",
+            one,
+            "x",
+            Some((">= 0.95", one >= 0.95)),
+        ),
+        row(
+            "one client: 429s",
+            throttled as f64,
+            "responses",
+            Some(("0", throttled == 0)),
+        ),
+    ];
+
+    match RedisProcess::start() {
+        Some(redis) => {
+            let server = Server::start(behaviour).await?;
+            let exe = std::env::current_exe()?;
+            let spawn = || {
+                tokio::process::Command::new(&exe)
+                    .args(["--child-load", &server.url(), &redis.url(), &SECONDS.to_string()])
+                    .kill_on_drop(true)
+                    .status()
+            };
+            let started = Instant::now();
+            let (a, b) = tokio::join!(spawn(), spawn());
+            anyhow::ensure!(a?.success() && b?.success(), "a load process failed");
+            let elapsed = started.elapsed().as_secs_f64();
+            let sent = server.stats.requests.load(Ordering::Relaxed);
+            let throttled = server.stats.throttled.load(Ordering::Relaxed);
+            let two = (sent - throttled) as f64 / admissible(elapsed);
+            rows.push(row("two processes, one Redis store: accepted / what the limit admits", two, "x", Some((">= 0.95", two >= 0.95))));
+            rows.push(row("two processes, one Redis store: 429s", throttled as f64, "responses", Some(("0", throttled == 0))));
+        }
+        None => rows.push(json!({"metric": "two processes, one Redis store", "value": "skipped: redis-server not installed"})),
+    }
+    Ok(json!({"rows": rows}))
+}
+
+/// Calls as fast as the client allows for `duration` from four loops.
+async fn load(url: &str, redis: Option<&str>, duration: Duration) -> anyhow::Result<()> {
+    let limit =
+        client_core::rate::RateLimit::per_second(NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN));
+    let mut builder = pensionpro::Client::builder()
+        .api_key("shared-firm-key")
+        .username("bench")
+        .base_url(url)
+        .rate_limit(limit)
+        .retry(client_core::retry::RetryConfig::disabled());
+    if let Some(redis) = redis {
+        builder = builder.redis(redis)?;
+    }
+    let client = builder.build()?;
+    let end = Instant::now() + duration;
+    let loops = (0..4).map(|_| {
+        let client = client.clone();
+        async move {
+            while Instant::now() < end {
+                // A 429 is counted by the server; keep going.
+                let _ = client.call(client.api().list_plans().send()).await;
+            }
+        }
+    });
+    futures::future::join_all(loops).await;
+    Ok(())
+}
+
+/// d) Peak memory streaming 100,000 rows against 1,000, each in a fresh process.
+async fn memory() -> anyhow::Result<Value> {
+    let exe = std::env::current_exe()?;
+    let mut peaks = Vec::new();
+    for (rows, concurrency) in [(0u64, 1), (1_000, 1), (100_000, 1), (100_000, 4)] {
+        let output = tokio::process::Command::new(&exe)
+            .args([
+                "--child-memory",
+                &rows.to_string(),
+                &concurrency.to_string(),
+            ])
+            .output()
+            .await?;
+        anyhow::ensure!(
+            output.status.success(),
+            "memory child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        let kib: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("peak_kib="))
+            .context("child printed no peak")?
+            .trim()
+            .parse()?;
+        peaks.push(kib);
+    }
+    // A page's weight in memory: the peak of a one-page walk over an empty
+    // one (same process set-up, no rows).
+    let page = peaks[1] as f64 - peaks[0] as f64;
+    let sequential = peaks[2] as f64 - peaks[1] as f64;
+    let concurrent = peaks[3] as f64 - peaks[1] as f64;
+    Ok(json!({"rows": [
+        row("peak RSS, empty walk", peaks[0] as f64, "KiB", None),
+        row("peak RSS, 1,000 rows (one page)", peaks[1] as f64, "KiB", None),
+        row("peak RSS, 100,000 rows, 1 page in flight", peaks[2] as f64, "KiB", None),
+        row("peak RSS, 100,000 rows, 4 pages in flight", peaks[3] as f64, "KiB", None),
+        row("one page in memory (1,000 rows decoded)", page, "KiB", None),
+        row("100k vs 1k rows, 1 in flight, in pages", sequential / page, "pages", Some(("<= 2", sequential <= 2.0 * page))),
+        row("100k vs 1k rows, 4 in flight, in pages", concurrent / page, "pages", Some(("<= 2", concurrent <= 2.0 * page))),
+    ]}))
+}
+
+/// Child processes of the scenarios above.
+pub fn child_mode(args: &[String]) -> Option<anyhow::Result<()>> {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
+    match args.first().map(String::as_str) {
+        Some("--child-load") => {
+            let (url, redis, seconds) = (args.get(1)?, args.get(2)?, args.get(3)?.parse().ok()?);
+            Some(
+                runtime().map_err(Into::into).and_then(|rt| {
+                    rt.block_on(load(url, Some(redis), Duration::from_secs(seconds)))
+                }),
+            )
+        }
+        Some("--child-memory") => {
+            let rows: u64 = args.get(1)?.parse().ok()?;
+            let concurrency = NonZeroUsize::new(args.get(2)?.parse().ok()?)?;
+            Some(
+                runtime()
+                    .map_err(Into::into)
+                    .and_then(|rt| rt.block_on(stream_rows(rows, concurrency))),
+            )
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "the parent reads the child's report")]
+async fn stream_rows(rows: u64, concurrency: NonZeroUsize) -> anyhow::Result<()> {
+    let server = Server::start(Behaviour {
+        rows: Some(rows),
+        ..Behaviour::default()
+    })
+    .await?;
+    let client = pensionpro::Client::builder()
+        .api_key("k")
+        .username("u")
+        .base_url(server.url())
+        .rate_limit(unlimited())
+        .page_concurrency(concurrency)
+        .build()?;
+    let mut walk = client.list(client.api().list_plans(), &pensionpro::Query::new());
+    let mut count = 0u64;
+    while let Some(row) = walk.next().await {
+        row?;
+        count += 1;
+    }
+    anyhow::ensure!(count == rows, "streamed {count} of {rows}");
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .context("no VmHWM")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .to_owned();
+    println!("peak_kib={peak}");
+    Ok(())
+}
+
+/// A `redis-server` for the two-process row, on a free loopback port.
+struct RedisProcess {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl RedisProcess {
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Self { port, child })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
