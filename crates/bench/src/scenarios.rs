@@ -274,7 +274,7 @@ async fn utilisation() -> anyhow::Result<Value> {
         ),
     ];
 
-    match RedisProcess::start() {
+    match client_core::testing::RedisServer::start() {
         Some(redis) => {
             let server = Server::start(behaviour).await?;
             let exe = std::env::current_exe()?;
@@ -431,53 +431,4 @@ async fn stream_rows(rows: u64, concurrency: NonZeroUsize) -> anyhow::Result<()>
         .to_owned();
     println!("peak_kib={peak}");
     Ok(())
-}
-
-/// A `redis-server` for the two-process row, on a free loopback port.
-struct RedisProcess {
-    port: u16,
-    child: std::process::Child,
-}
-
-impl RedisProcess {
-    fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(Self { port, child })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-}
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

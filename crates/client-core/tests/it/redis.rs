@@ -9,14 +9,14 @@
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client_core::call::{CallOptions, with_call};
 use client_core::rate::RateLimit;
 use client_core::redis_store::{OnUnavailable, RedisStore};
-use client_core::testing::{Reply, ScriptedServer};
+use client_core::testing::{RedisServer, Reply, ScriptedServer};
 use client_core::{Operation, Runtime, SecretHeader, SecretString};
 use http::HeaderName;
 
@@ -30,80 +30,18 @@ const SECRET: &str = "firm-key-0123456789abcdef";
 const LIMIT: u32 = 20;
 const BURST: u32 = 2;
 
-/// A `redis-server` child process on a loopback port of its own.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    /// Starts one, or returns None when skipping is explicitly allowed.
-    fn start() -> Option<Self> {
-        let available = Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !available {
-            if std::env::var_os("CLIENT_CORE_SKIP_REDIS").is_some() {
-                eprintln!(
-                    "skipping: redis-server is not installed and CLIENT_CORE_SKIP_REDIS is set"
-                );
-                return None;
-            }
-            panic!(
-                "redis-server is not installed (apt-get install redis-server), or set CLIENT_CORE_SKIP_REDIS=1"
-            );
+/// A Redis for one test, or None when skipping is explicitly allowed.
+fn redis_server() -> Option<RedisServer> {
+    if !RedisServer::available() {
+        if std::env::var_os("CLIENT_CORE_SKIP_REDIS").is_some() {
+            eprintln!("skipping: redis-server is not installed and CLIENT_CORE_SKIP_REDIS is set");
+            return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut server = Self { port, child: None };
-        server.restart();
-        Some(server)
+        panic!(
+            "redis-server is not installed (apt-get install redis-server), or set CLIENT_CORE_SKIP_REDIS=1"
+        );
     }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
+    Some(RedisServer::start().expect("redis-server did not start"))
 }
 
 /// A server that enforces `LIMIT` requests per second with bursts of `BURST`
@@ -176,9 +114,7 @@ async fn load(runtime: Runtime, url: String, duration: Duration) -> Vec<u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_share_one_budget() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let Some(redis) = redis_server() else { return };
     let server = limited_server().await;
     let a = tokio::spawn(load(
         runtime(RedisStore::new(&redis.url()).unwrap()),
@@ -223,9 +159,7 @@ fn worker_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_one_budget() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let Some(redis) = redis_server() else { return };
     let server = limited_server().await;
     let spawn = || {
         Command::new(std::env::current_exe().unwrap())
@@ -298,7 +232,7 @@ async fn one_call(runtime: &Runtime, url: &str) -> (u16, client_core::call::Call
 
 #[tokio::test]
 async fn an_outage_falls_back_to_local_and_recovers() {
-    let Some(mut redis) = RedisServer::start() else {
+    let Some(mut redis) = redis_server() else {
         return;
     };
     let server = ScriptedServer::start(|_, _| Reply::json(200, "{}"))
@@ -324,7 +258,7 @@ async fn an_outage_falls_back_to_local_and_recovers() {
             "calls go on with the local limiter"
         );
     }
-    redis.restart();
+    assert!(redis.restart());
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The first call after the probe interval reconnects; the budget is in Redis again.
     for _ in 0..3 {
@@ -339,7 +273,7 @@ async fn an_outage_falls_back_to_local_and_recovers() {
 
 #[tokio::test]
 async fn an_outage_fails_calls_when_the_policy_says_so() {
-    let Some(mut redis) = RedisServer::start() else {
+    let Some(mut redis) = redis_server() else {
         return;
     };
     let server = ScriptedServer::start(|_, _| Reply::json(200, "{}"))
@@ -361,16 +295,14 @@ async fn an_outage_fails_calls_when_the_policy_says_so() {
         1,
         "nothing was sent without the shared budget"
     );
-    redis.restart();
+    assert!(redis.restart());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(one_call(&runtime, &server.url()).await.0, 200);
 }
 
 #[tokio::test]
 async fn no_redis_key_or_value_contains_the_secret() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+    let Some(redis) = redis_server() else { return };
     let server = ScriptedServer::start(|_, _| Reply::json(200, "{}"))
         .await
         .unwrap();
