@@ -11,6 +11,7 @@
 mod admin;
 mod config;
 mod errors;
+mod fault_matrix;
 mod headers;
 mod money;
 mod pagination;
