@@ -11,6 +11,7 @@
 mod auth;
 mod coverage;
 mod errors;
+mod fault_matrix;
 mod files;
 mod odata;
 mod pagination;
