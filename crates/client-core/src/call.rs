@@ -93,7 +93,7 @@ pub struct CallReport {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scope {
-    pub(crate) options: CallOptions,
+    pub(crate) options: Arc<CallOptions>,
     pub(crate) report: Arc<Mutex<CallReport>>,
 }
 
@@ -116,12 +116,13 @@ pub async fn with_call<F: Future>(
     options: CallOptions,
     future: F,
 ) -> (Result<F::Output, DeadlineExceeded>, CallReport) {
+    let deadline = options.deadline;
     let scope = Scope {
-        options: options.clone(),
+        options: Arc::new(options),
         report: Arc::default(),
     };
     let report = Arc::clone(&scope.report);
-    let output = match options.deadline {
+    let output = match deadline {
         Some(deadline) => SCOPE
             .scope(scope, tokio::time::timeout(deadline, future))
             .await

@@ -279,18 +279,18 @@ impl Runtime {
         operation: &'static Operation,
     ) -> reqwest::Result<reqwest::Response> {
         let config = &self.inner.config;
+        // Borrowed, not cloned: this runs for every request.
         let scope = call::current();
-        let options = scope
-            .as_ref()
-            .map(|s| s.options.clone())
-            .unwrap_or_default();
+        let options = scope.as_ref().map(|s| &*s.options);
         let policy = options
-            .retry
-            .clone()
-            .unwrap_or_else(|| config.retry.clone());
-        let attempt_timeout = options.attempt_timeout.or(config.attempt_timeout);
-        let deadline = options.deadline.or(config.deadline);
-        let idempotent = retry::is_idempotent(request.method()) || options.replay_non_idempotent;
+            .and_then(|o| o.retry.as_ref())
+            .unwrap_or(&config.retry);
+        let attempt_timeout = options
+            .and_then(|o| o.attempt_timeout)
+            .or(config.attempt_timeout);
+        let deadline = options.and_then(|o| o.deadline).or(config.deadline);
+        let idempotent = retry::is_idempotent(request.method())
+            || options.is_some_and(|o| o.replay_non_idempotent);
 
         for name in &config.strip {
             request.headers_mut().remove(name);
