@@ -26,7 +26,8 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The clients run on one thread; each server has a thread of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut results = serde_json::Map::new();

@@ -39,18 +39,21 @@ pub struct Stats {
     pub pages: AtomicU64,
 }
 
-/// A running server.
+/// A running server, on a thread and runtime of its own so that its work
+/// and scheduling do not mix with the client's being measured.
 pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
     /// What it counted.
     pub stats: Arc<Stats>,
-    task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
@@ -60,38 +63,61 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// Starts a server with `behaviour`.
+    /// Starts a server with `behaviour` on its own thread.
     pub async fn start(behaviour: Behaviour) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
         let stats = Arc::new(Stats::default());
-        let behaviour = Arc::new(behaviour);
-        let gcra: Arc<Mutex<Option<Instant>>> = Arc::default();
-        let task = {
-            let stats = Arc::clone(&stats);
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    let _ = stream.set_nodelay(true);
-                    let stats = Arc::clone(&stats);
-                    let behaviour = Arc::clone(&behaviour);
-                    let gcra = Arc::clone(&gcra);
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |request| {
-                            answer(
-                                request,
-                                Arc::clone(&behaviour),
-                                Arc::clone(&stats),
-                                Arc::clone(&gcra),
-                            )
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            })
-        };
-        Ok(Self { addr, stats, task })
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread_stats = Arc::clone(&stats);
+        std::thread::Builder::new()
+            .name("bench-server".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(std_listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = stopped => {}
+                        _ = serve(listener, Arc::new(behaviour), thread_stats) => {}
+                    }
+                });
+            })?;
+        Ok(Self {
+            addr,
+            stats,
+            stop: Some(stop),
+        })
+    }
+}
+
+async fn serve(listener: TcpListener, behaviour: Arc<Behaviour>, stats: Arc<Stats>) {
+    let gcra: Arc<Mutex<Option<Instant>>> = Arc::default();
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        let stats = Arc::clone(&stats);
+        let behaviour = Arc::clone(&behaviour);
+        let gcra = Arc::clone(&gcra);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                answer(
+                    request,
+                    Arc::clone(&behaviour),
+                    Arc::clone(&stats),
+                    Arc::clone(&gcra),
+                )
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 
