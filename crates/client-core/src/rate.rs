@@ -285,6 +285,7 @@ struct LimiterInner {
     key: String,
     limit: Option<RateLimit>,
     store: Arc<dyn RateStore>,
+    max_block: Duration,
     feedback: Mutex<Feedback>,
 }
 
@@ -296,12 +297,20 @@ pub(crate) struct Waited {
 }
 
 impl Limiter {
-    pub(crate) fn new(key: String, limit: Option<RateLimit>, store: Arc<dyn RateStore>) -> Self {
+    /// `max_block` bounds how long server feedback may stop the key: a bad
+    /// `Retry-After` or reset header must not stall every caller for hours.
+    pub(crate) fn new(
+        key: String,
+        limit: Option<RateLimit>,
+        store: Arc<dyn RateStore>,
+        max_block: Duration,
+    ) -> Self {
         Self {
             inner: Arc::new(LimiterInner {
                 key,
                 limit,
                 store,
+                max_block,
                 feedback: Mutex::new(Feedback::default()),
             }),
         }
@@ -391,8 +400,10 @@ impl Limiter {
         } else {
             None
         };
+        let max_block = self.inner.max_block;
         if let Some(duration) = block_for {
-            let until = now + duration;
+            let duration = duration.min(max_block);
+            let until = now.checked_add(duration).unwrap_or(now);
             if feedback.blocked_until.is_none_or(|current| current < until) {
                 feedback.blocked_until = Some(until);
             }
@@ -406,7 +417,10 @@ impl Limiter {
         let Some(limit) = self.inner.limit else {
             return;
         };
-        let window = budget.reset.unwrap_or(limit.per());
+        let window = budget
+            .reset
+            .unwrap_or(limit.per())
+            .min(max_block.max(limit.per()));
         let server_limit = budget.limit.unwrap_or(u64::from(limit.limit().get()));
         // Below 10 % of the window's budget, other users of the key are
         // consuming it: slow down so we do not run into a 429.
@@ -423,6 +437,8 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MAX: Duration = Duration::from_secs(60);
 
     fn nz(n: u32) -> NonZeroU32 {
         NonZeroU32::new(n).unwrap()
@@ -468,6 +484,7 @@ mod tests {
             "k".into(),
             Some(RateLimit::per_second(nz(10))),
             Arc::new(InProcessStore::new()),
+            MAX,
         );
         let start = Instant::now();
         for _ in 0..30 {
@@ -480,7 +497,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn remaining_zero_blocks_the_key_for_the_penalty() {
         let limit = RateLimit::per_minute(nz(100));
-        let limiter = Limiter::new("k".into(), Some(limit), Arc::new(InProcessStore::new()));
+        let limiter = Limiter::new(
+            "k".into(),
+            Some(limit),
+            Arc::new(InProcessStore::new()),
+            MAX,
+        );
         limiter.acquire().await.unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
@@ -498,6 +520,7 @@ mod tests {
             "k".into(),
             Some(RateLimit::per_second(nz(50))),
             Arc::new(InProcessStore::new()),
+            MAX,
         );
         limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(3)));
         let start = Instant::now();
@@ -508,7 +531,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn low_remaining_budget_paces_requests_over_the_window() {
         let limit = RateLimit::per_minute(nz(100));
-        let limiter = Limiter::new("k".into(), Some(limit), Arc::new(InProcessStore::new()));
+        let limiter = Limiter::new(
+            "k".into(),
+            Some(limit),
+            Arc::new(InProcessStore::new()),
+            MAX,
+        );
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
         headers.insert("x-ratelimit-remaining", "5".parse().unwrap());
@@ -519,5 +547,23 @@ mod tests {
         }
         // 5 left in a 60 s window: one every 12 s; the first goes at once.
         assert_eq!(start.elapsed(), Duration::from_secs(24));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_reset_headers_are_bounded_and_never_overflow() {
+        let limiter = Limiter::new(
+            "k".into(),
+            Some(RateLimit::per_second(nz(50))),
+            Arc::new(InProcessStore::new()),
+            MAX,
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        headers.insert("x-ratelimit-reset", u64::MAX.to_string().parse().unwrap());
+        limiter.observe(200, &headers, None);
+        limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(u64::MAX)));
+        let start = Instant::now();
+        limiter.acquire().await.unwrap();
+        assert_eq!(start.elapsed(), MAX, "blocked for the cap, not for ever");
     }
 }

@@ -151,10 +151,12 @@ impl RuntimeBuilder {
         self
     }
 
-    /// The largest JSON or text response body read into memory (default
-    /// 32 MiB): generated code buffers such bodies whole, so an enormous one
-    /// becomes a body error instead of exhausting memory. Other content types
-    /// (file downloads) are streamed and not limited. `None` removes the limit.
+    /// The largest response body read into memory (default 32 MiB) for
+    /// requests that accept JSON, as every generated operation does:
+    /// generated code buffers such bodies whole, whatever their content type,
+    /// so an enormous one becomes a body error instead of exhausting memory.
+    /// Requests that accept something else (file downloads) stream unlimited.
+    /// `None` removes the limit.
     pub fn max_body_bytes(mut self, limit: Option<usize>) -> Self {
         self.max_body_bytes = limit;
         self
@@ -196,7 +198,7 @@ impl RuntimeBuilder {
         };
         Runtime {
             inner: Arc::new(Inner {
-                limiter: Limiter::new(key, self.rate_limit, store),
+                limiter: Limiter::new(key, self.rate_limit, store, self.retry.retry_after_cap),
                 counters: Counters::default(),
                 jitter: Mutex::new(jitter),
                 config: self,
@@ -308,6 +310,16 @@ impl Runtime {
         if let Some(timeout) = attempt_timeout {
             *request.timeout_mut() = Some(timeout);
         }
+        // Generated JSON operations ask for JSON and read the whole body,
+        // whatever content type the server labels it with; those bodies are
+        // capped. A download asks for something else and streams unlimited.
+        let body_limit = config.max_body_bytes.filter(|_| {
+            request
+                .headers()
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|accept| accept.contains("json"))
+        });
 
         self.inner.counters.call();
         let started = Instant::now();
@@ -424,14 +436,14 @@ impl Runtime {
                     tracing::debug!(parent: &span, %reason, "not retrying");
                     report.gave_up = Some(reason);
                     self.finish(scope.as_ref(), report);
-                    return result.map(|response| limit_body(response, config.max_body_bytes));
+                    return result.map(|response| limit_body(response, body_limit));
                 }
                 Decision::Done => {
                     if matches!(&result, Ok(r) if r.status().is_success()) {
                         config.budget.on_success(permit.take());
                     }
                     self.finish(scope.as_ref(), report);
-                    return result.map(|response| limit_body(response, config.max_body_bytes));
+                    return result.map(|response| limit_body(response, body_limit));
                 }
             }
         }
@@ -463,7 +475,7 @@ fn local_unavailable(error: &crate::rate::StoreError) -> reqwest::Response {
     reqwest::Response::from(response)
 }
 
-/// Caps a JSON or text body at `limit` bytes: reading past it fails with a
+/// Caps a body at `limit` bytes: reading past it fails with a
 /// body error whose source is `http_body_util::LengthLimitError`.
 fn limit_body(response: reqwest::Response, limit: Option<usize>) -> reqwest::Response {
     let Some(limit) = limit else { return response };
@@ -473,17 +485,6 @@ fn limit_body(response: reqwest::Response, limit: Option<usize>) -> reqwest::Res
         .content_length()
         .is_some_and(|length| length <= limit as u64)
     {
-        return response;
-    }
-    let buffered = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|t| {
-            let t = t.to_ascii_lowercase();
-            t.contains("json") || t.starts_with("text/")
-        });
-    if !buffered {
         return response;
     }
     let response: http::Response<reqwest::Body> = response.into();

@@ -286,7 +286,9 @@ impl Client {
         let (url, credentials) = self.resolve(location)?;
         let slot = self.slot(&self.inner.downloads).await?;
         let request =
-            self.inner.http.get(url.clone()).build().map_err(|error| {
+            // Asking for any type (not JSON) tells the runtime this body is
+            // streamed, so its cap on buffered bodies does not apply.
+            self.inner.http.get(url.clone()).header(ACCEPT, HeaderValue::from_static("*/*")).build().map_err(|error| {
                 invalid(format!("the download request cannot be built: {error}"))
             })?;
         let mut context = ErrorContext::default();
