@@ -66,8 +66,9 @@ pub type GeneratedError = progenitor_client::Error<types::ErrorResponse>;
 
 /// One page of a list response: its items and the cursor of the next page.
 pub trait Paginated {
-    /// The listed object.
-    type Item;
+    /// The listed object (serialisable, so a walk can recognise a row it
+    /// already yielded).
+    type Item: serde::Serialize;
 
     /// The items of this page.
     fn items(&self) -> &[Self::Item];
@@ -319,13 +320,42 @@ where
     R: Paginated + Send + 'a,
     R::Item: Send + 'a,
 {
-    pages.flat_map(|page| {
+    // A server that ignores the cursor answers the same page again before
+    // the repeated-cursor guard can stop the walk; its rows must not come
+    // out twice. Rows are remembered by a 128-bit digest of their JSON
+    // (an object and its exact copy are the same row).
+    let mut seen = std::collections::HashSet::new();
+    pages.flat_map(move |page| {
         let items: Vec<Result<R::Item>> = match page {
-            Ok(page) => page.into_items().into_iter().map(Ok).collect(),
+            Ok(page) => page
+                .into_items()
+                .into_iter()
+                .filter(|item| seen.insert(digest(item)))
+                .map(Ok)
+                .collect(),
             Err(error) => vec![Err(error)],
         };
         futures::stream::iter(items)
     })
+}
+
+/// Two independent 64-bit hashes of a row's JSON. A row that cannot be
+/// serialised is never taken for another one: it gets a fresh digest.
+fn digest<T: serde::Serialize>(item: &T) -> (u64, u64) {
+    use std::hash::{Hash, Hasher};
+    static UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Ok(bytes) = serde_json::to_vec(item) else {
+        return (
+            u64::MAX,
+            UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        );
+    };
+    let mut first = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut first);
+    let mut second = std::collections::hash_map::DefaultHasher::new();
+    0xA5u8.hash(&mut second);
+    bytes.hash(&mut second);
+    (first.finish(), second.finish())
 }
 
 /// Streams the pages of any list operation. `fetch` sends the request for a

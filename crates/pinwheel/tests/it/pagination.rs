@@ -216,6 +216,8 @@ async fn path_parameters_and_date_filters_are_kept_across_paystub_pages() {
     let example = fixture("paystubs.json");
     let mut last: serde_json::Value = serde_json::from_str(&example).unwrap();
     last["meta"]["next_cursor"] = serde_json::Value::Null;
+    // Another paystub: an identical row would be recognised as a repeat.
+    last["data"][0]["id"] = serde_json::json!("7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f");
     let next = "eyJlbXBsb3llciI6ICJVbml0ZWQgUGFyY2VsIFNlcnZpY2UifQ==";
     let first_mock = server.list_paystubs_v1_accounts_account_id_paystubs_get(|when, then| {
         when.account_id(&account_id)
