@@ -11,7 +11,7 @@
 mod auth;
 mod coverage;
 mod errors;
-mod fault_matrix;
+mod faults;
 mod files;
 mod odata;
 mod pagination;

@@ -11,7 +11,7 @@
 mod admin;
 mod config;
 mod errors;
-mod fault_matrix;
+mod faults;
 mod headers;
 mod money;
 mod pagination;
