@@ -440,6 +440,16 @@ mod tests {
 
     const MAX: Duration = Duration::from_secs(60);
 
+    /// A limiter for `limit` with an in-process store and a 60 s cap on blocks.
+    fn limiter(limit: RateLimit) -> Limiter {
+        Limiter::new(
+            "k".into(),
+            Some(limit),
+            Arc::new(InProcessStore::new()),
+            MAX,
+        )
+    }
+
     fn nz(n: u32) -> NonZeroU32 {
         NonZeroU32::new(n).unwrap()
     }
@@ -480,12 +490,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_held_to_the_quota() {
-        let limiter = Limiter::new(
-            "k".into(),
-            Some(RateLimit::per_second(nz(10))),
-            Arc::new(InProcessStore::new()),
-            MAX,
-        );
+        let limiter = limiter(RateLimit::per_second(nz(10)));
         let start = Instant::now();
         for _ in 0..30 {
             limiter.acquire().await.unwrap();
@@ -497,12 +502,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn remaining_zero_blocks_the_key_for_the_penalty() {
         let limit = RateLimit::per_minute(nz(100));
-        let limiter = Limiter::new(
-            "k".into(),
-            Some(limit),
-            Arc::new(InProcessStore::new()),
-            MAX,
-        );
+        let limiter = limiter(limit);
         limiter.acquire().await.unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
@@ -516,12 +516,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_with_retry_after_blocks_for_that_long() {
-        let limiter = Limiter::new(
-            "k".into(),
-            Some(RateLimit::per_second(nz(50))),
-            Arc::new(InProcessStore::new()),
-            MAX,
-        );
+        let limiter = limiter(RateLimit::per_second(nz(50)));
         limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(3)));
         let start = Instant::now();
         limiter.acquire().await.unwrap();
@@ -531,12 +526,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn low_remaining_budget_paces_requests_over_the_window() {
         let limit = RateLimit::per_minute(nz(100));
-        let limiter = Limiter::new(
-            "k".into(),
-            Some(limit),
-            Arc::new(InProcessStore::new()),
-            MAX,
-        );
+        let limiter = limiter(limit);
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
         headers.insert("x-ratelimit-remaining", "5".parse().unwrap());
@@ -551,12 +541,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn absurd_reset_headers_are_bounded_and_never_overflow() {
-        let limiter = Limiter::new(
-            "k".into(),
-            Some(RateLimit::per_second(nz(50))),
-            Arc::new(InProcessStore::new()),
-            MAX,
-        );
+        let limiter = limiter(RateLimit::per_second(nz(50)));
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
         headers.insert("x-ratelimit-reset", u64::MAX.to_string().parse().unwrap());

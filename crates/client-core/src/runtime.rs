@@ -48,8 +48,8 @@ impl SecretHeader {
         })
     }
 
-    fn header_value(&self) -> Option<HeaderValue> {
-        Some(self.value.clone())
+    fn header_value(&self) -> HeaderValue {
+        self.value.clone()
     }
 }
 
@@ -303,9 +303,9 @@ impl Runtime {
             }
         }
         for secret in &config.secrets {
-            if let Some(value) = secret.header_value() {
-                request.headers_mut().insert(secret.name.clone(), value);
-            }
+            request
+                .headers_mut()
+                .insert(secret.name.clone(), secret.header_value());
         }
         if let Some(timeout) = attempt_timeout {
             *request.timeout_mut() = Some(timeout);
