@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod error;
+pub mod json;
 mod metrics;
 pub mod money;
 mod operation;

@@ -7,6 +7,8 @@
 //! connection reset in the middle of a body), so the server is written here,
 //! small and dependency-free.
 
+pub mod examples;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
