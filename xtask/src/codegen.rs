@@ -72,6 +72,14 @@ pub fn run(api: &Api) -> Result<Output> {
             message.clone(),
         );
     }
+    for note in &generated.notes {
+        report.push(
+            "generate",
+            note.rule,
+            note.place.clone(),
+            note.message.clone(),
+        );
+    }
     render(api, &doc, &sha, report, generated)
 }
 
@@ -153,6 +161,9 @@ serde_json.workspace = true
 serde_urlencoded.workspace = true
 uuid.workspace = true
 
+[dev-dependencies]
+client-core = {{ workspace = true, features = ["test-util"] }}
+
 [lints]
 workspace = true
 "#,
@@ -181,6 +192,24 @@ workspace = true
     push(
         format!("{client_dir}/codegen/report.md"),
         report.to_markdown(&format!("{} ({})", api.name, upstream.document)),
+        Ownership::Generated,
+    );
+    push(
+        format!("{client_dir}/codegen/examples.json"),
+        to_pretty_json(&generated.examples.to_json())?,
+        Ownership::Generated,
+    );
+    push(
+        format!("{client_dir}/tests/examples.rs"),
+        format!(
+            "{}\n{}",
+            banner("//"),
+            crate::generate::format_rust(
+                &generated
+                    .examples
+                    .test_source(&client.replace('-', "_"), &api.name)
+            )?
+        ),
         Ownership::Generated,
     );
     push(

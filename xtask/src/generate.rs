@@ -25,6 +25,10 @@ pub struct Generated {
     pub httpmock: String,
     /// What the mock generator had to leave out: (JSON pointer, message).
     pub mock_omissions: Vec<(String, String)>,
+    /// What the serde rewrite did or left alone.
+    pub notes: Vec<crate::rewrite::Note>,
+    /// The document's examples and the types they decode into.
+    pub examples: crate::examples::Examples,
 }
 
 /// The progenitor version this xtask links, read from the workspace lock file.
@@ -75,12 +79,16 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
     if api.source.codegen.open_enums {
         open_enums(&mut client_file);
     }
+    let notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
+    let examples = crate::examples::collect(doc, &client_file, &api.source.codegen);
     let client = format_file(&client_file)?;
     let httpmock = format_rust(&mock_tokens.to_string())?;
     Ok(Generated {
         client,
         httpmock,
         mock_omissions,
+        notes,
+        examples,
     })
 }
 

@@ -7,12 +7,16 @@
 
 mod codegen;
 mod document;
+mod examples;
 mod fetch;
 mod generate;
+mod names;
 mod normalize;
 mod overlay;
 mod report;
+mod rewrite;
 mod source;
+mod unions;
 
 #[cfg(test)]
 mod tests;

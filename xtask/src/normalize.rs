@@ -81,6 +81,8 @@ pub fn normalise_with(
     n.all_schemas(doc);
     n.operations(doc);
     n.add_conversion_targets(doc);
+    crate::unions::unions(doc, n.report);
+    crate::names::unique_titles(doc, n.report);
     n.dangling_refs(doc);
     n.fail_if_errors()
 }

@@ -66,6 +66,39 @@ pub struct Settings {
     /// Give every generated string enum an `Unknown(String)` variant, so a
     /// value the vendor adds later never fails decoding (default true).
     pub open_enums: bool,
+    /// Give every generated object type an `unknown_fields` member that keeps
+    /// the fields the document does not describe and writes them back
+    /// unchanged (default true), so a get-modify-put never blanks them.
+    pub unknown_fields: bool,
+    /// What a required but nullable property that the server leaves out
+    /// means (default `null`: the same as `null`; `error`: decoding fails).
+    pub absent_nullable: AbsentNullable,
+    /// Examples of the document the example oracle leaves out, each with
+    /// its reason (`[[codegen.example_skips]] pointer = "..." reason = "..."`).
+    /// Prefer an overlay action that fixes the example or the schema.
+    pub example_skips: Vec<ExampleSkip>,
+}
+
+/// One example the oracle leaves out on purpose.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleSkip {
+    /// JSON pointer of the example in the normalised document.
+    pub pointer: String,
+    /// Why it cannot be checked; printed by the test.
+    pub reason: String,
+}
+
+/// What an absent required-but-nullable property means when decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AbsentNullable {
+    /// Read as `null`: one omitted field does not make a whole page unreadable.
+    /// Each relaxed field is listed in the codegen report.
+    #[default]
+    Null,
+    /// A decoding error ("missing field"), as the document's contract says.
+    Error,
 }
 
 /// One `[[codegen.conversions]]` entry: every schema whose keys include all of
@@ -95,6 +128,9 @@ impl Default for Settings {
             description: None,
             conversions: Vec::new(),
             open_enums: true,
+            unknown_fields: true,
+            absent_nullable: AbsentNullable::Null,
+            example_skips: Vec::new(),
         }
     }
 }

@@ -9,9 +9,7 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(clippy::all)]
 pub mod types {
     ///Body of `PUT /v2/projects/{projectId}/abort` (LAM abort_project, v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct AbortProject {
         ///Note recorded with the abort.
         #[serde(
@@ -24,6 +22,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub project_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AbortProject {
         pub fn builder() -> builder::AbortProject {
@@ -31,9 +32,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Address {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -80,6 +79,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Address {
         pub fn builder() -> builder::Address {
@@ -87,9 +89,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Address rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct AddressListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -103,6 +103,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Address>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AddressListResponse {
         pub fn builder() -> builder::AddressListResponse {
@@ -110,9 +113,7 @@ pub mod types {
         }
     }
     ///Metadata of an admin form of a plan (PII category Files). Fields from the multipart JSON part LAM (v1) uploads.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct AdminFormPlanFile {
         #[serde(
             rename = "AdminFormPlanFileTypeId",
@@ -189,6 +190,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AdminFormPlanFile {
         pub fn builder() -> builder::AdminFormPlanFile {
@@ -196,9 +200,7 @@ pub mod types {
         }
     }
     ///The employer (plan sponsor). Weak evidence: `Id`/`DataKey` from MCP code (v2); the other fields only from the HL proxy docs (unverified, 2025). Base fields presumed.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Client {
         ///Account balance (HL only, unverified); precision unknown.
         #[serde(
@@ -287,6 +289,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Client {
         pub fn builder() -> builder::Client {
@@ -294,9 +299,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Client rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ClientListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -310,6 +313,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Client>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ClientListResponse {
         pub fn builder() -> builder::ClientListResponse {
@@ -317,9 +323,7 @@ pub mod types {
         }
     }
     ///A person: client contact, advisor, or firm staff (SystemEmployee = true). Every field is from the real v1 payload (AHA sample, GET /v1/contacts/{id}, 2020) unless its description says otherwise; presumed unchanged in v2.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Contact {
         #[serde(
             rename = "CanBulkEmail",
@@ -614,6 +618,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Contact {
         pub fn builder() -> builder::Contact {
@@ -621,9 +628,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus the ids its name implies (`ContactId`, `AddressId`) and the `Address` navigation; none of these was seen; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ContactAddressLink {
         ///Implied by the name and the navigation convention; not seen.
         #[serde(
@@ -688,6 +693,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ContactAddressLink {
         pub fn builder() -> builder::ContactAddressLink {
@@ -695,9 +703,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Contact rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ContactListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -711,6 +717,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Contact>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ContactListResponse {
         pub fn builder() -> builder::ContactListResponse {
@@ -718,9 +727,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus `ContactId` and the `PhoneNumber` and `PhoneNumberType` navigations that v1 clients expand (`$expand=PhoneNumber`, `ContactPhoneNumberLinks.PhoneNumberType`); the `...Id` fields follow the navigation convention; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ContactPhoneNumberLink {
         ///Implied by `GET /v2/contacts/{contactId}/numbers`; not seen.
         #[serde(
@@ -797,6 +804,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ContactPhoneNumberLink {
         pub fn builder() -> builder::ContactPhoneNumberLink {
@@ -804,9 +814,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ContactPhoneNumberLink rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ContactPhoneNumberLinkListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -820,6 +828,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ContactPhoneNumberLink>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ContactPhoneNumberLinkListResponse {
         pub fn builder() -> builder::ContactPhoneNumberLinkListResponse {
@@ -827,9 +838,7 @@ pub mod types {
         }
     }
     ///Short reference to the contact (user) who created or updated a record. Shape from a Swagger example value in a v1 client docstring (LAM update_note); null in every real sample.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ContactRef {
         ///Id of the Contact.
         #[serde(
@@ -852,6 +861,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ContactRef {
         pub fn builder() -> builder::ContactRef {
@@ -859,9 +871,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/feeschedules/copyfromtemplate` (LAM, v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct CopyFeeScheduleFromTemplate {
         #[serde(
             rename = "Description",
@@ -900,6 +910,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_date: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CopyFeeScheduleFromTemplate {
         pub fn builder() -> builder::CopyFeeScheduleFromTemplate {
@@ -907,9 +920,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/distributions/createplandistribution` (Swagger example value in LAM, v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct CreatePlanDistribution {
         #[serde(
             rename = "DistributionReasonId",
@@ -948,6 +959,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub project_template_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreatePlanDistribution {
         pub fn builder() -> builder::CreatePlanDistribution {
@@ -955,9 +969,7 @@ pub mod types {
         }
     }
     ///Participant given inline when creating a distribution (Swagger example value in LAM, v1). PII.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct CreatePlanDistributionParticipant {
         #[serde(
             rename = "FirstName",
@@ -972,6 +984,9 @@ pub mod types {
         ///Social Security number, 9 digits.
         #[serde(rename = "SSN", skip_serializing_if = "::std::option::Option::is_none")]
         pub ssn: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreatePlanDistributionParticipant {
         pub fn builder() -> builder::CreatePlanDistributionParticipant {
@@ -979,9 +994,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus `PlanId`. A distribution is a Project with `IsDistribution = true` plus participant, vesting and 1099 data (MCP server instructions), and it is addressed by its project id; the field names are unknown. PII category Distribution Information Details (inferred); the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Distribution {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1034,6 +1047,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Distribution {
         pub fn builder() -> builder::Distribution {
@@ -1041,9 +1057,7 @@ pub mod types {
         }
     }
     ///Metadata of a file attached to a distribution project (PII category Files). Fields from the multipart JSON part LAM (v1) uploads.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct DistributionFile {
         #[serde(
             rename = "Archived",
@@ -1120,6 +1134,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DistributionFile {
         pub fn builder() -> builder::DistributionFile {
@@ -1127,9 +1144,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of DistributionFile rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct DistributionFileListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1143,6 +1158,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<DistributionFile>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DistributionFileListResponse {
         pub fn builder() -> builder::DistributionFileListResponse {
@@ -1150,9 +1168,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has (PII category Distribution Information Details). No endpoint for it was found; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct DistributionInformationDetail {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1199,6 +1215,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DistributionInformationDetail {
         pub fn builder() -> builder::DistributionInformationDetail {
@@ -1206,9 +1225,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Distribution rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct DistributionListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1222,6 +1239,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Distribution>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DistributionListResponse {
         pub fn builder() -> builder::DistributionListResponse {
@@ -1229,9 +1249,7 @@ pub mod types {
         }
     }
     ///Employee record of a firm staff member. `Id`, `Active`, `ContactId` are read by MCP (v2) via `$expand=Employee` on contacts; the full schema (PII category Employees) is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Employee {
         #[serde(
             rename = "Active",
@@ -1289,6 +1307,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Employee {
         pub fn builder() -> builder::Employee {
@@ -1296,9 +1317,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Employee rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployeeListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1312,6 +1331,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Employee>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeeListResponse {
         pub fn builder() -> builder::EmployeeListResponse {
@@ -1319,9 +1341,7 @@ pub mod types {
         }
     }
     ///Links a firm employee (a Contact with SystemEmployee = true) to a Plan in a role. Fields from Swagger example bodies (LAM, v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployeePlanRole {
         ///Expanded contact; null unless `$expand=Contact`.
         #[serde(
@@ -1396,6 +1416,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeePlanRole {
         pub fn builder() -> builder::EmployeePlanRole {
@@ -1403,9 +1426,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of EmployeePlanRole rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployeePlanRoleListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1419,6 +1440,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<EmployeePlanRole>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeePlanRoleListResponse {
         pub fn builder() -> builder::EmployeePlanRoleListResponse {
@@ -1426,9 +1450,7 @@ pub mod types {
         }
     }
     ///Employer data of a client per period. Claimed only by the HL proxy (unverified, low confidence); the employee-count field name is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployerData {
         #[serde(
             rename = "ClientId",
@@ -1513,6 +1535,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployerData {
         pub fn builder() -> builder::EmployerData {
@@ -1520,9 +1545,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of EmployerData rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployerDataListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1536,6 +1559,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<EmployerData>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployerDataListResponse {
         pub fn builder() -> builder::EmployerDataListResponse {
@@ -1543,9 +1569,7 @@ pub mod types {
         }
     }
     ///Error body (seen in v1 via LAM check(); MCP v2 reads `Message`; medium confidence). Business-rule failures contain the text 'Rule Violation'; bad OData yields a message mentioning 'OData'.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ErrorResponse {
         ///Field name to message, on validation failures.
         #[serde(
@@ -1567,6 +1591,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub rules: ::std::option::Option<::std::vec::Vec<Rule>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ErrorResponse {
         pub fn builder() -> builder::ErrorResponse {
@@ -1574,9 +1601,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has (PII category Family Members). No endpoint for it was found; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FamilyMember {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1623,6 +1648,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FamilyMember {
         pub fn builder() -> builder::FamilyMember {
@@ -1630,9 +1658,7 @@ pub mod types {
         }
     }
     ///A plan's fee schedule. Fields from a Swagger example body (LAM, v1 PUT /feeschedules/{id}) and filters/expands used by LAM and MCP.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeSchedule {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1730,6 +1756,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeSchedule {
         pub fn builder() -> builder::FeeSchedule {
@@ -1737,9 +1766,7 @@ pub mod types {
         }
     }
     ///One fee of a fee schedule. Fields from a Swagger example body (LAM, v1 PUT /feescheduleitems/{id}).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeScheduleItem {
         #[serde(
             rename = "AmountTypeId",
@@ -1822,6 +1849,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeScheduleItem {
         pub fn builder() -> builder::FeeScheduleItem {
@@ -1829,9 +1859,7 @@ pub mod types {
         }
     }
     ///An item of a fee schedule template. Only `Id` and `FeeTypeId` were seen (LAM, v1); the rest presumably mirrors FeeScheduleItem.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeScheduleItemTemp {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1883,6 +1911,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeScheduleItemTemp {
         pub fn builder() -> builder::FeeScheduleItemTemp {
@@ -1890,9 +1921,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of FeeSchedule rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeScheduleListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1906,6 +1935,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<FeeSchedule>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeScheduleListResponse {
         pub fn builder() -> builder::FeeScheduleListResponse {
@@ -1913,9 +1945,7 @@ pub mod types {
         }
     }
     ///A firm template that fee schedules are copied from. Only `Id`, `Name` and the item collection were seen (LAM, v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeScheduleTemplate {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -1973,6 +2003,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeScheduleTemplate {
         pub fn builder() -> builder::FeeScheduleTemplate {
@@ -1980,9 +2013,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of FeeScheduleTemplate rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FeeScheduleTemplateListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -1996,6 +2027,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<FeeScheduleTemplate>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FeeScheduleTemplateListResponse {
         pub fn builder() -> builder::FeeScheduleTemplateListResponse {
@@ -2003,9 +2037,7 @@ pub mod types {
         }
     }
     ///An interaction (call, meeting...) as returned by `POST /v2/interactions`. The read side is unknown: presumed to be the create fields plus the base fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Interaction {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -2108,6 +2140,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Interaction {
         pub fn builder() -> builder::Interaction {
@@ -2115,9 +2150,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/interactions` (PII category Interactions), from a Swagger example value in LAM (v1). The docstring rendered nested objects as strings; they are modelled as arrays of objects.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct InteractionCreate {
         #[serde(
             rename = "Details",
@@ -2186,6 +2219,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub title: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl InteractionCreate {
         pub fn builder() -> builder::InteractionCreate {
@@ -2193,9 +2229,7 @@ pub mod types {
         }
     }
     ///A participant of an interaction (Swagger example value in LAM).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct InteractionParticipant {
         #[serde(
             rename = "ContactId",
@@ -2217,6 +2251,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub is_deactivated: ::std::option::Option<bool>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl InteractionParticipant {
         pub fn builder() -> builder::InteractionParticipant {
@@ -2224,9 +2261,7 @@ pub mod types {
         }
     }
     ///Links an investment provider (recordkeeper/custodian) to a plan. Fields from a Swagger example body (LAM, v1 POST /investmentproviderlink); `IsPrimary`, `InvestmentProviderId`, `EffectiveOn` also read by MCP (v2) from `GET /v2/plans/{planId}/investmentproviders`.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct InvestmentProviderLink {
         ///JSON number in the Swagger example; precision unknown.
         #[serde(
@@ -2373,6 +2408,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vesting_submission_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl InvestmentProviderLink {
         pub fn builder() -> builder::InvestmentProviderLink {
@@ -2380,9 +2418,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of InvestmentProviderLink rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct InvestmentProviderLinkListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -2396,6 +2432,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<InvestmentProviderLink>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl InvestmentProviderLinkListResponse {
         pub fn builder() -> builder::InvestmentProviderLinkListResponse {
@@ -2403,9 +2442,7 @@ pub mod types {
         }
     }
     ///Metadata of a legal document of a plan (PII category Files). Fields from the multipart JSON part LAM (v1) uploads.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct LegalPlanFile {
         #[serde(
             rename = "Archived",
@@ -2482,6 +2519,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LegalPlanFile {
         pub fn builder() -> builder::LegalPlanFile {
@@ -2489,9 +2529,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of LegalPlanFile rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct LegalPlanFileListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -2505,6 +2543,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<LegalPlanFile>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LegalPlanFileListResponse {
         pub fn builder() -> builder::LegalPlanFileListResponse {
@@ -2512,9 +2553,7 @@ pub mod types {
         }
     }
     ///A firm location. Fields `Id`, `DisplayName`, `IsDefault`, `IsDeactivated` claimed by the HL proxy docs only (unverified); other base fields presumed.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Location {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -2571,6 +2610,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Location {
         pub fn builder() -> builder::Location {
@@ -2578,9 +2620,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus the ids its name implies (`LocationId`, `ContactId`); none of these was seen; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct LocationContactLink {
         ///Implied by the name; not seen.
         #[serde(
@@ -2639,6 +2679,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LocationContactLink {
         pub fn builder() -> builder::LocationContactLink {
@@ -2646,9 +2689,7 @@ pub mod types {
         }
     }
     ///A firm-specific list value (status, type, category...). Ids are per firm, so never hard-code them. Shape from a Swagger example value (Note.Category, LAM docstring) and from `DisplayName` filters on many lookups; the HL proxy claims extra fields on some (e.g. `MarkedForDeletion` on CompanyName), which decoding tolerates.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Lookup {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -2706,6 +2747,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Lookup {
         pub fn builder() -> builder::Lookup {
@@ -2713,9 +2757,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Lookup rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct LookupListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -2729,6 +2771,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Lookup>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LookupListResponse {
         pub fn builder() -> builder::LookupListResponse {
@@ -2736,9 +2781,7 @@ pub mod types {
         }
     }
     ///A note attached to a plan, client, contact, project or task (PII category Notes). Fields from Swagger example bodies in LAM (v1) docstrings; the v2 create body is the same (MCP).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Note {
         #[serde(
             rename = "Archived",
@@ -2875,6 +2918,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Note {
         pub fn builder() -> builder::Note {
@@ -2882,9 +2928,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/notes` (Swagger example value in LAM; MCP v2 code). Set exactly one of the link ids.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct NoteCreate {
         #[serde(
             rename = "Archived",
@@ -2971,6 +3015,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub task_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl NoteCreate {
         pub fn builder() -> builder::NoteCreate {
@@ -2978,9 +3025,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Note rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct NoteListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -2994,6 +3039,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Note>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl NoteListResponse {
         pub fn builder() -> builder::NoteListResponse {
@@ -3001,9 +3049,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has. Referenced by `Note.OpportunityId`; no endpoint for it was found; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Opportunity {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -3050,6 +3096,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Opportunity {
         pub fn builder() -> builder::Opportunity {
@@ -3057,15 +3106,16 @@ pub mod types {
         }
     }
     ///Links an interaction to a record. Only `OpportunityId` is known; the example value elided the other fields (`{OpportunityId, ...}`).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct OpportunityInteractionLink {
         #[serde(
             rename = "OpportunityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub opportunity_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl OpportunityInteractionLink {
         pub fn builder() -> builder::OpportunityInteractionLink {
@@ -3073,9 +3123,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus `ProjectId` (participants are listed per project). PII category Participants; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Participant {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -3128,6 +3176,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Participant {
         pub fn builder() -> builder::Participant {
@@ -3135,9 +3186,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Participant rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ParticipantListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -3151,6 +3200,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Participant>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ParticipantListResponse {
         pub fn builder() -> builder::ParticipantListResponse {
@@ -3158,9 +3210,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PhoneNumber {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -3207,6 +3257,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PhoneNumber {
         pub fn builder() -> builder::PhoneNumber {
@@ -3214,9 +3267,7 @@ pub mod types {
         }
     }
     ///A retirement plan administered by the firm. Every field is from the real v1 payload (AHA sample, GET /v1/plans/{id}, 2020) unless its description says otherwise; presumed unchanged in v2 (UPG: v2 may have dropped some nested collections). Nested objects and collections are null/empty unless `$expand`ed.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Plan {
         ///Expanded list value; null unless `$expand=ActuarialFirmName`.
         #[serde(
@@ -3653,6 +3704,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub valuation_frequency_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Plan {
         pub fn builder() -> builder::Plan {
@@ -3660,9 +3714,7 @@ pub mod types {
         }
     }
     ///A right granted to a Contact on a Plan. Fields from a Swagger example body (LAM, v1 POST /plancontactright); base fields presumed.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanContactRight {
         #[serde(
             rename = "ContactId",
@@ -3725,6 +3777,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanContactRight {
         pub fn builder() -> builder::PlanContactRight {
@@ -3732,9 +3787,7 @@ pub mod types {
         }
     }
     ///Links a Contact to a Plan in a role (RoleType). All fields from the real v1 payload (AHA sample, GET /v1/plancontactroles/{id}); presumed unchanged in v2.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanContactRole {
         ///Expanded contact; null unless `$expand=Contact`.
         #[serde(
@@ -3831,6 +3884,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanContactRole {
         pub fn builder() -> builder::PlanContactRole {
@@ -3838,9 +3894,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of PlanContactRole rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanContactRoleListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -3854,6 +3908,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<PlanContactRole>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanContactRoleListResponse {
         pub fn builder() -> builder::PlanContactRoleListResponse {
@@ -3861,9 +3918,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus `PlanId` (plan cycles are listed per plan); the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanCycle {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -3916,6 +3971,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanCycle {
         pub fn builder() -> builder::PlanCycle {
@@ -3923,9 +3981,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of PlanCycle rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanCycleListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -3939,6 +3995,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<PlanCycle>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanCycleListResponse {
         pub fn builder() -> builder::PlanCycleListResponse {
@@ -3946,15 +4005,16 @@ pub mod types {
         }
     }
     ///Links an interaction to a record. Only `PlanId` is known; the example value elided the other fields (`{PlanId, ...}`).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanInteractionLink {
         #[serde(
             rename = "PlanId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub plan_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanInteractionLink {
         pub fn builder() -> builder::PlanInteractionLink {
@@ -3962,9 +4022,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Plan rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -3978,6 +4036,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Plan>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanListResponse {
         pub fn builder() -> builder::PlanListResponse {
@@ -3985,9 +4046,7 @@ pub mod types {
         }
     }
     ///A service the firm provides to a plan. Fields from a Swagger example body (LAM, v1 POST /planServicesProvidedLinks).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanServicesProvidedLink {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4056,6 +4115,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanServicesProvidedLink {
         pub fn builder() -> builder::PlanServicesProvidedLink {
@@ -4063,9 +4125,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of PlanServicesProvidedLink rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PlanServicesProvidedLinkListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -4079,6 +4139,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<PlanServicesProvidedLink>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlanServicesProvidedLinkListResponse {
         pub fn builder() -> builder::PlanServicesProvidedLinkListResponse {
@@ -4086,9 +4149,7 @@ pub mod types {
         }
     }
     ///A unit of work on a plan (e.g. an annual valuation), created from a project template; holds task groups. Fields read/written by LAM (v1) and MCP (v2) code plus the create example body; distributions are projects with `IsDistribution = true`.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Project {
         ///Display name combining template and project (MCP analytics, v2).
         #[serde(
@@ -4251,6 +4312,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Project {
         pub fn builder() -> builder::Project {
@@ -4258,9 +4322,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/projects`: create a project from a template (Swagger example value in LAM; MCP v2 code). Optional fields may be omitted.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectCreate {
         #[serde(
             rename = "Description",
@@ -4322,6 +4384,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_date: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectCreate {
         pub fn builder() -> builder::ProjectCreate {
@@ -4329,9 +4394,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has plus `ProjectId` (project fields are listed per project, and per plan through its projects); the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectField {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4384,6 +4447,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectField {
         pub fn builder() -> builder::ProjectField {
@@ -4391,9 +4457,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ProjectField rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectFieldListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -4407,6 +4471,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ProjectField>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectFieldListResponse {
         pub fn builder() -> builder::ProjectFieldListResponse {
@@ -4414,9 +4481,7 @@ pub mod types {
         }
     }
     ///Metadata of a file attached to a project (PII category Files). Fields from the multipart JSON part LAM (v1) uploads; `FileName` only in an MCP mock.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectFile {
         #[serde(
             rename = "Archived",
@@ -4511,6 +4576,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectFile {
         pub fn builder() -> builder::ProjectFile {
@@ -4518,9 +4586,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ProjectFile rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectFileListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -4534,6 +4600,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ProjectFile>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectFileListResponse {
         pub fn builder() -> builder::ProjectFileListResponse {
@@ -4541,9 +4610,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Project rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -4557,6 +4624,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Project>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectListResponse {
         pub fn builder() -> builder::ProjectListResponse {
@@ -4564,9 +4634,7 @@ pub mod types {
         }
     }
     ///A firm project template. Only `Id` and `Name` were seen (LAM filters `Name eq "..."`; MCP mocks).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectTemplate {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4618,6 +4686,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectTemplate {
         pub fn builder() -> builder::ProjectTemplate {
@@ -4625,9 +4696,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ProjectTemplate rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProjectTemplateListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -4641,6 +4710,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ProjectTemplate>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProjectTemplateListResponse {
         pub fn builder() -> builder::ProjectTemplateListResponse {
@@ -4648,9 +4720,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has. Referenced by `Note.ProposalId`; no endpoint for it was found; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Proposal {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4697,6 +4767,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Proposal {
         pub fn builder() -> builder::Proposal {
@@ -4704,15 +4777,16 @@ pub mod types {
         }
     }
     ///Links an interaction to a record. Only `ProposalId` is known; the example value elided the other fields (`{ProposalId, ...}`).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProposalInteractionLink {
         #[serde(
             rename = "ProposalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub proposal_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProposalInteractionLink {
         pub fn builder() -> builder::ProposalInteractionLink {
@@ -4720,9 +4794,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has. Referenced by `Note.ProspectId`; no endpoint for it was found; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Prospect {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4769,6 +4841,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Prospect {
         pub fn builder() -> builder::Prospect {
@@ -4776,15 +4851,16 @@ pub mod types {
         }
     }
     ///Links an interaction to a record. Only `ProspectId` is known; the example value elided the other fields (`{ProspectId, ...}`).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProspectInteractionLink {
         #[serde(
             rename = "ProspectId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub prospect_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProspectInteractionLink {
         pub fn builder() -> builder::ProspectInteractionLink {
@@ -4792,9 +4868,7 @@ pub mod types {
         }
     }
     ///Known by name only: no field of it was found in public evidence (ENTITIES.md). It carries the base fields every PensionPro entity has; the real schema has more. Decoding tolerates the unknown fields.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ProvidedService {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -4841,6 +4915,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ProvidedService {
         pub fn builder() -> builder::ProvidedService {
@@ -4848,9 +4925,7 @@ pub mod types {
         }
     }
     ///One violated validation or business rule (v1 error bodies, LAM check()).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Rule {
         ///Text of the rule.
         #[serde(
@@ -4858,6 +4933,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub rule: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Rule {
         pub fn builder() -> builder::Rule {
@@ -4865,9 +4943,7 @@ pub mod types {
         }
     }
     ///A workflow step inside a task group. Fields read by LAM (v1) and MCP (v2) code. (MCP mocks also use `CompletedOn`, probably a confusion with Project; the real field appears to be `DateCompleted`.)
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Task {
         ///Date/time kept as a string: values mix US format (`9/14/2012 12:00:00 AM`) and ISO-8601; parse leniently. Timezone of US-format values unknown.
         #[serde(
@@ -5004,6 +5080,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Task {
         pub fn builder() -> builder::Task {
@@ -5011,9 +5090,7 @@ pub mod types {
         }
     }
     ///An ordered group of tasks inside a project. Fields from MCP (v2) code and mocks and LAM (v1) code; medium confidence.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaskGroup {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -5112,6 +5189,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaskGroup {
         pub fn builder() -> builder::TaskGroup {
@@ -5119,9 +5199,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of TaskGroup rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaskGroupListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5135,6 +5213,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<TaskGroup>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaskGroupListResponse {
         pub fn builder() -> builder::TaskGroupListResponse {
@@ -5142,9 +5223,7 @@ pub mod types {
         }
     }
     ///A question/answer item of a task (LAM v1 notebook and update_taskitem). PUT sends the full object.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaskItem {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -5203,6 +5282,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaskItem {
         pub fn builder() -> builder::TaskItem {
@@ -5210,9 +5292,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of TaskItem rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaskItemListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5226,6 +5306,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<TaskItem>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaskItemListResponse {
         pub fn builder() -> builder::TaskItemListResponse {
@@ -5233,9 +5316,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Task rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaskListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5249,6 +5330,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Task>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaskListResponse {
         pub fn builder() -> builder::TaskListResponse {
@@ -5256,9 +5340,7 @@ pub mod types {
         }
     }
     ///Time worked, for billing. Fields from a Swagger example value in LAM (v1); note the vendor's spelling `IsReviewedForBiling`.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TimeEntry {
         ///Employee contact who worked.
         #[serde(
@@ -5380,6 +5462,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub work_date: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TimeEntry {
         pub fn builder() -> builder::TimeEntry {
@@ -5387,9 +5472,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of TimeEntry rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TimeEntryListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5403,6 +5486,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<TimeEntry>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TimeEntryListResponse {
         pub fn builder() -> builder::TimeEntryListResponse {
@@ -5410,9 +5496,7 @@ pub mod types {
         }
     }
     ///A to-do (PII category To-Dos). Fields from the full PUT body MCP (v2) code sends.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDo {
         ///0 = not assigned to a contact.
         #[serde(
@@ -5527,6 +5611,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDo {
         pub fn builder() -> builder::ToDo {
@@ -5534,9 +5621,7 @@ pub mod types {
         }
     }
     ///A comment on a to-do. Only `Id` and `CommentText` seen, in MCP test mocks (low confidence).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDoComment {
         #[serde(
             rename = "CommentText",
@@ -5588,6 +5673,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDoComment {
         pub fn builder() -> builder::ToDoComment {
@@ -5595,9 +5683,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ToDoComment rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDoCommentListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5611,6 +5697,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ToDoComment>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDoCommentListResponse {
         pub fn builder() -> builder::ToDoCommentListResponse {
@@ -5618,9 +5707,7 @@ pub mod types {
         }
     }
     ///Body of `POST /v2/todos` as MCP (v2) code sends it. Optional fields may be omitted.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDoCreate {
         #[serde(
             rename = "AssignedToContactId",
@@ -5665,6 +5752,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub to_do_status_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDoCreate {
         pub fn builder() -> builder::ToDoCreate {
@@ -5672,9 +5762,7 @@ pub mod types {
         }
     }
     ///Attachment of a new to-do to a plan, project or contact (MCP v2 code).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDoLink {
         ///Id of the plan, project or contact.
         #[serde(
@@ -5693,6 +5781,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub has_been_warned: ::std::option::Option<bool>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDoLink {
         pub fn builder() -> builder::ToDoLink {
@@ -5700,9 +5791,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of ToDo rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ToDoListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5716,6 +5805,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<ToDo>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ToDoListResponse {
         pub fn builder() -> builder::ToDoListResponse {
@@ -5723,9 +5815,7 @@ pub mod types {
         }
     }
     ///A worktray (called Team in v1 and in `Task.TeamId`). `Id`, `Name`, `IsActive` from MCP (v2) and LAM (v1).
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Worktray {
         ///Who created the record; null in every sample seen.
         #[serde(
@@ -5782,6 +5872,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_on: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Worktray {
         pub fn builder() -> builder::Worktray {
@@ -5789,9 +5882,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of Worktray rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct WorktrayListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5805,6 +5896,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<Worktray>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WorktrayListResponse {
         pub fn builder() -> builder::WorktrayListResponse {
@@ -5812,9 +5906,7 @@ pub mod types {
         }
     }
     ///Membership of a contact in a worktray. Field names keep the odd casing MCP (v2) code uses (`contactID`, `WorktrayID`, `RoleID`); medium confidence.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct WorktrayMember {
         ///Expanded contact (`$expand=Contact`).
         #[serde(
@@ -5885,6 +5977,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub worktray_id: ::std::option::Option<i32>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WorktrayMember {
         pub fn builder() -> builder::WorktrayMember {
@@ -5892,9 +5987,7 @@ pub mod types {
         }
     }
     ///v2 list envelope of WorktrayMember rows (MCP code unwraps exactly `Values` and `TotalCount`). v1 also sent `TotalPages` and `HasNextPage`; whether v2 still does is unknown.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct WorktrayMemberListResponse {
         ///Number of rows matching the query across all pages.
         #[serde(
@@ -5908,6 +6001,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub values: ::std::option::Option<::std::vec::Vec<WorktrayMember>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WorktrayMemberListResponse {
         pub fn builder() -> builder::WorktrayMemberListResponse {
@@ -5923,12 +6019,14 @@ pub mod types {
                 ::std::string::String,
             >,
             project_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AbortProject {
             fn default() -> Self {
                 Self {
                     note_text: Ok(Default::default()),
                     project_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5962,6 +6060,7 @@ pub mod types {
                 Ok(Self {
                     note_text: value.note_text?,
                     project_id: value.project_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -5970,6 +6069,7 @@ pub mod types {
                 Self {
                     note_text: Ok(value.note_text),
                     project_id: Ok(value.project_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6000,6 +6100,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Address {
             fn default() -> Self {
@@ -6012,6 +6113,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6111,6 +6213,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -6125,6 +6228,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6135,12 +6239,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Address>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AddressListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6174,6 +6280,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -6182,6 +6289,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6225,6 +6333,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AdminFormPlanFile {
             fn default() -> Self {
@@ -6243,6 +6352,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6408,6 +6518,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -6428,6 +6539,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6482,6 +6594,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Client {
             fn default() -> Self {
@@ -6501,6 +6614,7 @@ pub mod types {
                     status: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6679,6 +6793,7 @@ pub mod types {
                     status: value.status?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -6700,6 +6815,7 @@ pub mod types {
                     status: Ok(value.status),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6710,12 +6826,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Client>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ClientListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6749,6 +6867,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -6757,6 +6876,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -6896,6 +7016,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Contact {
             fn default() -> Self {
@@ -6953,6 +7074,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -7559,6 +7681,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -7618,6 +7741,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -7652,6 +7776,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ContactAddressLink {
             fn default() -> Self {
@@ -7667,6 +7792,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -7799,6 +7925,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -7816,6 +7943,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -7826,12 +7954,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Contact>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ContactListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -7865,6 +7995,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -7873,6 +8004,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -7914,6 +8046,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ContactPhoneNumberLink {
             fn default() -> Self {
@@ -7931,6 +8064,7 @@ pub mod types {
                     phone_number_type_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8085,6 +8219,7 @@ pub mod types {
                     phone_number_type_id: value.phone_number_type_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8104,6 +8239,7 @@ pub mod types {
                     phone_number_type_id: Ok(value.phone_number_type_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8114,12 +8250,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ContactPhoneNumberLink>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ContactPhoneNumberLinkListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8157,6 +8295,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8167,6 +8306,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8185,6 +8325,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ContactRef {
             fn default() -> Self {
@@ -8193,6 +8334,7 @@ pub mod types {
                     email: Ok(Default::default()),
                     first_name: Ok(Default::default()),
                     last_name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8248,6 +8390,7 @@ pub mod types {
                     email: value.email?,
                     first_name: value.first_name?,
                     last_name: value.last_name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8258,6 +8401,7 @@ pub mod types {
                     email: Ok(value.email),
                     first_name: Ok(value.first_name),
                     last_name: Ok(value.last_name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8280,6 +8424,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CopyFeeScheduleFromTemplate {
             fn default() -> Self {
@@ -8291,6 +8436,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     plan_id: Ok(Default::default()),
                     start_date: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8379,6 +8525,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     plan_id: value.plan_id?,
                     start_date: value.start_date?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8392,6 +8539,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     plan_id: Ok(value.plan_id),
                     start_date: Ok(value.start_date),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8412,6 +8560,7 @@ pub mod types {
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             project_template_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreatePlanDistribution {
             fn default() -> Self {
@@ -8423,6 +8572,7 @@ pub mod types {
                     participant: Ok(Default::default()),
                     plan_id: Ok(Default::default()),
                     project_template_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8515,6 +8665,7 @@ pub mod types {
                     participant: value.participant?,
                     plan_id: value.plan_id?,
                     project_template_id: value.project_template_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8528,6 +8679,7 @@ pub mod types {
                     participant: Ok(value.participant),
                     plan_id: Ok(value.plan_id),
                     project_template_id: Ok(value.project_template_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8545,6 +8697,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreatePlanDistributionParticipant {
             fn default() -> Self {
@@ -8552,6 +8705,7 @@ pub mod types {
                     first_name: Ok(Default::default()),
                     last_name: Ok(Default::default()),
                     ssn: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8598,6 +8752,7 @@ pub mod types {
                     first_name: value.first_name?,
                     last_name: value.last_name?,
                     ssn: value.ssn?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8609,6 +8764,7 @@ pub mod types {
                     first_name: Ok(value.first_name),
                     last_name: Ok(value.last_name),
                     ssn: Ok(value.ssn),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8640,6 +8796,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Distribution {
             fn default() -> Self {
@@ -8653,6 +8810,7 @@ pub mod types {
                     plan_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8763,6 +8921,7 @@ pub mod types {
                     plan_id: value.plan_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -8778,6 +8937,7 @@ pub mod types {
                     plan_id: Ok(value.plan_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -8821,6 +8981,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DistributionFile {
             fn default() -> Self {
@@ -8839,6 +9000,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9004,6 +9166,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9024,6 +9187,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9034,12 +9198,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DistributionFile>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DistributionFileListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9075,6 +9241,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9083,6 +9250,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9113,6 +9281,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DistributionInformationDetail {
             fn default() -> Self {
@@ -9125,6 +9294,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9226,6 +9396,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9240,6 +9411,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9250,12 +9422,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Distribution>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DistributionListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9291,6 +9465,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9299,6 +9474,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9331,6 +9507,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Employee {
             fn default() -> Self {
@@ -9345,6 +9522,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9466,6 +9644,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9482,6 +9661,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9492,12 +9672,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Employee>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeeListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9531,6 +9713,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9539,6 +9722,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9576,6 +9760,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeePlanRole {
             fn default() -> Self {
@@ -9593,6 +9778,7 @@ pub mod types {
                     role_type_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9747,6 +9933,7 @@ pub mod types {
                     role_type_id: value.role_type_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9766,6 +9953,7 @@ pub mod types {
                     role_type_id: Ok(value.role_type_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9776,12 +9964,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::EmployeePlanRole>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeePlanRoleListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9817,6 +10007,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -9825,6 +10016,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -9876,6 +10068,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployerData {
             fn default() -> Self {
@@ -9895,6 +10088,7 @@ pub mod types {
                     period_start: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10071,6 +10265,7 @@ pub mod types {
                     period_start: value.period_start?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10092,6 +10287,7 @@ pub mod types {
                     period_start: Ok(value.period_start),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10102,12 +10298,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::EmployerData>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployerDataListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10143,6 +10341,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10151,6 +10350,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10170,6 +10370,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Rule>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ErrorResponse {
             fn default() -> Self {
@@ -10177,6 +10378,7 @@ pub mod types {
                     errors: Ok(Default::default()),
                     message: Ok(Default::default()),
                     rules: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10225,6 +10427,7 @@ pub mod types {
                     errors: value.errors?,
                     message: value.message?,
                     rules: value.rules?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10234,6 +10437,7 @@ pub mod types {
                     errors: Ok(value.errors),
                     message: Ok(value.message),
                     rules: Ok(value.rules),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10264,6 +10468,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FamilyMember {
             fn default() -> Self {
@@ -10276,6 +10481,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10375,6 +10581,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10389,6 +10596,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10446,6 +10654,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeSchedule {
             fn default() -> Self {
@@ -10467,6 +10676,7 @@ pub mod types {
                     start_date: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10667,6 +10877,7 @@ pub mod types {
                     start_date: value.start_date?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10690,6 +10901,7 @@ pub mod types {
                     start_date: Ok(value.start_date),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10733,6 +10945,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeScheduleItem {
             fn default() -> Self {
@@ -10752,6 +10965,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10930,6 +11144,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -10951,6 +11166,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -10982,6 +11198,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeScheduleItemTemp {
             fn default() -> Self {
@@ -10995,6 +11212,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11105,6 +11323,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11120,6 +11339,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -11130,12 +11350,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FeeSchedule>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeScheduleListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11171,6 +11393,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11179,6 +11402,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -11217,6 +11441,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeScheduleTemplate {
             fn default() -> Self {
@@ -11231,6 +11456,7 @@ pub mod types {
                     name: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11354,6 +11580,7 @@ pub mod types {
                     name: value.name?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11370,6 +11597,7 @@ pub mod types {
                     name: Ok(value.name),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -11380,12 +11608,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FeeScheduleTemplate>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FeeScheduleTemplateListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11423,6 +11653,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11433,6 +11664,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -11498,6 +11730,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Interaction {
             fn default() -> Self {
@@ -11520,6 +11753,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11741,6 +11975,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11765,6 +12000,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -11809,6 +12045,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for InteractionCreate {
             fn default() -> Self {
@@ -11825,6 +12062,7 @@ pub mod types {
                     proposal_interaction_links: Ok(Default::default()),
                     prospect_interaction_links: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11980,6 +12218,7 @@ pub mod types {
                     proposal_interaction_links: value.proposal_interaction_links?,
                     prospect_interaction_links: value.prospect_interaction_links?,
                     title: value.title?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -11998,6 +12237,7 @@ pub mod types {
                     proposal_interaction_links: Ok(value.proposal_interaction_links),
                     prospect_interaction_links: Ok(value.prospect_interaction_links),
                     title: Ok(value.title),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12010,6 +12250,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for InteractionParticipant {
             fn default() -> Self {
@@ -12018,6 +12259,7 @@ pub mod types {
                     has_been_warned: Ok(Default::default()),
                     interaction_role_id: Ok(Default::default()),
                     is_deactivated: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12073,6 +12315,7 @@ pub mod types {
                     has_been_warned: value.has_been_warned?,
                     interaction_role_id: value.interaction_role_id?,
                     is_deactivated: value.is_deactivated?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -12083,6 +12326,7 @@ pub mod types {
                     has_been_warned: Ok(value.has_been_warned),
                     interaction_role_id: Ok(value.interaction_role_id),
                     is_deactivated: Ok(value.is_deactivated),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12159,6 +12403,7 @@ pub mod types {
             >,
             vesting_submission_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for InvestmentProviderLink {
             fn default() -> Self {
@@ -12190,6 +12435,7 @@ pub mod types {
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
                     vesting_submission_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12500,6 +12746,7 @@ pub mod types {
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
                     vesting_submission_id: value.vesting_submission_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -12533,6 +12780,7 @@ pub mod types {
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
                     vesting_submission_id: Ok(value.vesting_submission_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12543,12 +12791,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::InvestmentProviderLink>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for InvestmentProviderLinkListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12586,6 +12836,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -12596,6 +12847,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12639,6 +12891,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LegalPlanFile {
             fn default() -> Self {
@@ -12657,6 +12910,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12822,6 +13076,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -12842,6 +13097,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12852,12 +13108,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::LegalPlanFile>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LegalPlanFileListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12893,6 +13151,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -12901,6 +13160,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -12936,6 +13196,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Location {
             fn default() -> Self {
@@ -12950,6 +13211,7 @@ pub mod types {
                     is_default: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13071,6 +13333,7 @@ pub mod types {
                     is_default: value.is_default?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -13087,6 +13350,7 @@ pub mod types {
                     is_default: Ok(value.is_default),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -13119,6 +13383,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LocationContactLink {
             fn default() -> Self {
@@ -13133,6 +13398,7 @@ pub mod types {
                     location_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13254,6 +13520,7 @@ pub mod types {
                     location_id: value.location_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -13270,6 +13537,7 @@ pub mod types {
                     location_id: Ok(value.location_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -13308,6 +13576,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Lookup {
             fn default() -> Self {
@@ -13322,6 +13591,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13443,6 +13713,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -13459,6 +13730,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -13469,12 +13741,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Lookup>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LookupListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13508,6 +13782,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -13516,6 +13791,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -13570,6 +13846,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Note {
             fn default() -> Self {
@@ -13599,6 +13876,7 @@ pub mod types {
                     task_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13883,6 +14161,7 @@ pub mod types {
                     task_id: value.task_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -13914,6 +14193,7 @@ pub mod types {
                     task_id: Ok(value.task_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -13943,6 +14223,7 @@ pub mod types {
             prospect_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             show_on_psl: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             task_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for NoteCreate {
             fn default() -> Self {
@@ -13963,6 +14244,7 @@ pub mod types {
                     prospect_id: Ok(Default::default()),
                     show_on_psl: Ok(Default::default()),
                     task_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14150,6 +14432,7 @@ pub mod types {
                     prospect_id: value.prospect_id?,
                     show_on_psl: value.show_on_psl?,
                     task_id: value.task_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14172,6 +14455,7 @@ pub mod types {
                     prospect_id: Ok(value.prospect_id),
                     show_on_psl: Ok(value.show_on_psl),
                     task_id: Ok(value.task_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14182,12 +14466,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Note>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for NoteListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14221,6 +14507,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14229,6 +14516,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14259,6 +14547,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Opportunity {
             fn default() -> Self {
@@ -14271,6 +14560,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14370,6 +14660,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14384,6 +14675,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14391,11 +14683,13 @@ pub mod types {
         pub struct OpportunityInteractionLink {
             opportunity_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for OpportunityInteractionLink {
             fn default() -> Self {
                 Self {
                     opportunity_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14418,6 +14712,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     opportunity_id: value.opportunity_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14425,6 +14720,7 @@ pub mod types {
             fn from(value: super::OpportunityInteractionLink) -> Self {
                 Self {
                     opportunity_id: Ok(value.opportunity_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14456,6 +14752,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Participant {
             fn default() -> Self {
@@ -14469,6 +14766,7 @@ pub mod types {
                     project_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14579,6 +14877,7 @@ pub mod types {
                     project_id: value.project_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14594,6 +14893,7 @@ pub mod types {
                     project_id: Ok(value.project_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14604,12 +14904,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Participant>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ParticipantListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14645,6 +14947,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14653,6 +14956,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14683,6 +14987,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PhoneNumber {
             fn default() -> Self {
@@ -14695,6 +15000,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14794,6 +15100,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -14808,6 +15115,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -14999,6 +15307,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
             valuation_frequency_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Plan {
             fn default() -> Self {
@@ -15080,6 +15389,7 @@ pub mod types {
                     updated_on: Ok(Default::default()),
                     valuation_frequency: Ok(Default::default()),
                     valuation_frequency_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -15961,6 +16271,7 @@ pub mod types {
                     updated_on: value.updated_on?,
                     valuation_frequency: value.valuation_frequency?,
                     valuation_frequency_id: value.valuation_frequency_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16046,6 +16357,7 @@ pub mod types {
                     updated_on: Ok(value.updated_on),
                     valuation_frequency: Ok(value.valuation_frequency),
                     valuation_frequency_id: Ok(value.valuation_frequency_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16079,6 +16391,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanContactRight {
             fn default() -> Self {
@@ -16094,6 +16407,7 @@ pub mod types {
                     right_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16226,6 +16540,7 @@ pub mod types {
                     right_id: value.right_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16243,6 +16558,7 @@ pub mod types {
                     right_id: Ok(value.right_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16285,6 +16601,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanContactRole {
             fn default() -> Self {
@@ -16306,6 +16623,7 @@ pub mod types {
                     show_on_web: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16504,6 +16822,7 @@ pub mod types {
                     show_on_web: value.show_on_web?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16527,6 +16846,7 @@ pub mod types {
                     show_on_web: Ok(value.show_on_web),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16537,12 +16857,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PlanContactRole>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanContactRoleListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16578,6 +16900,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16586,6 +16909,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16617,6 +16941,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanCycle {
             fn default() -> Self {
@@ -16630,6 +16955,7 @@ pub mod types {
                     plan_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16740,6 +17066,7 @@ pub mod types {
                     plan_id: value.plan_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16755,6 +17082,7 @@ pub mod types {
                     plan_id: Ok(value.plan_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16765,12 +17093,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PlanCycle>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanCycleListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16806,6 +17136,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16814,17 +17145,20 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct PlanInteractionLink {
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanInteractionLink {
             fn default() -> Self {
                 Self {
                     plan_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16847,6 +17181,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     plan_id: value.plan_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16854,6 +17189,7 @@ pub mod types {
             fn from(value: super::PlanInteractionLink) -> Self {
                 Self {
                     plan_id: Ok(value.plan_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16864,12 +17200,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Plan>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16903,6 +17241,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -16911,6 +17250,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -16952,6 +17292,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanServicesProvidedLink {
             fn default() -> Self {
@@ -16968,6 +17309,7 @@ pub mod types {
                     provided_service_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -17111,6 +17453,7 @@ pub mod types {
                     provided_service_id: value.provided_service_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -17129,6 +17472,7 @@ pub mod types {
                     provided_service_id: Ok(value.provided_service_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -17139,12 +17483,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PlanServicesProvidedLink>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlanServicesProvidedLinkListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -17182,6 +17528,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -17192,6 +17539,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -17280,6 +17628,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Project {
             fn default() -> Self {
@@ -17312,6 +17661,7 @@ pub mod types {
                     task_groups: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -17637,6 +17987,7 @@ pub mod types {
                     task_groups: value.task_groups?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -17671,6 +18022,7 @@ pub mod types {
                     task_groups: Ok(value.task_groups),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -17707,6 +18059,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectCreate {
             fn default() -> Self {
@@ -17722,6 +18075,7 @@ pub mod types {
                     plan_id: Ok(Default::default()),
                     project_template_id: Ok(Default::default()),
                     start_date: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -17858,6 +18212,7 @@ pub mod types {
                     plan_id: value.plan_id?,
                     project_template_id: value.project_template_id?,
                     start_date: value.start_date?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -17875,6 +18230,7 @@ pub mod types {
                     plan_id: Ok(value.plan_id),
                     project_template_id: Ok(value.project_template_id),
                     start_date: Ok(value.start_date),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -17906,6 +18262,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectField {
             fn default() -> Self {
@@ -17919,6 +18276,7 @@ pub mod types {
                     project_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18029,6 +18387,7 @@ pub mod types {
                     project_id: value.project_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18044,6 +18403,7 @@ pub mod types {
                     project_id: Ok(value.project_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18054,12 +18414,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ProjectField>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectFieldListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18095,6 +18457,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18103,6 +18466,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18155,6 +18519,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectFile {
             fn default() -> Self {
@@ -18176,6 +18541,7 @@ pub mod types {
                     title: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18374,6 +18740,7 @@ pub mod types {
                     title: value.title?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18397,6 +18764,7 @@ pub mod types {
                     title: Ok(value.title),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18407,12 +18775,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ProjectFile>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectFileListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18448,6 +18818,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18456,6 +18827,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18466,12 +18838,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Project>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18505,6 +18879,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18513,6 +18888,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18547,6 +18923,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectTemplate {
             fn default() -> Self {
@@ -18560,6 +18937,7 @@ pub mod types {
                     name: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18670,6 +19048,7 @@ pub mod types {
                     name: value.name?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18685,6 +19064,7 @@ pub mod types {
                     name: Ok(value.name),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18695,12 +19075,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ProjectTemplate>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProjectTemplateListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18736,6 +19118,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18744,6 +19127,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18774,6 +19158,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Proposal {
             fn default() -> Self {
@@ -18786,6 +19171,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18885,6 +19271,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18899,17 +19286,20 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ProposalInteractionLink {
             proposal_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProposalInteractionLink {
             fn default() -> Self {
                 Self {
                     proposal_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18932,6 +19322,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     proposal_id: value.proposal_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18939,6 +19330,7 @@ pub mod types {
             fn from(value: super::ProposalInteractionLink) -> Self {
                 Self {
                     proposal_id: Ok(value.proposal_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18969,6 +19361,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Prospect {
             fn default() -> Self {
@@ -18981,6 +19374,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19080,6 +19474,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19094,17 +19489,20 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ProspectInteractionLink {
             prospect_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProspectInteractionLink {
             fn default() -> Self {
                 Self {
                     prospect_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19127,6 +19525,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     prospect_id: value.prospect_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19134,6 +19533,7 @@ pub mod types {
             fn from(value: super::ProspectInteractionLink) -> Self {
                 Self {
                     prospect_id: Ok(value.prospect_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19164,6 +19564,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ProvidedService {
             fn default() -> Self {
@@ -19176,6 +19577,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19275,6 +19677,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19289,6 +19692,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19298,11 +19702,13 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Rule {
             fn default() -> Self {
                 Self {
                     rule: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19321,13 +19727,17 @@ pub mod types {
         impl ::std::convert::TryFrom<Rule> for super::Rule {
             type Error = super::error::ConversionError;
             fn try_from(value: Rule) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { rule: value.rule? })
+                Ok(Self {
+                    rule: value.rule?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::Rule> for Rule {
             fn from(value: super::Rule) -> Self {
                 Self {
                     rule: Ok(value.rule),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19399,6 +19809,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Task {
             fn default() -> Self {
@@ -19426,6 +19837,7 @@ pub mod types {
                     team_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19688,6 +20100,7 @@ pub mod types {
                     team_id: value.team_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19717,6 +20130,7 @@ pub mod types {
                     team_id: Ok(value.team_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19775,6 +20189,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaskGroup {
             fn default() -> Self {
@@ -19796,6 +20211,7 @@ pub mod types {
                     tasks: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19994,6 +20410,7 @@ pub mod types {
                     tasks: value.tasks?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20017,6 +20434,7 @@ pub mod types {
                     tasks: Ok(value.tasks),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20027,12 +20445,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::TaskGroup>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaskGroupListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20068,6 +20488,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20076,6 +20497,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20114,6 +20536,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaskItem {
             fn default() -> Self {
@@ -20128,6 +20551,7 @@ pub mod types {
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20249,6 +20673,7 @@ pub mod types {
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
                     value: value.value?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20265,6 +20690,7 @@ pub mod types {
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
                     value: Ok(value.value),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20275,12 +20701,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::TaskItem>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaskItemListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20314,6 +20742,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20322,6 +20751,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20332,12 +20762,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Task>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaskListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20371,6 +20803,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20379,6 +20812,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20437,6 +20871,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TimeEntry {
             fn default() -> Self {
@@ -20463,6 +20898,7 @@ pub mod types {
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
                     work_date: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20718,6 +21154,7 @@ pub mod types {
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
                     work_date: value.work_date?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20746,6 +21183,7 @@ pub mod types {
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
                     work_date: Ok(value.work_date),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20756,12 +21194,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::TimeEntry>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TimeEntryListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20797,6 +21237,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20805,6 +21246,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20870,6 +21312,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDo {
             fn default() -> Self {
@@ -20894,6 +21337,7 @@ pub mod types {
                     to_do_status_id: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21125,6 +21569,7 @@ pub mod types {
                     to_do_status_id: value.to_do_status_id?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21151,6 +21596,7 @@ pub mod types {
                     to_do_status_id: Ok(value.to_do_status_id),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21185,6 +21631,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDoComment {
             fn default() -> Self {
@@ -21198,6 +21645,7 @@ pub mod types {
                     is_deactivated: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21308,6 +21756,7 @@ pub mod types {
                     is_deactivated: value.is_deactivated?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21323,6 +21772,7 @@ pub mod types {
                     is_deactivated: Ok(value.is_deactivated),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21333,12 +21783,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ToDoComment>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDoCommentListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21374,6 +21826,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21382,6 +21835,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21410,6 +21864,7 @@ pub mod types {
             >,
             to_do_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDoCreate {
             fn default() -> Self {
@@ -21422,6 +21877,7 @@ pub mod types {
                     to_do_link: Ok(Default::default()),
                     to_do_name: Ok(Default::default()),
                     to_do_status_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21521,6 +21977,7 @@ pub mod types {
                     to_do_link: value.to_do_link?,
                     to_do_name: value.to_do_name?,
                     to_do_status_id: value.to_do_status_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21535,6 +21992,7 @@ pub mod types {
                     to_do_link: Ok(value.to_do_link),
                     to_do_name: Ok(value.to_do_name),
                     to_do_status_id: Ok(value.to_do_status_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21545,6 +22003,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             has_been_warned:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDoLink {
             fn default() -> Self {
@@ -21552,6 +22011,7 @@ pub mod types {
                     entity_id: Ok(Default::default()),
                     entity_type_id: Ok(Default::default()),
                     has_been_warned: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21596,6 +22056,7 @@ pub mod types {
                     entity_id: value.entity_id?,
                     entity_type_id: value.entity_type_id?,
                     has_been_warned: value.has_been_warned?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21605,6 +22066,7 @@ pub mod types {
                     entity_id: Ok(value.entity_id),
                     entity_type_id: Ok(value.entity_type_id),
                     has_been_warned: Ok(value.has_been_warned),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21615,12 +22077,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ToDo>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ToDoListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21654,6 +22118,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21662,6 +22127,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21697,6 +22163,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Worktray {
             fn default() -> Self {
@@ -21711,6 +22178,7 @@ pub mod types {
                     name: Ok(Default::default()),
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21832,6 +22300,7 @@ pub mod types {
                     name: value.name?,
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21848,6 +22317,7 @@ pub mod types {
                     name: Ok(value.name),
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21858,12 +22328,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Worktray>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WorktrayListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21897,6 +22369,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21905,6 +22378,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21940,6 +22414,7 @@ pub mod types {
                 ::std::string::String,
             >,
             worktray_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WorktrayMember {
             fn default() -> Self {
@@ -21956,6 +22431,7 @@ pub mod types {
                     updated_by_contact: Ok(Default::default()),
                     updated_on: Ok(Default::default()),
                     worktray_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22099,6 +22575,7 @@ pub mod types {
                     updated_by_contact: value.updated_by_contact?,
                     updated_on: value.updated_on?,
                     worktray_id: value.worktray_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22117,6 +22594,7 @@ pub mod types {
                     updated_by_contact: Ok(value.updated_by_contact),
                     updated_on: Ok(value.updated_on),
                     worktray_id: Ok(value.worktray_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22127,12 +22605,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WorktrayMember>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WorktrayMemberListResponse {
             fn default() -> Self {
                 Self {
                     total_count: Ok(Default::default()),
                     values: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22168,6 +22648,7 @@ pub mod types {
                 Ok(Self {
                     total_count: value.total_count?,
                     values: value.values?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22176,6 +22657,7 @@ pub mod types {
                 Self {
                     total_count: Ok(value.total_count),
                     values: Ok(value.values),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22204,6 +22686,7495 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AbortProject {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                note_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AbortProject;
+                const NAME: &'static str = "AbortProject";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "NoteText" => {
+                            client_core::json::field(&mut self.note_text, "NoteText", map)
+                        }
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<AbortProject, E> {
+                    ::std::result::Result::Ok(AbortProject {
+                        note_text: self.note_text.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Address {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Address;
+                const NAME: &'static str = "Address";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Address, E> {
+                    ::std::result::Result::Ok(Address {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Address>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AddressListResponse;
+                const NAME: &'static str = "AddressListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AddressListResponse, E> {
+                    ::std::result::Result::Ok(AddressListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AdminFormPlanFile {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                admin_form_plan_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_web: ::std::option::Option<::std::option::Option<bool>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AdminFormPlanFile;
+                const NAME: &'static str = "AdminFormPlanFile";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AdminFormPlanFileTypeId" => client_core::json::field(
+                            &mut self.admin_form_plan_file_type_id,
+                            "AdminFormPlanFileTypeId",
+                            map,
+                        ),
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "Comment" => client_core::json::field(&mut self.comment, "Comment", map),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ShowOnWeb" => {
+                            client_core::json::field(&mut self.show_on_web, "ShowOnWeb", map)
+                        }
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AdminFormPlanFile, E> {
+                    ::std::result::Result::Ok(AdminFormPlanFile {
+                        admin_form_plan_file_type_id: self
+                            .admin_form_plan_file_type_id
+                            .unwrap_or_default(),
+                        archived: self.archived.unwrap_or_default(),
+                        comment: self.comment.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        show_on_web: self.show_on_web.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Client {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_balance:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                company_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                company_name_id: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                current_employer_data: ::std::option::Option<::std::option::Option<EmployerData>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                internal_client_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                location: ::std::option::Option<::std::option::Option<Location>>,
+                status: ::std::option::Option<::std::option::Option<Lookup>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Client;
+                const NAME: &'static str = "Client";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AccountBalance" => client_core::json::field(
+                            &mut self.account_balance,
+                            "AccountBalance",
+                            map,
+                        ),
+                        "CompanyName" => {
+                            client_core::json::field(&mut self.company_name, "CompanyName", map)
+                        }
+                        "CompanyNameId" => client_core::json::field(
+                            &mut self.company_name_id,
+                            "CompanyNameId",
+                            map,
+                        ),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "CurrentEmployerData" => client_core::json::field(
+                            &mut self.current_employer_data,
+                            "CurrentEmployerData",
+                            map,
+                        ),
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "InternalClientId" => client_core::json::field(
+                            &mut self.internal_client_id,
+                            "InternalClientId",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Location" => client_core::json::field(&mut self.location, "Location", map),
+                        "Status" => client_core::json::field(&mut self.status, "Status", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Client, E> {
+                    ::std::result::Result::Ok(Client {
+                        account_balance: self.account_balance.unwrap_or_default(),
+                        company_name: self.company_name.unwrap_or_default(),
+                        company_name_id: self.company_name_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        current_employer_data: self.current_employer_data.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        internal_client_id: self.internal_client_id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        location: self.location.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ClientListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Client>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ClientListResponse;
+                const NAME: &'static str = "ClientListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ClientListResponse, E> {
+                    ::std::result::Result::Ok(ClientListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Contact {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                can_bulk_email: ::std::option::Option<::std::option::Option<bool>>,
+                can_call: ::std::option::Option<::std::option::Option<bool>>,
+                can_email: ::std::option::Option<::std::option::Option<bool>>,
+                client_id: ::std::option::Option<::std::option::Option<i32>>,
+                company_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                company_name_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_address_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ContactAddressLink>>,
+                >,
+                contact_category: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_category_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_grouping: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_grouping_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_phone_number_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ContactPhoneNumberLink>>,
+                >,
+                contact_preference: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_preference_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_profession: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_profession_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                designation: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                email: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employee: ::std::option::Option<::std::option::Option<Employee>>,
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                initial: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                is_accountant: ::std::option::Option<::std::option::Option<bool>>,
+                is_attorney: ::std::option::Option<::std::option::Option<bool>>,
+                is_auditor: ::std::option::Option<::std::option::Option<bool>>,
+                is_broker: ::std::option::Option<::std::option::Option<bool>>,
+                is_custodian: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_payroll_partner: ::std::option::Option<::std::option::Option<bool>>,
+                is_record_keeper: ::std::option::Option<::std::option::Option<bool>>,
+                is_referral_source: ::std::option::Option<::std::option::Option<bool>>,
+                is_tpa: ::std::option::Option<::std::option::Option<bool>>,
+                is_trustee: ::std::option::Option<::std::option::Option<bool>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                legacy_created_on:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                location_contact_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<LocationContactLink>>,
+                >,
+                plan_contact_rights:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRight>>>,
+                prefix: ::std::option::Option<::std::option::Option<Lookup>>,
+                prefix_id: ::std::option::Option<::std::option::Option<i32>>,
+                sales_extension: ::std::option::Option<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                salutation: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                suffix: ::std::option::Option<::std::option::Option<Lookup>>,
+                suffix_id: ::std::option::Option<::std::option::Option<i32>>,
+                system_employee: ::std::option::Option<::std::option::Option<bool>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Contact;
+                const NAME: &'static str = "Contact";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CanBulkEmail" => {
+                            client_core::json::field(&mut self.can_bulk_email, "CanBulkEmail", map)
+                        }
+                        "CanCall" => client_core::json::field(&mut self.can_call, "CanCall", map),
+                        "CanEmail" => {
+                            client_core::json::field(&mut self.can_email, "CanEmail", map)
+                        }
+                        "ClientId" => {
+                            client_core::json::field(&mut self.client_id, "ClientId", map)
+                        }
+                        "CompanyName" => {
+                            client_core::json::field(&mut self.company_name, "CompanyName", map)
+                        }
+                        "CompanyNameId" => client_core::json::field(
+                            &mut self.company_name_id,
+                            "CompanyNameId",
+                            map,
+                        ),
+                        "ContactAddressLinks" => client_core::json::field(
+                            &mut self.contact_address_links,
+                            "ContactAddressLinks",
+                            map,
+                        ),
+                        "ContactCategory" => client_core::json::field(
+                            &mut self.contact_category,
+                            "ContactCategory",
+                            map,
+                        ),
+                        "ContactCategoryId" => client_core::json::field(
+                            &mut self.contact_category_id,
+                            "ContactCategoryId",
+                            map,
+                        ),
+                        "ContactGrouping" => client_core::json::field(
+                            &mut self.contact_grouping,
+                            "ContactGrouping",
+                            map,
+                        ),
+                        "ContactGroupingId" => client_core::json::field(
+                            &mut self.contact_grouping_id,
+                            "ContactGroupingId",
+                            map,
+                        ),
+                        "ContactPhoneNumberLinks" => client_core::json::field(
+                            &mut self.contact_phone_number_links,
+                            "ContactPhoneNumberLinks",
+                            map,
+                        ),
+                        "ContactPreference" => client_core::json::field(
+                            &mut self.contact_preference,
+                            "ContactPreference",
+                            map,
+                        ),
+                        "ContactPreferenceId" => client_core::json::field(
+                            &mut self.contact_preference_id,
+                            "ContactPreferenceId",
+                            map,
+                        ),
+                        "ContactProfession" => client_core::json::field(
+                            &mut self.contact_profession,
+                            "ContactProfession",
+                            map,
+                        ),
+                        "ContactProfessionId" => client_core::json::field(
+                            &mut self.contact_profession_id,
+                            "ContactProfessionId",
+                            map,
+                        ),
+                        "ContactStatus" => {
+                            client_core::json::field(&mut self.contact_status, "ContactStatus", map)
+                        }
+                        "ContactStatusId" => client_core::json::field(
+                            &mut self.contact_status_id,
+                            "ContactStatusId",
+                            map,
+                        ),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Designation" => {
+                            client_core::json::field(&mut self.designation, "Designation", map)
+                        }
+                        "Email" => client_core::json::field(&mut self.email, "Email", map),
+                        "Employee" => client_core::json::field(&mut self.employee, "Employee", map),
+                        "FirstName" => {
+                            client_core::json::field(&mut self.first_name, "FirstName", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "Initial" => client_core::json::field(&mut self.initial, "Initial", map),
+                        "IsAccountant" => {
+                            client_core::json::field(&mut self.is_accountant, "IsAccountant", map)
+                        }
+                        "IsAttorney" => {
+                            client_core::json::field(&mut self.is_attorney, "IsAttorney", map)
+                        }
+                        "IsAuditor" => {
+                            client_core::json::field(&mut self.is_auditor, "IsAuditor", map)
+                        }
+                        "IsBroker" => {
+                            client_core::json::field(&mut self.is_broker, "IsBroker", map)
+                        }
+                        "IsCustodian" => {
+                            client_core::json::field(&mut self.is_custodian, "IsCustodian", map)
+                        }
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsPayrollPartner" => client_core::json::field(
+                            &mut self.is_payroll_partner,
+                            "IsPayrollPartner",
+                            map,
+                        ),
+                        "IsRecordKeeper" => client_core::json::field(
+                            &mut self.is_record_keeper,
+                            "IsRecordKeeper",
+                            map,
+                        ),
+                        "IsReferralSource" => client_core::json::field(
+                            &mut self.is_referral_source,
+                            "IsReferralSource",
+                            map,
+                        ),
+                        "IsTPA" => client_core::json::field(&mut self.is_tpa, "IsTPA", map),
+                        "IsTrustee" => {
+                            client_core::json::field(&mut self.is_trustee, "IsTrustee", map)
+                        }
+                        "LastName" => {
+                            client_core::json::field(&mut self.last_name, "LastName", map)
+                        }
+                        "LegacyCreatedOn" => client_core::json::field(
+                            &mut self.legacy_created_on,
+                            "LegacyCreatedOn",
+                            map,
+                        ),
+                        "LocationContactLinks" => client_core::json::field(
+                            &mut self.location_contact_links,
+                            "LocationContactLinks",
+                            map,
+                        ),
+                        "PlanContactRights" => client_core::json::field(
+                            &mut self.plan_contact_rights,
+                            "PlanContactRights",
+                            map,
+                        ),
+                        "Prefix" => client_core::json::field(&mut self.prefix, "Prefix", map),
+                        "PrefixId" => {
+                            client_core::json::field(&mut self.prefix_id, "PrefixId", map)
+                        }
+                        "SalesExtension" => client_core::json::field(
+                            &mut self.sales_extension,
+                            "SalesExtension",
+                            map,
+                        ),
+                        "Salutation" => {
+                            client_core::json::field(&mut self.salutation, "Salutation", map)
+                        }
+                        "Suffix" => client_core::json::field(&mut self.suffix, "Suffix", map),
+                        "SuffixId" => {
+                            client_core::json::field(&mut self.suffix_id, "SuffixId", map)
+                        }
+                        "SystemEmployee" => client_core::json::field(
+                            &mut self.system_employee,
+                            "SystemEmployee",
+                            map,
+                        ),
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Contact, E> {
+                    ::std::result::Result::Ok(Contact {
+                        can_bulk_email: self.can_bulk_email.unwrap_or_default(),
+                        can_call: self.can_call.unwrap_or_default(),
+                        can_email: self.can_email.unwrap_or_default(),
+                        client_id: self.client_id.unwrap_or_default(),
+                        company_name: self.company_name.unwrap_or_default(),
+                        company_name_id: self.company_name_id.unwrap_or_default(),
+                        contact_address_links: self.contact_address_links.unwrap_or_default(),
+                        contact_category: self.contact_category.unwrap_or_default(),
+                        contact_category_id: self.contact_category_id.unwrap_or_default(),
+                        contact_grouping: self.contact_grouping.unwrap_or_default(),
+                        contact_grouping_id: self.contact_grouping_id.unwrap_or_default(),
+                        contact_phone_number_links: self
+                            .contact_phone_number_links
+                            .unwrap_or_default(),
+                        contact_preference: self.contact_preference.unwrap_or_default(),
+                        contact_preference_id: self.contact_preference_id.unwrap_or_default(),
+                        contact_profession: self.contact_profession.unwrap_or_default(),
+                        contact_profession_id: self.contact_profession_id.unwrap_or_default(),
+                        contact_status: self.contact_status.unwrap_or_default(),
+                        contact_status_id: self.contact_status_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        designation: self.designation.unwrap_or_default(),
+                        email: self.email.unwrap_or_default(),
+                        employee: self.employee.unwrap_or_default(),
+                        first_name: self.first_name.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        initial: self.initial.unwrap_or_default(),
+                        is_accountant: self.is_accountant.unwrap_or_default(),
+                        is_attorney: self.is_attorney.unwrap_or_default(),
+                        is_auditor: self.is_auditor.unwrap_or_default(),
+                        is_broker: self.is_broker.unwrap_or_default(),
+                        is_custodian: self.is_custodian.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_payroll_partner: self.is_payroll_partner.unwrap_or_default(),
+                        is_record_keeper: self.is_record_keeper.unwrap_or_default(),
+                        is_referral_source: self.is_referral_source.unwrap_or_default(),
+                        is_tpa: self.is_tpa.unwrap_or_default(),
+                        is_trustee: self.is_trustee.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        legacy_created_on: self.legacy_created_on.unwrap_or_default(),
+                        location_contact_links: self.location_contact_links.unwrap_or_default(),
+                        plan_contact_rights: self.plan_contact_rights.unwrap_or_default(),
+                        prefix: self.prefix.unwrap_or_default(),
+                        prefix_id: self.prefix_id.unwrap_or_default(),
+                        sales_extension: self.sales_extension.unwrap_or_default(),
+                        salutation: self.salutation.unwrap_or_default(),
+                        suffix: self.suffix.unwrap_or_default(),
+                        suffix_id: self.suffix_id.unwrap_or_default(),
+                        system_employee: self.system_employee.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactAddressLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<Address>>,
+                address_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ContactAddressLink;
+                const NAME: &'static str = "ContactAddressLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Address" => client_core::json::field(&mut self.address, "Address", map),
+                        "AddressId" => {
+                            client_core::json::field(&mut self.address_id, "AddressId", map)
+                        }
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ContactAddressLink, E> {
+                    ::std::result::Result::Ok(ContactAddressLink {
+                        address: self.address.unwrap_or_default(),
+                        address_id: self.address_id.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Contact>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ContactListResponse;
+                const NAME: &'static str = "ContactListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ContactListResponse, E> {
+                    ::std::result::Result::Ok(ContactListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactPhoneNumberLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                phone_number: ::std::option::Option<::std::option::Option<PhoneNumber>>,
+                phone_number_id: ::std::option::Option<::std::option::Option<i32>>,
+                phone_number_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                phone_number_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ContactPhoneNumberLink;
+                const NAME: &'static str = "ContactPhoneNumberLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PhoneNumber" => {
+                            client_core::json::field(&mut self.phone_number, "PhoneNumber", map)
+                        }
+                        "PhoneNumberId" => client_core::json::field(
+                            &mut self.phone_number_id,
+                            "PhoneNumberId",
+                            map,
+                        ),
+                        "PhoneNumberType" => client_core::json::field(
+                            &mut self.phone_number_type,
+                            "PhoneNumberType",
+                            map,
+                        ),
+                        "PhoneNumberTypeId" => client_core::json::field(
+                            &mut self.phone_number_type_id,
+                            "PhoneNumberTypeId",
+                            map,
+                        ),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ContactPhoneNumberLink, E> {
+                    ::std::result::Result::Ok(ContactPhoneNumberLink {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        phone_number: self.phone_number.unwrap_or_default(),
+                        phone_number_id: self.phone_number_id.unwrap_or_default(),
+                        phone_number_type: self.phone_number_type.unwrap_or_default(),
+                        phone_number_type_id: self.phone_number_type_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactPhoneNumberLinkListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ContactPhoneNumberLink>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ContactPhoneNumberLinkListResponse;
+                const NAME: &'static str = "ContactPhoneNumberLinkListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ContactPhoneNumberLinkListResponse, E> {
+                    ::std::result::Result::Ok(ContactPhoneNumberLinkListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactRef {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                email: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ContactRef;
+                const NAME: &'static str = "ContactRef";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "Email" => client_core::json::field(&mut self.email, "Email", map),
+                        "FirstName" => {
+                            client_core::json::field(&mut self.first_name, "FirstName", map)
+                        }
+                        "LastName" => {
+                            client_core::json::field(&mut self.last_name, "LastName", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ContactRef, E> {
+                    ::std::result::Result::Ok(ContactRef {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        email: self.email.unwrap_or_default(),
+                        first_name: self.first_name.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CopyFeeScheduleFromTemplate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_schedule_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_schedule_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CopyFeeScheduleFromTemplate;
+                const NAME: &'static str = "CopyFeeScheduleFromTemplate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "FeeScheduleStatusId" => client_core::json::field(
+                            &mut self.fee_schedule_status_id,
+                            "FeeScheduleStatusId",
+                            map,
+                        ),
+                        "FeeScheduleTemplateId" => client_core::json::field(
+                            &mut self.fee_schedule_template_id,
+                            "FeeScheduleTemplateId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "StartDate" => {
+                            client_core::json::field(&mut self.start_date, "StartDate", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CopyFeeScheduleFromTemplate, E> {
+                    ::std::result::Result::Ok(CopyFeeScheduleFromTemplate {
+                        description: self.description.unwrap_or_default(),
+                        fee_schedule_status_id: self.fee_schedule_status_id.unwrap_or_default(),
+                        fee_schedule_template_id: self.fee_schedule_template_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreatePlanDistribution {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                distribution_reason_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_schedule_item_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_schedule_item_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                investment_provider_link_id: ::std::option::Option<::std::option::Option<i32>>,
+                participant:
+                    ::std::option::Option<::std::option::Option<CreatePlanDistributionParticipant>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreatePlanDistribution;
+                const NAME: &'static str = "CreatePlanDistribution";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "DistributionReasonId" => client_core::json::field(
+                            &mut self.distribution_reason_id,
+                            "DistributionReasonId",
+                            map,
+                        ),
+                        "FeeScheduleItemId" => client_core::json::field(
+                            &mut self.fee_schedule_item_id,
+                            "FeeScheduleItemId",
+                            map,
+                        ),
+                        "FeeScheduleItemTemplateId" => client_core::json::field(
+                            &mut self.fee_schedule_item_template_id,
+                            "FeeScheduleItemTemplateId",
+                            map,
+                        ),
+                        "InvestmentProviderLinkId" => client_core::json::field(
+                            &mut self.investment_provider_link_id,
+                            "InvestmentProviderLinkId",
+                            map,
+                        ),
+                        "Participant" => {
+                            client_core::json::field(&mut self.participant, "Participant", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProjectTemplateId" => client_core::json::field(
+                            &mut self.project_template_id,
+                            "ProjectTemplateId",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreatePlanDistribution, E> {
+                    ::std::result::Result::Ok(CreatePlanDistribution {
+                        distribution_reason_id: self.distribution_reason_id.unwrap_or_default(),
+                        fee_schedule_item_id: self.fee_schedule_item_id.unwrap_or_default(),
+                        fee_schedule_item_template_id: self
+                            .fee_schedule_item_template_id
+                            .unwrap_or_default(),
+                        investment_provider_link_id: self
+                            .investment_provider_link_id
+                            .unwrap_or_default(),
+                        participant: self.participant.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        project_template_id: self.project_template_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreatePlanDistributionParticipant {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                ssn: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreatePlanDistributionParticipant;
+                const NAME: &'static str = "CreatePlanDistributionParticipant";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "FirstName" => {
+                            client_core::json::field(&mut self.first_name, "FirstName", map)
+                        }
+                        "LastName" => {
+                            client_core::json::field(&mut self.last_name, "LastName", map)
+                        }
+                        "SSN" => client_core::json::field(&mut self.ssn, "SSN", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreatePlanDistributionParticipant, E> {
+                    ::std::result::Result::Ok(CreatePlanDistributionParticipant {
+                        first_name: self.first_name.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        ssn: self.ssn.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Distribution {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Distribution;
+                const NAME: &'static str = "Distribution";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Distribution, E> {
+                    ::std::result::Result::Ok(Distribution {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionFile {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                distribution_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_web: ::std::option::Option<::std::option::Option<bool>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DistributionFile;
+                const NAME: &'static str = "DistributionFile";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "Comment" => client_core::json::field(&mut self.comment, "Comment", map),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DistributionFileTypeId" => client_core::json::field(
+                            &mut self.distribution_file_type_id,
+                            "DistributionFileTypeId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "ShowOnWeb" => {
+                            client_core::json::field(&mut self.show_on_web, "ShowOnWeb", map)
+                        }
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DistributionFile, E> {
+                    ::std::result::Result::Ok(DistributionFile {
+                        archived: self.archived.unwrap_or_default(),
+                        comment: self.comment.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        distribution_file_type_id: self
+                            .distribution_file_type_id
+                            .unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        show_on_web: self.show_on_web.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionFileListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<DistributionFile>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DistributionFileListResponse;
+                const NAME: &'static str = "DistributionFileListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DistributionFileListResponse, E> {
+                    ::std::result::Result::Ok(DistributionFileListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionInformationDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DistributionInformationDetail;
+                const NAME: &'static str = "DistributionInformationDetail";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DistributionInformationDetail, E> {
+                    ::std::result::Result::Ok(DistributionInformationDetail {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Distribution>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DistributionListResponse;
+                const NAME: &'static str = "DistributionListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DistributionListResponse, E> {
+                    ::std::result::Result::Ok(DistributionListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Employee {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                active: ::std::option::Option<::std::option::Option<bool>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Employee;
+                const NAME: &'static str = "Employee";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Active" => client_core::json::field(&mut self.active, "Active", map),
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Employee, E> {
+                    ::std::result::Result::Ok(Employee {
+                        active: self.active.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeeListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Employee>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeeListResponse;
+                const NAME: &'static str = "EmployeeListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployeeListResponse, E> {
+                    ::std::result::Result::Ok(EmployeeListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeePlanRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                role_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                role_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeePlanRole;
+                const NAME: &'static str = "EmployeePlanRole";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Contact" => client_core::json::field(&mut self.contact, "Contact", map),
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "RoleType" => {
+                            client_core::json::field(&mut self.role_type, "RoleType", map)
+                        }
+                        "RoleTypeId" => {
+                            client_core::json::field(&mut self.role_type_id, "RoleTypeId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployeePlanRole, E> {
+                    ::std::result::Result::Ok(EmployeePlanRole {
+                        contact: self.contact.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        role_type: self.role_type.unwrap_or_default(),
+                        role_type_id: self.role_type_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeePlanRoleListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<EmployeePlanRole>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeePlanRoleListResponse;
+                const NAME: &'static str = "EmployeePlanRoleListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployeePlanRoleListResponse, E> {
+                    ::std::result::Result::Ok(EmployeePlanRoleListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployerData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                client_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                ein: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                entity_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                fiscal_year_end: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                payroll_frequency: ::std::option::Option<::std::option::Option<Lookup>>,
+                period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                period_start: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployerData;
+                const NAME: &'static str = "EmployerData";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ClientId" => {
+                            client_core::json::field(&mut self.client_id, "ClientId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "EIN" => client_core::json::field(&mut self.ein, "EIN", map),
+                        "EntityType" => {
+                            client_core::json::field(&mut self.entity_type, "EntityType", map)
+                        }
+                        "FiscalYearEnd" => client_core::json::field(
+                            &mut self.fiscal_year_end,
+                            "FiscalYearEnd",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PayrollFrequency" => client_core::json::field(
+                            &mut self.payroll_frequency,
+                            "PayrollFrequency",
+                            map,
+                        ),
+                        "PeriodEnd" => {
+                            client_core::json::field(&mut self.period_end, "PeriodEnd", map)
+                        }
+                        "PeriodStart" => {
+                            client_core::json::field(&mut self.period_start, "PeriodStart", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<EmployerData, E> {
+                    ::std::result::Result::Ok(EmployerData {
+                        client_id: self.client_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        ein: self.ein.unwrap_or_default(),
+                        entity_type: self.entity_type.unwrap_or_default(),
+                        fiscal_year_end: self.fiscal_year_end.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        payroll_frequency: self.payroll_frequency.unwrap_or_default(),
+                        period_end: self.period_end.unwrap_or_default(),
+                        period_start: self.period_start.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployerDataListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<EmployerData>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployerDataListResponse;
+                const NAME: &'static str = "EmployerDataListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployerDataListResponse, E> {
+                    ::std::result::Result::Ok(EmployerDataListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ErrorResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                errors: ::std::option::Option<
+                    ::std::option::Option<
+                        ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                    >,
+                >,
+                message: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                rules: ::std::option::Option<::std::option::Option<::std::vec::Vec<Rule>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ErrorResponse;
+                const NAME: &'static str = "ErrorResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Errors" => client_core::json::field(&mut self.errors, "Errors", map),
+                        "Message" => client_core::json::field(&mut self.message, "Message", map),
+                        "Rules" => client_core::json::field(&mut self.rules, "Rules", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ErrorResponse, E> {
+                    ::std::result::Result::Ok(ErrorResponse {
+                        errors: self.errors.unwrap_or_default(),
+                        message: self.message.unwrap_or_default(),
+                        rules: self.rules.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FamilyMember {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FamilyMember;
+                const NAME: &'static str = "FamilyMember";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<FamilyMember, E> {
+                    ::std::result::Result::Ok(FamilyMember {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeSchedule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                end_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_schedule_items:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<FeeScheduleItem>>>,
+                fee_schedule_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                fee_schedule_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_schedule_template:
+                    ::std::option::Option<::std::option::Option<FeeScheduleTemplate>>,
+                fee_schedule_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeSchedule;
+                const NAME: &'static str = "FeeSchedule";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "EndDate" => client_core::json::field(&mut self.end_date, "EndDate", map),
+                        "FeeScheduleItems" => client_core::json::field(
+                            &mut self.fee_schedule_items,
+                            "FeeScheduleItems",
+                            map,
+                        ),
+                        "FeeScheduleStatus" => client_core::json::field(
+                            &mut self.fee_schedule_status,
+                            "FeeScheduleStatus",
+                            map,
+                        ),
+                        "FeeScheduleStatusId" => client_core::json::field(
+                            &mut self.fee_schedule_status_id,
+                            "FeeScheduleStatusId",
+                            map,
+                        ),
+                        "FeeScheduleTemplate" => client_core::json::field(
+                            &mut self.fee_schedule_template,
+                            "FeeScheduleTemplate",
+                            map,
+                        ),
+                        "FeeScheduleTemplateId" => client_core::json::field(
+                            &mut self.fee_schedule_template_id,
+                            "FeeScheduleTemplateId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "StartDate" => {
+                            client_core::json::field(&mut self.start_date, "StartDate", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<FeeSchedule, E> {
+                    ::std::result::Result::Ok(FeeSchedule {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        end_date: self.end_date.unwrap_or_default(),
+                        fee_schedule_items: self.fee_schedule_items.unwrap_or_default(),
+                        fee_schedule_status: self.fee_schedule_status.unwrap_or_default(),
+                        fee_schedule_status_id: self.fee_schedule_status_id.unwrap_or_default(),
+                        fee_schedule_template: self.fee_schedule_template.unwrap_or_default(),
+                        fee_schedule_template_id: self.fee_schedule_template_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeScheduleItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                category_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                fee_frequency_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_payment_source_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_payor_id: ::std::option::Option<::std::option::Option<i32>>,
+                fee_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeScheduleItem;
+                const NAME: &'static str = "FeeScheduleItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AmountTypeId" => {
+                            client_core::json::field(&mut self.amount_type_id, "AmountTypeId", map)
+                        }
+                        "CategoryId" => {
+                            client_core::json::field(&mut self.category_id, "CategoryId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "FeeAmount" => {
+                            client_core::json::field(&mut self.fee_amount, "FeeAmount", map)
+                        }
+                        "FeeFrequencyId" => client_core::json::field(
+                            &mut self.fee_frequency_id,
+                            "FeeFrequencyId",
+                            map,
+                        ),
+                        "FeePaymentSourceId" => client_core::json::field(
+                            &mut self.fee_payment_source_id,
+                            "FeePaymentSourceId",
+                            map,
+                        ),
+                        "FeePayorId" => {
+                            client_core::json::field(&mut self.fee_payor_id, "FeePayorId", map)
+                        }
+                        "FeeTypeId" => {
+                            client_core::json::field(&mut self.fee_type_id, "FeeTypeId", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FeeScheduleItem, E> {
+                    ::std::result::Result::Ok(FeeScheduleItem {
+                        amount_type_id: self.amount_type_id.unwrap_or_default(),
+                        category_id: self.category_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        fee_amount: self.fee_amount.unwrap_or_default(),
+                        fee_frequency_id: self.fee_frequency_id.unwrap_or_default(),
+                        fee_payment_source_id: self.fee_payment_source_id.unwrap_or_default(),
+                        fee_payor_id: self.fee_payor_id.unwrap_or_default(),
+                        fee_type_id: self.fee_type_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeScheduleItemTemp {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeScheduleItemTemp;
+                const NAME: &'static str = "FeeScheduleItemTemp";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "FeeTypeId" => {
+                            client_core::json::field(&mut self.fee_type_id, "FeeTypeId", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FeeScheduleItemTemp, E> {
+                    ::std::result::Result::Ok(FeeScheduleItemTemp {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        fee_type_id: self.fee_type_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeScheduleListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<FeeSchedule>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeScheduleListResponse;
+                const NAME: &'static str = "FeeScheduleListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FeeScheduleListResponse, E> {
+                    ::std::result::Result::Ok(FeeScheduleListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeScheduleTemplate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_schedule_item_temps: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<FeeScheduleItemTemp>>,
+                >,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeScheduleTemplate;
+                const NAME: &'static str = "FeeScheduleTemplate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "FeeScheduleItemTemps" => client_core::json::field(
+                            &mut self.fee_schedule_item_temps,
+                            "FeeScheduleItemTemps",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FeeScheduleTemplate, E> {
+                    ::std::result::Result::Ok(FeeScheduleTemplate {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        fee_schedule_item_temps: self.fee_schedule_item_temps.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeeScheduleTemplateListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<FeeScheduleTemplate>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FeeScheduleTemplateListResponse;
+                const NAME: &'static str = "FeeScheduleTemplateListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FeeScheduleTemplateListResponse, E> {
+                    ::std::result::Result::Ok(FeeScheduleTemplateListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Interaction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                details: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                interaction_date:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                interaction_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_html: ::std::option::Option<::std::option::Option<bool>>,
+                opportunity_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<OpportunityInteractionLink>>,
+                >,
+                participants: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<InteractionParticipant>>,
+                >,
+                plan_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PlanInteractionLink>>,
+                >,
+                proposal_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ProposalInteractionLink>>,
+                >,
+                prospect_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ProspectInteractionLink>>,
+                >,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Interaction;
+                const NAME: &'static str = "Interaction";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Details" => client_core::json::field(&mut self.details, "Details", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "InteractionDate" => client_core::json::field(
+                            &mut self.interaction_date,
+                            "InteractionDate",
+                            map,
+                        ),
+                        "InteractionTypeId" => client_core::json::field(
+                            &mut self.interaction_type_id,
+                            "InteractionTypeId",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsHTML" => client_core::json::field(&mut self.is_html, "IsHTML", map),
+                        "OpportunityInteractionLinks" => client_core::json::field(
+                            &mut self.opportunity_interaction_links,
+                            "OpportunityInteractionLinks",
+                            map,
+                        ),
+                        "Participants" => {
+                            client_core::json::field(&mut self.participants, "Participants", map)
+                        }
+                        "PlanInteractionLinks" => client_core::json::field(
+                            &mut self.plan_interaction_links,
+                            "PlanInteractionLinks",
+                            map,
+                        ),
+                        "ProposalInteractionLinks" => client_core::json::field(
+                            &mut self.proposal_interaction_links,
+                            "ProposalInteractionLinks",
+                            map,
+                        ),
+                        "ProspectInteractionLinks" => client_core::json::field(
+                            &mut self.prospect_interaction_links,
+                            "ProspectInteractionLinks",
+                            map,
+                        ),
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Interaction, E> {
+                    ::std::result::Result::Ok(Interaction {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        details: self.details.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        interaction_date: self.interaction_date.unwrap_or_default(),
+                        interaction_type_id: self.interaction_type_id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_html: self.is_html.unwrap_or_default(),
+                        opportunity_interaction_links: self
+                            .opportunity_interaction_links
+                            .unwrap_or_default(),
+                        participants: self.participants.unwrap_or_default(),
+                        plan_interaction_links: self.plan_interaction_links.unwrap_or_default(),
+                        proposal_interaction_links: self
+                            .proposal_interaction_links
+                            .unwrap_or_default(),
+                        prospect_interaction_links: self
+                            .prospect_interaction_links
+                            .unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InteractionCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                details: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                interaction_date:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                interaction_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_html: ::std::option::Option<::std::option::Option<bool>>,
+                opportunity_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<OpportunityInteractionLink>>,
+                >,
+                participants: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<InteractionParticipant>>,
+                >,
+                plan_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PlanInteractionLink>>,
+                >,
+                proposal_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ProposalInteractionLink>>,
+                >,
+                prospect_interaction_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ProspectInteractionLink>>,
+                >,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = InteractionCreate;
+                const NAME: &'static str = "InteractionCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Details" => client_core::json::field(&mut self.details, "Details", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "InteractionDate" => client_core::json::field(
+                            &mut self.interaction_date,
+                            "InteractionDate",
+                            map,
+                        ),
+                        "InteractionTypeId" => client_core::json::field(
+                            &mut self.interaction_type_id,
+                            "InteractionTypeId",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsHTML" => client_core::json::field(&mut self.is_html, "IsHTML", map),
+                        "OpportunityInteractionLinks" => client_core::json::field(
+                            &mut self.opportunity_interaction_links,
+                            "OpportunityInteractionLinks",
+                            map,
+                        ),
+                        "Participants" => {
+                            client_core::json::field(&mut self.participants, "Participants", map)
+                        }
+                        "PlanInteractionLinks" => client_core::json::field(
+                            &mut self.plan_interaction_links,
+                            "PlanInteractionLinks",
+                            map,
+                        ),
+                        "ProposalInteractionLinks" => client_core::json::field(
+                            &mut self.proposal_interaction_links,
+                            "ProposalInteractionLinks",
+                            map,
+                        ),
+                        "ProspectInteractionLinks" => client_core::json::field(
+                            &mut self.prospect_interaction_links,
+                            "ProspectInteractionLinks",
+                            map,
+                        ),
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<InteractionCreate, E> {
+                    ::std::result::Result::Ok(InteractionCreate {
+                        details: self.details.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        interaction_date: self.interaction_date.unwrap_or_default(),
+                        interaction_type_id: self.interaction_type_id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_html: self.is_html.unwrap_or_default(),
+                        opportunity_interaction_links: self
+                            .opportunity_interaction_links
+                            .unwrap_or_default(),
+                        participants: self.participants.unwrap_or_default(),
+                        plan_interaction_links: self.plan_interaction_links.unwrap_or_default(),
+                        proposal_interaction_links: self
+                            .proposal_interaction_links
+                            .unwrap_or_default(),
+                        prospect_interaction_links: self
+                            .prospect_interaction_links
+                            .unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InteractionParticipant {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                interaction_role_id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = InteractionParticipant;
+                const NAME: &'static str = "InteractionParticipant";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "InteractionRoleId" => client_core::json::field(
+                            &mut self.interaction_role_id,
+                            "InteractionRoleId",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<InteractionParticipant, E> {
+                    ::std::result::Result::Ok(InteractionParticipant {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        interaction_role_id: self.interaction_role_id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InvestmentProviderLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                basis_point_reimbursement:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_collection_source_id: ::std::option::Option<::std::option::Option<i32>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                distribution_processor_id: ::std::option::Option<::std::option::Option<i32>>,
+                effective_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fee_disclosure_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                investment_direction_id: ::std::option::Option<::std::option::Option<i32>>,
+                investment_model_id: ::std::option::Option<::std::option::Option<i32>>,
+                investment_provider: ::std::option::Option<::std::option::Option<Lookup>>,
+                investment_provider_id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_primary: ::std::option::Option<::std::option::Option<bool>>,
+                is_terminated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                provider_account_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                provider_account_name:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                responsibility_id: ::std::option::Option<::std::option::Option<i32>>,
+                revenue_sharing_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                terminated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                transfer_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                vesting_submission_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = InvestmentProviderLink;
+                const NAME: &'static str = "InvestmentProviderLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "BasisPointReimbursement" => client_core::json::field(
+                            &mut self.basis_point_reimbursement,
+                            "BasisPointReimbursement",
+                            map,
+                        ),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataCollectionSourceId" => client_core::json::field(
+                            &mut self.data_collection_source_id,
+                            "DataCollectionSourceId",
+                            map,
+                        ),
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DistributionProcessorId" => client_core::json::field(
+                            &mut self.distribution_processor_id,
+                            "DistributionProcessorId",
+                            map,
+                        ),
+                        "EffectiveOn" => {
+                            client_core::json::field(&mut self.effective_on, "EffectiveOn", map)
+                        }
+                        "FeeDisclosureTypeId" => client_core::json::field(
+                            &mut self.fee_disclosure_type_id,
+                            "FeeDisclosureTypeId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "InvestmentDirectionId" => client_core::json::field(
+                            &mut self.investment_direction_id,
+                            "InvestmentDirectionId",
+                            map,
+                        ),
+                        "InvestmentModelId" => client_core::json::field(
+                            &mut self.investment_model_id,
+                            "InvestmentModelId",
+                            map,
+                        ),
+                        "InvestmentProvider" => client_core::json::field(
+                            &mut self.investment_provider,
+                            "InvestmentProvider",
+                            map,
+                        ),
+                        "InvestmentProviderId" => client_core::json::field(
+                            &mut self.investment_provider_id,
+                            "InvestmentProviderId",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsPrimary" => {
+                            client_core::json::field(&mut self.is_primary, "IsPrimary", map)
+                        }
+                        "IsTerminated" => {
+                            client_core::json::field(&mut self.is_terminated, "IsTerminated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProviderAccountId" => client_core::json::field(
+                            &mut self.provider_account_id,
+                            "ProviderAccountId",
+                            map,
+                        ),
+                        "ProviderAccountName" => client_core::json::field(
+                            &mut self.provider_account_name,
+                            "ProviderAccountName",
+                            map,
+                        ),
+                        "ResponsibilityId" => client_core::json::field(
+                            &mut self.responsibility_id,
+                            "ResponsibilityId",
+                            map,
+                        ),
+                        "RevenueSharingTypeId" => client_core::json::field(
+                            &mut self.revenue_sharing_type_id,
+                            "RevenueSharingTypeId",
+                            map,
+                        ),
+                        "TerminatedOn" => {
+                            client_core::json::field(&mut self.terminated_on, "TerminatedOn", map)
+                        }
+                        "TransferStatusId" => client_core::json::field(
+                            &mut self.transfer_status_id,
+                            "TransferStatusId",
+                            map,
+                        ),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        "VestingSubmissionId" => client_core::json::field(
+                            &mut self.vesting_submission_id,
+                            "VestingSubmissionId",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<InvestmentProviderLink, E> {
+                    ::std::result::Result::Ok(InvestmentProviderLink {
+                        basis_point_reimbursement: self
+                            .basis_point_reimbursement
+                            .unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_collection_source_id: self
+                            .data_collection_source_id
+                            .unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        distribution_processor_id: self
+                            .distribution_processor_id
+                            .unwrap_or_default(),
+                        effective_on: self.effective_on.unwrap_or_default(),
+                        fee_disclosure_type_id: self.fee_disclosure_type_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        investment_direction_id: self.investment_direction_id.unwrap_or_default(),
+                        investment_model_id: self.investment_model_id.unwrap_or_default(),
+                        investment_provider: self.investment_provider.unwrap_or_default(),
+                        investment_provider_id: self.investment_provider_id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_primary: self.is_primary.unwrap_or_default(),
+                        is_terminated: self.is_terminated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        provider_account_id: self.provider_account_id.unwrap_or_default(),
+                        provider_account_name: self.provider_account_name.unwrap_or_default(),
+                        responsibility_id: self.responsibility_id.unwrap_or_default(),
+                        revenue_sharing_type_id: self.revenue_sharing_type_id.unwrap_or_default(),
+                        terminated_on: self.terminated_on.unwrap_or_default(),
+                        transfer_status_id: self.transfer_status_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        vesting_submission_id: self.vesting_submission_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InvestmentProviderLinkListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<InvestmentProviderLink>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = InvestmentProviderLinkListResponse;
+                const NAME: &'static str = "InvestmentProviderLinkListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<InvestmentProviderLinkListResponse, E> {
+                    ::std::result::Result::Ok(InvestmentProviderLinkListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LegalPlanFile {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                legal_plan_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_web: ::std::option::Option<::std::option::Option<bool>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LegalPlanFile;
+                const NAME: &'static str = "LegalPlanFile";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "Comment" => client_core::json::field(&mut self.comment, "Comment", map),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "LegalPlanFileTypeId" => client_core::json::field(
+                            &mut self.legal_plan_file_type_id,
+                            "LegalPlanFileTypeId",
+                            map,
+                        ),
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ShowOnWeb" => {
+                            client_core::json::field(&mut self.show_on_web, "ShowOnWeb", map)
+                        }
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<LegalPlanFile, E> {
+                    ::std::result::Result::Ok(LegalPlanFile {
+                        archived: self.archived.unwrap_or_default(),
+                        comment: self.comment.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        legal_plan_file_type_id: self.legal_plan_file_type_id.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        show_on_web: self.show_on_web.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LegalPlanFileListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<LegalPlanFile>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LegalPlanFileListResponse;
+                const NAME: &'static str = "LegalPlanFileListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LegalPlanFileListResponse, E> {
+                    ::std::result::Result::Ok(LegalPlanFileListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Location {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                display_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_default: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Location;
+                const NAME: &'static str = "Location";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DisplayName" => {
+                            client_core::json::field(&mut self.display_name, "DisplayName", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsDefault" => {
+                            client_core::json::field(&mut self.is_default, "IsDefault", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Location, E> {
+                    ::std::result::Result::Ok(Location {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        display_name: self.display_name.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_default: self.is_default.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LocationContactLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                location_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LocationContactLink;
+                const NAME: &'static str = "LocationContactLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "LocationId" => {
+                            client_core::json::field(&mut self.location_id, "LocationId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LocationContactLink, E> {
+                    ::std::result::Result::Ok(LocationContactLink {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        location_id: self.location_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Lookup {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                display_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Lookup;
+                const NAME: &'static str = "Lookup";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "DisplayName" => {
+                            client_core::json::field(&mut self.display_name, "DisplayName", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Lookup, E> {
+                    ::std::result::Result::Ok(Lookup {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        display_name: self.display_name.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LookupListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Lookup>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LookupListResponse;
+                const NAME: &'static str = "LookupListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LookupListResponse, E> {
+                    ::std::result::Result::Ok(LookupListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Note {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                can_delete: ::std::option::Option<::std::option::Option<bool>>,
+                can_edit: ::std::option::Option<::std::option::Option<bool>>,
+                category: ::std::option::Option<::std::option::Option<Lookup>>,
+                client_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_important: ::std::option::Option<::std::option::Option<bool>>,
+                note_category_id: ::std::option::Option<::std::option::Option<i32>>,
+                note_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                opportunity_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                proposal_id: ::std::option::Option<::std::option::Option<i32>>,
+                prospect_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_psl: ::std::option::Option<::std::option::Option<bool>>,
+                task_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Note;
+                const NAME: &'static str = "Note";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "CanDelete" => {
+                            client_core::json::field(&mut self.can_delete, "CanDelete", map)
+                        }
+                        "CanEdit" => client_core::json::field(&mut self.can_edit, "CanEdit", map),
+                        "Category" => client_core::json::field(&mut self.category, "Category", map),
+                        "ClientId" => {
+                            client_core::json::field(&mut self.client_id, "ClientId", map)
+                        }
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedByContactId" => client_core::json::field(
+                            &mut self.created_by_contact_id,
+                            "CreatedByContactId",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsImportant" => {
+                            client_core::json::field(&mut self.is_important, "IsImportant", map)
+                        }
+                        "NoteCategoryId" => client_core::json::field(
+                            &mut self.note_category_id,
+                            "NoteCategoryId",
+                            map,
+                        ),
+                        "NoteText" => {
+                            client_core::json::field(&mut self.note_text, "NoteText", map)
+                        }
+                        "OpportunityId" => {
+                            client_core::json::field(&mut self.opportunity_id, "OpportunityId", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "ProposalId" => {
+                            client_core::json::field(&mut self.proposal_id, "ProposalId", map)
+                        }
+                        "ProspectId" => {
+                            client_core::json::field(&mut self.prospect_id, "ProspectId", map)
+                        }
+                        "ShowOnPSL" => {
+                            client_core::json::field(&mut self.show_on_psl, "ShowOnPSL", map)
+                        }
+                        "TaskId" => client_core::json::field(&mut self.task_id, "TaskId", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Note, E> {
+                    ::std::result::Result::Ok(Note {
+                        archived: self.archived.unwrap_or_default(),
+                        can_delete: self.can_delete.unwrap_or_default(),
+                        can_edit: self.can_edit.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        client_id: self.client_id.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_by_contact_id: self.created_by_contact_id.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_important: self.is_important.unwrap_or_default(),
+                        note_category_id: self.note_category_id.unwrap_or_default(),
+                        note_text: self.note_text.unwrap_or_default(),
+                        opportunity_id: self.opportunity_id.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        proposal_id: self.proposal_id.unwrap_or_default(),
+                        prospect_id: self.prospect_id.unwrap_or_default(),
+                        show_on_psl: self.show_on_psl.unwrap_or_default(),
+                        task_id: self.task_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NoteCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                client_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_important: ::std::option::Option<::std::option::Option<bool>>,
+                note_category_id: ::std::option::Option<::std::option::Option<i32>>,
+                note_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                opportunity_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                proposal_id: ::std::option::Option<::std::option::Option<i32>>,
+                prospect_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_psl: ::std::option::Option<::std::option::Option<bool>>,
+                task_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = NoteCreate;
+                const NAME: &'static str = "NoteCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "ClientId" => {
+                            client_core::json::field(&mut self.client_id, "ClientId", map)
+                        }
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContactId" => client_core::json::field(
+                            &mut self.created_by_contact_id,
+                            "CreatedByContactId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsImportant" => {
+                            client_core::json::field(&mut self.is_important, "IsImportant", map)
+                        }
+                        "NoteCategoryId" => client_core::json::field(
+                            &mut self.note_category_id,
+                            "NoteCategoryId",
+                            map,
+                        ),
+                        "NoteText" => {
+                            client_core::json::field(&mut self.note_text, "NoteText", map)
+                        }
+                        "OpportunityId" => {
+                            client_core::json::field(&mut self.opportunity_id, "OpportunityId", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "ProposalId" => {
+                            client_core::json::field(&mut self.proposal_id, "ProposalId", map)
+                        }
+                        "ProspectId" => {
+                            client_core::json::field(&mut self.prospect_id, "ProspectId", map)
+                        }
+                        "ShowOnPSL" => {
+                            client_core::json::field(&mut self.show_on_psl, "ShowOnPSL", map)
+                        }
+                        "TaskId" => client_core::json::field(&mut self.task_id, "TaskId", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<NoteCreate, E> {
+                    ::std::result::Result::Ok(NoteCreate {
+                        archived: self.archived.unwrap_or_default(),
+                        client_id: self.client_id.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact_id: self.created_by_contact_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_important: self.is_important.unwrap_or_default(),
+                        note_category_id: self.note_category_id.unwrap_or_default(),
+                        note_text: self.note_text.unwrap_or_default(),
+                        opportunity_id: self.opportunity_id.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        proposal_id: self.proposal_id.unwrap_or_default(),
+                        prospect_id: self.prospect_id.unwrap_or_default(),
+                        show_on_psl: self.show_on_psl.unwrap_or_default(),
+                        task_id: self.task_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NoteListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Note>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = NoteListResponse;
+                const NAME: &'static str = "NoteListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<NoteListResponse, E> {
+                    ::std::result::Result::Ok(NoteListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Opportunity {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Opportunity;
+                const NAME: &'static str = "Opportunity";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Opportunity, E> {
+                    ::std::result::Result::Ok(Opportunity {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OpportunityInteractionLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                opportunity_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = OpportunityInteractionLink;
+                const NAME: &'static str = "OpportunityInteractionLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "OpportunityId" => {
+                            client_core::json::field(&mut self.opportunity_id, "OpportunityId", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<OpportunityInteractionLink, E> {
+                    ::std::result::Result::Ok(OpportunityInteractionLink {
+                        opportunity_id: self.opportunity_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Participant {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Participant;
+                const NAME: &'static str = "Participant";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Participant, E> {
+                    ::std::result::Result::Ok(Participant {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParticipantListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Participant>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ParticipantListResponse;
+                const NAME: &'static str = "ParticipantListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ParticipantListResponse, E> {
+                    ::std::result::Result::Ok(ParticipantListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PhoneNumber {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PhoneNumber;
+                const NAME: &'static str = "PhoneNumber";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<PhoneNumber, E> {
+                    ::std::result::Result::Ok(PhoneNumber {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Plan {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                actuarial_firm_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                actuarial_firm_name_id: ::std::option::Option<::std::option::Option<i32>>,
+                added_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                admin_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                admin_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                claim_processing_location: ::std::option::Option<::std::option::Option<Lookup>>,
+                claim_processing_location_id: ::std::option::Option<::std::option::Option<i32>>,
+                client: ::std::option::Option<::std::option::Option<Client>>,
+                client_id: ::std::option::Option<::std::option::Option<i32>>,
+                client_servicing_level: ::std::option::Option<::std::option::Option<Lookup>>,
+                client_servicing_level_id: ::std::option::Option<::std::option::Option<i32>>,
+                combo_plan: ::std::option::Option<::std::option::Option<Lookup>>,
+                combo_plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                contact_links:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRole>>>,
+                contact_rights:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRight>>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                day_end: ::std::option::Option<::std::option::Option<i32>>,
+                distributions_on_psl_id: ::std::option::Option<::std::option::Option<i32>>,
+                effective_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employee_roles:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<EmployeePlanRole>>>,
+                fee_schedules:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<FeeSchedule>>>,
+                filing_cycle: ::std::option::Option<::std::option::Option<Lookup>>,
+                filing_cycle_id: ::std::option::Option<::std::option::Option<i32>>,
+                filing_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                filing_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                internal_plan_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                investment_provider_links: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<InvestmentProviderLink>>,
+                >,
+                ira_rollover_provider: ::std::option::Option<::std::option::Option<Lookup>>,
+                ira_rollover_provider_id: ::std::option::Option<::std::option::Option<i32>>,
+                irs_plan_number:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_distributions_enabled: ::std::option::Option<::std::option::Option<bool>>,
+                is_multiple_employer_plan: ::std::option::Option<::std::option::Option<bool>>,
+                is_on_hold: ::std::option::Option<::std::option::Option<bool>>,
+                is_plan_audited: ::std::option::Option<::std::option::Option<bool>>,
+                local_directory:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                month_end: ::std::option::Option<::std::option::Option<i32>>,
+                multiple_employer_plan: ::std::option::Option<::std::option::Option<Lookup>>,
+                multiple_employer_plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                participant_statement_delivery:
+                    ::std::option::Option<::std::option::Option<Lookup>>,
+                participant_statement_delivery_id:
+                    ::std::option::Option<::std::option::Option<i32>>,
+                payroll_contribution_calculation:
+                    ::std::option::Option<::std::option::Option<Lookup>>,
+                payroll_contribution_calculation_id:
+                    ::std::option::Option<::std::option::Option<i32>>,
+                pbgc: ::std::option::Option<::std::option::Option<Lookup>>,
+                pbgc_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_category: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_category_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_cycles:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanCycle>>>,
+                plan_group: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_group_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_on_hold_reason: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_on_hold_reason_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                projects: ::std::option::Option<::std::option::Option<::std::vec::Vec<Project>>>,
+                qdia_fund_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                qdia_fund_name_id: ::std::option::Option<::std::option::Option<i32>>,
+                remittance_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                remittance_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                search_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                software_plan_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                status: ::std::option::Option<::std::option::Option<Lookup>>,
+                terminated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                termination_reason: ::std::option::Option<::std::option::Option<Lookup>>,
+                termination_reason_id: ::std::option::Option<::std::option::Option<i32>>,
+                trading_platform: ::std::option::Option<::std::option::Option<Lookup>>,
+                trading_platform_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                valuation_frequency: ::std::option::Option<::std::option::Option<Lookup>>,
+                valuation_frequency_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Plan;
+                const NAME: &'static str = "Plan";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ActuarialFirmName" => client_core::json::field(
+                            &mut self.actuarial_firm_name,
+                            "ActuarialFirmName",
+                            map,
+                        ),
+                        "ActuarialFirmNameId" => client_core::json::field(
+                            &mut self.actuarial_firm_name_id,
+                            "ActuarialFirmNameId",
+                            map,
+                        ),
+                        "AddedOn" => client_core::json::field(&mut self.added_on, "AddedOn", map),
+                        "AdminType" => {
+                            client_core::json::field(&mut self.admin_type, "AdminType", map)
+                        }
+                        "AdminTypeId" => {
+                            client_core::json::field(&mut self.admin_type_id, "AdminTypeId", map)
+                        }
+                        "ClaimProcessingLocation" => client_core::json::field(
+                            &mut self.claim_processing_location,
+                            "ClaimProcessingLocation",
+                            map,
+                        ),
+                        "ClaimProcessingLocationId" => client_core::json::field(
+                            &mut self.claim_processing_location_id,
+                            "ClaimProcessingLocationId",
+                            map,
+                        ),
+                        "Client" => client_core::json::field(&mut self.client, "Client", map),
+                        "ClientId" => {
+                            client_core::json::field(&mut self.client_id, "ClientId", map)
+                        }
+                        "ClientServicingLevel" => client_core::json::field(
+                            &mut self.client_servicing_level,
+                            "ClientServicingLevel",
+                            map,
+                        ),
+                        "ClientServicingLevelId" => client_core::json::field(
+                            &mut self.client_servicing_level_id,
+                            "ClientServicingLevelId",
+                            map,
+                        ),
+                        "ComboPlan" => {
+                            client_core::json::field(&mut self.combo_plan, "ComboPlan", map)
+                        }
+                        "ComboPlanId" => {
+                            client_core::json::field(&mut self.combo_plan_id, "ComboPlanId", map)
+                        }
+                        "ContactLinks" => {
+                            client_core::json::field(&mut self.contact_links, "ContactLinks", map)
+                        }
+                        "ContactRights" => {
+                            client_core::json::field(&mut self.contact_rights, "ContactRights", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DayEnd" => client_core::json::field(&mut self.day_end, "DayEnd", map),
+                        "DistributionsOnPSLId" => client_core::json::field(
+                            &mut self.distributions_on_psl_id,
+                            "DistributionsOnPSLId",
+                            map,
+                        ),
+                        "EffectiveOn" => {
+                            client_core::json::field(&mut self.effective_on, "EffectiveOn", map)
+                        }
+                        "EmployeeRoles" => {
+                            client_core::json::field(&mut self.employee_roles, "EmployeeRoles", map)
+                        }
+                        "FeeSchedules" => {
+                            client_core::json::field(&mut self.fee_schedules, "FeeSchedules", map)
+                        }
+                        "FilingCycle" => {
+                            client_core::json::field(&mut self.filing_cycle, "FilingCycle", map)
+                        }
+                        "FilingCycleId" => client_core::json::field(
+                            &mut self.filing_cycle_id,
+                            "FilingCycleId",
+                            map,
+                        ),
+                        "FilingStatus" => {
+                            client_core::json::field(&mut self.filing_status, "FilingStatus", map)
+                        }
+                        "FilingStatusId" => client_core::json::field(
+                            &mut self.filing_status_id,
+                            "FilingStatusId",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "InternalPlanId" => client_core::json::field(
+                            &mut self.internal_plan_id,
+                            "InternalPlanId",
+                            map,
+                        ),
+                        "InvestmentProviderLinks" => client_core::json::field(
+                            &mut self.investment_provider_links,
+                            "InvestmentProviderLinks",
+                            map,
+                        ),
+                        "IRARolloverProvider" => client_core::json::field(
+                            &mut self.ira_rollover_provider,
+                            "IRARolloverProvider",
+                            map,
+                        ),
+                        "IRARolloverProviderId" => client_core::json::field(
+                            &mut self.ira_rollover_provider_id,
+                            "IRARolloverProviderId",
+                            map,
+                        ),
+                        "IRSPlanNumber" => client_core::json::field(
+                            &mut self.irs_plan_number,
+                            "IRSPlanNumber",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsDistributionsEnabled" => client_core::json::field(
+                            &mut self.is_distributions_enabled,
+                            "IsDistributionsEnabled",
+                            map,
+                        ),
+                        "IsMultipleEmployerPlan" => client_core::json::field(
+                            &mut self.is_multiple_employer_plan,
+                            "IsMultipleEmployerPlan",
+                            map,
+                        ),
+                        "IsOnHold" => {
+                            client_core::json::field(&mut self.is_on_hold, "IsOnHold", map)
+                        }
+                        "IsPlanAudited" => client_core::json::field(
+                            &mut self.is_plan_audited,
+                            "IsPlanAudited",
+                            map,
+                        ),
+                        "LocalDirectory" => client_core::json::field(
+                            &mut self.local_directory,
+                            "LocalDirectory",
+                            map,
+                        ),
+                        "MonthEnd" => {
+                            client_core::json::field(&mut self.month_end, "MonthEnd", map)
+                        }
+                        "MultipleEmployerPlan" => client_core::json::field(
+                            &mut self.multiple_employer_plan,
+                            "MultipleEmployerPlan",
+                            map,
+                        ),
+                        "MultipleEmployerPlanId" => client_core::json::field(
+                            &mut self.multiple_employer_plan_id,
+                            "MultipleEmployerPlanId",
+                            map,
+                        ),
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "ParticipantStatementDelivery" => client_core::json::field(
+                            &mut self.participant_statement_delivery,
+                            "ParticipantStatementDelivery",
+                            map,
+                        ),
+                        "ParticipantStatementDeliveryId" => client_core::json::field(
+                            &mut self.participant_statement_delivery_id,
+                            "ParticipantStatementDeliveryId",
+                            map,
+                        ),
+                        "PayrollContributionCalculation" => client_core::json::field(
+                            &mut self.payroll_contribution_calculation,
+                            "PayrollContributionCalculation",
+                            map,
+                        ),
+                        "PayrollContributionCalculationId" => client_core::json::field(
+                            &mut self.payroll_contribution_calculation_id,
+                            "PayrollContributionCalculationId",
+                            map,
+                        ),
+                        "PBGC" => client_core::json::field(&mut self.pbgc, "PBGC", map),
+                        "PBGCId" => client_core::json::field(&mut self.pbgc_id, "PBGCId", map),
+                        "PlanCategory" => {
+                            client_core::json::field(&mut self.plan_category, "PlanCategory", map)
+                        }
+                        "PlanCategoryId" => client_core::json::field(
+                            &mut self.plan_category_id,
+                            "PlanCategoryId",
+                            map,
+                        ),
+                        "PlanCycles" => {
+                            client_core::json::field(&mut self.plan_cycles, "PlanCycles", map)
+                        }
+                        "PlanGroup" => {
+                            client_core::json::field(&mut self.plan_group, "PlanGroup", map)
+                        }
+                        "PlanGroupId" => {
+                            client_core::json::field(&mut self.plan_group_id, "PlanGroupId", map)
+                        }
+                        "PlanOnHoldReason" => client_core::json::field(
+                            &mut self.plan_on_hold_reason,
+                            "PlanOnHoldReason",
+                            map,
+                        ),
+                        "PlanOnHoldReasonId" => client_core::json::field(
+                            &mut self.plan_on_hold_reason_id,
+                            "PlanOnHoldReasonId",
+                            map,
+                        ),
+                        "PlanStatusId" => {
+                            client_core::json::field(&mut self.plan_status_id, "PlanStatusId", map)
+                        }
+                        "PlanType" => {
+                            client_core::json::field(&mut self.plan_type, "PlanType", map)
+                        }
+                        "PlanTypeId" => {
+                            client_core::json::field(&mut self.plan_type_id, "PlanTypeId", map)
+                        }
+                        "Projects" => client_core::json::field(&mut self.projects, "Projects", map),
+                        "QDIAFundName" => {
+                            client_core::json::field(&mut self.qdia_fund_name, "QDIAFundName", map)
+                        }
+                        "QDIAFundNameId" => client_core::json::field(
+                            &mut self.qdia_fund_name_id,
+                            "QDIAFundNameId",
+                            map,
+                        ),
+                        "RemittanceType" => client_core::json::field(
+                            &mut self.remittance_type,
+                            "RemittanceType",
+                            map,
+                        ),
+                        "RemittanceTypeId" => client_core::json::field(
+                            &mut self.remittance_type_id,
+                            "RemittanceTypeId",
+                            map,
+                        ),
+                        "SearchText" => {
+                            client_core::json::field(&mut self.search_text, "SearchText", map)
+                        }
+                        "SoftwarePlanId" => client_core::json::field(
+                            &mut self.software_plan_id,
+                            "SoftwarePlanId",
+                            map,
+                        ),
+                        "Status" => client_core::json::field(&mut self.status, "Status", map),
+                        "TerminatedOn" => {
+                            client_core::json::field(&mut self.terminated_on, "TerminatedOn", map)
+                        }
+                        "TerminationReason" => client_core::json::field(
+                            &mut self.termination_reason,
+                            "TerminationReason",
+                            map,
+                        ),
+                        "TerminationReasonId" => client_core::json::field(
+                            &mut self.termination_reason_id,
+                            "TerminationReasonId",
+                            map,
+                        ),
+                        "TradingPlatform" => client_core::json::field(
+                            &mut self.trading_platform,
+                            "TradingPlatform",
+                            map,
+                        ),
+                        "TradingPlatformId" => client_core::json::field(
+                            &mut self.trading_platform_id,
+                            "TradingPlatformId",
+                            map,
+                        ),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        "ValuationFrequency" => client_core::json::field(
+                            &mut self.valuation_frequency,
+                            "ValuationFrequency",
+                            map,
+                        ),
+                        "ValuationFrequencyId" => client_core::json::field(
+                            &mut self.valuation_frequency_id,
+                            "ValuationFrequencyId",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Plan, E> {
+                    ::std::result::Result::Ok(Plan {
+                        actuarial_firm_name: self.actuarial_firm_name.unwrap_or_default(),
+                        actuarial_firm_name_id: self.actuarial_firm_name_id.unwrap_or_default(),
+                        added_on: self.added_on.unwrap_or_default(),
+                        admin_type: self.admin_type.unwrap_or_default(),
+                        admin_type_id: self.admin_type_id.unwrap_or_default(),
+                        claim_processing_location: self
+                            .claim_processing_location
+                            .unwrap_or_default(),
+                        claim_processing_location_id: self
+                            .claim_processing_location_id
+                            .unwrap_or_default(),
+                        client: self.client.unwrap_or_default(),
+                        client_id: self.client_id.unwrap_or_default(),
+                        client_servicing_level: self.client_servicing_level.unwrap_or_default(),
+                        client_servicing_level_id: self
+                            .client_servicing_level_id
+                            .unwrap_or_default(),
+                        combo_plan: self.combo_plan.unwrap_or_default(),
+                        combo_plan_id: self.combo_plan_id.unwrap_or_default(),
+                        contact_links: self.contact_links.unwrap_or_default(),
+                        contact_rights: self.contact_rights.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        day_end: self.day_end.unwrap_or_default(),
+                        distributions_on_psl_id: self.distributions_on_psl_id.unwrap_or_default(),
+                        effective_on: self.effective_on.unwrap_or_default(),
+                        employee_roles: self.employee_roles.unwrap_or_default(),
+                        fee_schedules: self.fee_schedules.unwrap_or_default(),
+                        filing_cycle: self.filing_cycle.unwrap_or_default(),
+                        filing_cycle_id: self.filing_cycle_id.unwrap_or_default(),
+                        filing_status: self.filing_status.unwrap_or_default(),
+                        filing_status_id: self.filing_status_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        internal_plan_id: self.internal_plan_id.unwrap_or_default(),
+                        investment_provider_links: self
+                            .investment_provider_links
+                            .unwrap_or_default(),
+                        ira_rollover_provider: self.ira_rollover_provider.unwrap_or_default(),
+                        ira_rollover_provider_id: self.ira_rollover_provider_id.unwrap_or_default(),
+                        irs_plan_number: self.irs_plan_number.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_distributions_enabled: self.is_distributions_enabled.unwrap_or_default(),
+                        is_multiple_employer_plan: self
+                            .is_multiple_employer_plan
+                            .unwrap_or_default(),
+                        is_on_hold: self.is_on_hold.unwrap_or_default(),
+                        is_plan_audited: self.is_plan_audited.unwrap_or_default(),
+                        local_directory: self.local_directory.unwrap_or_default(),
+                        month_end: self.month_end.unwrap_or_default(),
+                        multiple_employer_plan: self.multiple_employer_plan.unwrap_or_default(),
+                        multiple_employer_plan_id: self
+                            .multiple_employer_plan_id
+                            .unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        participant_statement_delivery: self
+                            .participant_statement_delivery
+                            .unwrap_or_default(),
+                        participant_statement_delivery_id: self
+                            .participant_statement_delivery_id
+                            .unwrap_or_default(),
+                        payroll_contribution_calculation: self
+                            .payroll_contribution_calculation
+                            .unwrap_or_default(),
+                        payroll_contribution_calculation_id: self
+                            .payroll_contribution_calculation_id
+                            .unwrap_or_default(),
+                        pbgc: self.pbgc.unwrap_or_default(),
+                        pbgc_id: self.pbgc_id.unwrap_or_default(),
+                        plan_category: self.plan_category.unwrap_or_default(),
+                        plan_category_id: self.plan_category_id.unwrap_or_default(),
+                        plan_cycles: self.plan_cycles.unwrap_or_default(),
+                        plan_group: self.plan_group.unwrap_or_default(),
+                        plan_group_id: self.plan_group_id.unwrap_or_default(),
+                        plan_on_hold_reason: self.plan_on_hold_reason.unwrap_or_default(),
+                        plan_on_hold_reason_id: self.plan_on_hold_reason_id.unwrap_or_default(),
+                        plan_status_id: self.plan_status_id.unwrap_or_default(),
+                        plan_type: self.plan_type.unwrap_or_default(),
+                        plan_type_id: self.plan_type_id.unwrap_or_default(),
+                        projects: self.projects.unwrap_or_default(),
+                        qdia_fund_name: self.qdia_fund_name.unwrap_or_default(),
+                        qdia_fund_name_id: self.qdia_fund_name_id.unwrap_or_default(),
+                        remittance_type: self.remittance_type.unwrap_or_default(),
+                        remittance_type_id: self.remittance_type_id.unwrap_or_default(),
+                        search_text: self.search_text.unwrap_or_default(),
+                        software_plan_id: self.software_plan_id.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        terminated_on: self.terminated_on.unwrap_or_default(),
+                        termination_reason: self.termination_reason.unwrap_or_default(),
+                        termination_reason_id: self.termination_reason_id.unwrap_or_default(),
+                        trading_platform: self.trading_platform.unwrap_or_default(),
+                        trading_platform_id: self.trading_platform_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        valuation_frequency: self.valuation_frequency.unwrap_or_default(),
+                        valuation_frequency_id: self.valuation_frequency_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanContactRight {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                right_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanContactRight;
+                const NAME: &'static str = "PlanContactRight";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "RightId" => client_core::json::field(&mut self.right_id, "RightId", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanContactRight, E> {
+                    ::std::result::Result::Ok(PlanContactRight {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        right_id: self.right_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanContactRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                role_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                role_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                should_bcc: ::std::option::Option<::std::option::Option<bool>>,
+                should_cc: ::std::option::Option<::std::option::Option<bool>>,
+                show_on_help_screen: ::std::option::Option<::std::option::Option<bool>>,
+                show_on_web: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanContactRole;
+                const NAME: &'static str = "PlanContactRole";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Contact" => client_core::json::field(&mut self.contact, "Contact", map),
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "RoleType" => {
+                            client_core::json::field(&mut self.role_type, "RoleType", map)
+                        }
+                        "RoleTypeId" => {
+                            client_core::json::field(&mut self.role_type_id, "RoleTypeId", map)
+                        }
+                        "ShouldBCC" => {
+                            client_core::json::field(&mut self.should_bcc, "ShouldBCC", map)
+                        }
+                        "ShouldCC" => {
+                            client_core::json::field(&mut self.should_cc, "ShouldCC", map)
+                        }
+                        "ShowOnHelpScreen" => client_core::json::field(
+                            &mut self.show_on_help_screen,
+                            "ShowOnHelpScreen",
+                            map,
+                        ),
+                        "ShowOnWeb" => {
+                            client_core::json::field(&mut self.show_on_web, "ShowOnWeb", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanContactRole, E> {
+                    ::std::result::Result::Ok(PlanContactRole {
+                        contact: self.contact.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        role_type: self.role_type.unwrap_or_default(),
+                        role_type_id: self.role_type_id.unwrap_or_default(),
+                        should_bcc: self.should_bcc.unwrap_or_default(),
+                        should_cc: self.should_cc.unwrap_or_default(),
+                        show_on_help_screen: self.show_on_help_screen.unwrap_or_default(),
+                        show_on_web: self.show_on_web.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanContactRoleListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRole>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanContactRoleListResponse;
+                const NAME: &'static str = "PlanContactRoleListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanContactRoleListResponse, E> {
+                    ::std::result::Result::Ok(PlanContactRoleListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanCycle {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanCycle;
+                const NAME: &'static str = "PlanCycle";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<PlanCycle, E> {
+                    ::std::result::Result::Ok(PlanCycle {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanCycleListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanCycle>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanCycleListResponse;
+                const NAME: &'static str = "PlanCycleListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanCycleListResponse, E> {
+                    ::std::result::Result::Ok(PlanCycleListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanInteractionLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanInteractionLink;
+                const NAME: &'static str = "PlanInteractionLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanInteractionLink, E> {
+                    ::std::result::Result::Ok(PlanInteractionLink {
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Plan>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanListResponse;
+                const NAME: &'static str = "PlanListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanListResponse, E> {
+                    ::std::result::Result::Ok(PlanListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanServicesProvidedLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                provided_service: ::std::option::Option<::std::option::Option<ProvidedService>>,
+                provided_service_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanServicesProvidedLink;
+                const NAME: &'static str = "PlanServicesProvidedLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProvidedService" => client_core::json::field(
+                            &mut self.provided_service,
+                            "ProvidedService",
+                            map,
+                        ),
+                        "ProvidedServiceId" => client_core::json::field(
+                            &mut self.provided_service_id,
+                            "ProvidedServiceId",
+                            map,
+                        ),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanServicesProvidedLink, E> {
+                    ::std::result::Result::Ok(PlanServicesProvidedLink {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        provided_service: self.provided_service.unwrap_or_default(),
+                        provided_service_id: self.provided_service_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlanServicesProvidedLinkListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PlanServicesProvidedLink>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlanServicesProvidedLinkListResponse;
+                const NAME: &'static str = "PlanServicesProvidedLinkListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlanServicesProvidedLinkListResponse, E>
+                {
+                    ::std::result::Result::Ok(PlanServicesProvidedLinkListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Project {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                combined_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                completed_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                due_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                enable_to_show_on_psl_projects_tab:
+                    ::std::option::Option<::std::option::Option<bool>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_distribution: ::std::option::Option<::std::option::Option<bool>>,
+                is_web_required: ::std::option::Option<::std::option::Option<bool>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                period_start: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                plan: ::std::option::Option<::std::option::Option<Plan>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                priority_level_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                project_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_template: ::std::option::Option<::std::option::Option<ProjectTemplate>>,
+                project_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                task_groups:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskGroup>>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Project;
+                const NAME: &'static str = "Project";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CombinedName" => {
+                            client_core::json::field(&mut self.combined_name, "CombinedName", map)
+                        }
+                        "CompletedOn" => {
+                            client_core::json::field(&mut self.completed_on, "CompletedOn", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "DueOn" => client_core::json::field(&mut self.due_on, "DueOn", map),
+                        "EnableToShowOnPSLProjectsTab" => client_core::json::field(
+                            &mut self.enable_to_show_on_psl_projects_tab,
+                            "EnableToShowOnPSLProjectsTab",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsDistribution" => client_core::json::field(
+                            &mut self.is_distribution,
+                            "IsDistribution",
+                            map,
+                        ),
+                        "IsWebRequired" => client_core::json::field(
+                            &mut self.is_web_required,
+                            "IsWebRequired",
+                            map,
+                        ),
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "PeriodEnd" => {
+                            client_core::json::field(&mut self.period_end, "PeriodEnd", map)
+                        }
+                        "PeriodStart" => {
+                            client_core::json::field(&mut self.period_start, "PeriodStart", map)
+                        }
+                        "Plan" => client_core::json::field(&mut self.plan, "Plan", map),
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "PriorityLevelId" => client_core::json::field(
+                            &mut self.priority_level_id,
+                            "PriorityLevelId",
+                            map,
+                        ),
+                        "ProjectStatus" => {
+                            client_core::json::field(&mut self.project_status, "ProjectStatus", map)
+                        }
+                        "ProjectStatusId" => client_core::json::field(
+                            &mut self.project_status_id,
+                            "ProjectStatusId",
+                            map,
+                        ),
+                        "ProjectTemplate" => client_core::json::field(
+                            &mut self.project_template,
+                            "ProjectTemplate",
+                            map,
+                        ),
+                        "ProjectTemplateId" => client_core::json::field(
+                            &mut self.project_template_id,
+                            "ProjectTemplateId",
+                            map,
+                        ),
+                        "ProjectType" => {
+                            client_core::json::field(&mut self.project_type, "ProjectType", map)
+                        }
+                        "StartDate" => {
+                            client_core::json::field(&mut self.start_date, "StartDate", map)
+                        }
+                        "TaskGroups" => {
+                            client_core::json::field(&mut self.task_groups, "TaskGroups", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Project, E> {
+                    ::std::result::Result::Ok(Project {
+                        combined_name: self.combined_name.unwrap_or_default(),
+                        completed_on: self.completed_on.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        due_on: self.due_on.unwrap_or_default(),
+                        enable_to_show_on_psl_projects_tab: self
+                            .enable_to_show_on_psl_projects_tab
+                            .unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_distribution: self.is_distribution.unwrap_or_default(),
+                        is_web_required: self.is_web_required.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        period_end: self.period_end.unwrap_or_default(),
+                        period_start: self.period_start.unwrap_or_default(),
+                        plan: self.plan.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        priority_level_id: self.priority_level_id.unwrap_or_default(),
+                        project_status: self.project_status.unwrap_or_default(),
+                        project_status_id: self.project_status_id.unwrap_or_default(),
+                        project_template: self.project_template.unwrap_or_default(),
+                        project_template_id: self.project_template_id.unwrap_or_default(),
+                        project_type: self.project_type.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        task_groups: self.task_groups.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                due_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                enable_to_show_on_psl_projects_tab:
+                    ::std::option::Option<::std::option::Option<bool>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_web_required: ::std::option::Option<::std::option::Option<bool>>,
+                period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                period_start: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_template_id: ::std::option::Option<::std::option::Option<i32>>,
+                start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectCreate;
+                const NAME: &'static str = "ProjectCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "DueOn" => client_core::json::field(&mut self.due_on, "DueOn", map),
+                        "EnableToShowOnPSLProjectsTab" => client_core::json::field(
+                            &mut self.enable_to_show_on_psl_projects_tab,
+                            "EnableToShowOnPSLProjectsTab",
+                            map,
+                        ),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsWebRequired" => client_core::json::field(
+                            &mut self.is_web_required,
+                            "IsWebRequired",
+                            map,
+                        ),
+                        "PeriodEnd" => {
+                            client_core::json::field(&mut self.period_end, "PeriodEnd", map)
+                        }
+                        "PeriodStart" => {
+                            client_core::json::field(&mut self.period_start, "PeriodStart", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProjectTemplateId" => client_core::json::field(
+                            &mut self.project_template_id,
+                            "ProjectTemplateId",
+                            map,
+                        ),
+                        "StartDate" => {
+                            client_core::json::field(&mut self.start_date, "StartDate", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ProjectCreate, E> {
+                    ::std::result::Result::Ok(ProjectCreate {
+                        description: self.description.unwrap_or_default(),
+                        due_on: self.due_on.unwrap_or_default(),
+                        enable_to_show_on_psl_projects_tab: self
+                            .enable_to_show_on_psl_projects_tab
+                            .unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_web_required: self.is_web_required.unwrap_or_default(),
+                        period_end: self.period_end.unwrap_or_default(),
+                        period_start: self.period_start.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        project_template_id: self.project_template_id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectField {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectField;
+                const NAME: &'static str = "ProjectField";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ProjectField, E> {
+                    ::std::result::Result::Ok(ProjectField {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectFieldListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<ProjectField>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectFieldListResponse;
+                const NAME: &'static str = "ProjectFieldListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProjectFieldListResponse, E> {
+                    ::std::result::Result::Ok(ProjectFieldListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectFile {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                archived: ::std::option::Option<::std::option::Option<bool>>,
+                comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                effective_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                file_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                project_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                show_on_psl: ::std::option::Option<::std::option::Option<bool>>,
+                show_on_web: ::std::option::Option<::std::option::Option<bool>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectFile;
+                const NAME: &'static str = "ProjectFile";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Archived" => client_core::json::field(&mut self.archived, "Archived", map),
+                        "Comment" => client_core::json::field(&mut self.comment, "Comment", map),
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "EffectiveOn" => {
+                            client_core::json::field(&mut self.effective_on, "EffectiveOn", map)
+                        }
+                        "FileName" => {
+                            client_core::json::field(&mut self.file_name, "FileName", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "ProjectFileTypeId" => client_core::json::field(
+                            &mut self.project_file_type_id,
+                            "ProjectFileTypeId",
+                            map,
+                        ),
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "ShowOnPSL" => {
+                            client_core::json::field(&mut self.show_on_psl, "ShowOnPSL", map)
+                        }
+                        "ShowOnWeb" => {
+                            client_core::json::field(&mut self.show_on_web, "ShowOnWeb", map)
+                        }
+                        "Title" => client_core::json::field(&mut self.title, "Title", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ProjectFile, E> {
+                    ::std::result::Result::Ok(ProjectFile {
+                        archived: self.archived.unwrap_or_default(),
+                        comment: self.comment.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        effective_on: self.effective_on.unwrap_or_default(),
+                        file_name: self.file_name.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        project_file_type_id: self.project_file_type_id.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        show_on_psl: self.show_on_psl.unwrap_or_default(),
+                        show_on_web: self.show_on_web.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectFileListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<ProjectFile>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectFileListResponse;
+                const NAME: &'static str = "ProjectFileListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProjectFileListResponse, E> {
+                    ::std::result::Result::Ok(ProjectFileListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Project>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectListResponse;
+                const NAME: &'static str = "ProjectListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProjectListResponse, E> {
+                    ::std::result::Result::Ok(ProjectListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectTemplate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectTemplate;
+                const NAME: &'static str = "ProjectTemplate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProjectTemplate, E> {
+                    ::std::result::Result::Ok(ProjectTemplate {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectTemplateListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<ProjectTemplate>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProjectTemplateListResponse;
+                const NAME: &'static str = "ProjectTemplateListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProjectTemplateListResponse, E> {
+                    ::std::result::Result::Ok(ProjectTemplateListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Proposal {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Proposal;
+                const NAME: &'static str = "Proposal";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Proposal, E> {
+                    ::std::result::Result::Ok(Proposal {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProposalInteractionLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                proposal_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProposalInteractionLink;
+                const NAME: &'static str = "ProposalInteractionLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ProposalId" => {
+                            client_core::json::field(&mut self.proposal_id, "ProposalId", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProposalInteractionLink, E> {
+                    ::std::result::Result::Ok(ProposalInteractionLink {
+                        proposal_id: self.proposal_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Prospect {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Prospect;
+                const NAME: &'static str = "Prospect";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Prospect, E> {
+                    ::std::result::Result::Ok(Prospect {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProspectInteractionLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                prospect_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProspectInteractionLink;
+                const NAME: &'static str = "ProspectInteractionLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ProspectId" => {
+                            client_core::json::field(&mut self.prospect_id, "ProspectId", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProspectInteractionLink, E> {
+                    ::std::result::Result::Ok(ProspectInteractionLink {
+                        prospect_id: self.prospect_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProvidedService {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ProvidedService;
+                const NAME: &'static str = "ProvidedService";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ProvidedService, E> {
+                    ::std::result::Result::Ok(ProvidedService {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Rule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                rule: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Rule;
+                const NAME: &'static str = "Rule";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Rule" => client_core::json::field(&mut self.rule, "Rule", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Rule, E> {
+                    ::std::result::Result::Ok(Rule {
+                        rule: self.rule.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Task {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                acknowledge_date:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                assigned_to: ::std::option::Option<::std::option::Option<Contact>>,
+                assigned_to_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_activated: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_added: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_completed: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                days_to_comp: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                order: ::std::option::Option<::std::option::Option<i32>>,
+                rejected: ::std::option::Option<::std::option::Option<bool>>,
+                rejections: ::std::option::Option<::std::option::Option<i32>>,
+                task_active: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                task_group: ::std::option::Option<::std::option::Option<TaskGroup>>,
+                task_items: ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskItem>>>,
+                task_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                team_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Task;
+                const NAME: &'static str = "Task";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AcknowledgeDate" => client_core::json::field(
+                            &mut self.acknowledge_date,
+                            "AcknowledgeDate",
+                            map,
+                        ),
+                        "AssignedTo" => {
+                            client_core::json::field(&mut self.assigned_to, "AssignedTo", map)
+                        }
+                        "AssignedToId" => {
+                            client_core::json::field(&mut self.assigned_to_id, "AssignedToId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DateActivated" => {
+                            client_core::json::field(&mut self.date_activated, "DateActivated", map)
+                        }
+                        "DateAdded" => {
+                            client_core::json::field(&mut self.date_added, "DateAdded", map)
+                        }
+                        "DateCompleted" => {
+                            client_core::json::field(&mut self.date_completed, "DateCompleted", map)
+                        }
+                        "DaysToComp" => {
+                            client_core::json::field(&mut self.days_to_comp, "DaysToComp", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Order" => client_core::json::field(&mut self.order, "Order", map),
+                        "Rejected" => client_core::json::field(&mut self.rejected, "Rejected", map),
+                        "Rejections" => {
+                            client_core::json::field(&mut self.rejections, "Rejections", map)
+                        }
+                        "TaskActive" => {
+                            client_core::json::field(&mut self.task_active, "TaskActive", map)
+                        }
+                        "TaskGroup" => {
+                            client_core::json::field(&mut self.task_group, "TaskGroup", map)
+                        }
+                        "TaskItems" => {
+                            client_core::json::field(&mut self.task_items, "TaskItems", map)
+                        }
+                        "TaskName" => {
+                            client_core::json::field(&mut self.task_name, "TaskName", map)
+                        }
+                        "TeamId" => client_core::json::field(&mut self.team_id, "TeamId", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Task, E> {
+                    ::std::result::Result::Ok(Task {
+                        acknowledge_date: self.acknowledge_date.unwrap_or_default(),
+                        assigned_to: self.assigned_to.unwrap_or_default(),
+                        assigned_to_id: self.assigned_to_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        date_activated: self.date_activated.unwrap_or_default(),
+                        date_added: self.date_added.unwrap_or_default(),
+                        date_completed: self.date_completed.unwrap_or_default(),
+                        days_to_comp: self.days_to_comp.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        order: self.order.unwrap_or_default(),
+                        rejected: self.rejected.unwrap_or_default(),
+                        rejections: self.rejections.unwrap_or_default(),
+                        task_active: self.task_active.unwrap_or_default(),
+                        task_group: self.task_group.unwrap_or_default(),
+                        task_items: self.task_items.unwrap_or_default(),
+                        task_name: self.task_name.unwrap_or_default(),
+                        team_id: self.team_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskGroup {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_activated: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_added: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_completed: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date_due: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                order: ::std::option::Option<::std::option::Option<i32>>,
+                project: ::std::option::Option<::std::option::Option<Project>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                tasks: ::std::option::Option<::std::option::Option<::std::vec::Vec<Task>>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaskGroup;
+                const NAME: &'static str = "TaskGroup";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "DateActivated" => {
+                            client_core::json::field(&mut self.date_activated, "DateActivated", map)
+                        }
+                        "DateAdded" => {
+                            client_core::json::field(&mut self.date_added, "DateAdded", map)
+                        }
+                        "DateCompleted" => {
+                            client_core::json::field(&mut self.date_completed, "DateCompleted", map)
+                        }
+                        "DateDue" => client_core::json::field(&mut self.date_due, "DateDue", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "Order" => client_core::json::field(&mut self.order, "Order", map),
+                        "Project" => client_core::json::field(&mut self.project, "Project", map),
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "Tasks" => client_core::json::field(&mut self.tasks, "Tasks", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<TaskGroup, E> {
+                    ::std::result::Result::Ok(TaskGroup {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        date_activated: self.date_activated.unwrap_or_default(),
+                        date_added: self.date_added.unwrap_or_default(),
+                        date_completed: self.date_completed.unwrap_or_default(),
+                        date_due: self.date_due.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        order: self.order.unwrap_or_default(),
+                        project: self.project.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        tasks: self.tasks.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskGroupListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskGroup>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaskGroupListResponse;
+                const NAME: &'static str = "TaskGroupListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaskGroupListResponse, E> {
+                    ::std::result::Result::Ok(TaskGroupListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                question: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                value: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaskItem;
+                const NAME: &'static str = "TaskItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Question" => client_core::json::field(&mut self.question, "Question", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        "Value" => client_core::json::field(&mut self.value, "Value", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<TaskItem, E> {
+                    ::std::result::Result::Ok(TaskItem {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        question: self.question.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        value: self.value.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskItemListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskItem>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaskItemListResponse;
+                const NAME: &'static str = "TaskItemListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaskItemListResponse, E> {
+                    ::std::result::Result::Ok(TaskItemListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Task>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaskListResponse;
+                const NAME: &'static str = "TaskListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaskListResponse, E> {
+                    ::std::result::Result::Ok(TaskListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TimeEntry {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                creation_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                hours_worked:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_billable: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                is_manager_approved: ::std::option::Option<::std::option::Option<bool>>,
+                is_reviewed_for_biling: ::std::option::Option<::std::option::Option<bool>>,
+                plan_cycle_id: ::std::option::Option<::std::option::Option<i32>>,
+                plan_id: ::std::option::Option<::std::option::Option<i32>>,
+                project_id: ::std::option::Option<::std::option::Option<i32>>,
+                task_group_id: ::std::option::Option<::std::option::Option<i32>>,
+                task_id: ::std::option::Option<::std::option::Option<i32>>,
+                time_code_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                work_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TimeEntry;
+                const NAME: &'static str = "TimeEntry";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "ContactId" => {
+                            client_core::json::field(&mut self.contact_id, "ContactId", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "CreationDate" => {
+                            client_core::json::field(&mut self.creation_date, "CreationDate", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "HoursWorked" => {
+                            client_core::json::field(&mut self.hours_worked, "HoursWorked", map)
+                        }
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsBillable" => {
+                            client_core::json::field(&mut self.is_billable, "IsBillable", map)
+                        }
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "IsManagerApproved" => client_core::json::field(
+                            &mut self.is_manager_approved,
+                            "IsManagerApproved",
+                            map,
+                        ),
+                        "IsReviewedForBiling" => client_core::json::field(
+                            &mut self.is_reviewed_for_biling,
+                            "IsReviewedForBiling",
+                            map,
+                        ),
+                        "PlanCycleId" => {
+                            client_core::json::field(&mut self.plan_cycle_id, "PlanCycleId", map)
+                        }
+                        "PlanId" => client_core::json::field(&mut self.plan_id, "PlanId", map),
+                        "ProjectId" => {
+                            client_core::json::field(&mut self.project_id, "ProjectId", map)
+                        }
+                        "TaskGroupId" => {
+                            client_core::json::field(&mut self.task_group_id, "TaskGroupId", map)
+                        }
+                        "TaskId" => client_core::json::field(&mut self.task_id, "TaskId", map),
+                        "TimeCodeId" => {
+                            client_core::json::field(&mut self.time_code_id, "TimeCodeId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        "WorkDate" => {
+                            client_core::json::field(&mut self.work_date, "WorkDate", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<TimeEntry, E> {
+                    ::std::result::Result::Ok(TimeEntry {
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        creation_date: self.creation_date.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        hours_worked: self.hours_worked.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_billable: self.is_billable.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        is_manager_approved: self.is_manager_approved.unwrap_or_default(),
+                        is_reviewed_for_biling: self.is_reviewed_for_biling.unwrap_or_default(),
+                        plan_cycle_id: self.plan_cycle_id.unwrap_or_default(),
+                        plan_id: self.plan_id.unwrap_or_default(),
+                        project_id: self.project_id.unwrap_or_default(),
+                        task_group_id: self.task_group_id.unwrap_or_default(),
+                        task_id: self.task_id.unwrap_or_default(),
+                        time_code_id: self.time_code_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        work_date: self.work_date.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TimeEntryListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<TimeEntry>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TimeEntryListResponse;
+                const NAME: &'static str = "TimeEntryListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TimeEntryListResponse, E> {
+                    ::std::result::Result::Ok(TimeEntryListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDo {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                assigned_to_contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                assigned_to_team_id: ::std::option::Option<::std::option::Option<i32>>,
+                completed_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                due_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                percentage_completed:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                priority: ::std::option::Option<::std::option::Option<Lookup>>,
+                priority_id: ::std::option::Option<::std::option::Option<i32>>,
+                started_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                to_do_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                to_do_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                to_do_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDo;
+                const NAME: &'static str = "ToDo";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AssignedToContactId" => client_core::json::field(
+                            &mut self.assigned_to_contact_id,
+                            "AssignedToContactId",
+                            map,
+                        ),
+                        "AssignedToTeamId" => client_core::json::field(
+                            &mut self.assigned_to_team_id,
+                            "AssignedToTeamId",
+                            map,
+                        ),
+                        "CompletedOn" => {
+                            client_core::json::field(&mut self.completed_on, "CompletedOn", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "DueOn" => client_core::json::field(&mut self.due_on, "DueOn", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "PercentageCompleted" => client_core::json::field(
+                            &mut self.percentage_completed,
+                            "PercentageCompleted",
+                            map,
+                        ),
+                        "Priority" => client_core::json::field(&mut self.priority, "Priority", map),
+                        "PriorityId" => {
+                            client_core::json::field(&mut self.priority_id, "PriorityId", map)
+                        }
+                        "StartedOn" => {
+                            client_core::json::field(&mut self.started_on, "StartedOn", map)
+                        }
+                        "ToDoName" => {
+                            client_core::json::field(&mut self.to_do_name, "ToDoName", map)
+                        }
+                        "ToDoStatus" => {
+                            client_core::json::field(&mut self.to_do_status, "ToDoStatus", map)
+                        }
+                        "ToDoStatusId" => {
+                            client_core::json::field(&mut self.to_do_status_id, "ToDoStatusId", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ToDo, E> {
+                    ::std::result::Result::Ok(ToDo {
+                        assigned_to_contact_id: self.assigned_to_contact_id.unwrap_or_default(),
+                        assigned_to_team_id: self.assigned_to_team_id.unwrap_or_default(),
+                        completed_on: self.completed_on.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        due_on: self.due_on.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        percentage_completed: self.percentage_completed.unwrap_or_default(),
+                        priority: self.priority.unwrap_or_default(),
+                        priority_id: self.priority_id.unwrap_or_default(),
+                        started_on: self.started_on.unwrap_or_default(),
+                        to_do_name: self.to_do_name.unwrap_or_default(),
+                        to_do_status: self.to_do_status.unwrap_or_default(),
+                        to_do_status_id: self.to_do_status_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDoComment {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                comment_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDoComment;
+                const NAME: &'static str = "ToDoComment";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CommentText" => {
+                            client_core::json::field(&mut self.comment_text, "CommentText", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ToDoComment, E> {
+                    ::std::result::Result::Ok(ToDoComment {
+                        comment_text: self.comment_text.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDoCommentListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<ToDoComment>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDoCommentListResponse;
+                const NAME: &'static str = "ToDoCommentListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ToDoCommentListResponse, E> {
+                    ::std::result::Result::Ok(ToDoCommentListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDoCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                assigned_to_contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                due_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                priority_id: ::std::option::Option<::std::option::Option<i32>>,
+                to_do_link: ::std::option::Option<::std::option::Option<ToDoLink>>,
+                to_do_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                to_do_status_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDoCreate;
+                const NAME: &'static str = "ToDoCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "AssignedToContactId" => client_core::json::field(
+                            &mut self.assigned_to_contact_id,
+                            "AssignedToContactId",
+                            map,
+                        ),
+                        "Description" => {
+                            client_core::json::field(&mut self.description, "Description", map)
+                        }
+                        "DueOn" => client_core::json::field(&mut self.due_on, "DueOn", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "PriorityId" => {
+                            client_core::json::field(&mut self.priority_id, "PriorityId", map)
+                        }
+                        "ToDoLink" => {
+                            client_core::json::field(&mut self.to_do_link, "ToDoLink", map)
+                        }
+                        "ToDoName" => {
+                            client_core::json::field(&mut self.to_do_name, "ToDoName", map)
+                        }
+                        "ToDoStatusId" => {
+                            client_core::json::field(&mut self.to_do_status_id, "ToDoStatusId", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ToDoCreate, E> {
+                    ::std::result::Result::Ok(ToDoCreate {
+                        assigned_to_contact_id: self.assigned_to_contact_id.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        due_on: self.due_on.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        priority_id: self.priority_id.unwrap_or_default(),
+                        to_do_link: self.to_do_link.unwrap_or_default(),
+                        to_do_name: self.to_do_name.unwrap_or_default(),
+                        to_do_status_id: self.to_do_status_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDoLink {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                entity_id: ::std::option::Option<::std::option::Option<i32>>,
+                entity_type_id: ::std::option::Option<::std::option::Option<i32>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDoLink;
+                const NAME: &'static str = "ToDoLink";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "EntityId" => {
+                            client_core::json::field(&mut self.entity_id, "EntityId", map)
+                        }
+                        "EntityTypeId" => {
+                            client_core::json::field(&mut self.entity_type_id, "EntityTypeId", map)
+                        }
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ToDoLink, E> {
+                    ::std::result::Result::Ok(ToDoLink {
+                        entity_id: self.entity_id.unwrap_or_default(),
+                        entity_type_id: self.entity_type_id.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ToDoListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<ToDo>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ToDoListResponse;
+                const NAME: &'static str = "ToDoListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ToDoListResponse, E> {
+                    ::std::result::Result::Ok(ToDoListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Worktray {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_active: ::std::option::Option<::std::option::Option<bool>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Worktray;
+                const NAME: &'static str = "Worktray";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsActive" => {
+                            client_core::json::field(&mut self.is_active, "IsActive", map)
+                        }
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "Name" => client_core::json::field(&mut self.name, "Name", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Worktray, E> {
+                    ::std::result::Result::Ok(Worktray {
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_active: self.is_active.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WorktrayListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values: ::std::option::Option<::std::option::Option<::std::vec::Vec<Worktray>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WorktrayListResponse;
+                const NAME: &'static str = "WorktrayListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<WorktrayListResponse, E> {
+                    ::std::result::Result::Ok(WorktrayListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WorktrayMember {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact_id: ::std::option::Option<::std::option::Option<i32>>,
+                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<i32>>,
+                is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
+                role_id: ::std::option::Option<::std::option::Option<i32>>,
+                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                worktray_id: ::std::option::Option<::std::option::Option<i32>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WorktrayMember;
+                const NAME: &'static str = "WorktrayMember";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "Contact" => client_core::json::field(&mut self.contact, "Contact", map),
+                        "contactID" => {
+                            client_core::json::field(&mut self.contact_id, "contactID", map)
+                        }
+                        "CreatedByContact" => client_core::json::field(
+                            &mut self.created_by_contact,
+                            "CreatedByContact",
+                            map,
+                        ),
+                        "CreatedOn" => {
+                            client_core::json::field(&mut self.created_on, "CreatedOn", map)
+                        }
+                        "DataKey" => client_core::json::field(&mut self.data_key, "DataKey", map),
+                        "HasBeenWarned" => client_core::json::field(
+                            &mut self.has_been_warned,
+                            "HasBeenWarned",
+                            map,
+                        ),
+                        "Id" => client_core::json::field(&mut self.id, "Id", map),
+                        "IsDeactivated" => {
+                            client_core::json::field(&mut self.is_deactivated, "IsDeactivated", map)
+                        }
+                        "RoleID" => client_core::json::field(&mut self.role_id, "RoleID", map),
+                        "UpdatedByContact" => client_core::json::field(
+                            &mut self.updated_by_contact,
+                            "UpdatedByContact",
+                            map,
+                        ),
+                        "UpdatedOn" => {
+                            client_core::json::field(&mut self.updated_on, "UpdatedOn", map)
+                        }
+                        "WorktrayID" => {
+                            client_core::json::field(&mut self.worktray_id, "WorktrayID", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<WorktrayMember, E> {
+                    ::std::result::Result::Ok(WorktrayMember {
+                        contact: self.contact.unwrap_or_default(),
+                        contact_id: self.contact_id.unwrap_or_default(),
+                        created_by_contact: self.created_by_contact.unwrap_or_default(),
+                        created_on: self.created_on.unwrap_or_default(),
+                        data_key: self.data_key.unwrap_or_default(),
+                        has_been_warned: self.has_been_warned.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        is_deactivated: self.is_deactivated.unwrap_or_default(),
+                        role_id: self.role_id.unwrap_or_default(),
+                        updated_by_contact: self.updated_by_contact.unwrap_or_default(),
+                        updated_on: self.updated_on.unwrap_or_default(),
+                        worktray_id: self.worktray_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WorktrayMemberListResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                total_count: ::std::option::Option<::std::option::Option<i32>>,
+                values:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<WorktrayMember>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WorktrayMemberListResponse;
+                const NAME: &'static str = "WorktrayMemberListResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "TotalCount" => {
+                            client_core::json::field(&mut self.total_count, "TotalCount", map)
+                        }
+                        "Values" => client_core::json::field(&mut self.values, "Values", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<WorktrayMemberListResponse, E> {
+                    ::std::result::Result::Ok(WorktrayMemberListResponse {
+                        total_count: self.total_count.unwrap_or_default(),
+                        values: self.values.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
 }

@@ -8,20 +8,8 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///The account number of the bank account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    #[serde(untagged)]
-    pub enum AccountNumber {
-        DecimalAmount(client_core::money::DecimalAmount),
-        String(::std::string::String),
-    }
-    impl ::std::convert::From<client_core::money::DecimalAmount> for AccountNumber {
-        fn from(value: client_core::money::DecimalAmount) -> Self {
-            Self::DecimalAmount(value)
-        }
-    }
     ///`AddressGetResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct AddressGetResponseItem {
         ///The city of the address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -44,6 +32,9 @@ pub mod types {
         ///The state of the address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AddressGetResponseItem {
         pub fn builder() -> builder::AddressGetResponseItem {
@@ -102,9 +93,7 @@ pub mod types {
         }
     }
     ///`Allocation`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct Allocation {
         ///Minimum amount for the allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -121,6 +110,9 @@ pub mod types {
         ///Value of allocation. If type is amount, you must include a value. If type is null, the end-user will be able to select the allocation type and value. If min_amount is also specified for the allocation, must be greater than or equal to min_amount.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<client_core::money::DecimalAmount>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl Allocation {
         pub fn builder() -> builder::Allocation {
@@ -128,7 +120,7 @@ pub mod types {
         }
     }
     ///`AllocationAccountObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct AllocationAccountObjResponse {
         ///The name of the account, as entered by the user or presented by the platform.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -160,6 +152,9 @@ pub mod types {
         ///Either the full routing number or last four digits of the routing number associated with the allocation, dependent on what is displayed by the platform.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub routing_number: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AllocationAccountObjResponse {
         pub fn builder() -> builder::AllocationAccountObjResponse {
@@ -1095,7 +1090,7 @@ pub mod types {
         }
     }
     ///The amount of the transaction.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum Amount {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -1107,7 +1102,7 @@ pub mod types {
         }
     }
     ///`AnnualIncomeResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct AnnualIncomeResponseObj {
         ///The cumulative year to date amount for all earnings, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -1130,6 +1125,9 @@ pub mod types {
         ///Year for which the income represents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub year: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AnnualIncomeResponseObj {
         pub fn builder() -> builder::AnnualIncomeResponseObj {
@@ -1137,9 +1135,7 @@ pub mod types {
         }
     }
     ///`ApplicantNameAndAddress`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ApplicantNameAndAddress {
         ///The address of the applicant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1147,6 +1143,9 @@ pub mod types {
         ///The full name of the applicant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ApplicantNameAndAddress {
         pub fn builder() -> builder::ApplicantNameAndAddress {
@@ -1154,9 +1153,12 @@ pub mod types {
         }
     }
     ///`AuthV1AdminTokenPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct AuthV1AdminTokenPostResponse {
         pub data: CreateAdminTokenResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl AuthV1AdminTokenPostResponse {
         pub fn builder() -> builder::AuthV1AdminTokenPostResponse {
@@ -1164,16 +1166,14 @@ pub mod types {
         }
     }
     ///`BankAccount`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct BankAccount {
         ///The name of the bank account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_name: ::std::option::Option<::std::string::String>,
         ///The account number of the bank account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_number: ::std::option::Option<AccountNumber>,
+        pub account_number: ::std::option::Option<BankAccountAccountNumber>,
         ///The type of the bank account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_account_type: ::std::option::Option<::std::string::String>,
@@ -1192,20 +1192,33 @@ pub mod types {
         ///The transactions of the bank account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transactions: ::std::option::Option<::std::vec::Vec<BankAccountTransaction>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl BankAccount {
         pub fn builder() -> builder::BankAccount {
             Default::default()
         }
     }
+    ///The account number of the bank account.
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub enum BankAccountAccountNumber {
+        DecimalAmount(client_core::money::DecimalAmount),
+        String(::std::string::String),
+    }
+    impl ::std::convert::From<client_core::money::DecimalAmount> for BankAccountAccountNumber {
+        fn from(value: client_core::money::DecimalAmount) -> Self {
+            Self::DecimalAmount(value)
+        }
+    }
     ///`BankAccountDetails`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct BankAccountDetails {
         ///Bank account number. Required if requesting direct_deposit_switch jobs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_number: ::std::option::Option<AccountNumber>,
+        pub account_number: ::std::option::Option<BankAccountDetailsAccountNumber>,
         ///Name of the bank account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -1218,10 +1231,70 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<BankAccountDetailsType>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl BankAccountDetails {
         pub fn builder() -> builder::BankAccountDetails {
             Default::default()
+        }
+    }
+    ///Bank account number. Required if requesting direct_deposit_switch jobs.
+    #[derive(
+        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct BankAccountDetailsAccountNumber(::std::string::String);
+    impl ::std::ops::Deref for BankAccountDetailsAccountNumber {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BankAccountDetailsAccountNumber> for ::std::string::String {
+        fn from(value: BankAccountDetailsAccountNumber) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BankAccountDetailsAccountNumber {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 5usize {
+                return Err("shorter than 5 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[0-9]*$").unwrap());
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[0-9]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BankAccountDetailsAccountNumber {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BankAccountDetailsAccountNumber {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BankAccountDetailsAccountNumber {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`BankAccountDetailsType`
@@ -1280,9 +1353,7 @@ pub mod types {
         }
     }
     ///`BankAccountTransaction`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct BankAccountTransaction {
         ///The amount of the transaction.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1302,6 +1373,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl BankAccountTransaction {
         pub fn builder() -> builder::BankAccountTransaction {
@@ -1309,7 +1383,7 @@ pub mod types {
         }
     }
     ///The beginning balance of the bank account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum BeginningBalance {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -1321,13 +1395,16 @@ pub mod types {
         }
     }
     ///`BillNavigatorStatusUpdateRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct BillNavigatorStatusUpdateRequest {
         ///The action to take on the end user's account. Valid actions are `deactivated` and `terminated`. When an end user is set to `deactivated`, the user can reactivate themselves. When an end user is set to `terminated`, the action is irreversible.
         pub action: BillNavigatorStatusUpdateRequestAction,
         ///The reason for taking action on the end user's account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl BillNavigatorStatusUpdateRequest {
         pub fn builder() -> builder::BillNavigatorStatusUpdateRequest {
@@ -1398,7 +1475,7 @@ pub mod types {
         }
     }
     ///`CardDetails`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CardDetails {
         ///Billing address line one of the card. Required if requesting `bill_switch` job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1425,6 +1502,9 @@ pub mod types {
         ///Two letter state code of the card, e.g. `NY`. Required if requesting `bill_switch` job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<CardDetailsState>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CardDetails {
         pub fn builder() -> builder::CardDetails {
@@ -1865,13 +1945,14 @@ pub mod types {
     ///        company connection. This ID is generated by Pinwheel. All Company
     ///        Connect webhooks reference the connection by this ID, and all
     ///        public CC API endpoints require this ID as well.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct CompanyConnect {
         ///ID of the Company Connection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company_connection_id: ::std::option::Option<::uuid::Uuid>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyConnect {
         pub fn builder() -> builder::CompanyConnect {
@@ -1879,7 +1960,7 @@ pub mod types {
         }
     }
     ///`CompanyConnectLinkTokenCreate`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyConnectLinkTokenCreate {
         ///Configuration used to specify a Company Connection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1898,6 +1979,9 @@ pub mod types {
         ///If set to true, intro screen is not shown to user.
         #[serde(default)]
         pub skip_intro_screen: bool,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyConnectLinkTokenCreate {
         pub fn builder() -> builder::CompanyConnectLinkTokenCreate {
@@ -2026,7 +2110,7 @@ pub mod types {
         }
     }
     ///`CompanyConnectLinkTokenObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyConnectLinkTokenObjResponse {
         ///The token will be invalid after this timestamp.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -2040,6 +2124,9 @@ pub mod types {
         ///Short-lived token that is used to initialize Pinwheel Link.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub token: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyConnectLinkTokenObjResponse {
         pub fn builder() -> builder::CompanyConnectLinkTokenObjResponse {
@@ -2106,7 +2193,7 @@ pub mod types {
         }
     }
     ///`CompanyConnectionBase`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyConnectionBase {
         ///Name of the company used in a Company Connection.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -2123,6 +2210,9 @@ pub mod types {
         ///Timestamp of when the Company Connection's status was last updated.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub status_updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyConnectionBase {
         pub fn builder() -> builder::CompanyConnectionBase {
@@ -2197,10 +2287,13 @@ pub mod types {
         }
     }
     ///`CompanyConnectionCreate`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyConnectionCreate {
         ///Name of the company used in a Company Connection.
         pub company_name: ::std::string::String,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyConnectionCreate {
         pub fn builder() -> builder::CompanyConnectionCreate {
@@ -2208,7 +2301,7 @@ pub mod types {
         }
     }
     ///`CompanyEmploymentObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyEmploymentObjResponse {
         ///A three- to four-digit code that identifies types of work, typically used by insurance companies to evaluate risk.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2246,6 +2339,9 @@ pub mod types {
         ///The job title of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyEmploymentObjResponse {
         pub fn builder() -> builder::CompanyEmploymentObjResponse {
@@ -2391,7 +2487,7 @@ pub mod types {
         }
     }
     ///`CompanyIdentityObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyIdentityObjResponse {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2426,6 +2522,9 @@ pub mod types {
         ///The phone numbers of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyIdentityObjResponse {
         pub fn builder() -> builder::CompanyIdentityObjResponse {
@@ -2433,7 +2532,7 @@ pub mod types {
         }
     }
     ///`CompanyIncomeObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyIncomeObjResponse {
         ///The amount per compensation unit, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -2453,6 +2552,9 @@ pub mod types {
         ///Describes how often the employee is paid.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pay_frequency: ::std::option::Option<CompanyIncomeObjResponsePayFrequency>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyIncomeObjResponse {
         pub fn builder() -> builder::CompanyIncomeObjResponse {
@@ -3373,7 +3475,7 @@ pub mod types {
         }
     }
     ///`CompanyPaystubObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CompanyPaystubObjResponse {
         ///The amount paid to the employee in this payout, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -3420,6 +3522,9 @@ pub mod types {
         ///The total taxes for this pay period, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_taxes: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CompanyPaystubObjResponse {
         pub fn builder() -> builder::CompanyPaystubObjResponse {
@@ -4182,12 +4287,15 @@ pub mod types {
         }
     }
     ///`CreateAdminTokenRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateAdminTokenRequest {
         ///Password of the Developer Dashboard user used to create an Admin API token.
         pub password: ::std::string::String,
         ///Username or email of the Developer Dashboard user used to create an Admin API token.
         pub username: ::std::string::String,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateAdminTokenRequest {
         pub fn builder() -> builder::CreateAdminTokenRequest {
@@ -4195,9 +4303,12 @@ pub mod types {
         }
     }
     ///`CreateAdminTokenResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateAdminTokenResponse {
         pub data: CreateAdminTokenResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateAdminTokenResponse {
         pub fn builder() -> builder::CreateAdminTokenResponse {
@@ -4205,7 +4316,7 @@ pub mod types {
         }
     }
     ///`CreateAdminTokenResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateAdminTokenResponseData {
         ///Timestamp of when the Admin API token expires.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4222,6 +4333,9 @@ pub mod types {
         ///Name of the workspace the Admin API token is authorized for.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub workspace_name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateAdminTokenResponseData {
         pub fn builder() -> builder::CreateAdminTokenResponseData {
@@ -4347,13 +4461,14 @@ pub mod types {
         }
     }
     ///`CreateApiKeyOptions`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct CreateApiKeyOptions {
         ///Timestamp used to set when this key automatically expires.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateApiKeyOptions {
         pub fn builder() -> builder::CreateApiKeyOptions {
@@ -4361,9 +4476,12 @@ pub mod types {
         }
     }
     ///`CreateApiKeyResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateApiKeyResponse {
         pub data: CreateApiKeyResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateApiKeyResponse {
         pub fn builder() -> builder::CreateApiKeyResponse {
@@ -4371,7 +4489,7 @@ pub mod types {
         }
     }
     ///`CreateApiKeyResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateApiKeyResponseData {
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4388,6 +4506,9 @@ pub mod types {
         ///The secret token part of the API key used to authorize requests to the Pinwheel API.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub secret: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateApiKeyResponseData {
         pub fn builder() -> builder::CreateApiKeyResponseData {
@@ -4454,9 +4575,12 @@ pub mod types {
         }
     }
     ///`CreateKeyV1AdminApiKeysPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateKeyV1AdminApiKeysPostResponse {
         pub data: CreateApiKeyResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl CreateKeyV1AdminApiKeysPostResponse {
         pub fn builder() -> builder::CreateKeyV1AdminApiKeysPostResponse {
@@ -4519,7 +4643,7 @@ pub mod types {
         }
     }
     ///`DdAllocationObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct DdAllocationObjResponse {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4536,6 +4660,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DdAllocationObjResponse {
         pub fn builder() -> builder::DdAllocationObjResponse {
@@ -4543,7 +4670,7 @@ pub mod types {
         }
     }
     ///`DeductionObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct DeductionObjPublicResponseItem {
         ///The amount of deduction, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4560,6 +4687,9 @@ pub mod types {
             deserialize_with = "::std::option::Option::deserialize"
         )]
         pub type_: ::std::option::Option<DeductionObjPublicResponseItemType>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DeductionObjPublicResponseItem {
         pub fn builder() -> builder::DeductionObjPublicResponseItem {
@@ -4770,9 +4900,7 @@ pub mod types {
         }
     }
     ///`DirectDepositAllocationDetail`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct DirectDepositAllocationDetail {
         ///The target account for this allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4786,6 +4914,9 @@ pub mod types {
         ///The value (if any) for this allocation.  Will be set if the type is `percentage` or `amount`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DirectDepositAllocationDetail {
         pub fn builder() -> builder::DirectDepositAllocationDetail {
@@ -4852,7 +4983,7 @@ pub mod types {
         }
     }
     ///`DocumentObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct DocumentObjPublicResponseItem {
         ///URL from which the document may be downloaded.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4864,65 +4995,17 @@ pub mod types {
         ///Unique identifier of the document object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl DocumentObjPublicResponseItem {
         pub fn builder() -> builder::DocumentObjPublicResponseItem {
             Default::default()
         }
     }
-    ///The type of the document.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum DocumentType {
-        #[serde(rename = "W-2")]
-        W2,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for DocumentType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::W2 => f.write_str("W-2"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DocumentType {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "W-2" => Ok(Self::W2),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DocumentType {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DocumentType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`EarningObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EarningObjPublicResponseItem {
         ///The amount of earning, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4939,6 +5022,9 @@ pub mod types {
         ///The amount earned per hour, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EarningObjPublicResponseItem {
         pub fn builder() -> builder::EarningObjPublicResponseItem {
@@ -5097,7 +5183,7 @@ pub mod types {
         }
     }
     ///`EarningsStreamPayoutObjResponseV20230418`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EarningsStreamPayoutObjResponseV20230418 {
         ///List of objects representing income earned on a given day. All earnings roll up into specific payouts.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -5111,6 +5197,9 @@ pub mod types {
         ///Status of the payout, either `estimated` or `processed`. `estimated` represents income that has been earned but not finalized in the payroll system. `processed` represents income that has a finalized paystub issued in the payroll system.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub status: ::std::option::Option<EarningsStreamPayoutObjResponseV20230418Status>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EarningsStreamPayoutObjResponseV20230418 {
         pub fn builder() -> builder::EarningsStreamPayoutObjResponseV20230418 {
@@ -5175,9 +5264,7 @@ pub mod types {
         }
     }
     ///`EarningsYtds`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EarningsYtds {
         ///The year to date earnings amount for an earning category, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5185,6 +5272,9 @@ pub mod types {
         ///The category of earning.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<EarningsYtdsCategory>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EarningsYtds {
         pub fn builder() -> builder::EarningsYtds {
@@ -5343,7 +5433,7 @@ pub mod types {
         }
     }
     ///`EmployeeName`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EmployeeName {
         ///The first name of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5357,6 +5447,9 @@ pub mod types {
         ///The middle name of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub middle_name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeeName {
         pub fn builder() -> builder::EmployeeName {
@@ -5364,9 +5457,7 @@ pub mod types {
         }
     }
     ///`EmployeeNameAndAddress`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployeeNameAndAddress {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5374,6 +5465,9 @@ pub mod types {
         ///The full name of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeeNameAndAddress {
         pub fn builder() -> builder::EmployeeNameAndAddress {
@@ -5381,7 +5475,7 @@ pub mod types {
         }
     }
     ///`EmployeeResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EmployeeResponseObj {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5398,6 +5492,9 @@ pub mod types {
         ///The phone numbers of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployeeResponseObj {
         pub fn builder() -> builder::EmployeeResponseObj {
@@ -5405,9 +5502,7 @@ pub mod types {
         }
     }
     ///`EmployerNameAndAddress`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EmployerNameAndAddress {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5415,6 +5510,9 @@ pub mod types {
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployerNameAndAddress {
         pub fn builder() -> builder::EmployerNameAndAddress {
@@ -5422,7 +5520,7 @@ pub mod types {
         }
     }
     ///`EmployerObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EmployerObjResponse {
         ///Whether a direct deposit job supports specific amount.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -5461,6 +5559,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub supported_jobs:
             ::std::option::Option<::std::vec::Vec<EmployerObjResponseSupportedJobsItem>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmployerObjResponse {
         pub fn builder() -> builder::EmployerObjResponse {
@@ -5563,7 +5664,7 @@ pub mod types {
         }
     }
     ///`EmploymentObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EmploymentObjResponse {
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -5598,6 +5699,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmploymentObjResponse {
         pub fn builder() -> builder::EmploymentObjResponse {
@@ -5664,7 +5768,7 @@ pub mod types {
         }
     }
     ///`EmploymentResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EmploymentResponseObj {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5693,6 +5797,9 @@ pub mod types {
         ///The job title of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EmploymentResponseObj {
         pub fn builder() -> builder::EmploymentResponseObj {
@@ -5759,13 +5866,14 @@ pub mod types {
         }
     }
     ///`EndUser`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct EndUser {
         ///User PII data for enabling partner-based switches.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform_matching: ::std::option::Option<LinkUserAuthenticationDataObjCreate>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EndUser {
         pub fn builder() -> builder::EndUser {
@@ -5773,7 +5881,7 @@ pub mod types {
         }
     }
     ///`EndUserDocumentObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct EndUserDocumentObjResponse {
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -5799,6 +5907,9 @@ pub mod types {
         ///Used to indicate if there are any warnings for fields returned in this response.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub warnings: ::std::option::Option<::std::vec::Vec<FieldWarning>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl EndUserDocumentObjResponse {
         pub fn builder() -> builder::EndUserDocumentObjResponse {
@@ -5948,7 +6059,7 @@ pub mod types {
         }
     }
     ///The ending balance of the bank account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum EndingBalance {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -5960,9 +6071,7 @@ pub mod types {
         }
     }
     ///What went wrong. Branch on `type` and `code`; `message` is for people and may change.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ErrorDetail {
         ///Specific error code, e.g. INVALID_ROUTING_NUMBER.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5982,6 +6091,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ErrorDetail {
         pub fn builder() -> builder::ErrorDetail {
@@ -5989,14 +6101,15 @@ pub mod types {
         }
     }
     ///`ErrorField`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ErrorField {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ErrorField {
         pub fn builder() -> builder::ErrorField {
@@ -6004,12 +6117,13 @@ pub mod types {
         }
     }
     ///The body of every non-2xx response.
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ErrorResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<ErrorDetail>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ErrorResponse {
         pub fn builder() -> builder::ErrorResponse {
@@ -6017,7 +6131,7 @@ pub mod types {
         }
     }
     ///The federal taxes associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum FederalTaxes {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -6029,7 +6143,7 @@ pub mod types {
         }
     }
     ///`FieldWarning`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct FieldWarning {
         ///The response field associated with this warning. Nested values are delimited with a `.`, i.e. `parsed_data.box_13.statutory_employee`.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -6040,6 +6154,9 @@ pub mod types {
         ///The status type of this warning.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub status: ::std::option::Option<FieldWarningStatus>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FieldWarning {
         pub fn builder() -> builder::FieldWarning {
@@ -6098,9 +6215,7 @@ pub mod types {
         }
     }
     ///`FreshnessPaginationListMeta`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct FreshnessPaginationListMeta {
         ///Number of objects returned.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6114,6 +6229,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl FreshnessPaginationListMeta {
         pub fn builder() -> builder::FreshnessPaginationListMeta {
@@ -6121,9 +6239,12 @@ pub mod types {
         }
     }
     ///`GetAccountV1AccountsAccountIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetAccountV1AccountsAccountIdGetResponse {
         pub data: PayrollAccountObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetAccountV1AccountsAccountIdGetResponse {
         pub fn builder() -> builder::GetAccountV1AccountsAccountIdGetResponse {
@@ -6131,11 +6252,14 @@ pub mod types {
         }
     }
     ///`GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
         pub data: DdAllocationObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
         pub fn builder() -> builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse{
@@ -6143,10 +6267,13 @@ pub mod types {
         }
     }
     ///`GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
         pub data: ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
         pub meta: FreshnessPaginationListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
         pub fn builder(
@@ -6156,9 +6283,12 @@ pub mod types {
         }
     }
     ///`GetEmployerV1EmployersEmployerIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmployerV1EmployersEmployerIdGetResponse {
         pub data: EmployerObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEmployerV1EmployersEmployerIdGetResponse {
         pub fn builder() -> builder::GetEmployerV1EmployersEmployerIdGetResponse {
@@ -6166,9 +6296,12 @@ pub mod types {
         }
     }
     ///`GetEmployersLookupV1EmployersLookupGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmployersLookupV1EmployersLookupGetResponse {
         pub data: EmployerObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEmployersLookupV1EmployersLookupGetResponse {
         pub fn builder() -> builder::GetEmployersLookupV1EmployersLookupGetResponse {
@@ -6176,11 +6309,14 @@ pub mod types {
         }
     }
     ///`GetEmploymentV1AccountsAccountIdEmploymentGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
         pub data: EmploymentObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
         pub fn builder() -> builder::GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
@@ -6188,10 +6324,13 @@ pub mod types {
         }
     }
     ///`GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
         pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
         pub fn builder() -> builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
@@ -6199,9 +6338,12 @@ pub mod types {
         }
     }
     ///`GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
         pub data: EndUserDocumentObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
         pub fn builder(
@@ -6210,10 +6352,13 @@ pub mod types {
         }
     }
     ///`GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
         pub data: ::std::vec::Vec<EndUserDocumentObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
         pub fn builder() -> builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
@@ -6274,9 +6419,12 @@ pub mod types {
         }
     }
     ///`GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
         pub data: VerificationReportsVoeObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
         pub fn builder() -> builder::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse{
@@ -6284,9 +6432,12 @@ pub mod types {
         }
     }
     ///`GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
         pub data: VerificationReportsVoieObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
         pub fn builder() -> builder::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse{
@@ -6294,11 +6445,14 @@ pub mod types {
         }
     }
     ///`GetIdentityV1AccountsAccountIdIdentityGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIdentityV1AccountsAccountIdIdentityGetResponse {
         pub data: IdentityObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetIdentityV1AccountsAccountIdIdentityGetResponse {
         pub fn builder() -> builder::GetIdentityV1AccountsAccountIdIdentityGetResponse {
@@ -6306,11 +6460,14 @@ pub mod types {
         }
     }
     ///`GetIncomeV1AccountsAccountIdIncomeGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIncomeV1AccountsAccountIdIncomeGetResponse {
         pub data: IncomeObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetIncomeV1AccountsAccountIdIncomeGetResponse {
         pub fn builder() -> builder::GetIncomeV1AccountsAccountIdIncomeGetResponse {
@@ -6472,10 +6629,13 @@ pub mod types {
         }
     }
     ///`GetJobsV1JobsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetJobsV1JobsGetResponse {
         pub data: ::std::vec::Vec<JobObjResponseV20231122>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetJobsV1JobsGetResponse {
         pub fn builder() -> builder::GetJobsV1JobsGetResponse {
@@ -6483,9 +6643,12 @@ pub mod types {
         }
     }
     ///`GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
         pub data: PaystubObjResponseV20220302,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
         pub fn builder() -> builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
@@ -6493,9 +6656,12 @@ pub mod types {
         }
     }
     ///`GetPlatformV1PlatformsPlatformIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetPlatformV1PlatformsPlatformIdGetResponse {
         pub data: PlatformObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetPlatformV1PlatformsPlatformIdGetResponse {
         pub fn builder() -> builder::GetPlatformV1PlatformsPlatformIdGetResponse {
@@ -6503,9 +6669,12 @@ pub mod types {
         }
     }
     ///`GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
         pub data: TaxFormObjResponseV20220622,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
         pub fn builder() -> builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
@@ -6513,10 +6682,13 @@ pub mod types {
         }
     }
     ///`GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
         pub data: ::std::vec::Vec<CompanyIdentityObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
         pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
@@ -6524,10 +6696,13 @@ pub mod types {
         }
     }
     ///`GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
         pub data: ::std::vec::Vec<CompanyEmploymentObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
         pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
@@ -6536,9 +6711,12 @@ pub mod types {
         }
     }
     ///`GetV1CompanyConnectionsCompanyConnectionIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
         pub data: CompanyConnectionBase,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
         pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
@@ -6546,10 +6724,13 @@ pub mod types {
         }
     }
     ///`GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
         pub data: ::std::vec::Vec<CompanyIncomeObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
         pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
@@ -6557,10 +6738,13 @@ pub mod types {
         }
     }
     ///`GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
         pub data: ::std::vec::Vec<CompanyPaystubObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
         pub fn builder(
@@ -6570,10 +6754,13 @@ pub mod types {
         }
     }
     ///`GetV1EmployersGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1EmployersGetResponse {
         pub data: ::std::vec::Vec<EmployerObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1EmployersGetResponse {
         pub fn builder() -> builder::GetV1EmployersGetResponse {
@@ -6696,10 +6883,13 @@ pub mod types {
         }
     }
     ///`GetV1SearchGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1SearchGetResponse {
         pub data: ::std::vec::Vec<SearchResultObjResponse>,
         pub meta: ListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1SearchGetResponse {
         pub fn builder() -> builder::GetV1SearchGetResponse {
@@ -6857,10 +7047,13 @@ pub mod types {
         }
     }
     ///`GetV1WebhooksGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetV1WebhooksGetResponse {
         pub data: ::std::vec::Vec<WebhookObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetV1WebhooksGetResponse {
         pub fn builder() -> builder::GetV1WebhooksGetResponse {
@@ -6868,9 +7061,12 @@ pub mod types {
         }
     }
     ///`GetWebhookByIdV1WebhooksWebhookIdGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetWebhookByIdV1WebhooksWebhookIdGetResponse {
         pub data: WebhookObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl GetWebhookByIdV1WebhooksWebhookIdGetResponse {
         pub fn builder() -> builder::GetWebhookByIdV1WebhooksWebhookIdGetResponse {
@@ -6938,7 +7134,7 @@ pub mod types {
         }
     }
     ///`IdentityObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct IdentityObjResponse {
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -6970,6 +7166,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl IdentityObjResponse {
         pub fn builder() -> builder::IdentityObjResponse {
@@ -6977,7 +7176,7 @@ pub mod types {
         }
     }
     ///`IncomeAndEmploymentResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct IncomeAndEmploymentResponseObj {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7010,6 +7209,9 @@ pub mod types {
         ///The job title of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl IncomeAndEmploymentResponseObj {
         pub fn builder() -> builder::IncomeAndEmploymentResponseObj {
@@ -7078,7 +7280,7 @@ pub mod types {
         }
     }
     ///`IncomeObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct IncomeObjResponse {
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -7104,6 +7306,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl IncomeObjResponse {
         pub fn builder() -> builder::IncomeObjResponse {
@@ -8024,7 +8229,7 @@ pub mod types {
         }
     }
     ///`IncomeResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct IncomeResponseObj {
         ///Annualized pay details for the user. Starting with the current year and going back at most 2 years.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -8044,6 +8249,9 @@ pub mod types {
         ///Up to 2 most recent paystubs for the employee's income.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub paystubs: ::std::option::Option<::std::vec::Vec<PaystubWithEarningsResponseObj>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl IncomeResponseObj {
         pub fn builder() -> builder::IncomeResponseObj {
@@ -8964,7 +9172,7 @@ pub mod types {
         }
     }
     ///`JobObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct JobObjResponse {
         ///UUID of the payroll account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8993,6 +9201,9 @@ pub mod types {
         ///ISO 8601 timestamp of job completion.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl JobObjResponse {
         pub fn builder() -> builder::JobObjResponse {
@@ -9154,7 +9365,7 @@ pub mod types {
         }
     }
     ///`JobObjResponseV20231122`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct JobObjResponseV20231122 {
         ///UUID of the payroll account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9183,6 +9394,9 @@ pub mod types {
         ///ISO 8601 timestamp of job completion.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl JobObjResponseV20231122 {
         pub fn builder() -> builder::JobObjResponseV20231122 {
@@ -9344,7 +9558,7 @@ pub mod types {
         }
     }
     ///`LinkTokenCreateV20250708`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct LinkTokenCreateV20250708 {
         ///UUID of the payroll account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9404,6 +9618,9 @@ pub mod types {
         ///Field to indicate where in your application Pinwheel is being launched. Required if leveraging Background Identify (PreMatch employee lookup check prior to SDK initialization).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub use_case: ::std::option::Option<LinkTokenCreateV20250708UseCase>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LinkTokenCreateV20250708 {
         pub fn builder() -> builder::LinkTokenCreateV20250708 {
@@ -9876,7 +10093,7 @@ pub mod types {
         }
     }
     ///`LinkTokenObjResponseV20210728`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct LinkTokenObjResponseV20210728 {
         ///The token will be invalid after this timestamp.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -9893,6 +10110,9 @@ pub mod types {
         ///Short-lived token that is used to initialize Pinwheel Link.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub token: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LinkTokenObjResponseV20210728 {
         pub fn builder() -> builder::LinkTokenObjResponseV20210728 {
@@ -9959,9 +10179,7 @@ pub mod types {
         }
     }
     ///`LinkUserAuthenticationDataObjCreate`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct LinkUserAuthenticationDataObjCreate {
         ///The user's date of birth in `YYYY-MM-DD` format (required).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9987,6 +10205,9 @@ pub mod types {
         ///Last four digits of the user's social security number. Use this field only when the full 9-digit SSN (social_security_number) is not available. Passing the full SSN yields over 20% higher match rate compared to using only the last four digits.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub social_security_number_last_four: ::std::option::Option<SocialSecurityNumberLastFour>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl LinkUserAuthenticationDataObjCreate {
         pub fn builder() -> builder::LinkUserAuthenticationDataObjCreate {
@@ -10061,10 +10282,13 @@ pub mod types {
         }
     }
     ///`ListAccountsV1AccountsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListAccountsV1AccountsGetResponse {
         pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListAccountsV1AccountsGetResponse {
         pub fn builder() -> builder::ListAccountsV1AccountsGetResponse {
@@ -10072,7 +10296,7 @@ pub mod types {
         }
     }
     ///`ListApiKeyResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListApiKeyResponseData {
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -10095,6 +10319,9 @@ pub mod types {
         ///Timestamp of when this key was revoked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revoked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListApiKeyResponseData {
         pub fn builder() -> builder::ListApiKeyResponseData {
@@ -10161,10 +10388,13 @@ pub mod types {
         }
     }
     ///`ListKeysV1AdminApiKeysGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListKeysV1AdminApiKeysGetResponse {
         pub data: ::std::vec::Vec<ListApiKeyResponseData>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListKeysV1AdminApiKeysGetResponse {
         pub fn builder() -> builder::ListKeysV1AdminApiKeysGetResponse {
@@ -10172,13 +10402,14 @@ pub mod types {
         }
     }
     ///`ListMeta`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ListMeta {
         ///Number of objects returned.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListMeta {
         pub fn builder() -> builder::ListMeta {
@@ -10186,10 +10417,13 @@ pub mod types {
         }
     }
     ///`ListPaystubsV1AccountsAccountIdPaystubsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
         pub data: ::std::vec::Vec<PaystubObjResponseV20220302>,
         pub meta: RefreshablePaginationListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
         pub fn builder() -> builder::ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
@@ -10197,10 +10431,13 @@ pub mod types {
         }
     }
     ///`ListPlatformsV1PlatformsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListPlatformsV1PlatformsGetResponse {
         pub data: ::std::vec::Vec<PlatformObjResponse>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListPlatformsV1PlatformsGetResponse {
         pub fn builder() -> builder::ListPlatformsV1PlatformsGetResponse {
@@ -10271,10 +10508,13 @@ pub mod types {
         }
     }
     ///`ListShiftsV1AccountsAccountIdShiftsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListShiftsV1AccountsAccountIdShiftsGetResponse {
         pub data: ::std::vec::Vec<ShiftObjResponse>,
         pub meta: RefreshablePaginationListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListShiftsV1AccountsAccountIdShiftsGetResponse {
         pub fn builder() -> builder::ListShiftsV1AccountsAccountIdShiftsGetResponse {
@@ -10282,10 +10522,13 @@ pub mod types {
         }
     }
     ///`ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
         pub data: ::std::vec::Vec<TaxFormObjResponseNoDocumentV20220622>,
         pub meta: RefreshablePaginationListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
         pub fn builder() -> builder::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
@@ -10293,10 +10536,13 @@ pub mod types {
         }
     }
     ///`ListV1CompanyConnectionsGetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListV1CompanyConnectionsGetResponse {
         pub data: ::std::vec::Vec<CompanyConnectionBase>,
         pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ListV1CompanyConnectionsGetResponse {
         pub fn builder() -> builder::ListV1CompanyConnectionsGetResponse {
@@ -10414,7 +10660,7 @@ pub mod types {
         }
     }
     ///The medicare taxes associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum MedicareTaxes {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -10426,7 +10672,7 @@ pub mod types {
         }
     }
     ///The medicare wages associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum MedicareWages {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -10438,9 +10684,7 @@ pub mod types {
         }
     }
     ///`MerchantPayment`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct MerchantPayment {
         ///The account name (if any) for this payment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10457,6 +10701,9 @@ pub mod types {
         ///The last four digits of the card number added in a bill switch job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_four_card_number: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl MerchantPayment {
         pub fn builder() -> builder::MerchantPayment {
@@ -10579,7 +10826,7 @@ pub mod types {
         }
     }
     ///`NetPayObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct NetPayObjResponse {
         ///Amount of net pay, denominated in the smallest unit for the currency, e.g. for USD, 10000 represents $100 since the smallest unit is cents. See ISO 4217.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -10587,6 +10834,9 @@ pub mod types {
         ///Three-letter ISO 4217 currency code, uppercase. For example, the code for US dollars is USD.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub currency: ::std::option::Option<NetPayObjResponseCurrency>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl NetPayObjResponse {
         pub fn builder() -> builder::NetPayObjResponse {
@@ -11404,9 +11654,7 @@ pub mod types {
         }
     }
     ///`PaginationMeta`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PaginationMeta {
         ///Number of objects returned.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11414,6 +11662,9 @@ pub mod types {
         ///Pointer to the next page of results.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_cursor: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PaginationMeta {
         pub fn builder() -> builder::PaginationMeta {
@@ -11421,9 +11672,7 @@ pub mod types {
         }
     }
     ///`ParamsPayload`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ParamsPayload {
         ///The amount to allocate per paycheck in the direct_deposit_switch jobs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11497,6 +11746,9 @@ pub mod types {
         ///The tax year of the form.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub year: ::std::option::Option<ParamsPayloadYear>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ParamsPayload {
         pub fn builder() -> builder::ParamsPayload {
@@ -11839,9 +12091,7 @@ pub mod types {
         }
     }
     ///`ParamsPayloadV20231122`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ParamsPayloadV20231122 {
         ///Indicates whether the `direct_deposit_switch` was a full or partial switch.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11912,6 +12162,9 @@ pub mod types {
         ///The tax year of the form.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub year: ::std::option::Option<ParamsPayloadV20231122Year>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ParamsPayloadV20231122 {
         pub fn builder() -> builder::ParamsPayloadV20231122 {
@@ -12309,7 +12562,7 @@ pub mod types {
         }
     }
     ///`ParamsPayloadV20231122Year`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum ParamsPayloadV20231122Year {
         Integer(i64),
@@ -12329,7 +12582,7 @@ pub mod types {
         }
     }
     ///`ParamsPayloadYear`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum ParamsPayloadYear {
         Integer(i64),
@@ -12349,13 +12602,15 @@ pub mod types {
         }
     }
     ///The parsed data of the document.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum ParsedData {
         Paystub(UploadedPaystub),
         BankStatement(UploadedBankStatement),
         SsiAwardLetter(UploadedSsiAwardLetter),
         W2Informed(UploadedW2Informed),
+        /// A value whose `document_type` this version of the client does not know (or that has none), kept as sent.
+        Unknown(client_core::json::RawJson),
     }
     impl ::std::convert::From<UploadedPaystub> for ParsedData {
         fn from(value: UploadedPaystub) -> Self {
@@ -12378,9 +12633,12 @@ pub mod types {
         }
     }
     ///`PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
         pub data: PayrollAccountObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
         pub fn builder() -> builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
@@ -12388,9 +12646,7 @@ pub mod types {
         }
     }
     ///`PayrollAccountDataRefreshed`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PayrollAccountDataRefreshed {
         ///ISO 8601 timestamp of the most recent check of direct deposit allocations data.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12411,6 +12667,9 @@ pub mod types {
         ///ISO 8601 timestamp of the most recent check of shifts data.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shifts: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PayrollAccountDataRefreshed {
         pub fn builder() -> builder::PayrollAccountDataRefreshed {
@@ -12418,9 +12677,7 @@ pub mod types {
         }
     }
     ///`PayrollAccountDataUpdated`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PayrollAccountDataUpdated {
         ///ISO 8601 timestamp of when direct deposit allocations data most recently changed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12441,6 +12698,9 @@ pub mod types {
         ///ISO 8601 timestamp of when shifts data most recently changed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shifts: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PayrollAccountDataUpdated {
         pub fn builder() -> builder::PayrollAccountDataUpdated {
@@ -12448,7 +12708,7 @@ pub mod types {
         }
     }
     ///`PayrollAccountObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PayrollAccountObjResponse {
         ///If true, you can retrieve new data for the account using On Demand Updates or automatically via Monitoring.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -12486,6 +12746,9 @@ pub mod types {
         ///The tags associated with the link token that triggered the job.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub tags: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PayrollAccountObjResponse {
         pub fn builder() -> builder::PayrollAccountObjResponse {
@@ -12560,14 +12823,15 @@ pub mod types {
         }
     }
     ///`PayrollAccountPatchMonitoringStatus`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct PayrollAccountPatchMonitoringStatus {
         ///Monitoring status describes the the automated ability of Pinwheel to retrieve new account information.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub monitoring_status:
             ::std::option::Option<PayrollAccountPatchMonitoringStatusMonitoringStatus>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PayrollAccountPatchMonitoringStatus {
         pub fn builder() -> builder::PayrollAccountPatchMonitoringStatus {
@@ -12628,7 +12892,7 @@ pub mod types {
         }
     }
     ///`PaystubObjResponseV20220302`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PaystubObjResponseV20220302 {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -12696,6 +12960,9 @@ pub mod types {
         ///The total taxes for this pay period, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_taxes: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PaystubObjResponseV20220302 {
         pub fn builder() -> builder::PaystubObjResponseV20220302 {
@@ -13458,7 +13725,7 @@ pub mod types {
         }
     }
     ///`PaystubWithEarningsResponseObj`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PaystubWithEarningsResponseObj {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -13514,6 +13781,9 @@ pub mod types {
         ///The total taxes for this pay period, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_taxes: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PaystubWithEarningsResponseObj {
         pub fn builder() -> builder::PaystubWithEarningsResponseObj {
@@ -14276,7 +14546,7 @@ pub mod types {
         }
     }
     ///`PhoneNumberGetResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PhoneNumberGetResponseItem {
         ///home, mobile, work, etc.
         #[serde(
@@ -14287,6 +14557,9 @@ pub mod types {
         ///The E.164 formatted phone number.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PhoneNumberGetResponseItem {
         pub fn builder() -> builder::PhoneNumberGetResponseItem {
@@ -14353,7 +14626,7 @@ pub mod types {
         }
     }
     ///`PlatformObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PlatformObjResponse {
         ///Whether a direct deposit job supports specific amount.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -14401,6 +14674,9 @@ pub mod types {
             deserialize_with = "::std::option::Option::deserialize"
         )]
         pub type_: ::std::option::Option<PlatformObjResponseType>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PlatformObjResponse {
         pub fn builder() -> builder::PlatformObjResponse {
@@ -14721,9 +14997,12 @@ pub mod types {
         }
     }
     ///`PostV1CompanyConnectLinkTokensPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PostV1CompanyConnectLinkTokensPostResponse {
         pub data: CompanyConnectLinkTokenObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PostV1CompanyConnectLinkTokensPostResponse {
         pub fn builder() -> builder::PostV1CompanyConnectLinkTokensPostResponse {
@@ -14731,9 +15010,12 @@ pub mod types {
         }
     }
     ///`PostV1CompanyConnectionsPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PostV1CompanyConnectionsPostResponse {
         pub data: CompanyConnectionBase,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PostV1CompanyConnectionsPostResponse {
         pub fn builder() -> builder::PostV1CompanyConnectionsPostResponse {
@@ -14741,9 +15023,12 @@ pub mod types {
         }
     }
     ///`PostV1LinkTokensPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PostV1LinkTokensPostResponse {
         pub data: LinkTokenObjResponseV20210728,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PostV1LinkTokensPostResponse {
         pub fn builder() -> builder::PostV1LinkTokensPostResponse {
@@ -14751,9 +15036,12 @@ pub mod types {
         }
     }
     ///`PostV1WebhooksPostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PostV1WebhooksPostResponse {
         pub data: WebhookObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PostV1WebhooksPostResponse {
         pub fn builder() -> builder::PostV1WebhooksPostResponse {
@@ -14761,9 +15049,12 @@ pub mod types {
         }
     }
     ///`PutV1WebhooksWebhookIdPutResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct PutV1WebhooksWebhookIdPutResponse {
         pub data: WebhookObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl PutV1WebhooksWebhookIdPutResponse {
         pub fn builder() -> builder::PutV1WebhooksWebhookIdPutResponse {
@@ -14771,13 +15062,14 @@ pub mod types {
         }
     }
     ///`RefreshableMeta`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct RefreshableMeta {
         ///ISO 8601 timestamp of the most recent refresh of this data.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refreshed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl RefreshableMeta {
         pub fn builder() -> builder::RefreshableMeta {
@@ -14785,9 +15077,7 @@ pub mod types {
         }
     }
     ///`RefreshablePaginationListMeta`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct RefreshablePaginationListMeta {
         ///Number of objects returned.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14798,6 +15088,9 @@ pub mod types {
         ///ISO 8601 timestamp of the most recent refresh of this data.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refreshed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl RefreshablePaginationListMeta {
         pub fn builder() -> builder::RefreshablePaginationListMeta {
@@ -14857,9 +15150,12 @@ pub mod types {
         }
     }
     ///`RevokeApiKeyResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct RevokeApiKeyResponse {
         pub data: RevokeApiKeyResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl RevokeApiKeyResponse {
         pub fn builder() -> builder::RevokeApiKeyResponse {
@@ -14867,7 +15163,7 @@ pub mod types {
         }
     }
     ///`RevokeApiKeyResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct RevokeApiKeyResponseData {
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -14884,6 +15180,9 @@ pub mod types {
         ///Timestamp of when this key was revoked.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub revoked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl RevokeApiKeyResponseData {
         pub fn builder() -> builder::RevokeApiKeyResponseData {
@@ -14950,9 +15249,12 @@ pub mod types {
         }
     }
     ///`RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
         pub data: RevokeApiKeyResponseData,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
         pub fn builder() -> builder::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
@@ -15020,7 +15322,7 @@ pub mod types {
         }
     }
     ///`SearchResultObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct SearchResultObjResponse {
         ///Whether a direct deposit job supports specific amount.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -15065,6 +15367,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub supported_jobs:
             ::std::option::Option<::std::vec::Vec<SearchResultObjResponseSupportedJobsItem>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl SearchResultObjResponse {
         pub fn builder() -> builder::SearchResultObjResponse {
@@ -15285,11 +15590,14 @@ pub mod types {
         }
     }
     ///`SharedFraud`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct SharedFraud {
         ///The suspected fraud status of the document.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub status: ::std::option::Option<SharedFraudStatus>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl SharedFraud {
         pub fn builder() -> builder::SharedFraud {
@@ -15356,7 +15664,7 @@ pub mod types {
         }
     }
     ///`ShiftEarningObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ShiftEarningObjPublicResponseItem {
         ///The amount of earning, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15373,6 +15681,9 @@ pub mod types {
         ///The amount earned per hour, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ShiftEarningObjPublicResponseItem {
         pub fn builder() -> builder::ShiftEarningObjPublicResponseItem {
@@ -15531,7 +15842,7 @@ pub mod types {
         }
     }
     ///`ShiftObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ShiftObjResponse {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -15566,6 +15877,9 @@ pub mod types {
             deserialize_with = "::std::option::Option::deserialize"
         )]
         pub type_: ::std::option::Option<ShiftObjResponseType>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ShiftObjResponse {
         pub fn builder() -> builder::ShiftObjResponse {
@@ -16391,7 +16705,7 @@ pub mod types {
         }
     }
     ///`ShiftTimestamp`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ShiftTimestamp {
         ///Datetime the work began. ISO 8601 format.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -16399,6 +16713,9 @@ pub mod types {
         ///Datetime the work ended. ISO 8601 format.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub to: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl ShiftTimestamp {
         pub fn builder() -> builder::ShiftTimestamp {
@@ -16526,7 +16843,7 @@ pub mod types {
         }
     }
     ///The social security taxes associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum SocialSecurityTaxes {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -16538,7 +16855,7 @@ pub mod types {
         }
     }
     ///The social security wages associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum SocialSecurityWages {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -16550,7 +16867,7 @@ pub mod types {
         }
     }
     ///The state taxes associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum StateTaxes {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -16562,7 +16879,7 @@ pub mod types {
         }
     }
     ///The state wages associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum StateWages {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -16574,9 +16891,7 @@ pub mod types {
         }
     }
     ///`TargetAccount`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TargetAccount {
         ///The account name (if any) for this allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16587,6 +16902,9 @@ pub mod types {
         ///The last four digits of the account number for this allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_four_account_number: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TargetAccount {
         pub fn builder() -> builder::TargetAccount {
@@ -16649,7 +16967,7 @@ pub mod types {
         }
     }
     ///`TaxFormObjResponseNoDocumentV20220622`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TaxFormObjResponseNoDocumentV20220622 {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -16666,6 +16984,9 @@ pub mod types {
         ///The tax year of the form.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub year: ::std::option::Option<TaxFormObjResponseNoDocumentV20220622Year>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaxFormObjResponseNoDocumentV20220622 {
         pub fn builder() -> builder::TaxFormObjResponseNoDocumentV20220622 {
@@ -16746,7 +17067,7 @@ pub mod types {
         }
     }
     ///`TaxFormObjResponseNoDocumentV20220622Year`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TaxFormObjResponseNoDocumentV20220622Year {
         Integer(i64),
@@ -16766,7 +17087,7 @@ pub mod types {
         }
     }
     ///`TaxFormObjResponseV20220622`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TaxFormObjResponseV20220622 {
         ///UUID of the payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -16792,6 +17113,9 @@ pub mod types {
         ///The tax year of the form.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub year: ::std::option::Option<TaxFormObjResponseV20220622Year>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaxFormObjResponseV20220622 {
         pub fn builder() -> builder::TaxFormObjResponseV20220622 {
@@ -16870,7 +17194,7 @@ pub mod types {
         }
     }
     ///`TaxFormObjResponseV20220622Year`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TaxFormObjResponseV20220622Year {
         Integer(i64),
@@ -16890,9 +17214,7 @@ pub mod types {
         }
     }
     ///`TaxFormW2`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct TaxFormW2 {
         ///Wages, tips, other compensation. Box 1 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16959,15 +17281,69 @@ pub mod types {
         pub box_f: ::std::option::Option<AddressGetResponseItem>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document_type: ::std::option::Option<DocumentType>,
+        pub document_type: ::std::option::Option<TaxFormW2DocumentType>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaxFormW2 {
         pub fn builder() -> builder::TaxFormW2 {
             Default::default()
         }
     }
+    ///The type of the document.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum TaxFormW2DocumentType {
+        #[serde(rename = "W-2")]
+        W2,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for TaxFormW2DocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::W2 => f.write_str("W-2"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TaxFormW2DocumentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "W-2" => Ok(Self::W2),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TaxFormW2DocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TaxFormW2DocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`TaxObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TaxObjPublicResponseItem {
         ///The amount of tax, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -16978,6 +17354,9 @@ pub mod types {
         ///The name of the tax.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TaxObjPublicResponseItem {
         pub fn builder() -> builder::TaxObjPublicResponseItem {
@@ -17056,7 +17435,7 @@ pub mod types {
         }
     }
     ///`TimeOffObjPublicResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TimeOffObjPublicResponseItem {
         ///The total hours of time off available, as of the pay period end date. In the event available_hours is not on the paystub, this value reflects the current available_hours at the time the paystub was retrieved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17073,6 +17452,9 @@ pub mod types {
         ///The hours of time off used during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub used_hours: ::std::option::Option<client_core::money::DecimalAmount>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl TimeOffObjPublicResponseItem {
         pub fn builder() -> builder::TimeOffObjPublicResponseItem {
@@ -17139,7 +17521,7 @@ pub mod types {
         }
     }
     ///The total deposits of the bank account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TotalDeposits {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -17151,7 +17533,7 @@ pub mod types {
         }
     }
     ///The total wages associated with the W2.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum TotalWages {
         DecimalAmount(client_core::money::DecimalAmount),
@@ -17163,9 +17545,7 @@ pub mod types {
         }
     }
     ///`UploadedBankStatement`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedBankStatement {
         ///The accounts associated with this bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17181,7 +17561,7 @@ pub mod types {
         pub bank_name: ::std::option::Option<::std::string::String>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document_type: ::std::option::Option<DocumentType>,
+        pub document_type: ::std::option::Option<UploadedBankStatementDocumentType>,
         ///The beginning date of the bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub statement_begin_date: ::std::option::Option<::std::string::String>,
@@ -17191,16 +17571,68 @@ pub mod types {
         ///The holders of the bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub statement_holders: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedBankStatement {
         pub fn builder() -> builder::UploadedBankStatement {
             Default::default()
         }
     }
-    ///`UploadedDeduction`
+    ///The type of the document.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
     )]
+    pub enum UploadedBankStatementDocumentType {
+        #[serde(rename = "bank_statement")]
+        BankStatement,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UploadedBankStatementDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BankStatement => f.write_str("bank_statement"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadedBankStatementDocumentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "bank_statement" => Ok(Self::BankStatement),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UploadedBankStatementDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UploadedBankStatementDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UploadedDeduction`
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedDeduction {
         ///The amount of deduction, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17217,6 +17649,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedDeduction {
         pub fn builder() -> builder::UploadedDeduction {
@@ -17224,9 +17659,7 @@ pub mod types {
         }
     }
     ///`UploadedEarning`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedEarning {
         ///The amount of earning, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17243,6 +17676,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedEarning {
         pub fn builder() -> builder::UploadedEarning {
@@ -17250,16 +17686,14 @@ pub mod types {
         }
     }
     ///`UploadedPaystub`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedPaystub {
         ///The deductions for this pay period, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deductions: ::std::option::Option<::std::vec::Vec<UploadedDeduction>>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document_type: ::std::option::Option<DocumentType>,
+        pub document_type: ::std::option::Option<UploadedPaystubDocumentType>,
         ///The earnings for this pay period, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub earnings: ::std::option::Option<::std::vec::Vec<UploadedEarning>>,
@@ -17296,23 +17730,75 @@ pub mod types {
         ///The user's time off balances for this pay period. To enable time off balances, please contact Pinwheel support.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub time_off: ::std::option::Option<::std::vec::Vec<UploadedTimeOff>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedPaystub {
         pub fn builder() -> builder::UploadedPaystub {
             Default::default()
         }
     }
-    ///`UploadedSsiAwardLetter`
+    ///The type of the document.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
     )]
+    pub enum UploadedPaystubDocumentType {
+        #[serde(rename = "paystub")]
+        Paystub,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UploadedPaystubDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Paystub => f.write_str("paystub"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadedPaystubDocumentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "paystub" => Ok(Self::Paystub),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UploadedPaystubDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UploadedPaystubDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UploadedSsiAwardLetter`
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedSsiAwardLetter {
         ///The applicant associated with award letter.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applicant: ::std::option::Option<ApplicantNameAndAddress>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document_type: ::std::option::Option<DocumentType>,
+        pub document_type: ::std::option::Option<UploadedSsiAwardLetterDocumentType>,
         ///The date the award letter was issued.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issue_date: ::std::option::Option<::std::string::String>,
@@ -17331,16 +17817,68 @@ pub mod types {
         ///The supplemental security payment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub supplemental_security_payment: ::std::option::Option<i64>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedSsiAwardLetter {
         pub fn builder() -> builder::UploadedSsiAwardLetter {
             Default::default()
         }
     }
-    ///`UploadedTax`
+    ///The type of the document.
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
     )]
+    pub enum UploadedSsiAwardLetterDocumentType {
+        #[serde(rename = "ssi_award_letter")]
+        SsiAwardLetter,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UploadedSsiAwardLetterDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SsiAwardLetter => f.write_str("ssi_award_letter"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadedSsiAwardLetterDocumentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ssi_award_letter" => Ok(Self::SsiAwardLetter),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UploadedSsiAwardLetterDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UploadedSsiAwardLetterDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UploadedTax`
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedTax {
         ///The amount of tax, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17357,6 +17895,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedTax {
         pub fn builder() -> builder::UploadedTax {
@@ -17364,9 +17905,7 @@ pub mod types {
         }
     }
     ///`UploadedTimeOff`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedTimeOff {
         ///The total hours of time off available, as of the pay period end date. In the event available_hours is not on the paystub, this value reflects the current available_hours at the time the paystub was retrieved.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17383,6 +17922,9 @@ pub mod types {
         ///The hours of time off used during the pay period.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub used_hours: ::std::option::Option<client_core::money::DecimalAmount>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedTimeOff {
         pub fn builder() -> builder::UploadedTimeOff {
@@ -17449,16 +17991,14 @@ pub mod types {
         }
     }
     ///`UploadedW2Informed`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct UploadedW2Informed {
         ///The applicant associated with the W2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applicant: ::std::option::Option<ApplicantNameAndAddress>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document_type: ::std::option::Option<DocumentType>,
+        pub document_type: ::std::option::Option<UploadedW2InformedDocumentType>,
         ///The employer name associated with the W2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -17489,14 +18029,68 @@ pub mod types {
         ///The total wages associated with the W2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_wages: ::std::option::Option<TotalWages>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl UploadedW2Informed {
         pub fn builder() -> builder::UploadedW2Informed {
             Default::default()
         }
     }
+    ///The type of the document.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum UploadedW2InformedDocumentType {
+        #[serde(rename = "w2")]
+        W2,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UploadedW2InformedDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::W2 => f.write_str("w2"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadedW2InformedDocumentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "w2" => Ok(Self::W2),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UploadedW2InformedDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UploadedW2InformedDocumentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`VerificationReportsVoeObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct VerificationReportsVoeObjResponse {
         ///A document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17519,6 +18113,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl VerificationReportsVoeObjResponse {
         pub fn builder() -> builder::VerificationReportsVoeObjResponse {
@@ -17587,7 +18184,7 @@ pub mod types {
         }
     }
     ///`VerificationReportsVoieObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct VerificationReportsVoieObjResponse {
         ///A document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17610,6 +18207,9 @@ pub mod types {
         ///ISO 8601 timestamp of the last update to this object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl VerificationReportsVoieObjResponse {
         pub fn builder() -> builder::VerificationReportsVoieObjResponse {
@@ -17678,9 +18278,7 @@ pub mod types {
         }
     }
     ///`W2Box12`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct W2Box12 {
         ///Amount for miscellaneous income or tax line items. Box 12 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17688,6 +18286,9 @@ pub mod types {
         ///Code for miscellaneous income or tax line items. Box 12 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl W2Box12 {
         pub fn builder() -> builder::W2Box12 {
@@ -17695,9 +18296,7 @@ pub mod types {
         }
     }
     ///`W2Box13`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct W2Box13 {
         ///Retirement plan option. Box 13 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17708,6 +18307,9 @@ pub mod types {
         ///Third-party sick pay option. Box 13 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub third_party_sick_pay: ::std::option::Option<bool>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl W2Box13 {
         pub fn builder() -> builder::W2Box13 {
@@ -17715,9 +18317,7 @@ pub mod types {
         }
     }
     ///`W2Box15To20`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct W2Box15To20 {
         ///Employer's state ID number. Box 15 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17740,6 +18340,9 @@ pub mod types {
         ///Locality name. Box 20 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_20: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl W2Box15To20 {
         pub fn builder() -> builder::W2Box15To20 {
@@ -17747,9 +18350,7 @@ pub mod types {
         }
     }
     ///`W2BoxC`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct W2BoxC {
         ///Employer's address. Box c IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17757,6 +18358,9 @@ pub mod types {
         ///Employer's name. Box c IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl W2BoxC {
         pub fn builder() -> builder::W2BoxC {
@@ -17764,7 +18368,7 @@ pub mod types {
         }
     }
     ///`WebhookCreateV20230418`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct WebhookCreateV20230418 {
         ///Banking platforms webhooks only: the customer ID associated with the platform's customer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17777,6 +18381,9 @@ pub mod types {
         pub url: ::std::string::String,
         ///The webhook's version, which determines the format of the webhook event payloads.
         pub version: WebhookCreateV20230418Version,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WebhookCreateV20230418 {
         pub fn builder() -> builder::WebhookCreateV20230418 {
@@ -18101,7 +18708,7 @@ pub mod types {
         }
     }
     ///`WebhookObjResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct WebhookObjResponse {
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -18128,6 +18735,9 @@ pub mod types {
         ///The webhook's version, which determines the format of the webhook event payloads.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub version: ::std::option::Option<WebhookObjResponseVersion>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WebhookObjResponse {
         pub fn builder() -> builder::WebhookObjResponse {
@@ -18452,9 +19062,7 @@ pub mod types {
         }
     }
     ///`WebhookUpdate`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct WebhookUpdate {
         ///Banking platforms webhooks only: the customer ID associated with the platform's customer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -18468,6 +19076,9 @@ pub mod types {
         ///The URL of the webhook endpoints. Must be 'https://'.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
     }
     impl WebhookUpdate {
         pub fn builder() -> builder::WebhookUpdate {
@@ -18756,6 +19367,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AddressGetResponseItem {
             fn default() -> Self {
@@ -18767,6 +19379,7 @@ pub mod types {
                     postal_code: Ok(Default::default()),
                     raw: Err("no value supplied for raw".to_string()),
                     state: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18857,6 +19470,7 @@ pub mod types {
                     postal_code: value.postal_code?,
                     raw: value.raw?,
                     state: value.state?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18870,6 +19484,7 @@ pub mod types {
                     postal_code: Ok(value.postal_code),
                     raw: Ok(value.raw),
                     state: Ok(value.state),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -18891,6 +19506,7 @@ pub mod types {
                 ::std::option::Option<client_core::money::DecimalAmount>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for Allocation {
             fn default() -> Self {
@@ -18899,6 +19515,7 @@ pub mod types {
                     targets: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18958,6 +19575,7 @@ pub mod types {
                     targets: value.targets?,
                     type_: value.type_?,
                     value: value.value?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -18968,6 +19586,7 @@ pub mod types {
                     targets: Ok(value.targets),
                     type_: Ok(value.type_),
                     value: Ok(value.value),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19007,6 +19626,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AllocationAccountObjResponse {
             fn default() -> Self {
@@ -19021,6 +19641,7 @@ pub mod types {
                     percentage: Ok(Default::default()),
                     priority: Ok(Default::default()),
                     routing_number: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19150,6 +19771,7 @@ pub mod types {
                     percentage: value.percentage?,
                     priority: value.priority?,
                     routing_number: value.routing_number?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19166,6 +19788,7 @@ pub mod types {
                     percentage: Ok(value.percentage),
                     priority: Ok(value.priority),
                     routing_number: Ok(value.routing_number),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19187,6 +19810,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AnnualIncomeResponseObj {
             fn default() -> Self {
@@ -19202,6 +19826,7 @@ pub mod types {
                     ),
                     total_taxes_ytd: Err("no value supplied for total_taxes_ytd".to_string()),
                     year: Err("no value supplied for year".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19292,6 +19917,7 @@ pub mod types {
                     total_reimbursements_ytd: value.total_reimbursements_ytd?,
                     total_taxes_ytd: value.total_taxes_ytd?,
                     year: value.year?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19305,6 +19931,7 @@ pub mod types {
                     total_reimbursements_ytd: Ok(value.total_reimbursements_ytd),
                     total_taxes_ytd: Ok(value.total_taxes_ytd),
                     year: Ok(value.year),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19318,12 +19945,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ApplicantNameAndAddress {
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19357,6 +19986,7 @@ pub mod types {
                 Ok(Self {
                     address: value.address?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19365,17 +19995,20 @@ pub mod types {
                 Self {
                     address: Ok(value.address),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct AuthV1AdminTokenPostResponse {
             data: ::std::result::Result<super::CreateAdminTokenResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for AuthV1AdminTokenPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19396,13 +20029,17 @@ pub mod types {
             fn try_from(
                 value: AuthV1AdminTokenPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::AuthV1AdminTokenPostResponse> for AuthV1AdminTokenPostResponse {
             fn from(value: super::AuthV1AdminTokenPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19413,7 +20050,7 @@ pub mod types {
                 ::std::string::String,
             >,
             account_number: ::std::result::Result<
-                ::std::option::Option<super::AccountNumber>,
+                ::std::option::Option<super::BankAccountAccountNumber>,
                 ::std::string::String,
             >,
             bank_account_type: ::std::result::Result<
@@ -19438,6 +20075,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::BankAccountTransaction>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for BankAccount {
             fn default() -> Self {
@@ -19450,6 +20088,7 @@ pub mod types {
                     is_joint_account: Ok(Default::default()),
                     total_deposits: Ok(Default::default()),
                     transactions: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19466,7 +20105,7 @@ pub mod types {
             }
             pub fn account_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AccountNumber>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::BankAccountAccountNumber>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.account_number = value.try_into().map_err(|e| {
@@ -19551,6 +20190,7 @@ pub mod types {
                     is_joint_account: value.is_joint_account?,
                     total_deposits: value.total_deposits?,
                     transactions: value.transactions?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19565,13 +20205,14 @@ pub mod types {
                     is_joint_account: Ok(value.is_joint_account),
                     total_deposits: Ok(value.total_deposits),
                     transactions: Ok(value.transactions),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct BankAccountDetails {
             account_number: ::std::result::Result<
-                ::std::option::Option<super::AccountNumber>,
+                ::std::option::Option<super::BankAccountDetailsAccountNumber>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -19586,6 +20227,7 @@ pub mod types {
                 ::std::option::Option<super::BankAccountDetailsType>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for BankAccountDetails {
             fn default() -> Self {
@@ -19594,13 +20236,16 @@ pub mod types {
                     name: Ok(Default::default()),
                     routing_number: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
         impl BankAccountDetails {
             pub fn account_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AccountNumber>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BankAccountDetailsAccountNumber>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.account_number = value.try_into().map_err(|e| {
@@ -19649,6 +20294,7 @@ pub mod types {
                     name: value.name?,
                     routing_number: value.routing_number?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19659,6 +20305,7 @@ pub mod types {
                     name: Ok(value.name),
                     routing_number: Ok(value.routing_number),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19682,6 +20329,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for BankAccountTransaction {
             fn default() -> Self {
@@ -19691,6 +20339,7 @@ pub mod types {
                     date: Ok(Default::default()),
                     description: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19757,6 +20406,7 @@ pub mod types {
                     date: value.date?,
                     description: value.description?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19768,6 +20418,7 @@ pub mod types {
                     date: Ok(value.date),
                     description: Ok(value.description),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19781,12 +20432,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for BillNavigatorStatusUpdateRequest {
             fn default() -> Self {
                 Self {
                     action: Err("no value supplied for action".to_string()),
                     reason: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19822,6 +20475,7 @@ pub mod types {
                 Ok(Self {
                     action: value.action?,
                     reason: value.reason?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -19832,6 +20486,7 @@ pub mod types {
                 Self {
                     action: Ok(value.action),
                     reason: Ok(value.reason),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -19860,6 +20515,7 @@ pub mod types {
                 ::std::option::Option<super::CardDetailsState>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CardDetails {
             fn default() -> Self {
@@ -19874,6 +20530,7 @@ pub mod types {
                     expiration_date: Err("no value supplied for expiration_date".to_string()),
                     name_on_card: Err("no value supplied for name_on_card".to_string()),
                     state: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19995,6 +20652,7 @@ pub mod types {
                     expiration_date: value.expiration_date?,
                     name_on_card: value.name_on_card?,
                     state: value.state?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20011,6 +20669,7 @@ pub mod types {
                     expiration_date: Ok(value.expiration_date),
                     name_on_card: Ok(value.name_on_card),
                     state: Ok(value.state),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20018,11 +20677,13 @@ pub mod types {
         pub struct CompanyConnect {
             company_connection_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyConnect {
             fn default() -> Self {
                 Self {
                     company_connection_id: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20045,6 +20706,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     company_connection_id: value.company_connection_id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20052,6 +20714,7 @@ pub mod types {
             fn from(value: super::CompanyConnect) -> Self {
                 Self {
                     company_connection_id: Ok(value.company_connection_id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20073,6 +20736,7 @@ pub mod types {
                 ::std::string::String,
             >,
             skip_intro_screen: ::std::result::Result<bool, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyConnectLinkTokenCreate {
             fn default() -> Self {
@@ -20083,6 +20747,7 @@ pub mod types {
                     platform_id: Ok(Default::default()),
                     required_jobs: Ok(Default::default()),
                     skip_intro_screen: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20164,6 +20829,7 @@ pub mod types {
                     platform_id: value.platform_id?,
                     required_jobs: value.required_jobs?,
                     skip_intro_screen: value.skip_intro_screen?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20176,6 +20842,7 @@ pub mod types {
                     platform_id: Ok(value.platform_id),
                     required_jobs: Ok(value.required_jobs),
                     skip_intro_screen: Ok(value.skip_intro_screen),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20194,6 +20861,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyConnectLinkTokenObjResponse {
             fn default() -> Self {
@@ -20202,6 +20870,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     mode: Err("no value supplied for mode".to_string()),
                     token: Err("no value supplied for token".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20263,6 +20932,7 @@ pub mod types {
                     id: value.id?,
                     mode: value.mode?,
                     token: value.token?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20275,6 +20945,7 @@ pub mod types {
                     id: Ok(value.id),
                     mode: Ok(value.mode),
                     token: Ok(value.token),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20297,6 +20968,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyConnectionBase {
             fn default() -> Self {
@@ -20306,6 +20978,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     status: Err("no value supplied for status".to_string()),
                     status_updated_at: Err("no value supplied for status_updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20378,6 +21051,7 @@ pub mod types {
                     id: value.id?,
                     status: value.status?,
                     status_updated_at: value.status_updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20389,17 +21063,20 @@ pub mod types {
                     id: Ok(value.id),
                     status: Ok(value.status),
                     status_updated_at: Ok(value.status_updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CompanyConnectionCreate {
             company_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyConnectionCreate {
             fn default() -> Self {
                 Self {
                     company_name: Err("no value supplied for company_name".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20422,6 +21099,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     company_name: value.company_name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20429,6 +21107,7 @@ pub mod types {
             fn from(value: super::CompanyConnectionCreate) -> Self {
                 Self {
                     company_name: Ok(value.company_name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20482,6 +21161,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyEmploymentObjResponse {
             fn default() -> Self {
@@ -20500,6 +21180,7 @@ pub mod types {
                     status: Ok(Default::default()),
                     termination_date: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20649,6 +21330,7 @@ pub mod types {
                     status: value.status?,
                     termination_date: value.termination_date?,
                     title: value.title?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20667,6 +21349,7 @@ pub mod types {
                     status: Ok(value.status),
                     termination_date: Ok(value.termination_date),
                     title: Ok(value.title),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20716,6 +21399,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyIdentityObjResponse {
             fn default() -> Self {
@@ -20733,6 +21417,7 @@ pub mod types {
                     last_name: Err("no value supplied for last_name".to_string()),
                     middle_name: Err("no value supplied for middle_name".to_string()),
                     phone_numbers: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -20871,6 +21556,7 @@ pub mod types {
                     last_name: value.last_name?,
                     middle_name: value.middle_name?,
                     phone_numbers: value.phone_numbers?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -20888,6 +21574,7 @@ pub mod types {
                     last_name: Ok(value.last_name),
                     middle_name: Ok(value.middle_name),
                     phone_numbers: Ok(value.phone_numbers),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -20915,6 +21602,7 @@ pub mod types {
                 ::std::option::Option<super::CompanyIncomeObjResponsePayFrequency>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyIncomeObjResponse {
             fn default() -> Self {
@@ -20929,6 +21617,7 @@ pub mod types {
                         "no value supplied for employee_external_id".to_string()
                     ),
                     pay_frequency: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21014,6 +21703,7 @@ pub mod types {
                     currency: value.currency?,
                     employee_external_id: value.employee_external_id?,
                     pay_frequency: value.pay_frequency?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21026,6 +21716,7 @@ pub mod types {
                     currency: Ok(value.currency),
                     employee_external_id: Ok(value.employee_external_id),
                     pay_frequency: Ok(value.pay_frequency),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21071,6 +21762,7 @@ pub mod types {
             total_reimbursements:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             total_taxes: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CompanyPaystubObjResponse {
             fn default() -> Self {
@@ -21094,6 +21786,7 @@ pub mod types {
                         "no value supplied for total_reimbursements".to_string()
                     ),
                     total_taxes: Err("no value supplied for total_taxes".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21274,6 +21967,7 @@ pub mod types {
                     total_deductions: value.total_deductions?,
                     total_reimbursements: value.total_reimbursements?,
                     total_taxes: value.total_taxes?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21295,6 +21989,7 @@ pub mod types {
                     total_deductions: Ok(value.total_deductions),
                     total_reimbursements: Ok(value.total_reimbursements),
                     total_taxes: Ok(value.total_taxes),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21302,12 +21997,14 @@ pub mod types {
         pub struct CreateAdminTokenRequest {
             password: ::std::result::Result<::std::string::String, ::std::string::String>,
             username: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateAdminTokenRequest {
             fn default() -> Self {
                 Self {
                     password: Err("no value supplied for password".to_string()),
                     username: Err("no value supplied for username".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21341,6 +22038,7 @@ pub mod types {
                 Ok(Self {
                     password: value.password?,
                     username: value.username?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21349,17 +22047,20 @@ pub mod types {
                 Self {
                     password: Ok(value.password),
                     username: Ok(value.username),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CreateAdminTokenResponse {
             data: ::std::result::Result<super::CreateAdminTokenResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateAdminTokenResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21380,13 +22081,17 @@ pub mod types {
             fn try_from(
                 value: CreateAdminTokenResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::CreateAdminTokenResponse> for CreateAdminTokenResponse {
             fn from(value: super::CreateAdminTokenResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21410,6 +22115,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateAdminTokenResponseData {
             fn default() -> Self {
@@ -21419,6 +22125,7 @@ pub mod types {
                     token: Err("no value supplied for token".to_string()),
                     user_role: Err("no value supplied for user_role".to_string()),
                     workspace_name: Err("no value supplied for workspace_name".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21491,6 +22198,7 @@ pub mod types {
                     token: value.token?,
                     user_role: value.user_role?,
                     workspace_name: value.workspace_name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21502,6 +22210,7 @@ pub mod types {
                     token: Ok(value.token),
                     user_role: Ok(value.user_role),
                     workspace_name: Ok(value.workspace_name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21511,11 +22220,13 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateApiKeyOptions {
             fn default() -> Self {
                 Self {
                     expires_at: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21540,6 +22251,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     expires_at: value.expires_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21547,17 +22259,20 @@ pub mod types {
             fn from(value: super::CreateApiKeyOptions) -> Self {
                 Self {
                     expires_at: Ok(value.expires_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CreateApiKeyResponse {
             data: ::std::result::Result<super::CreateApiKeyResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateApiKeyResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21578,13 +22293,17 @@ pub mod types {
             fn try_from(
                 value: CreateApiKeyResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::CreateApiKeyResponse> for CreateApiKeyResponse {
             fn from(value: super::CreateApiKeyResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21610,6 +22329,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateApiKeyResponseData {
             fn default() -> Self {
@@ -21619,6 +22339,7 @@ pub mod types {
                     key: Err("no value supplied for key".to_string()),
                     mode: Err("no value supplied for mode".to_string()),
                     secret: Err("no value supplied for secret".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21691,6 +22412,7 @@ pub mod types {
                     key: value.key?,
                     mode: value.mode?,
                     secret: value.secret?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21702,17 +22424,20 @@ pub mod types {
                     key: Ok(value.key),
                     mode: Ok(value.mode),
                     secret: Ok(value.secret),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CreateKeyV1AdminApiKeysPostResponse {
             data: ::std::result::Result<super::CreateApiKeyResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateKeyV1AdminApiKeysPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21735,7 +22460,10 @@ pub mod types {
             fn try_from(
                 value: CreateKeyV1AdminApiKeysPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::CreateKeyV1AdminApiKeysPostResponse>
@@ -21744,6 +22472,7 @@ pub mod types {
             fn from(value: super::CreateKeyV1AdminApiKeysPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21764,6 +22493,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DdAllocationObjResponse {
             fn default() -> Self {
@@ -21773,6 +22503,7 @@ pub mod types {
                     created_at: Err("no value supplied for created_at".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21845,6 +22576,7 @@ pub mod types {
                     created_at: value.created_at?,
                     id: value.id?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21856,6 +22588,7 @@ pub mod types {
                     created_at: Ok(value.created_at),
                     id: Ok(value.id),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21874,6 +22607,7 @@ pub mod types {
                 ::std::option::Option<super::DeductionObjPublicResponseItemType>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DeductionObjPublicResponseItem {
             fn default() -> Self {
@@ -21882,6 +22616,7 @@ pub mod types {
                     category: Err("no value supplied for category".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -21943,6 +22678,7 @@ pub mod types {
                     category: value.category?,
                     name: value.name?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -21955,6 +22691,7 @@ pub mod types {
                     category: Ok(value.category),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -21969,6 +22706,7 @@ pub mod types {
                 ::std::string::String,
             >,
             value: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DirectDepositAllocationDetail {
             fn default() -> Self {
@@ -21976,6 +22714,7 @@ pub mod types {
                     target: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22024,6 +22763,7 @@ pub mod types {
                     target: value.target?,
                     type_: value.type_?,
                     value: value.value?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22033,6 +22773,7 @@ pub mod types {
                     target: Ok(value.target),
                     type_: Ok(value.type_),
                     value: Ok(value.value),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22047,6 +22788,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for DocumentObjPublicResponseItem {
             fn default() -> Self {
@@ -22054,6 +22796,7 @@ pub mod types {
                     download_url: Ok(Default::default()),
                     download_url_expiration: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22102,6 +22845,7 @@ pub mod types {
                     download_url: value.download_url?,
                     download_url_expiration: value.download_url_expiration?,
                     id: value.id?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22111,6 +22855,7 @@ pub mod types {
                     download_url: Ok(value.download_url),
                     download_url_expiration: Ok(value.download_url_expiration),
                     id: Ok(value.id),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22130,6 +22875,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rate: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EarningObjPublicResponseItem {
             fn default() -> Self {
@@ -22139,6 +22885,7 @@ pub mod types {
                     hours: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     rate: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22209,6 +22956,7 @@ pub mod types {
                     hours: value.hours?,
                     name: value.name?,
                     rate: value.rate?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22220,6 +22968,7 @@ pub mod types {
                     hours: Ok(value.hours),
                     name: Ok(value.name),
                     rate: Ok(value.rate),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22241,6 +22990,7 @@ pub mod types {
                 ::std::option::Option<super::EarningsStreamPayoutObjResponseV20230418Status>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EarningsStreamPayoutObjResponseV20230418 {
             fn default() -> Self {
@@ -22249,6 +22999,7 @@ pub mod types {
                     net_pay: Ok(Default::default()),
                     pay_date: Err("no value supplied for pay_date".to_string()),
                     status: Err("no value supplied for status".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22310,6 +23061,7 @@ pub mod types {
                     net_pay: value.net_pay?,
                     pay_date: value.pay_date?,
                     status: value.status?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22322,6 +23074,7 @@ pub mod types {
                     net_pay: Ok(value.net_pay),
                     pay_date: Ok(value.pay_date),
                     status: Ok(value.status),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22332,12 +23085,14 @@ pub mod types {
                 ::std::option::Option<super::EarningsYtdsCategory>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EarningsYtds {
             fn default() -> Self {
                 Self {
                     amount: Ok(Default::default()),
                     category: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22371,6 +23126,7 @@ pub mod types {
                 Ok(Self {
                     amount: value.amount?,
                     category: value.category?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22379,6 +23135,7 @@ pub mod types {
                 Self {
                     amount: Ok(value.amount),
                     category: Ok(value.category),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22400,6 +23157,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeeName {
             fn default() -> Self {
@@ -22408,6 +23166,7 @@ pub mod types {
                     full_name: Err("no value supplied for full_name".to_string()),
                     last_name: Ok(Default::default()),
                     middle_name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22463,6 +23222,7 @@ pub mod types {
                     full_name: value.full_name?,
                     last_name: value.last_name?,
                     middle_name: value.middle_name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22473,6 +23233,7 @@ pub mod types {
                     full_name: Ok(value.full_name),
                     last_name: Ok(value.last_name),
                     middle_name: Ok(value.middle_name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22486,12 +23247,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeeNameAndAddress {
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22525,6 +23288,7 @@ pub mod types {
                 Ok(Self {
                     address: value.address?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22533,6 +23297,7 @@ pub mod types {
                 Self {
                     address: Ok(value.address),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22558,6 +23323,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployeeResponseObj {
             fn default() -> Self {
@@ -22567,6 +23333,7 @@ pub mod types {
                     last_four_ssn: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     phone_numbers: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22635,6 +23402,7 @@ pub mod types {
                     last_four_ssn: value.last_four_ssn?,
                     name: value.name?,
                     phone_numbers: value.phone_numbers?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22646,6 +23414,7 @@ pub mod types {
                     last_four_ssn: Ok(value.last_four_ssn),
                     name: Ok(value.name),
                     phone_numbers: Ok(value.phone_numbers),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22659,12 +23428,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployerNameAndAddress {
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22698,6 +23469,7 @@ pub mod types {
                 Ok(Self {
                     address: value.address?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22706,6 +23478,7 @@ pub mod types {
                 Self {
                     address: Ok(value.address),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22744,6 +23517,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::EmployerObjResponseSupportedJobsItem>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmployerObjResponse {
             fn default() -> Self {
@@ -22764,6 +23538,7 @@ pub mod types {
                         "no value supplied for percentage_supported".to_string()
                     ),
                     supported_jobs: Err("no value supplied for supported_jobs".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -22917,6 +23692,7 @@ pub mod types {
                     name: value.name?,
                     percentage_supported: value.percentage_supported?,
                     supported_jobs: value.supported_jobs?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -22935,6 +23711,7 @@ pub mod types {
                     name: Ok(value.name),
                     percentage_supported: Ok(value.percentage_supported),
                     supported_jobs: Ok(value.supported_jobs),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -22979,6 +23756,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmploymentObjResponse {
             fn default() -> Self {
@@ -22994,6 +23772,7 @@ pub mod types {
                     termination_date: Ok(Default::default()),
                     title: Ok(Default::default()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23134,6 +23913,7 @@ pub mod types {
                     termination_date: value.termination_date?,
                     title: value.title?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23151,6 +23931,7 @@ pub mod types {
                     termination_date: Ok(value.termination_date),
                     title: Ok(value.title),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23190,6 +23971,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EmploymentResponseObj {
             fn default() -> Self {
@@ -23203,6 +23985,7 @@ pub mod types {
                     start_date: Ok(Default::default()),
                     termination_date: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23315,6 +24098,7 @@ pub mod types {
                     start_date: value.start_date?,
                     termination_date: value.termination_date?,
                     title: value.title?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23330,6 +24114,7 @@ pub mod types {
                     start_date: Ok(value.start_date),
                     termination_date: Ok(value.termination_date),
                     title: Ok(value.title),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23339,11 +24124,13 @@ pub mod types {
                 ::std::option::Option<super::LinkUserAuthenticationDataObjCreate>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EndUser {
             fn default() -> Self {
                 Self {
                     platform_matching: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23368,6 +24155,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     platform_matching: value.platform_matching?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23375,6 +24163,7 @@ pub mod types {
             fn from(value: super::EndUser) -> Self {
                 Self {
                     platform_matching: Ok(value.platform_matching),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23409,6 +24198,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FieldWarning>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for EndUserDocumentObjResponse {
             fn default() -> Self {
@@ -23421,6 +24211,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     parsed_data: Ok(Default::default()),
                     warnings: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23528,6 +24319,7 @@ pub mod types {
                     id: value.id?,
                     parsed_data: value.parsed_data?,
                     warnings: value.warnings?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23542,6 +24334,7 @@ pub mod types {
                     id: Ok(value.id),
                     parsed_data: Ok(value.parsed_data),
                     warnings: Ok(value.warnings),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23564,6 +24357,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ErrorDetail {
             fn default() -> Self {
@@ -23573,6 +24367,7 @@ pub mod types {
                     message: Ok(Default::default()),
                     status_code: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23641,6 +24436,7 @@ pub mod types {
                     message: value.message?,
                     status_code: value.status_code?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23652,6 +24448,7 @@ pub mod types {
                     message: Ok(value.message),
                     status_code: Ok(value.status_code),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23665,12 +24462,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ErrorField {
             fn default() -> Self {
                 Self {
                     message: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23704,6 +24503,7 @@ pub mod types {
                 Ok(Self {
                     message: value.message?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23712,6 +24512,7 @@ pub mod types {
                 Self {
                     message: Ok(value.message),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23721,11 +24522,13 @@ pub mod types {
                 ::std::option::Option<super::ErrorDetail>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ErrorResponse {
             fn default() -> Self {
                 Self {
                     error: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23748,6 +24551,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     error: value.error?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23755,6 +24559,7 @@ pub mod types {
             fn from(value: super::ErrorResponse) -> Self {
                 Self {
                     error: Ok(value.error),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23772,6 +24577,7 @@ pub mod types {
                 ::std::option::Option<super::FieldWarningStatus>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FieldWarning {
             fn default() -> Self {
@@ -23779,6 +24585,7 @@ pub mod types {
                     field: Err("no value supplied for field".to_string()),
                     message: Err("no value supplied for message".to_string()),
                     status: Err("no value supplied for status".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23823,6 +24630,7 @@ pub mod types {
                     field: value.field?,
                     message: value.message?,
                     status: value.status?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23832,6 +24640,7 @@ pub mod types {
                     field: Ok(value.field),
                     message: Ok(value.message),
                     status: Ok(value.status),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23850,6 +24659,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for FreshnessPaginationListMeta {
             fn default() -> Self {
@@ -23858,6 +24668,7 @@ pub mod types {
                     next_cursor: Ok(Default::default()),
                     refreshed_at: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23917,6 +24728,7 @@ pub mod types {
                     next_cursor: value.next_cursor?,
                     refreshed_at: value.refreshed_at?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -23927,17 +24739,20 @@ pub mod types {
                     next_cursor: Ok(value.next_cursor),
                     refreshed_at: Ok(value.refreshed_at),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetAccountV1AccountsAccountIdGetResponse {
             data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetAccountV1AccountsAccountIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -23960,7 +24775,10 @@ pub mod types {
             fn try_from(
                 value: GetAccountV1AccountsAccountIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetAccountV1AccountsAccountIdGetResponse>
@@ -23969,6 +24787,7 @@ pub mod types {
             fn from(value: super::GetAccountV1AccountsAccountIdGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -23979,6 +24798,7 @@ pub mod types {
                 ::std::option::Option<super::RefreshableMeta>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
             for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse
@@ -23987,6 +24807,7 @@ pub mod types {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24023,6 +24844,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24036,6 +24858,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24046,6 +24869,7 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::FreshnessPaginationListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
             for GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
@@ -24054,6 +24878,7 @@ pub mod types {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24094,6 +24919,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24108,17 +24934,20 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetEmployerV1EmployersEmployerIdGetResponse {
             data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEmployerV1EmployersEmployerIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24141,7 +24970,10 @@ pub mod types {
             fn try_from(
                 value: GetEmployerV1EmployersEmployerIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetEmployerV1EmployersEmployerIdGetResponse>
@@ -24150,17 +24982,20 @@ pub mod types {
             fn from(value: super::GetEmployerV1EmployersEmployerIdGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetEmployersLookupV1EmployersLookupGetResponse {
             data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEmployersLookupV1EmployersLookupGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24183,7 +25018,10 @@ pub mod types {
             fn try_from(
                 value: GetEmployersLookupV1EmployersLookupGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetEmployersLookupV1EmployersLookupGetResponse>
@@ -24192,6 +25030,7 @@ pub mod types {
             fn from(value: super::GetEmployersLookupV1EmployersLookupGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24202,12 +25041,14 @@ pub mod types {
                 ::std::option::Option<super::RefreshableMeta>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24243,6 +25084,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24253,6 +25095,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24263,12 +25106,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24304,6 +25149,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24316,12 +25162,14 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
             data: ::std::result::Result<super::EndUserDocumentObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
             for GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
@@ -24329,6 +25177,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24353,7 +25202,10 @@ pub mod types {
             fn try_from(
                 value: GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl
@@ -24366,6 +25218,7 @@ pub mod types {
             ) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24376,12 +25229,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24417,6 +25272,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24429,6 +25285,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24438,6 +25295,7 @@ pub mod types {
                 super::VerificationReportsVoeObjResponse,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
             for GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse
@@ -24445,6 +25303,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24468,7 +25327,10 @@ pub mod types {
             fn try_from(
                 value: GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<
@@ -24478,7 +25340,10 @@ pub mod types {
             fn from(
                 value: super::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
             ) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -24487,12 +25352,14 @@ pub mod types {
                 super::VerificationReportsVoieObjResponse,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
         for GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24516,7 +25383,10 @@ pub mod types {
             fn try_from(
                 value: GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<
@@ -24526,7 +25396,10 @@ pub mod types {
             fn from(
                 value: super::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
             ) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -24536,12 +25409,14 @@ pub mod types {
                 ::std::option::Option<super::RefreshableMeta>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetIdentityV1AccountsAccountIdIdentityGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24577,6 +25452,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24587,6 +25463,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24597,12 +25474,14 @@ pub mod types {
                 ::std::option::Option<super::RefreshableMeta>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetIncomeV1AccountsAccountIdIncomeGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24638,6 +25517,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24648,6 +25528,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24658,12 +25539,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetJobsV1JobsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24697,6 +25580,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24705,17 +25589,20 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
             data: ::std::result::Result<super::PaystubObjResponseV20220302, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24738,7 +25625,10 @@ pub mod types {
             fn try_from(
                 value: GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse>
@@ -24749,17 +25639,20 @@ pub mod types {
             ) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetPlatformV1PlatformsPlatformIdGetResponse {
             data: ::std::result::Result<super::PlatformObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetPlatformV1PlatformsPlatformIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24782,7 +25675,10 @@ pub mod types {
             fn try_from(
                 value: GetPlatformV1PlatformsPlatformIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetPlatformV1PlatformsPlatformIdGetResponse>
@@ -24791,17 +25687,20 @@ pub mod types {
             fn from(value: super::GetPlatformV1PlatformsPlatformIdGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
             data: ::std::result::Result<super::TaxFormObjResponseV20220622, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24824,7 +25723,10 @@ pub mod types {
             fn try_from(
                 value: GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse>
@@ -24835,6 +25737,7 @@ pub mod types {
             ) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24845,12 +25748,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24886,6 +25791,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24899,6 +25805,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -24909,12 +25816,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24952,6 +25861,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -24966,17 +25876,20 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
             data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -24999,7 +25912,10 @@ pub mod types {
             fn try_from(
                 value: GetV1CompanyConnectionsCompanyConnectionIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetV1CompanyConnectionsCompanyConnectionIdGetResponse>
@@ -25008,6 +25924,7 @@ pub mod types {
             fn from(value: super::GetV1CompanyConnectionsCompanyConnectionIdGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25018,12 +25935,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25059,6 +25978,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25073,6 +25993,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25083,6 +26004,7 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default
             for GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse
@@ -25091,6 +26013,7 @@ pub mod types {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25127,6 +26050,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25140,6 +26064,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25150,12 +26075,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1EmployersGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25189,6 +26116,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25197,6 +26125,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25207,12 +26136,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::ListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1SearchGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25246,6 +26177,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25254,6 +26186,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25264,12 +26197,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetV1WebhooksGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25303,6 +26238,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25311,17 +26247,20 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GetWebhookByIdV1WebhooksWebhookIdGetResponse {
             data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetWebhookByIdV1WebhooksWebhookIdGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25344,7 +26283,10 @@ pub mod types {
             fn try_from(
                 value: GetWebhookByIdV1WebhooksWebhookIdGetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::GetWebhookByIdV1WebhooksWebhookIdGetResponse>
@@ -25353,6 +26295,7 @@ pub mod types {
             fn from(value: super::GetWebhookByIdV1WebhooksWebhookIdGetResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25393,6 +26336,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for IdentityObjResponse {
             fn default() -> Self {
@@ -25407,6 +26351,7 @@ pub mod types {
                     last_four_ssn: Ok(Default::default()),
                     phone_numbers: Ok(Default::default()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25536,6 +26481,7 @@ pub mod types {
                     last_four_ssn: value.last_four_ssn?,
                     phone_numbers: value.phone_numbers?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25552,6 +26498,7 @@ pub mod types {
                     last_four_ssn: Ok(value.last_four_ssn),
                     phone_numbers: Ok(value.phone_numbers),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25595,6 +26542,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for IncomeAndEmploymentResponseObj {
             fn default() -> Self {
@@ -25609,6 +26557,7 @@ pub mod types {
                     start_date: Ok(Default::default()),
                     termination_date: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25734,6 +26683,7 @@ pub mod types {
                     start_date: value.start_date?,
                     termination_date: value.termination_date?,
                     title: value.title?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25752,6 +26702,7 @@ pub mod types {
                     start_date: Ok(value.start_date),
                     termination_date: Ok(value.termination_date),
                     title: Ok(value.title),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25782,6 +26733,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for IncomeObjResponse {
             fn default() -> Self {
@@ -25796,6 +26748,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     pay_frequency: Ok(Default::default()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -25903,6 +26856,7 @@ pub mod types {
                     id: value.id?,
                     pay_frequency: value.pay_frequency?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -25917,6 +26871,7 @@ pub mod types {
                     id: Ok(value.id),
                     pay_frequency: Ok(value.pay_frequency),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -25944,6 +26899,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PaystubWithEarningsResponseObj>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for IncomeResponseObj {
             fn default() -> Self {
@@ -25956,6 +26912,7 @@ pub mod types {
                     currency: Err("no value supplied for currency".to_string()),
                     pay_frequency: Ok(Default::default()),
                     paystubs: Err("no value supplied for paystubs".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -26041,6 +26998,7 @@ pub mod types {
                     currency: value.currency?,
                     pay_frequency: value.pay_frequency?,
                     paystubs: value.paystubs?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -26053,6 +27011,7 @@ pub mod types {
                     currency: Ok(value.currency),
                     pay_frequency: Ok(value.pay_frequency),
                     paystubs: Ok(value.paystubs),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -26087,6 +27046,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for JobObjResponse {
             fn default() -> Self {
@@ -26100,6 +27060,7 @@ pub mod types {
                     outcome: Err("no value supplied for outcome".to_string()),
                     params: Ok(Default::default()),
                     timestamp: Err("no value supplied for timestamp".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -26212,6 +27173,7 @@ pub mod types {
                     outcome: value.outcome?,
                     params: value.params?,
                     timestamp: value.timestamp?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -26227,6 +27189,7 @@ pub mod types {
                     outcome: Ok(value.outcome),
                     params: Ok(value.params),
                     timestamp: Ok(value.timestamp),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -26261,6 +27224,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for JobObjResponseV20231122 {
             fn default() -> Self {
@@ -26274,6 +27238,7 @@ pub mod types {
                     outcome: Err("no value supplied for outcome".to_string()),
                     params: Ok(Default::default()),
                     timestamp: Err("no value supplied for timestamp".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -26390,6 +27355,7 @@ pub mod types {
                     outcome: value.outcome?,
                     params: value.params?,
                     timestamp: value.timestamp?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -26405,6 +27371,7 @@ pub mod types {
                     outcome: Ok(value.outcome),
                     params: Ok(value.params),
                     timestamp: Ok(value.timestamp),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -26467,6 +27434,7 @@ pub mod types {
                 ::std::option::Option<super::LinkTokenCreateV20250708UseCase>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LinkTokenCreateV20250708 {
             fn default() -> Self {
@@ -26490,6 +27458,7 @@ pub mod types {
                     solution: Err("no value supplied for solution".to_string()),
                     tags: Ok(Default::default()),
                     use_case: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -26724,6 +27693,7 @@ pub mod types {
                     solution: value.solution?,
                     tags: value.tags?,
                     use_case: value.use_case?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -26749,6 +27719,7 @@ pub mod types {
                     solution: Ok(value.solution),
                     tags: Ok(value.tags),
                     use_case: Ok(value.use_case),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -26771,6 +27742,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LinkTokenObjResponseV20210728 {
             fn default() -> Self {
@@ -26780,6 +27752,7 @@ pub mod types {
                     mode: Err("no value supplied for mode".to_string()),
                     smart_branch_url: Ok(Default::default()),
                     token: Err("no value supplied for token".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -26852,6 +27825,7 @@ pub mod types {
                     mode: value.mode?,
                     smart_branch_url: value.smart_branch_url?,
                     token: value.token?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -26863,6 +27837,7 @@ pub mod types {
                     mode: Ok(value.mode),
                     smart_branch_url: Ok(value.smart_branch_url),
                     token: Ok(value.token),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -26900,6 +27875,7 @@ pub mod types {
                 ::std::option::Option<super::SocialSecurityNumberLastFour>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LinkUserAuthenticationDataObjCreate {
             fn default() -> Self {
@@ -26912,6 +27888,7 @@ pub mod types {
                     mobile_phone_number: Ok(Default::default()),
                     social_security_number: Ok(Default::default()),
                     social_security_number_last_four: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27017,6 +27994,7 @@ pub mod types {
                     mobile_phone_number: value.mobile_phone_number?,
                     social_security_number: value.social_security_number?,
                     social_security_number_last_four: value.social_security_number_last_four?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27033,6 +28011,7 @@ pub mod types {
                     mobile_phone_number: Ok(value.mobile_phone_number),
                     social_security_number: Ok(value.social_security_number),
                     social_security_number_last_four: Ok(value.social_security_number_last_four),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27043,12 +28022,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListAccountsV1AccountsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27084,6 +28065,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27094,6 +28076,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27124,6 +28107,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListApiKeyResponseData {
             fn default() -> Self {
@@ -27135,6 +28119,7 @@ pub mod types {
                     last_used_at: Ok(Default::default()),
                     mode: Err("no value supplied for mode".to_string()),
                     revoked_at: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27231,6 +28216,7 @@ pub mod types {
                     last_used_at: value.last_used_at?,
                     mode: value.mode?,
                     revoked_at: value.revoked_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27244,6 +28230,7 @@ pub mod types {
                     last_used_at: Ok(value.last_used_at),
                     mode: Ok(value.mode),
                     revoked_at: Ok(value.revoked_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27254,12 +28241,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListKeysV1AdminApiKeysGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27295,6 +28284,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27305,17 +28295,20 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ListMeta {
             count: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListMeta {
             fn default() -> Self {
                 Self {
                     count: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27338,6 +28331,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     count: value.count?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27345,6 +28339,7 @@ pub mod types {
             fn from(value: super::ListMeta) -> Self {
                 Self {
                     count: Ok(value.count),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27356,12 +28351,14 @@ pub mod types {
             >,
             meta:
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27397,6 +28394,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27407,6 +28405,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27417,12 +28416,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListPlatformsV1PlatformsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27458,6 +28459,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27468,6 +28470,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27479,12 +28482,14 @@ pub mod types {
             >,
             meta:
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListShiftsV1AccountsAccountIdShiftsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27520,6 +28525,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27530,6 +28536,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27541,12 +28548,14 @@ pub mod types {
             >,
             meta:
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27584,6 +28593,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27594,6 +28604,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27604,12 +28615,14 @@ pub mod types {
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListV1CompanyConnectionsGetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27645,6 +28658,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27655,6 +28669,7 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27680,6 +28695,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for MerchantPayment {
             fn default() -> Self {
@@ -27689,6 +28705,7 @@ pub mod types {
                     card_name: Ok(Default::default()),
                     last_four_account_number: Ok(Default::default()),
                     last_four_card_number: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27757,6 +28774,7 @@ pub mod types {
                     card_name: value.card_name?,
                     last_four_account_number: value.last_four_account_number?,
                     last_four_card_number: value.last_four_card_number?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27768,6 +28786,7 @@ pub mod types {
                     card_name: Ok(value.card_name),
                     last_four_account_number: Ok(value.last_four_account_number),
                     last_four_card_number: Ok(value.last_four_card_number),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27778,12 +28797,14 @@ pub mod types {
                 ::std::option::Option<super::NetPayObjResponseCurrency>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for NetPayObjResponse {
             fn default() -> Self {
                 Self {
                     amount: Err("no value supplied for amount".to_string()),
                     currency: Err("no value supplied for currency".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27817,6 +28838,7 @@ pub mod types {
                 Ok(Self {
                     amount: value.amount?,
                     currency: value.currency?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27825,6 +28847,7 @@ pub mod types {
                 Self {
                     amount: Ok(value.amount),
                     currency: Ok(value.currency),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27835,12 +28858,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PaginationMeta {
             fn default() -> Self {
                 Self {
                     count: Ok(Default::default()),
                     next_cursor: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -27874,6 +28899,7 @@ pub mod types {
                 Ok(Self {
                     count: value.count?,
                     next_cursor: value.next_cursor?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -27882,6 +28908,7 @@ pub mod types {
                 Self {
                     count: Ok(value.count),
                     next_cursor: Ok(value.next_cursor),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -27953,6 +28980,7 @@ pub mod types {
                 ::std::option::Option<super::ParamsPayloadYear>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ParamsPayload {
             fn default() -> Self {
@@ -27980,6 +29008,7 @@ pub mod types {
                     total_employees: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     year: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -28250,6 +29279,7 @@ pub mod types {
                     total_employees: value.total_employees?,
                     type_: value.type_?,
                     year: value.year?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -28279,6 +29309,7 @@ pub mod types {
                     total_employees: Ok(value.total_employees),
                     type_: Ok(value.type_),
                     year: Ok(value.year),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -28357,6 +29388,7 @@ pub mod types {
                 ::std::option::Option<super::ParamsPayloadV20231122Year>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ParamsPayloadV20231122 {
             fn default() -> Self {
@@ -28383,6 +29415,7 @@ pub mod types {
                     to_pay_date: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     year: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -28656,6 +29689,7 @@ pub mod types {
                     to_pay_date: value.to_pay_date?,
                     type_: value.type_?,
                     year: value.year?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -28684,17 +29718,20 @@ pub mod types {
                     to_pay_date: Ok(value.to_pay_date),
                     type_: Ok(value.type_),
                     year: Ok(value.year),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
             data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -28717,7 +29754,10 @@ pub mod types {
             fn try_from(
                 value: PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl
@@ -28730,6 +29770,7 @@ pub mod types {
             ) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -28759,6 +29800,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PayrollAccountDataRefreshed {
             fn default() -> Self {
@@ -28769,6 +29811,7 @@ pub mod types {
                     income: Ok(Default::default()),
                     paystubs: Ok(Default::default()),
                     shifts: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -28858,6 +29901,7 @@ pub mod types {
                     income: value.income?,
                     paystubs: value.paystubs?,
                     shifts: value.shifts?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -28870,6 +29914,7 @@ pub mod types {
                     income: Ok(value.income),
                     paystubs: Ok(value.paystubs),
                     shifts: Ok(value.shifts),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -28899,6 +29944,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PayrollAccountDataUpdated {
             fn default() -> Self {
@@ -28909,6 +29955,7 @@ pub mod types {
                     income: Ok(Default::default()),
                     paystubs: Ok(Default::default()),
                     shifts: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -28998,6 +30045,7 @@ pub mod types {
                     income: value.income?,
                     paystubs: value.paystubs?,
                     shifts: value.shifts?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -29010,6 +30058,7 @@ pub mod types {
                     income: Ok(value.income),
                     paystubs: Ok(value.paystubs),
                     shifts: Ok(value.shifts),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -29053,6 +30102,7 @@ pub mod types {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PayrollAccountObjResponse {
             fn default() -> Self {
@@ -29069,6 +30119,7 @@ pub mod types {
                     platform_id: Err("no value supplied for platform_id".to_string()),
                     reseller_customer_id: Ok(Default::default()),
                     tags: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -29220,6 +30271,7 @@ pub mod types {
                     platform_id: value.platform_id?,
                     reseller_customer_id: value.reseller_customer_id?,
                     tags: value.tags?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -29238,6 +30290,7 @@ pub mod types {
                     platform_id: Ok(value.platform_id),
                     reseller_customer_id: Ok(value.reseller_customer_id),
                     tags: Ok(value.tags),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -29247,11 +30300,13 @@ pub mod types {
                 ::std::option::Option<super::PayrollAccountPatchMonitoringStatusMonitoringStatus>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PayrollAccountPatchMonitoringStatus {
             fn default() -> Self {
                 Self {
                     monitoring_status: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -29280,6 +30335,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     monitoring_status: value.monitoring_status?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -29289,6 +30345,7 @@ pub mod types {
             fn from(value: super::PayrollAccountPatchMonitoringStatus) -> Self {
                 Self {
                     monitoring_status: Ok(value.monitoring_status),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -29357,6 +30414,7 @@ pub mod types {
             total_reimbursements:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             total_taxes: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PaystubObjResponseV20220302 {
             fn default() -> Self {
@@ -29385,6 +30443,7 @@ pub mod types {
                         "no value supplied for total_reimbursements".to_string()
                     ),
                     total_taxes: Err("no value supplied for total_taxes".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -29652,6 +30711,7 @@ pub mod types {
                     total_deductions: value.total_deductions?,
                     total_reimbursements: value.total_reimbursements?,
                     total_taxes: value.total_taxes?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -29680,6 +30740,7 @@ pub mod types {
                     total_deductions: Ok(value.total_deductions),
                     total_reimbursements: Ok(value.total_reimbursements),
                     total_taxes: Ok(value.total_taxes),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -29732,6 +30793,7 @@ pub mod types {
             total_reimbursements:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             total_taxes: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PaystubWithEarningsResponseObj {
             fn default() -> Self {
@@ -29756,6 +30818,7 @@ pub mod types {
                         "no value supplied for total_reimbursements".to_string()
                     ),
                     total_taxes: Err("no value supplied for total_taxes".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -29973,6 +31036,7 @@ pub mod types {
                     total_deductions: value.total_deductions?,
                     total_reimbursements: value.total_reimbursements?,
                     total_taxes: value.total_taxes?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -29999,6 +31063,7 @@ pub mod types {
                     total_deductions: Ok(value.total_deductions),
                     total_reimbursements: Ok(value.total_reimbursements),
                     total_taxes: Ok(value.total_taxes),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30012,12 +31077,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PhoneNumberGetResponseItem {
             fn default() -> Self {
                 Self {
                     type_: Ok(Default::default()),
                     value: Err("no value supplied for value".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30053,6 +31120,7 @@ pub mod types {
                 Ok(Self {
                     type_: value.type_?,
                     value: value.value?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -30061,6 +31129,7 @@ pub mod types {
                 Self {
                     type_: Ok(value.type_),
                     value: Ok(value.value),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30107,6 +31176,7 @@ pub mod types {
                 ::std::option::Option<super::PlatformObjResponseType>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PlatformObjResponse {
             fn default() -> Self {
@@ -30129,6 +31199,7 @@ pub mod types {
                     ),
                     supported_jobs: Err("no value supplied for supported_jobs".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30306,6 +31377,7 @@ pub mod types {
                     percentage_supported: value.percentage_supported?,
                     supported_jobs: value.supported_jobs?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -30326,6 +31398,7 @@ pub mod types {
                     percentage_supported: Ok(value.percentage_supported),
                     supported_jobs: Ok(value.supported_jobs),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30335,11 +31408,13 @@ pub mod types {
                 super::CompanyConnectLinkTokenObjResponse,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PostV1CompanyConnectLinkTokensPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30362,7 +31437,10 @@ pub mod types {
             fn try_from(
                 value: PostV1CompanyConnectLinkTokensPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::PostV1CompanyConnectLinkTokensPostResponse>
@@ -30371,17 +31449,20 @@ pub mod types {
             fn from(value: super::PostV1CompanyConnectLinkTokensPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct PostV1CompanyConnectionsPostResponse {
             data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PostV1CompanyConnectionsPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30404,7 +31485,10 @@ pub mod types {
             fn try_from(
                 value: PostV1CompanyConnectionsPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::PostV1CompanyConnectionsPostResponse>
@@ -30413,6 +31497,7 @@ pub mod types {
             fn from(value: super::PostV1CompanyConnectionsPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30420,11 +31505,13 @@ pub mod types {
         pub struct PostV1LinkTokensPostResponse {
             data:
                 ::std::result::Result<super::LinkTokenObjResponseV20210728, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PostV1LinkTokensPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30445,24 +31532,30 @@ pub mod types {
             fn try_from(
                 value: PostV1LinkTokensPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::PostV1LinkTokensPostResponse> for PostV1LinkTokensPostResponse {
             fn from(value: super::PostV1LinkTokensPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct PostV1WebhooksPostResponse {
             data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PostV1WebhooksPostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30483,24 +31576,30 @@ pub mod types {
             fn try_from(
                 value: PostV1WebhooksPostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::PostV1WebhooksPostResponse> for PostV1WebhooksPostResponse {
             fn from(value: super::PostV1WebhooksPostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct PutV1WebhooksWebhookIdPutResponse {
             data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for PutV1WebhooksWebhookIdPutResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30523,7 +31622,10 @@ pub mod types {
             fn try_from(
                 value: PutV1WebhooksWebhookIdPutResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::PutV1WebhooksWebhookIdPutResponse>
@@ -30532,6 +31634,7 @@ pub mod types {
             fn from(value: super::PutV1WebhooksWebhookIdPutResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30541,11 +31644,13 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RefreshableMeta {
             fn default() -> Self {
                 Self {
                     refreshed_at: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30570,6 +31675,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     refreshed_at: value.refreshed_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -30577,6 +31683,7 @@ pub mod types {
             fn from(value: super::RefreshableMeta) -> Self {
                 Self {
                     refreshed_at: Ok(value.refreshed_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30591,6 +31698,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RefreshablePaginationListMeta {
             fn default() -> Self {
@@ -30598,6 +31706,7 @@ pub mod types {
                     count: Ok(Default::default()),
                     next_cursor: Ok(Default::default()),
                     refreshed_at: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30646,6 +31755,7 @@ pub mod types {
                     count: value.count?,
                     next_cursor: value.next_cursor?,
                     refreshed_at: value.refreshed_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -30655,17 +31765,20 @@ pub mod types {
                     count: Ok(value.count),
                     next_cursor: Ok(value.next_cursor),
                     refreshed_at: Ok(value.refreshed_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct RevokeApiKeyResponse {
             data: ::std::result::Result<super::RevokeApiKeyResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RevokeApiKeyResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30686,13 +31799,17 @@ pub mod types {
             fn try_from(
                 value: RevokeApiKeyResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::RevokeApiKeyResponse> for RevokeApiKeyResponse {
             fn from(value: super::RevokeApiKeyResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30718,6 +31835,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RevokeApiKeyResponseData {
             fn default() -> Self {
@@ -30727,6 +31845,7 @@ pub mod types {
                     key: Err("no value supplied for key".to_string()),
                     mode: Err("no value supplied for mode".to_string()),
                     revoked_at: Err("no value supplied for revoked_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30801,6 +31920,7 @@ pub mod types {
                     key: value.key?,
                     mode: value.mode?,
                     revoked_at: value.revoked_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -30812,17 +31932,20 @@ pub mod types {
                     key: Ok(value.key),
                     mode: Ok(value.mode),
                     revoked_at: Ok(value.revoked_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
             data: ::std::result::Result<super::RevokeApiKeyResponseData, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -30845,7 +31968,10 @@ pub mod types {
             fn try_from(
                 value: RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
             }
         }
         impl ::std::convert::From<super::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse>
@@ -30854,6 +31980,7 @@ pub mod types {
             fn from(value: super::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -30902,6 +32029,7 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for SearchResultObjResponse {
             fn default() -> Self {
@@ -30924,6 +32052,7 @@ pub mod types {
                     platform_type: Ok(Default::default()),
                     response_type: Err("no value supplied for response_type".to_string()),
                     supported_jobs: Err("no value supplied for supported_jobs".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31103,6 +32232,7 @@ pub mod types {
                     platform_type: value.platform_type?,
                     response_type: value.response_type?,
                     supported_jobs: value.supported_jobs?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31123,6 +32253,7 @@ pub mod types {
                     platform_type: Ok(value.platform_type),
                     response_type: Ok(value.response_type),
                     supported_jobs: Ok(value.supported_jobs),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31132,11 +32263,13 @@ pub mod types {
                 ::std::option::Option<super::SharedFraudStatus>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for SharedFraud {
             fn default() -> Self {
                 Self {
                     status: Err("no value supplied for status".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31159,6 +32292,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     status: value.status?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31166,6 +32300,7 @@ pub mod types {
             fn from(value: super::SharedFraud) -> Self {
                 Self {
                     status: Ok(value.status),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31185,6 +32320,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rate: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ShiftEarningObjPublicResponseItem {
             fn default() -> Self {
@@ -31194,6 +32330,7 @@ pub mod types {
                     hours: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     rate: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31266,6 +32403,7 @@ pub mod types {
                     hours: value.hours?,
                     name: value.name?,
                     rate: value.rate?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31279,6 +32417,7 @@ pub mod types {
                     hours: Ok(value.hours),
                     name: Ok(value.name),
                     rate: Ok(value.rate),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31319,6 +32458,7 @@ pub mod types {
                 ::std::option::Option<super::ShiftObjResponseType>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ShiftObjResponse {
             fn default() -> Self {
@@ -31333,6 +32473,7 @@ pub mod types {
                     timestamps: Err("no value supplied for timestamps".to_string()),
                     timezone: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31462,6 +32603,7 @@ pub mod types {
                     timestamps: value.timestamps?,
                     timezone: value.timezone?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31478,6 +32620,7 @@ pub mod types {
                     timestamps: Ok(value.timestamps),
                     timezone: Ok(value.timezone),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31491,12 +32634,14 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ShiftTimestamp {
             fn default() -> Self {
                 Self {
                     from: Err("no value supplied for from".to_string()),
                     to: Err("no value supplied for to".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31534,6 +32679,7 @@ pub mod types {
                 Ok(Self {
                     from: value.from?,
                     to: value.to?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31542,6 +32688,7 @@ pub mod types {
                 Self {
                     from: Ok(value.from),
                     to: Ok(value.to),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31559,6 +32706,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TargetAccount {
             fn default() -> Self {
@@ -31566,6 +32714,7 @@ pub mod types {
                     account_name: Ok(Default::default()),
                     account_type: Ok(Default::default()),
                     last_four_account_number: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31610,6 +32759,7 @@ pub mod types {
                     account_name: value.account_name?,
                     account_type: value.account_type?,
                     last_four_account_number: value.last_four_account_number?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31619,6 +32769,7 @@ pub mod types {
                     account_name: Ok(value.account_name),
                     account_type: Ok(value.account_type),
                     last_four_account_number: Ok(value.last_four_account_number),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31639,6 +32790,7 @@ pub mod types {
                 ::std::option::Option<super::TaxFormObjResponseNoDocumentV20220622Year>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaxFormObjResponseNoDocumentV20220622 {
             fn default() -> Self {
@@ -31648,6 +32800,7 @@ pub mod types {
                     form_type: Err("no value supplied for form_type".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     year: Err("no value supplied for year".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31722,6 +32875,7 @@ pub mod types {
                     form_type: value.form_type?,
                     id: value.id?,
                     year: value.year?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31735,6 +32889,7 @@ pub mod types {
                     form_type: Ok(value.form_type),
                     id: Ok(value.id),
                     year: Ok(value.year),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31767,6 +32922,7 @@ pub mod types {
                 ::std::option::Option<super::TaxFormObjResponseV20220622Year>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaxFormObjResponseV20220622 {
             fn default() -> Self {
@@ -31779,6 +32935,7 @@ pub mod types {
                     parsed_data: Ok(Default::default()),
                     warnings: Ok(Default::default()),
                     year: Err("no value supplied for year".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -31888,6 +33045,7 @@ pub mod types {
                     parsed_data: value.parsed_data?,
                     warnings: value.warnings?,
                     year: value.year?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -31902,6 +33060,7 @@ pub mod types {
                     parsed_data: Ok(value.parsed_data),
                     warnings: Ok(value.warnings),
                     year: Ok(value.year),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -31964,9 +33123,10 @@ pub mod types {
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
-                ::std::option::Option<super::DocumentType>,
+                ::std::option::Option<super::TaxFormW2DocumentType>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaxFormW2 {
             fn default() -> Self {
@@ -31993,6 +33153,7 @@ pub mod types {
                     box_e: Ok(Default::default()),
                     box_f: Ok(Default::default()),
                     document_type: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32213,7 +33374,7 @@ pub mod types {
             }
             pub fn document_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentType>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::TaxFormW2DocumentType>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.document_type = value
@@ -32250,6 +33411,7 @@ pub mod types {
                     box_e: value.box_e?,
                     box_f: value.box_f?,
                     document_type: value.document_type?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32278,6 +33440,7 @@ pub mod types {
                     box_e: Ok(value.box_e),
                     box_f: Ok(value.box_f),
                     document_type: Ok(value.document_type),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32292,6 +33455,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TaxObjPublicResponseItem {
             fn default() -> Self {
@@ -32299,6 +33463,7 @@ pub mod types {
                     amount: Err("no value supplied for amount".to_string()),
                     category: Err("no value supplied for category".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32345,6 +33510,7 @@ pub mod types {
                     amount: value.amount?,
                     category: value.category?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32354,6 +33520,7 @@ pub mod types {
                     amount: Ok(value.amount),
                     category: Ok(value.category),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32379,6 +33546,7 @@ pub mod types {
                 ::std::option::Option<client_core::money::DecimalAmount>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for TimeOffObjPublicResponseItem {
             fn default() -> Self {
@@ -32388,6 +33556,7 @@ pub mod types {
                     earned_hours: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     used_hours: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32462,6 +33631,7 @@ pub mod types {
                     earned_hours: value.earned_hours?,
                     name: value.name?,
                     used_hours: value.used_hours?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32473,6 +33643,7 @@ pub mod types {
                     earned_hours: Ok(value.earned_hours),
                     name: Ok(value.name),
                     used_hours: Ok(value.used_hours),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32495,7 +33666,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
-                ::std::option::Option<super::DocumentType>,
+                ::std::option::Option<super::UploadedBankStatementDocumentType>,
                 ::std::string::String,
             >,
             statement_begin_date: ::std::result::Result<
@@ -32510,6 +33681,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedBankStatement {
             fn default() -> Self {
@@ -32522,6 +33694,7 @@ pub mod types {
                     statement_begin_date: Ok(Default::default()),
                     statement_end_date: Ok(Default::default()),
                     statement_holders: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32570,7 +33743,9 @@ pub mod types {
             }
             pub fn document_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UploadedBankStatementDocumentType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.document_type = value
@@ -32625,6 +33800,7 @@ pub mod types {
                     statement_begin_date: value.statement_begin_date?,
                     statement_end_date: value.statement_end_date?,
                     statement_holders: value.statement_holders?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32639,6 +33815,7 @@ pub mod types {
                     statement_begin_date: Ok(value.statement_begin_date),
                     statement_end_date: Ok(value.statement_end_date),
                     statement_holders: Ok(value.statement_holders),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32654,6 +33831,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedDeduction {
             fn default() -> Self {
@@ -32662,6 +33840,7 @@ pub mod types {
                     amount_ytd: Ok(Default::default()),
                     description: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32717,6 +33896,7 @@ pub mod types {
                     amount_ytd: value.amount_ytd?,
                     description: value.description?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32727,6 +33907,7 @@ pub mod types {
                     amount_ytd: Ok(value.amount_ytd),
                     description: Ok(value.description),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32742,6 +33923,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedEarning {
             fn default() -> Self {
@@ -32750,6 +33932,7 @@ pub mod types {
                     amount_ytd: Ok(Default::default()),
                     description: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32805,6 +33988,7 @@ pub mod types {
                     amount_ytd: value.amount_ytd?,
                     description: value.description?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -32815,6 +33999,7 @@ pub mod types {
                     amount_ytd: Ok(value.amount_ytd),
                     description: Ok(value.description),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -32825,7 +34010,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
-                ::std::option::Option<super::DocumentType>,
+                ::std::option::Option<super::UploadedPaystubDocumentType>,
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
@@ -32866,6 +34051,7 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::UploadedTimeOff>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedPaystub {
             fn default() -> Self {
@@ -32884,6 +34070,7 @@ pub mod types {
                     pay_period_start: Ok(Default::default()),
                     taxes: Ok(Default::default()),
                     time_off: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -32902,7 +34089,9 @@ pub mod types {
             }
             pub fn document_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UploadedPaystubDocumentType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.document_type = value
@@ -33057,6 +34246,7 @@ pub mod types {
                     pay_period_start: value.pay_period_start?,
                     taxes: value.taxes?,
                     time_off: value.time_off?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33077,6 +34267,7 @@ pub mod types {
                     pay_period_start: Ok(value.pay_period_start),
                     taxes: Ok(value.taxes),
                     time_off: Ok(value.time_off),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33087,7 +34278,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
-                ::std::option::Option<super::DocumentType>,
+                ::std::option::Option<super::UploadedSsiAwardLetterDocumentType>,
                 ::std::string::String,
             >,
             issue_date: ::std::result::Result<
@@ -33106,6 +34297,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             supplemental_security_payment:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedSsiAwardLetter {
             fn default() -> Self {
@@ -33118,6 +34310,7 @@ pub mod types {
                     social_security_net_payment: Ok(Default::default()),
                     social_security_payment: Ok(Default::default()),
                     supplemental_security_payment: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33134,7 +34327,9 @@ pub mod types {
             }
             pub fn document_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UploadedSsiAwardLetterDocumentType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.document_type = value
@@ -33219,6 +34414,7 @@ pub mod types {
                     social_security_net_payment: value.social_security_net_payment?,
                     social_security_payment: value.social_security_payment?,
                     supplemental_security_payment: value.supplemental_security_payment?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33233,6 +34429,7 @@ pub mod types {
                     social_security_net_payment: Ok(value.social_security_net_payment),
                     social_security_payment: Ok(value.social_security_payment),
                     supplemental_security_payment: Ok(value.supplemental_security_payment),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33248,6 +34445,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedTax {
             fn default() -> Self {
@@ -33256,6 +34454,7 @@ pub mod types {
                     amount_ytd: Ok(Default::default()),
                     description: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33311,6 +34510,7 @@ pub mod types {
                     amount_ytd: value.amount_ytd?,
                     description: value.description?,
                     type_: value.type_?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33321,6 +34521,7 @@ pub mod types {
                     amount_ytd: Ok(value.amount_ytd),
                     description: Ok(value.description),
                     type_: Ok(value.type_),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33346,6 +34547,7 @@ pub mod types {
                 ::std::option::Option<client_core::money::DecimalAmount>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedTimeOff {
             fn default() -> Self {
@@ -33355,6 +34557,7 @@ pub mod types {
                     earned_hours: Ok(Default::default()),
                     name: Ok(Default::default()),
                     used_hours: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33427,6 +34630,7 @@ pub mod types {
                     earned_hours: value.earned_hours?,
                     name: value.name?,
                     used_hours: value.used_hours?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33438,6 +34642,7 @@ pub mod types {
                     earned_hours: Ok(value.earned_hours),
                     name: Ok(value.name),
                     used_hours: Ok(value.used_hours),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33448,7 +34653,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
-                ::std::option::Option<super::DocumentType>,
+                ::std::option::Option<super::UploadedW2InformedDocumentType>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -33491,6 +34696,7 @@ pub mod types {
                 ::std::option::Option<super::TotalWages>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UploadedW2Informed {
             fn default() -> Self {
@@ -33507,6 +34713,7 @@ pub mod types {
                     state_wages: Ok(Default::default()),
                     tax_year: Ok(Default::default()),
                     total_wages: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33523,7 +34730,9 @@ pub mod types {
             }
             pub fn document_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DocumentType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UploadedW2InformedDocumentType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.document_type = value
@@ -33650,6 +34859,7 @@ pub mod types {
                     state_wages: value.state_wages?,
                     tax_year: value.tax_year?,
                     total_wages: value.total_wages?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33668,6 +34878,7 @@ pub mod types {
                     state_wages: Ok(value.state_wages),
                     tax_year: Ok(value.tax_year),
                     total_wages: Ok(value.total_wages),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33698,6 +34909,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for VerificationReportsVoeObjResponse {
             fn default() -> Self {
@@ -33709,6 +34921,7 @@ pub mod types {
                     refreshed_at: Err("no value supplied for refreshed_at".to_string()),
                     report_type: Err("no value supplied for report_type".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33809,6 +35022,7 @@ pub mod types {
                     refreshed_at: value.refreshed_at?,
                     report_type: value.report_type?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33824,6 +35038,7 @@ pub mod types {
                     refreshed_at: Ok(value.refreshed_at),
                     report_type: Ok(value.report_type),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33854,6 +35069,7 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for VerificationReportsVoieObjResponse {
             fn default() -> Self {
@@ -33865,6 +35081,7 @@ pub mod types {
                     refreshed_at: Err("no value supplied for refreshed_at".to_string()),
                     report_type: Err("no value supplied for report_type".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -33965,6 +35182,7 @@ pub mod types {
                     refreshed_at: value.refreshed_at?,
                     report_type: value.report_type?,
                     updated_at: value.updated_at?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -33980,6 +35198,7 @@ pub mod types {
                     refreshed_at: Ok(value.refreshed_at),
                     report_type: Ok(value.report_type),
                     updated_at: Ok(value.updated_at),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -33990,12 +35209,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for W2Box12 {
             fn default() -> Self {
                 Self {
                     amount: Ok(Default::default()),
                     code: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34029,6 +35250,7 @@ pub mod types {
                 Ok(Self {
                     amount: value.amount?,
                     code: value.code?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34037,6 +35259,7 @@ pub mod types {
                 Self {
                     amount: Ok(value.amount),
                     code: Ok(value.code),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34048,6 +35271,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             third_party_sick_pay:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for W2Box13 {
             fn default() -> Self {
@@ -34055,6 +35279,7 @@ pub mod types {
                     retirement_plan: Ok(Default::default()),
                     statutory_employee: Ok(Default::default()),
                     third_party_sick_pay: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34099,6 +35324,7 @@ pub mod types {
                     retirement_plan: value.retirement_plan?,
                     statutory_employee: value.statutory_employee?,
                     third_party_sick_pay: value.third_party_sick_pay?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34108,6 +35334,7 @@ pub mod types {
                     retirement_plan: Ok(value.retirement_plan),
                     statutory_employee: Ok(value.statutory_employee),
                     third_party_sick_pay: Ok(value.third_party_sick_pay),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34129,6 +35356,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for W2Box15To20 {
             fn default() -> Self {
@@ -34140,6 +35368,7 @@ pub mod types {
                     box_18: Ok(Default::default()),
                     box_19: Ok(Default::default()),
                     box_20: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34228,6 +35457,7 @@ pub mod types {
                     box_18: value.box_18?,
                     box_19: value.box_19?,
                     box_20: value.box_20?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34241,6 +35471,7 @@ pub mod types {
                     box_18: Ok(value.box_18),
                     box_19: Ok(value.box_19),
                     box_20: Ok(value.box_20),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34254,12 +35485,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for W2BoxC {
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34293,6 +35526,7 @@ pub mod types {
                 Ok(Self {
                     address: value.address?,
                     name: value.name?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34301,6 +35535,7 @@ pub mod types {
                 Self {
                     address: Ok(value.address),
                     name: Ok(value.name),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34319,6 +35554,7 @@ pub mod types {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
             version:
                 ::std::result::Result<super::WebhookCreateV20230418Version, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WebhookCreateV20230418 {
             fn default() -> Self {
@@ -34328,6 +35564,7 @@ pub mod types {
                     status: Err("no value supplied for status".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     version: Err("no value supplied for version".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34396,6 +35633,7 @@ pub mod types {
                     status: value.status?,
                     url: value.url?,
                     version: value.version?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34407,6 +35645,7 @@ pub mod types {
                     status: Ok(value.status),
                     url: Ok(value.url),
                     version: Ok(value.version),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34441,6 +35680,7 @@ pub mod types {
                 ::std::option::Option<super::WebhookObjResponseVersion>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WebhookObjResponse {
             fn default() -> Self {
@@ -34453,6 +35693,7 @@ pub mod types {
                     status: Err("no value supplied for status".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     version: Err("no value supplied for version".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34560,6 +35801,7 @@ pub mod types {
                     status: value.status?,
                     url: value.url?,
                     version: value.version?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34574,6 +35816,7 @@ pub mod types {
                     status: Ok(value.status),
                     url: Ok(value.url),
                     version: Ok(value.version),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34595,6 +35838,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for WebhookUpdate {
             fn default() -> Self {
@@ -34603,6 +35847,7 @@ pub mod types {
                     enabled_events: Ok(Default::default()),
                     status: Ok(Default::default()),
                     url: Ok(Default::default()),
+                    unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -34658,6 +35903,7 @@ pub mod types {
                     enabled_events: value.enabled_events?,
                     status: value.status?,
                     url: value.url?,
+                    unknown_fields: value.unknown_fields,
                 })
             }
         }
@@ -34668,6 +35914,7 @@ pub mod types {
                     enabled_events: Ok(value.enabled_events),
                     status: Ok(value.status),
                     url: Ok(value.url),
+                    unknown_fields: value.unknown_fields,
                 }
             }
         }
@@ -34707,6 +35954,8647 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressGetResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                city: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                country:
+                    ::std::option::Option<::std::option::Option<AddressGetResponseItemCountry>>,
+                line1: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                line2: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                postal_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                raw: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                state: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AddressGetResponseItem;
+                const NAME: &'static str = "AddressGetResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "city" => client_core::json::field(&mut self.city, "city", map),
+                        "country" => client_core::json::field(&mut self.country, "country", map),
+                        "line1" => client_core::json::field(&mut self.line1, "line1", map),
+                        "line2" => client_core::json::field(&mut self.line2, "line2", map),
+                        "postal_code" => {
+                            client_core::json::field(&mut self.postal_code, "postal_code", map)
+                        }
+                        "raw" => client_core::json::field(&mut self.raw, "raw", map),
+                        "state" => client_core::json::field(&mut self.state, "state", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AddressGetResponseItem, E> {
+                    ::std::result::Result::Ok(AddressGetResponseItem {
+                        city: self.city.unwrap_or_default(),
+                        country: self.country.unwrap_or_default(),
+                        line1: self.line1.unwrap_or_default(),
+                        line2: self.line2.unwrap_or_default(),
+                        postal_code: self.postal_code.unwrap_or_default(),
+                        raw: self.raw.unwrap_or_default(),
+                        state: self.state.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Allocation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                min_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                targets: ::std::option::Option<::std::vec::Vec<BankAccountDetails>>,
+                type_: ::std::option::Option<::std::option::Option<AllocationType>>,
+                value:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = Allocation;
+                const NAME: &'static str = "Allocation";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "min_amount" => {
+                            client_core::json::field(&mut self.min_amount, "min_amount", map)
+                        }
+                        "targets" => client_core::json::field(&mut self.targets, "targets", map),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        "value" => client_core::json::field(&mut self.value, "value", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<Allocation, E> {
+                    ::std::result::Result::Ok(Allocation {
+                        min_amount: self.min_amount.unwrap_or_default(),
+                        targets: self.targets.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        value: self.value.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AllocationAccountObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                account_type: ::std::option::Option<
+                    ::std::option::Option<AllocationAccountObjResponseAccountType>,
+                >,
+                allocation_type: ::std::option::Option<
+                    ::std::option::Option<AllocationAccountObjResponseAllocationType>,
+                >,
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                bank_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                currency: ::std::option::Option<
+                    ::std::option::Option<AllocationAccountObjResponseCurrency>,
+                >,
+                masked_account_number:
+                    ::std::option::Option<::std::option::Option<MaskedAccountNumber>>,
+                percentage:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                priority: ::std::option::Option<::std::option::Option<i64>>,
+                routing_number: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AllocationAccountObjResponse;
+                const NAME: &'static str = "AllocationAccountObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_name" => {
+                            client_core::json::field(&mut self.account_name, "account_name", map)
+                        }
+                        "account_type" => {
+                            client_core::json::field(&mut self.account_type, "account_type", map)
+                        }
+                        "allocation_type" => client_core::json::field(
+                            &mut self.allocation_type,
+                            "allocation_type",
+                            map,
+                        ),
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "bank_name" => {
+                            client_core::json::field(&mut self.bank_name, "bank_name", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "masked_account_number" => client_core::json::field(
+                            &mut self.masked_account_number,
+                            "masked_account_number",
+                            map,
+                        ),
+                        "percentage" => {
+                            client_core::json::field(&mut self.percentage, "percentage", map)
+                        }
+                        "priority" => client_core::json::field(&mut self.priority, "priority", map),
+                        "routing_number" => client_core::json::field(
+                            &mut self.routing_number,
+                            "routing_number",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AllocationAccountObjResponse, E> {
+                    ::std::result::Result::Ok(AllocationAccountObjResponse {
+                        account_name: self.account_name.unwrap_or_default(),
+                        account_type: self.account_type.unwrap_or_default(),
+                        allocation_type: self.allocation_type.unwrap_or_default(),
+                        amount: self.amount.unwrap_or_default(),
+                        bank_name: self.bank_name.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        masked_account_number: self.masked_account_number.unwrap_or_default(),
+                        percentage: self.percentage.unwrap_or_default(),
+                        priority: self.priority.unwrap_or_default(),
+                        routing_number: self.routing_number.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Amount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("Amount", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AnnualIncomeResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                earnings_ytds:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<EarningsYtds>>>,
+                gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                total_deductions_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                total_reimbursements_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                total_taxes_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                year: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AnnualIncomeResponseObj;
+                const NAME: &'static str = "AnnualIncomeResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "earnings_ytds" => {
+                            client_core::json::field(&mut self.earnings_ytds, "earnings_ytds", map)
+                        }
+                        "gross_pay_ytd" => {
+                            client_core::json::field(&mut self.gross_pay_ytd, "gross_pay_ytd", map)
+                        }
+                        "net_pay_ytd" => {
+                            client_core::json::field(&mut self.net_pay_ytd, "net_pay_ytd", map)
+                        }
+                        "total_deductions_ytd" => client_core::json::field(
+                            &mut self.total_deductions_ytd,
+                            "total_deductions_ytd",
+                            map,
+                        ),
+                        "total_reimbursements_ytd" => client_core::json::field(
+                            &mut self.total_reimbursements_ytd,
+                            "total_reimbursements_ytd",
+                            map,
+                        ),
+                        "total_taxes_ytd" => client_core::json::field(
+                            &mut self.total_taxes_ytd,
+                            "total_taxes_ytd",
+                            map,
+                        ),
+                        "year" => client_core::json::field(&mut self.year, "year", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AnnualIncomeResponseObj, E> {
+                    ::std::result::Result::Ok(AnnualIncomeResponseObj {
+                        earnings_ytds: self.earnings_ytds.unwrap_or_default(),
+                        gross_pay_ytd: self.gross_pay_ytd.unwrap_or_default(),
+                        net_pay_ytd: self.net_pay_ytd.unwrap_or_default(),
+                        total_deductions_ytd: self.total_deductions_ytd.unwrap_or_default(),
+                        total_reimbursements_ytd: self.total_reimbursements_ytd.unwrap_or_default(),
+                        total_taxes_ytd: self.total_taxes_ytd.unwrap_or_default(),
+                        year: self.year.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ApplicantNameAndAddress {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ApplicantNameAndAddress;
+                const NAME: &'static str = "ApplicantNameAndAddress";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ApplicantNameAndAddress, E> {
+                    ::std::result::Result::Ok(ApplicantNameAndAddress {
+                        address: self.address.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AuthV1AdminTokenPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CreateAdminTokenResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = AuthV1AdminTokenPostResponse;
+                const NAME: &'static str = "AuthV1AdminTokenPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<AuthV1AdminTokenPostResponse, E> {
+                    ::std::result::Result::Ok(AuthV1AdminTokenPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BankAccount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                account_number:
+                    ::std::option::Option<::std::option::Option<BankAccountAccountNumber>>,
+                bank_account_type:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                beginning_balance: ::std::option::Option<::std::option::Option<BeginningBalance>>,
+                ending_balance: ::std::option::Option<::std::option::Option<EndingBalance>>,
+                is_joint_account: ::std::option::Option<::std::option::Option<bool>>,
+                total_deposits: ::std::option::Option<::std::option::Option<TotalDeposits>>,
+                transactions: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<BankAccountTransaction>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = BankAccount;
+                const NAME: &'static str = "BankAccount";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_name" => {
+                            client_core::json::field(&mut self.account_name, "account_name", map)
+                        }
+                        "account_number" => client_core::json::field(
+                            &mut self.account_number,
+                            "account_number",
+                            map,
+                        ),
+                        "bank_account_type" => client_core::json::field(
+                            &mut self.bank_account_type,
+                            "bank_account_type",
+                            map,
+                        ),
+                        "beginning_balance" => client_core::json::field(
+                            &mut self.beginning_balance,
+                            "beginning_balance",
+                            map,
+                        ),
+                        "ending_balance" => client_core::json::field(
+                            &mut self.ending_balance,
+                            "ending_balance",
+                            map,
+                        ),
+                        "is_joint_account" => client_core::json::field(
+                            &mut self.is_joint_account,
+                            "is_joint_account",
+                            map,
+                        ),
+                        "total_deposits" => client_core::json::field(
+                            &mut self.total_deposits,
+                            "total_deposits",
+                            map,
+                        ),
+                        "transactions" => {
+                            client_core::json::field(&mut self.transactions, "transactions", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<BankAccount, E> {
+                    ::std::result::Result::Ok(BankAccount {
+                        account_name: self.account_name.unwrap_or_default(),
+                        account_number: self.account_number.unwrap_or_default(),
+                        bank_account_type: self.bank_account_type.unwrap_or_default(),
+                        beginning_balance: self.beginning_balance.unwrap_or_default(),
+                        ending_balance: self.ending_balance.unwrap_or_default(),
+                        is_joint_account: self.is_joint_account.unwrap_or_default(),
+                        total_deposits: self.total_deposits.unwrap_or_default(),
+                        transactions: self.transactions.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BankAccountAccountNumber {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("BankAccountAccountNumber", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BankAccountDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_number:
+                    ::std::option::Option<::std::option::Option<BankAccountDetailsAccountNumber>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                routing_number: ::std::option::Option<::std::option::Option<RoutingNumber>>,
+                type_: ::std::option::Option<::std::option::Option<BankAccountDetailsType>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = BankAccountDetails;
+                const NAME: &'static str = "BankAccountDetails";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_number" => client_core::json::field(
+                            &mut self.account_number,
+                            "account_number",
+                            map,
+                        ),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "routing_number" => client_core::json::field(
+                            &mut self.routing_number,
+                            "routing_number",
+                            map,
+                        ),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<BankAccountDetails, E> {
+                    ::std::result::Result::Ok(BankAccountDetails {
+                        account_number: self.account_number.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        routing_number: self.routing_number.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BankAccountTransaction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<Amount>>,
+                base_type: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = BankAccountTransaction;
+                const NAME: &'static str = "BankAccountTransaction";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "base_type" => {
+                            client_core::json::field(&mut self.base_type, "base_type", map)
+                        }
+                        "date" => client_core::json::field(&mut self.date, "date", map),
+                        "description" => {
+                            client_core::json::field(&mut self.description, "description", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<BankAccountTransaction, E> {
+                    ::std::result::Result::Ok(BankAccountTransaction {
+                        amount: self.amount.unwrap_or_default(),
+                        base_type: self.base_type.unwrap_or_default(),
+                        date: self.date.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BeginningBalance {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("BeginningBalance", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BillNavigatorStatusUpdateRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                action: ::std::option::Option<BillNavigatorStatusUpdateRequestAction>,
+                reason: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = BillNavigatorStatusUpdateRequest;
+                const NAME: &'static str = "BillNavigatorStatusUpdateRequest";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "action" => client_core::json::field(&mut self.action, "action", map),
+                        "reason" => client_core::json::field(&mut self.reason, "reason", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<BillNavigatorStatusUpdateRequest, E> {
+                    ::std::result::Result::Ok(BillNavigatorStatusUpdateRequest {
+                        action: client_core::json::missing(self.action, "action")?,
+                        reason: self.reason.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CardDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                billing_address:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                billing_address_two:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                card_name: ::std::option::Option<CardName>,
+                card_number: ::std::option::Option<CardNumber>,
+                card_zip_code: ::std::option::Option<CardZipCode>,
+                city: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                cvc: ::std::option::Option<::std::option::Option<Cvc>>,
+                expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+                name_on_card: ::std::option::Option<::std::string::String>,
+                state: ::std::option::Option<::std::option::Option<CardDetailsState>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CardDetails;
+                const NAME: &'static str = "CardDetails";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "billing_address" => client_core::json::field(
+                            &mut self.billing_address,
+                            "billing_address",
+                            map,
+                        ),
+                        "billing_address_two" => client_core::json::field(
+                            &mut self.billing_address_two,
+                            "billing_address_two",
+                            map,
+                        ),
+                        "card_name" => {
+                            client_core::json::field(&mut self.card_name, "card_name", map)
+                        }
+                        "card_number" => {
+                            client_core::json::field(&mut self.card_number, "card_number", map)
+                        }
+                        "card_zip_code" => {
+                            client_core::json::field(&mut self.card_zip_code, "card_zip_code", map)
+                        }
+                        "city" => client_core::json::field(&mut self.city, "city", map),
+                        "cvc" => client_core::json::field(&mut self.cvc, "cvc", map),
+                        "expiration_date" => client_core::json::field(
+                            &mut self.expiration_date,
+                            "expiration_date",
+                            map,
+                        ),
+                        "name_on_card" => {
+                            client_core::json::field(&mut self.name_on_card, "name_on_card", map)
+                        }
+                        "state" => client_core::json::field(&mut self.state, "state", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<CardDetails, E> {
+                    ::std::result::Result::Ok(CardDetails {
+                        billing_address: self.billing_address.unwrap_or_default(),
+                        billing_address_two: self.billing_address_two.unwrap_or_default(),
+                        card_name: client_core::json::missing(self.card_name, "card_name")?,
+                        card_number: client_core::json::missing(self.card_number, "card_number")?,
+                        card_zip_code: client_core::json::missing(
+                            self.card_zip_code,
+                            "card_zip_code",
+                        )?,
+                        city: self.city.unwrap_or_default(),
+                        cvc: self.cvc.unwrap_or_default(),
+                        expiration_date: client_core::json::missing(
+                            self.expiration_date,
+                            "expiration_date",
+                        )?,
+                        name_on_card: client_core::json::missing(
+                            self.name_on_card,
+                            "name_on_card",
+                        )?,
+                        state: self.state.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyConnect {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                company_connection_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyConnect;
+                const NAME: &'static str = "CompanyConnect";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "company_connection_id" => client_core::json::field(
+                            &mut self.company_connection_id,
+                            "company_connection_id",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<CompanyConnect, E> {
+                    ::std::result::Result::Ok(CompanyConnect {
+                        company_connection_id: self.company_connection_id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyConnectLinkTokenCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                company_connect: ::std::option::Option<::std::option::Option<CompanyConnect>>,
+                language: ::std::option::Option<CompanyConnectLinkTokenCreateLanguage>,
+                org_name: ::std::option::Option<OrgName>,
+                platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                required_jobs: ::std::option::Option<
+                    ::std::vec::Vec<CompanyConnectLinkTokenCreateRequiredJobsItem>,
+                >,
+                skip_intro_screen: ::std::option::Option<bool>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyConnectLinkTokenCreate;
+                const NAME: &'static str = "CompanyConnectLinkTokenCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "company_connect" => client_core::json::field(
+                            &mut self.company_connect,
+                            "company_connect",
+                            map,
+                        ),
+                        "language" => client_core::json::field(&mut self.language, "language", map),
+                        "org_name" => client_core::json::field(&mut self.org_name, "org_name", map),
+                        "platform_id" => {
+                            client_core::json::field(&mut self.platform_id, "platform_id", map)
+                        }
+                        "required_jobs" => {
+                            client_core::json::field(&mut self.required_jobs, "required_jobs", map)
+                        }
+                        "skip_intro_screen" => client_core::json::field(
+                            &mut self.skip_intro_screen,
+                            "skip_intro_screen",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyConnectLinkTokenCreate, E> {
+                    ::std::result::Result::Ok(CompanyConnectLinkTokenCreate {
+                        company_connect: self.company_connect.unwrap_or_default(),
+                        language: self
+                            .language
+                            .unwrap_or_else(defaults::company_connect_link_token_create_language),
+                        org_name: client_core::json::missing(self.org_name, "org_name")?,
+                        platform_id: self.platform_id.unwrap_or_default(),
+                        required_jobs: self.required_jobs.unwrap_or_default(),
+                        skip_intro_screen: self.skip_intro_screen.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyConnectLinkTokenObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                expires: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                mode: ::std::option::Option<
+                    ::std::option::Option<CompanyConnectLinkTokenObjResponseMode>,
+                >,
+                token: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyConnectLinkTokenObjResponse;
+                const NAME: &'static str = "CompanyConnectLinkTokenObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "expires" => client_core::json::field(&mut self.expires, "expires", map),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "token" => client_core::json::field(&mut self.token, "token", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyConnectLinkTokenObjResponse, E> {
+                    ::std::result::Result::Ok(CompanyConnectLinkTokenObjResponse {
+                        expires: self.expires.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        token: self.token.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyConnectionBase {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                company_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                status: ::std::option::Option<::std::option::Option<CompanyConnectionBaseStatus>>,
+                status_updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyConnectionBase;
+                const NAME: &'static str = "CompanyConnectionBase";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "company_name" => {
+                            client_core::json::field(&mut self.company_name, "company_name", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "status_updated_at" => client_core::json::field(
+                            &mut self.status_updated_at,
+                            "status_updated_at",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyConnectionBase, E> {
+                    ::std::result::Result::Ok(CompanyConnectionBase {
+                        company_name: self.company_name.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        status_updated_at: self.status_updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyConnectionCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                company_name: ::std::option::Option<::std::string::String>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyConnectionCreate;
+                const NAME: &'static str = "CompanyConnectionCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "company_name" => {
+                            client_core::json::field(&mut self.company_name, "company_name", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyConnectionCreate, E> {
+                    ::std::result::Result::Ok(CompanyConnectionCreate {
+                        company_name: client_core::json::missing(
+                            self.company_name,
+                            "company_name",
+                        )?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyEmploymentObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                class_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                department: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employee_external_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employer_address:
+                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employment_type: ::std::option::Option<
+                    ::std::option::Option<CompanyEmploymentObjResponseEmploymentType>,
+                >,
+                manager_external_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                start_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                status: ::std::option::Option<
+                    ::std::option::Option<CompanyEmploymentObjResponseStatus>,
+                >,
+                termination_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyEmploymentObjResponse;
+                const NAME: &'static str = "CompanyEmploymentObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "class_code" => {
+                            client_core::json::field(&mut self.class_code, "class_code", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "department" => {
+                            client_core::json::field(&mut self.department, "department", map)
+                        }
+                        "employee_external_id" => client_core::json::field(
+                            &mut self.employee_external_id,
+                            "employee_external_id",
+                            map,
+                        ),
+                        "employer_address" => client_core::json::field(
+                            &mut self.employer_address,
+                            "employer_address",
+                            map,
+                        ),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "employment_type" => client_core::json::field(
+                            &mut self.employment_type,
+                            "employment_type",
+                            map,
+                        ),
+                        "manager_external_id" => client_core::json::field(
+                            &mut self.manager_external_id,
+                            "manager_external_id",
+                            map,
+                        ),
+                        "start_date" => {
+                            client_core::json::field(&mut self.start_date, "start_date", map)
+                        }
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "termination_date" => client_core::json::field(
+                            &mut self.termination_date,
+                            "termination_date",
+                            map,
+                        ),
+                        "title" => client_core::json::field(&mut self.title, "title", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyEmploymentObjResponse, E> {
+                    ::std::result::Result::Ok(CompanyEmploymentObjResponse {
+                        class_code: self.class_code.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        department: self.department.unwrap_or_default(),
+                        employee_external_id: self.employee_external_id.unwrap_or_default(),
+                        employer_address: self.employer_address.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        employment_type: self.employment_type.unwrap_or_default(),
+                        manager_external_id: self.manager_external_id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        termination_date: self.termination_date.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyIdentityObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                date_of_birth:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                emails: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                employee_external_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                full_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_four_ssn: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                middle_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                phone_numbers: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyIdentityObjResponse;
+                const NAME: &'static str = "CompanyIdentityObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "date_of_birth" => {
+                            client_core::json::field(&mut self.date_of_birth, "date_of_birth", map)
+                        }
+                        "emails" => client_core::json::field(&mut self.emails, "emails", map),
+                        "employee_external_id" => client_core::json::field(
+                            &mut self.employee_external_id,
+                            "employee_external_id",
+                            map,
+                        ),
+                        "first_name" => {
+                            client_core::json::field(&mut self.first_name, "first_name", map)
+                        }
+                        "full_name" => {
+                            client_core::json::field(&mut self.full_name, "full_name", map)
+                        }
+                        "last_four_ssn" => {
+                            client_core::json::field(&mut self.last_four_ssn, "last_four_ssn", map)
+                        }
+                        "last_name" => {
+                            client_core::json::field(&mut self.last_name, "last_name", map)
+                        }
+                        "middle_name" => {
+                            client_core::json::field(&mut self.middle_name, "middle_name", map)
+                        }
+                        "phone_numbers" => {
+                            client_core::json::field(&mut self.phone_numbers, "phone_numbers", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyIdentityObjResponse, E> {
+                    ::std::result::Result::Ok(CompanyIdentityObjResponse {
+                        address: self.address.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        date_of_birth: self.date_of_birth.unwrap_or_default(),
+                        emails: self.emails.unwrap_or_default(),
+                        employee_external_id: self.employee_external_id.unwrap_or_default(),
+                        first_name: self.first_name.unwrap_or_default(),
+                        full_name: self.full_name.unwrap_or_default(),
+                        last_four_ssn: self.last_four_ssn.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        middle_name: self.middle_name.unwrap_or_default(),
+                        phone_numbers: self.phone_numbers.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyIncomeObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                compensation_amount: ::std::option::Option<::std::option::Option<i64>>,
+                compensation_unit: ::std::option::Option<
+                    ::std::option::Option<CompanyIncomeObjResponseCompensationUnit>,
+                >,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency:
+                    ::std::option::Option<::std::option::Option<CompanyIncomeObjResponseCurrency>>,
+                employee_external_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                pay_frequency: ::std::option::Option<
+                    ::std::option::Option<CompanyIncomeObjResponsePayFrequency>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyIncomeObjResponse;
+                const NAME: &'static str = "CompanyIncomeObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "compensation_amount" => client_core::json::field(
+                            &mut self.compensation_amount,
+                            "compensation_amount",
+                            map,
+                        ),
+                        "compensation_unit" => client_core::json::field(
+                            &mut self.compensation_unit,
+                            "compensation_unit",
+                            map,
+                        ),
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "employee_external_id" => client_core::json::field(
+                            &mut self.employee_external_id,
+                            "employee_external_id",
+                            map,
+                        ),
+                        "pay_frequency" => {
+                            client_core::json::field(&mut self.pay_frequency, "pay_frequency", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyIncomeObjResponse, E> {
+                    ::std::result::Result::Ok(CompanyIncomeObjResponse {
+                        compensation_amount: self.compensation_amount.unwrap_or_default(),
+                        compensation_unit: self.compensation_unit.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        employee_external_id: self.employee_external_id.unwrap_or_default(),
+                        pay_frequency: self.pay_frequency.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CompanyPaystubObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                check_amount: ::std::option::Option<::std::option::Option<i64>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency:
+                    ::std::option::Option<::std::option::Option<CompanyPaystubObjResponseCurrency>>,
+                employee_external_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                gross_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                pay_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_end:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_start:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                total_deductions: ::std::option::Option<::std::option::Option<i64>>,
+                total_reimbursements: ::std::option::Option<::std::option::Option<i64>>,
+                total_taxes: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CompanyPaystubObjResponse;
+                const NAME: &'static str = "CompanyPaystubObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "check_amount" => {
+                            client_core::json::field(&mut self.check_amount, "check_amount", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "employee_external_id" => client_core::json::field(
+                            &mut self.employee_external_id,
+                            "employee_external_id",
+                            map,
+                        ),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "gross_pay_amount" => client_core::json::field(
+                            &mut self.gross_pay_amount,
+                            "gross_pay_amount",
+                            map,
+                        ),
+                        "gross_pay_ytd" => {
+                            client_core::json::field(&mut self.gross_pay_ytd, "gross_pay_ytd", map)
+                        }
+                        "net_pay_amount" => client_core::json::field(
+                            &mut self.net_pay_amount,
+                            "net_pay_amount",
+                            map,
+                        ),
+                        "net_pay_ytd" => {
+                            client_core::json::field(&mut self.net_pay_ytd, "net_pay_ytd", map)
+                        }
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "pay_period_end" => client_core::json::field(
+                            &mut self.pay_period_end,
+                            "pay_period_end",
+                            map,
+                        ),
+                        "pay_period_start" => client_core::json::field(
+                            &mut self.pay_period_start,
+                            "pay_period_start",
+                            map,
+                        ),
+                        "total_deductions" => client_core::json::field(
+                            &mut self.total_deductions,
+                            "total_deductions",
+                            map,
+                        ),
+                        "total_reimbursements" => client_core::json::field(
+                            &mut self.total_reimbursements,
+                            "total_reimbursements",
+                            map,
+                        ),
+                        "total_taxes" => {
+                            client_core::json::field(&mut self.total_taxes, "total_taxes", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CompanyPaystubObjResponse, E> {
+                    ::std::result::Result::Ok(CompanyPaystubObjResponse {
+                        check_amount: self.check_amount.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        employee_external_id: self.employee_external_id.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        gross_pay_amount: self.gross_pay_amount.unwrap_or_default(),
+                        gross_pay_ytd: self.gross_pay_ytd.unwrap_or_default(),
+                        net_pay_amount: self.net_pay_amount.unwrap_or_default(),
+                        net_pay_ytd: self.net_pay_ytd.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        pay_period_end: self.pay_period_end.unwrap_or_default(),
+                        pay_period_start: self.pay_period_start.unwrap_or_default(),
+                        total_deductions: self.total_deductions.unwrap_or_default(),
+                        total_reimbursements: self.total_reimbursements.unwrap_or_default(),
+                        total_taxes: self.total_taxes.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateAdminTokenRequest {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                password: ::std::option::Option<::std::string::String>,
+                username: ::std::option::Option<::std::string::String>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateAdminTokenRequest;
+                const NAME: &'static str = "CreateAdminTokenRequest";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "password" => client_core::json::field(&mut self.password, "password", map),
+                        "username" => client_core::json::field(&mut self.username, "username", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateAdminTokenRequest, E> {
+                    ::std::result::Result::Ok(CreateAdminTokenRequest {
+                        password: client_core::json::missing(self.password, "password")?,
+                        username: client_core::json::missing(self.username, "username")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateAdminTokenResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CreateAdminTokenResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateAdminTokenResponse;
+                const NAME: &'static str = "CreateAdminTokenResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateAdminTokenResponse, E> {
+                    ::std::result::Result::Ok(CreateAdminTokenResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateAdminTokenResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                expiration: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                mode:
+                    ::std::option::Option<::std::option::Option<CreateAdminTokenResponseDataMode>>,
+                token: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                user_role: ::std::option::Option<
+                    ::std::option::Option<CreateAdminTokenResponseDataUserRole>,
+                >,
+                workspace_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateAdminTokenResponseData;
+                const NAME: &'static str = "CreateAdminTokenResponseData";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "expiration" => {
+                            client_core::json::field(&mut self.expiration, "expiration", map)
+                        }
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "token" => client_core::json::field(&mut self.token, "token", map),
+                        "user_role" => {
+                            client_core::json::field(&mut self.user_role, "user_role", map)
+                        }
+                        "workspace_name" => client_core::json::field(
+                            &mut self.workspace_name,
+                            "workspace_name",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateAdminTokenResponseData, E> {
+                    ::std::result::Result::Ok(CreateAdminTokenResponseData {
+                        expiration: self.expiration.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        token: self.token.unwrap_or_default(),
+                        user_role: self.user_role.unwrap_or_default(),
+                        workspace_name: self.workspace_name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateApiKeyOptions {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                expires_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateApiKeyOptions;
+                const NAME: &'static str = "CreateApiKeyOptions";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "expires_at" => {
+                            client_core::json::field(&mut self.expires_at, "expires_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateApiKeyOptions, E> {
+                    ::std::result::Result::Ok(CreateApiKeyOptions {
+                        expires_at: self.expires_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateApiKeyResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CreateApiKeyResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateApiKeyResponse;
+                const NAME: &'static str = "CreateApiKeyResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateApiKeyResponse, E> {
+                    ::std::result::Result::Ok(CreateApiKeyResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateApiKeyResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                expires_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                mode: ::std::option::Option<::std::option::Option<CreateApiKeyResponseDataMode>>,
+                secret: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateApiKeyResponseData;
+                const NAME: &'static str = "CreateApiKeyResponseData";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "expires_at" => {
+                            client_core::json::field(&mut self.expires_at, "expires_at", map)
+                        }
+                        "key" => client_core::json::field(&mut self.key, "key", map),
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "secret" => client_core::json::field(&mut self.secret, "secret", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateApiKeyResponseData, E> {
+                    ::std::result::Result::Ok(CreateApiKeyResponseData {
+                        created_at: self.created_at.unwrap_or_default(),
+                        expires_at: self.expires_at.unwrap_or_default(),
+                        key: self.key.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        secret: self.secret.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateKeyV1AdminApiKeysPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CreateApiKeyResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateKeyV1AdminApiKeysPostResponse;
+                const NAME: &'static str = "CreateKeyV1AdminApiKeysPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateKeyV1AdminApiKeysPostResponse, E> {
+                    ::std::result::Result::Ok(CreateKeyV1AdminApiKeysPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DdAllocationObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                allocations: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<AllocationAccountObjResponse>>,
+                >,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DdAllocationObjResponse;
+                const NAME: &'static str = "DdAllocationObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "allocations" => {
+                            client_core::json::field(&mut self.allocations, "allocations", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DdAllocationObjResponse, E> {
+                    ::std::result::Result::Ok(DdAllocationObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        allocations: self.allocations.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeductionObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                category: ::std::option::Option<
+                    ::std::option::Option<DeductionObjPublicResponseItemCategory>,
+                >,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<
+                    ::std::option::Option<DeductionObjPublicResponseItemType>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DeductionObjPublicResponseItem;
+                const NAME: &'static str = "DeductionObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DeductionObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(DeductionObjPublicResponseItem {
+                        amount: self.amount.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DirectDepositAllocationDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                target: ::std::option::Option<::std::option::Option<TargetAccount>>,
+                type_:
+                    ::std::option::Option<::std::option::Option<DirectDepositAllocationDetailType>>,
+                value: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DirectDepositAllocationDetail;
+                const NAME: &'static str = "DirectDepositAllocationDetail";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "target" => client_core::json::field(&mut self.target, "target", map),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        "value" => client_core::json::field(&mut self.value, "value", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DirectDepositAllocationDetail, E> {
+                    ::std::result::Result::Ok(DirectDepositAllocationDetail {
+                        target: self.target.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        value: self.value.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DocumentObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                download_url: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                download_url_expiration: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = DocumentObjPublicResponseItem;
+                const NAME: &'static str = "DocumentObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "download_url" => {
+                            client_core::json::field(&mut self.download_url, "download_url", map)
+                        }
+                        "download_url_expiration" => client_core::json::field(
+                            &mut self.download_url_expiration,
+                            "download_url_expiration",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<DocumentObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(DocumentObjPublicResponseItem {
+                        download_url: self.download_url.unwrap_or_default(),
+                        download_url_expiration: self.download_url_expiration.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EarningObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                category: ::std::option::Option<
+                    ::std::option::Option<EarningObjPublicResponseItemCategory>,
+                >,
+                hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                rate: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EarningObjPublicResponseItem;
+                const NAME: &'static str = "EarningObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "hours" => client_core::json::field(&mut self.hours, "hours", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "rate" => client_core::json::field(&mut self.rate, "rate", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EarningObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(EarningObjPublicResponseItem {
+                        amount: self.amount.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        hours: self.hours.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        rate: self.rate.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EarningsStreamPayoutObjResponseV20230418 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                earnings: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                net_pay: ::std::option::Option<::std::option::Option<NetPayObjResponse>>,
+                pay_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                status: ::std::option::Option<
+                    ::std::option::Option<EarningsStreamPayoutObjResponseV20230418Status>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EarningsStreamPayoutObjResponseV20230418;
+                const NAME: &'static str = "EarningsStreamPayoutObjResponseV20230418";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "earnings" => client_core::json::field(&mut self.earnings, "earnings", map),
+                        "net_pay" => client_core::json::field(&mut self.net_pay, "net_pay", map),
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EarningsStreamPayoutObjResponseV20230418, E>
+                {
+                    ::std::result::Result::Ok(EarningsStreamPayoutObjResponseV20230418 {
+                        earnings: self.earnings.unwrap_or_default(),
+                        net_pay: self.net_pay.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EarningsYtds {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                category: ::std::option::Option<::std::option::Option<EarningsYtdsCategory>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EarningsYtds;
+                const NAME: &'static str = "EarningsYtds";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<EarningsYtds, E> {
+                    ::std::result::Result::Ok(EarningsYtds {
+                        amount: self.amount.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeeName {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                full_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                middle_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeeName;
+                const NAME: &'static str = "EmployeeName";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "first_name" => {
+                            client_core::json::field(&mut self.first_name, "first_name", map)
+                        }
+                        "full_name" => {
+                            client_core::json::field(&mut self.full_name, "full_name", map)
+                        }
+                        "last_name" => {
+                            client_core::json::field(&mut self.last_name, "last_name", map)
+                        }
+                        "middle_name" => {
+                            client_core::json::field(&mut self.middle_name, "middle_name", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<EmployeeName, E> {
+                    ::std::result::Result::Ok(EmployeeName {
+                        first_name: self.first_name.unwrap_or_default(),
+                        full_name: self.full_name.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        middle_name: self.middle_name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeeNameAndAddress {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeeNameAndAddress;
+                const NAME: &'static str = "EmployeeNameAndAddress";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployeeNameAndAddress, E> {
+                    ::std::result::Result::Ok(EmployeeNameAndAddress {
+                        address: self.address.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployeeResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                date_of_birth:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                last_four_ssn: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                name: ::std::option::Option<::std::option::Option<EmployeeName>>,
+                phone_numbers: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployeeResponseObj;
+                const NAME: &'static str = "EmployeeResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "date_of_birth" => {
+                            client_core::json::field(&mut self.date_of_birth, "date_of_birth", map)
+                        }
+                        "last_four_ssn" => {
+                            client_core::json::field(&mut self.last_four_ssn, "last_four_ssn", map)
+                        }
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "phone_numbers" => {
+                            client_core::json::field(&mut self.phone_numbers, "phone_numbers", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployeeResponseObj, E> {
+                    ::std::result::Result::Ok(EmployeeResponseObj {
+                        address: self.address.unwrap_or_default(),
+                        date_of_birth: self.date_of_birth.unwrap_or_default(),
+                        last_four_ssn: self.last_four_ssn.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        phone_numbers: self.phone_numbers.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployerNameAndAddress {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployerNameAndAddress;
+                const NAME: &'static str = "EmployerNameAndAddress";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployerNameAndAddress, E> {
+                    ::std::result::Result::Ok(EmployerNameAndAddress {
+                        address: self.address.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmployerObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                fractional_amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                last_updated: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                logo_url: ::std::option::Option<::std::option::Option<LogoUrl>>,
+                max_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                max_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                min_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                min_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                percentage_supported: ::std::option::Option<::std::option::Option<bool>>,
+                supported_jobs: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<EmployerObjResponseSupportedJobsItem>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmployerObjResponse;
+                const NAME: &'static str = "EmployerObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount_supported" => client_core::json::field(
+                            &mut self.amount_supported,
+                            "amount_supported",
+                            map,
+                        ),
+                        "fractional_amount_supported" => client_core::json::field(
+                            &mut self.fractional_amount_supported,
+                            "fractional_amount_supported",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "last_updated" => {
+                            client_core::json::field(&mut self.last_updated, "last_updated", map)
+                        }
+                        "logo_url" => client_core::json::field(&mut self.logo_url, "logo_url", map),
+                        "max_amount" => {
+                            client_core::json::field(&mut self.max_amount, "max_amount", map)
+                        }
+                        "max_percentage" => client_core::json::field(
+                            &mut self.max_percentage,
+                            "max_percentage",
+                            map,
+                        ),
+                        "min_amount" => {
+                            client_core::json::field(&mut self.min_amount, "min_amount", map)
+                        }
+                        "min_percentage" => client_core::json::field(
+                            &mut self.min_percentage,
+                            "min_percentage",
+                            map,
+                        ),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "percentage_supported" => client_core::json::field(
+                            &mut self.percentage_supported,
+                            "percentage_supported",
+                            map,
+                        ),
+                        "supported_jobs" => client_core::json::field(
+                            &mut self.supported_jobs,
+                            "supported_jobs",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmployerObjResponse, E> {
+                    ::std::result::Result::Ok(EmployerObjResponse {
+                        amount_supported: self.amount_supported.unwrap_or_default(),
+                        fractional_amount_supported: self
+                            .fractional_amount_supported
+                            .unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        last_updated: self.last_updated.unwrap_or_default(),
+                        logo_url: self.logo_url.unwrap_or_default(),
+                        max_amount: self.max_amount.unwrap_or_default(),
+                        max_percentage: self.max_percentage.unwrap_or_default(),
+                        min_amount: self.min_amount.unwrap_or_default(),
+                        min_percentage: self.min_percentage.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        percentage_supported: self.percentage_supported.unwrap_or_default(),
+                        supported_jobs: self.supported_jobs.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmploymentObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                employer_address:
+                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employer_phone_number:
+                    ::std::option::Option<::std::option::Option<PhoneNumberGetResponseItem>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                start_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                status: ::std::option::Option<::std::option::Option<EmploymentObjResponseStatus>>,
+                termination_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmploymentObjResponse;
+                const NAME: &'static str = "EmploymentObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "employer_address" => client_core::json::field(
+                            &mut self.employer_address,
+                            "employer_address",
+                            map,
+                        ),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "employer_phone_number" => client_core::json::field(
+                            &mut self.employer_phone_number,
+                            "employer_phone_number",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "start_date" => {
+                            client_core::json::field(&mut self.start_date, "start_date", map)
+                        }
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "termination_date" => client_core::json::field(
+                            &mut self.termination_date,
+                            "termination_date",
+                            map,
+                        ),
+                        "title" => client_core::json::field(&mut self.title, "title", map),
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmploymentObjResponse, E> {
+                    ::std::result::Result::Ok(EmploymentObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        employer_address: self.employer_address.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        employer_phone_number: self.employer_phone_number.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        termination_date: self.termination_date.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmploymentResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                employer_address:
+                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employment_duration_months: ::std::option::Option<::std::option::Option<i64>>,
+                employment_status: ::std::option::Option<
+                    ::std::option::Option<EmploymentResponseObjEmploymentStatus>,
+                >,
+                employment_type:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                most_recent_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                start_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                termination_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EmploymentResponseObj;
+                const NAME: &'static str = "EmploymentResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "employer_address" => client_core::json::field(
+                            &mut self.employer_address,
+                            "employer_address",
+                            map,
+                        ),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "employment_duration_months" => client_core::json::field(
+                            &mut self.employment_duration_months,
+                            "employment_duration_months",
+                            map,
+                        ),
+                        "employment_status" => client_core::json::field(
+                            &mut self.employment_status,
+                            "employment_status",
+                            map,
+                        ),
+                        "employment_type" => client_core::json::field(
+                            &mut self.employment_type,
+                            "employment_type",
+                            map,
+                        ),
+                        "most_recent_pay_date" => client_core::json::field(
+                            &mut self.most_recent_pay_date,
+                            "most_recent_pay_date",
+                            map,
+                        ),
+                        "start_date" => {
+                            client_core::json::field(&mut self.start_date, "start_date", map)
+                        }
+                        "termination_date" => client_core::json::field(
+                            &mut self.termination_date,
+                            "termination_date",
+                            map,
+                        ),
+                        "title" => client_core::json::field(&mut self.title, "title", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EmploymentResponseObj, E> {
+                    ::std::result::Result::Ok(EmploymentResponseObj {
+                        employer_address: self.employer_address.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        employment_duration_months: self
+                            .employment_duration_months
+                            .unwrap_or_default(),
+                        employment_status: self.employment_status.unwrap_or_default(),
+                        employment_type: self.employment_type.unwrap_or_default(),
+                        most_recent_pay_date: self.most_recent_pay_date.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        termination_date: self.termination_date.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EndUser {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                platform_matching: ::std::option::Option<
+                    ::std::option::Option<LinkUserAuthenticationDataObjCreate>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EndUser;
+                const NAME: &'static str = "EndUser";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "platform_matching" => client_core::json::field(
+                            &mut self.platform_matching,
+                            "platform_matching",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<EndUser, E> {
+                    ::std::result::Result::Ok(EndUser {
+                        platform_matching: self.platform_matching.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EndUserDocumentObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                document:
+                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                document_type: ::std::option::Option<
+                    ::std::option::Option<EndUserDocumentObjResponseDocumentType>,
+                >,
+                end_user_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fraud: ::std::option::Option<::std::option::Option<SharedFraud>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                parsed_data: ::std::option::Option<::std::option::Option<ParsedData>>,
+                warnings:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<FieldWarning>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = EndUserDocumentObjResponse;
+                const NAME: &'static str = "EndUserDocumentObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "document" => client_core::json::field(&mut self.document, "document", map),
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "end_user_id" => {
+                            client_core::json::field(&mut self.end_user_id, "end_user_id", map)
+                        }
+                        "fraud" => client_core::json::field(&mut self.fraud, "fraud", map),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "parsed_data" => {
+                            client_core::json::field(&mut self.parsed_data, "parsed_data", map)
+                        }
+                        "warnings" => client_core::json::field(&mut self.warnings, "warnings", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<EndUserDocumentObjResponse, E> {
+                    ::std::result::Result::Ok(EndUserDocumentObjResponse {
+                        created_at: self.created_at.unwrap_or_default(),
+                        document: self.document.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        end_user_id: self.end_user_id.unwrap_or_default(),
+                        fraud: self.fraud.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        parsed_data: self.parsed_data.unwrap_or_default(),
+                        warnings: self.warnings.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EndingBalance {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("EndingBalance", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ErrorDetail {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                fields: ::std::option::Option<::std::option::Option<::std::vec::Vec<ErrorField>>>,
+                message: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                status_code: ::std::option::Option<::std::option::Option<i64>>,
+                type_: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ErrorDetail;
+                const NAME: &'static str = "ErrorDetail";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "code" => client_core::json::field(&mut self.code, "code", map),
+                        "fields" => client_core::json::field(&mut self.fields, "fields", map),
+                        "message" => client_core::json::field(&mut self.message, "message", map),
+                        "status_code" => {
+                            client_core::json::field(&mut self.status_code, "status_code", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ErrorDetail, E> {
+                    ::std::result::Result::Ok(ErrorDetail {
+                        code: self.code.unwrap_or_default(),
+                        fields: self.fields.unwrap_or_default(),
+                        message: self.message.unwrap_or_default(),
+                        status_code: self.status_code.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ErrorField {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                message: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ErrorField;
+                const NAME: &'static str = "ErrorField";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "message" => client_core::json::field(&mut self.message, "message", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ErrorField, E> {
+                    ::std::result::Result::Ok(ErrorField {
+                        message: self.message.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ErrorResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                error: ::std::option::Option<::std::option::Option<ErrorDetail>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ErrorResponse;
+                const NAME: &'static str = "ErrorResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "error" => client_core::json::field(&mut self.error, "error", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ErrorResponse, E> {
+                    ::std::result::Result::Ok(ErrorResponse {
+                        error: self.error.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FederalTaxes {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("FederalTaxes", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FieldWarning {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                field: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                message: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                status: ::std::option::Option<::std::option::Option<FieldWarningStatus>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FieldWarning;
+                const NAME: &'static str = "FieldWarning";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "field" => client_core::json::field(&mut self.field, "field", map),
+                        "message" => client_core::json::field(&mut self.message, "message", map),
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<FieldWarning, E> {
+                    ::std::result::Result::Ok(FieldWarning {
+                        field: self.field.unwrap_or_default(),
+                        message: self.message.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FreshnessPaginationListMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                next_cursor: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = FreshnessPaginationListMeta;
+                const NAME: &'static str = "FreshnessPaginationListMeta";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        "next_cursor" => {
+                            client_core::json::field(&mut self.next_cursor, "next_cursor", map)
+                        }
+                        "refreshed_at" => {
+                            client_core::json::field(&mut self.refreshed_at, "refreshed_at", map)
+                        }
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<FreshnessPaginationListMeta, E> {
+                    ::std::result::Result::Ok(FreshnessPaginationListMeta {
+                        count: self.count.unwrap_or_default(),
+                        next_cursor: self.next_cursor.unwrap_or_default(),
+                        refreshed_at: self.refreshed_at.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetAccountV1AccountsAccountIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<PayrollAccountObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetAccountV1AccountsAccountIdGetResponse;
+                const NAME: &'static str = "GetAccountV1AccountsAccountIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetAccountV1AccountsAccountIdGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetAccountV1AccountsAccountIdGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<DdAllocationObjResponse>,
+                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse;
+                const NAME: &'static str = "GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
+                    E,
+                >{
+                    ::std::result::Result::Ok(GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: self.meta.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<
+                    ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
+                >,
+                meta: ::std::option::Option<FreshnessPaginationListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object =
+                    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse;
+                const NAME: &'static str =
+                    "GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetEmployerV1EmployersEmployerIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<EmployerObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEmployerV1EmployersEmployerIdGetResponse;
+                const NAME: &'static str = "GetEmployerV1EmployersEmployerIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetEmployerV1EmployersEmployerIdGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetEmployerV1EmployersEmployerIdGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetEmployersLookupV1EmployersLookupGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<EmployerObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEmployersLookupV1EmployersLookupGetResponse;
+                const NAME: &'static str = "GetEmployersLookupV1EmployersLookupGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetEmployersLookupV1EmployersLookupGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetEmployersLookupV1EmployersLookupGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<EmploymentObjResponse>,
+                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEmploymentV1AccountsAccountIdEmploymentGetResponse;
+                const NAME: &'static str = "GetEmploymentV1AccountsAccountIdEmploymentGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetEmploymentV1AccountsAccountIdEmploymentGetResponse, E>
+                {
+                    ::std::result::Result::Ok(
+                        GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: self.meta.unwrap_or_default(),
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse;
+                const NAME: &'static str =
+                    "GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: client_core::json::missing(self.meta, "meta")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<EndUserDocumentObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse;
+                const NAME: &'static str =
+                    "GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<EndUserDocumentObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse;
+                const NAME: &'static str =
+                    "GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: client_core::json::missing(self.meta, "meta")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<VerificationReportsVoeObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse;
+                const NAME: &'static str = "GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
+                    E,
+                >{
+                    ::std::result::Result::Ok(GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<VerificationReportsVoieObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse;
+                const NAME: &'static str = "GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
+                    E,
+                >{
+                    ::std::result::Result::Ok(GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetIdentityV1AccountsAccountIdIdentityGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<IdentityObjResponse>,
+                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetIdentityV1AccountsAccountIdIdentityGetResponse;
+                const NAME: &'static str = "GetIdentityV1AccountsAccountIdIdentityGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetIdentityV1AccountsAccountIdIdentityGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetIdentityV1AccountsAccountIdIdentityGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: self.meta.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetIncomeV1AccountsAccountIdIncomeGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<IncomeObjResponse>,
+                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetIncomeV1AccountsAccountIdIncomeGetResponse;
+                const NAME: &'static str = "GetIncomeV1AccountsAccountIdIncomeGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetIncomeV1AccountsAccountIdIncomeGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetIncomeV1AccountsAccountIdIncomeGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: self.meta.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetJobsV1JobsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<JobObjResponseV20231122>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetJobsV1JobsGetResponse;
+                const NAME: &'static str = "GetJobsV1JobsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetJobsV1JobsGetResponse, E> {
+                    ::std::result::Result::Ok(GetJobsV1JobsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<PaystubObjResponseV20220302>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse;
+                const NAME: &'static str =
+                    "GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetPlatformV1PlatformsPlatformIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<PlatformObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetPlatformV1PlatformsPlatformIdGetResponse;
+                const NAME: &'static str = "GetPlatformV1PlatformsPlatformIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetPlatformV1PlatformsPlatformIdGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetPlatformV1PlatformsPlatformIdGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<TaxFormObjResponseV20220622>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse;
+                const NAME: &'static str =
+                    "GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyIdentityObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse;
+                const NAME: &'static str =
+                    "GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: client_core::json::missing(self.meta, "meta")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyEmploymentObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse;
+                const NAME: &'static str =
+                    "GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: client_core::json::missing(self.meta, "meta")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CompanyConnectionBase>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1CompanyConnectionsCompanyConnectionIdGetResponse;
+                const NAME: &'static str = "GetV1CompanyConnectionsCompanyConnectionIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetV1CompanyConnectionsCompanyConnectionIdGetResponse, E>
+                {
+                    ::std::result::Result::Ok(
+                        GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyIncomeObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse;
+                const NAME: &'static str =
+                    "GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            meta: client_core::json::missing(self.meta, "meta")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyPaystubObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object =
+                    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse;
+                const NAME: &'static str = "GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetV1EmployersGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<EmployerObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1EmployersGetResponse;
+                const NAME: &'static str = "GetV1EmployersGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetV1EmployersGetResponse, E> {
+                    ::std::result::Result::Ok(GetV1EmployersGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetV1SearchGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<SearchResultObjResponse>>,
+                meta: ::std::option::Option<ListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1SearchGetResponse;
+                const NAME: &'static str = "GetV1SearchGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetV1SearchGetResponse, E> {
+                    ::std::result::Result::Ok(GetV1SearchGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetV1WebhooksGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<WebhookObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetV1WebhooksGetResponse;
+                const NAME: &'static str = "GetV1WebhooksGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetV1WebhooksGetResponse, E> {
+                    ::std::result::Result::Ok(GetV1WebhooksGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<WebhookObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetWebhookByIdV1WebhooksWebhookIdGetResponse;
+                const NAME: &'static str = "GetWebhookByIdV1WebhooksWebhookIdGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetWebhookByIdV1WebhooksWebhookIdGetResponse, E>
+                {
+                    ::std::result::Result::Ok(GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IdentityObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                date_of_birth:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                emails: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                full_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                last_four_ssn: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                phone_numbers: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
+                >,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = IdentityObjResponse;
+                const NAME: &'static str = "IdentityObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "date_of_birth" => {
+                            client_core::json::field(&mut self.date_of_birth, "date_of_birth", map)
+                        }
+                        "emails" => client_core::json::field(&mut self.emails, "emails", map),
+                        "full_name" => {
+                            client_core::json::field(&mut self.full_name, "full_name", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "last_four_ssn" => {
+                            client_core::json::field(&mut self.last_four_ssn, "last_four_ssn", map)
+                        }
+                        "phone_numbers" => {
+                            client_core::json::field(&mut self.phone_numbers, "phone_numbers", map)
+                        }
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<IdentityObjResponse, E> {
+                    ::std::result::Result::Ok(IdentityObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        address: self.address.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        date_of_birth: self.date_of_birth.unwrap_or_default(),
+                        emails: self.emails.unwrap_or_default(),
+                        full_name: self.full_name.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        last_four_ssn: self.last_four_ssn.unwrap_or_default(),
+                        phone_numbers: self.phone_numbers.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IncomeAndEmploymentResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                employer_address:
+                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                employment_duration_months: ::std::option::Option<::std::option::Option<i64>>,
+                employment_status: ::std::option::Option<
+                    ::std::option::Option<IncomeAndEmploymentResponseObjEmploymentStatus>,
+                >,
+                employment_type:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                income: ::std::option::Option<::std::option::Option<IncomeResponseObj>>,
+                most_recent_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                start_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                termination_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                title: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = IncomeAndEmploymentResponseObj;
+                const NAME: &'static str = "IncomeAndEmploymentResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "employer_address" => client_core::json::field(
+                            &mut self.employer_address,
+                            "employer_address",
+                            map,
+                        ),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "employment_duration_months" => client_core::json::field(
+                            &mut self.employment_duration_months,
+                            "employment_duration_months",
+                            map,
+                        ),
+                        "employment_status" => client_core::json::field(
+                            &mut self.employment_status,
+                            "employment_status",
+                            map,
+                        ),
+                        "employment_type" => client_core::json::field(
+                            &mut self.employment_type,
+                            "employment_type",
+                            map,
+                        ),
+                        "income" => client_core::json::field(&mut self.income, "income", map),
+                        "most_recent_pay_date" => client_core::json::field(
+                            &mut self.most_recent_pay_date,
+                            "most_recent_pay_date",
+                            map,
+                        ),
+                        "start_date" => {
+                            client_core::json::field(&mut self.start_date, "start_date", map)
+                        }
+                        "termination_date" => client_core::json::field(
+                            &mut self.termination_date,
+                            "termination_date",
+                            map,
+                        ),
+                        "title" => client_core::json::field(&mut self.title, "title", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<IncomeAndEmploymentResponseObj, E> {
+                    ::std::result::Result::Ok(IncomeAndEmploymentResponseObj {
+                        employer_address: self.employer_address.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        employment_duration_months: self
+                            .employment_duration_months
+                            .unwrap_or_default(),
+                        employment_status: self.employment_status.unwrap_or_default(),
+                        employment_type: self.employment_type.unwrap_or_default(),
+                        income: self.income.unwrap_or_default(),
+                        most_recent_pay_date: self.most_recent_pay_date.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        termination_date: self.termination_date.unwrap_or_default(),
+                        title: self.title.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IncomeObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                compensation_amount: ::std::option::Option<::std::option::Option<i64>>,
+                compensation_unit:
+                    ::std::option::Option<::std::option::Option<IncomeObjResponseCompensationUnit>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency: ::std::option::Option<::std::option::Option<IncomeObjResponseCurrency>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                pay_frequency:
+                    ::std::option::Option<::std::option::Option<IncomeObjResponsePayFrequency>>,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = IncomeObjResponse;
+                const NAME: &'static str = "IncomeObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "compensation_amount" => client_core::json::field(
+                            &mut self.compensation_amount,
+                            "compensation_amount",
+                            map,
+                        ),
+                        "compensation_unit" => client_core::json::field(
+                            &mut self.compensation_unit,
+                            "compensation_unit",
+                            map,
+                        ),
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "pay_frequency" => {
+                            client_core::json::field(&mut self.pay_frequency, "pay_frequency", map)
+                        }
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<IncomeObjResponse, E> {
+                    ::std::result::Result::Ok(IncomeObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        compensation_amount: self.compensation_amount.unwrap_or_default(),
+                        compensation_unit: self.compensation_unit.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        pay_frequency: self.pay_frequency.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IncomeResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                annual_incomes: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<AnnualIncomeResponseObj>>,
+                >,
+                compensation_amount: ::std::option::Option<::std::option::Option<i64>>,
+                compensation_unit:
+                    ::std::option::Option<::std::option::Option<IncomeResponseObjCompensationUnit>>,
+                currency: ::std::option::Option<::std::option::Option<IncomeResponseObjCurrency>>,
+                pay_frequency:
+                    ::std::option::Option<::std::option::Option<IncomeResponseObjPayFrequency>>,
+                paystubs: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PaystubWithEarningsResponseObj>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = IncomeResponseObj;
+                const NAME: &'static str = "IncomeResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "annual_incomes" => client_core::json::field(
+                            &mut self.annual_incomes,
+                            "annual_incomes",
+                            map,
+                        ),
+                        "compensation_amount" => client_core::json::field(
+                            &mut self.compensation_amount,
+                            "compensation_amount",
+                            map,
+                        ),
+                        "compensation_unit" => client_core::json::field(
+                            &mut self.compensation_unit,
+                            "compensation_unit",
+                            map,
+                        ),
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "pay_frequency" => {
+                            client_core::json::field(&mut self.pay_frequency, "pay_frequency", map)
+                        }
+                        "paystubs" => client_core::json::field(&mut self.paystubs, "paystubs", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<IncomeResponseObj, E> {
+                    ::std::result::Result::Ok(IncomeResponseObj {
+                        annual_incomes: self.annual_incomes.unwrap_or_default(),
+                        compensation_amount: self.compensation_amount.unwrap_or_default(),
+                        compensation_unit: self.compensation_unit.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        pay_frequency: self.pay_frequency.unwrap_or_default(),
+                        paystubs: self.paystubs.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for JobObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                error_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                error_type: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                link_token_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                name: ::std::option::Option<::std::option::Option<JobObjResponseName>>,
+                outcome: ::std::option::Option<::std::option::Option<JobObjResponseOutcome>>,
+                params: ::std::option::Option<::std::option::Option<ParamsPayload>>,
+                timestamp: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = JobObjResponse;
+                const NAME: &'static str = "JobObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "error_code" => {
+                            client_core::json::field(&mut self.error_code, "error_code", map)
+                        }
+                        "error_type" => {
+                            client_core::json::field(&mut self.error_type, "error_type", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "link_token_id" => {
+                            client_core::json::field(&mut self.link_token_id, "link_token_id", map)
+                        }
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "outcome" => client_core::json::field(&mut self.outcome, "outcome", map),
+                        "params" => client_core::json::field(&mut self.params, "params", map),
+                        "timestamp" => {
+                            client_core::json::field(&mut self.timestamp, "timestamp", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<JobObjResponse, E> {
+                    ::std::result::Result::Ok(JobObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        error_code: self.error_code.unwrap_or_default(),
+                        error_type: self.error_type.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        link_token_id: self.link_token_id.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        outcome: self.outcome.unwrap_or_default(),
+                        params: self.params.unwrap_or_default(),
+                        timestamp: self.timestamp.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for JobObjResponseV20231122 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                error_code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                error_type: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                link_token_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                name: ::std::option::Option<::std::option::Option<JobObjResponseV20231122Name>>,
+                outcome:
+                    ::std::option::Option<::std::option::Option<JobObjResponseV20231122Outcome>>,
+                params: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122>>,
+                timestamp: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = JobObjResponseV20231122;
+                const NAME: &'static str = "JobObjResponseV20231122";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "error_code" => {
+                            client_core::json::field(&mut self.error_code, "error_code", map)
+                        }
+                        "error_type" => {
+                            client_core::json::field(&mut self.error_type, "error_type", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "link_token_id" => {
+                            client_core::json::field(&mut self.link_token_id, "link_token_id", map)
+                        }
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "outcome" => client_core::json::field(&mut self.outcome, "outcome", map),
+                        "params" => client_core::json::field(&mut self.params, "params", map),
+                        "timestamp" => {
+                            client_core::json::field(&mut self.timestamp, "timestamp", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<JobObjResponseV20231122, E> {
+                    ::std::result::Result::Ok(JobObjResponseV20231122 {
+                        account_id: self.account_id.unwrap_or_default(),
+                        error_code: self.error_code.unwrap_or_default(),
+                        error_type: self.error_type.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        link_token_id: self.link_token_id.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        outcome: self.outcome.unwrap_or_default(),
+                        params: self.params.unwrap_or_default(),
+                        timestamp: self.timestamp.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LinkTokenCreateV20250708 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                allocation: ::std::option::Option<::std::option::Option<Allocation>>,
+                cards: ::std::option::Option<::std::vec::Vec<CardDetails>>,
+                deposit_forms: ::std::option::Option<
+                    ::std::option::Option<LinkTokenCreateV20250708DepositForms>,
+                >,
+                disable_direct_deposit_splitting: ::std::option::Option<bool>,
+                document_uploads: ::std::option::Option<
+                    ::std::option::Option<LinkTokenCreateV20250708DocumentUploads>,
+                >,
+                employer_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                end_user: ::std::option::Option<::std::option::Option<EndUser>>,
+                end_user_id: ::std::option::Option<::std::option::Option<EndUserId>>,
+                features:
+                    ::std::option::Option<::std::vec::Vec<LinkTokenCreateV20250708FeaturesItem>>,
+                language: ::std::option::Option<LinkTokenCreateV20250708Language>,
+                org_name: ::std::option::Option<OrgName>,
+                platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                platform_type: ::std::option::Option<
+                    ::std::option::Option<LinkTokenCreateV20250708PlatformType>,
+                >,
+                reseller_customer_id:
+                    ::std::option::Option<::std::option::Option<ResellerCustomerId>>,
+                skip_intro_screen: ::std::option::Option<bool>,
+                solution: ::std::option::Option<LinkTokenCreateV20250708Solution>,
+                tags: ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                >,
+                use_case:
+                    ::std::option::Option<::std::option::Option<LinkTokenCreateV20250708UseCase>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LinkTokenCreateV20250708;
+                const NAME: &'static str = "LinkTokenCreateV20250708";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "allocation" => {
+                            client_core::json::field(&mut self.allocation, "allocation", map)
+                        }
+                        "cards" => client_core::json::field(&mut self.cards, "cards", map),
+                        "deposit_forms" => {
+                            client_core::json::field(&mut self.deposit_forms, "deposit_forms", map)
+                        }
+                        "disable_direct_deposit_splitting" => client_core::json::field(
+                            &mut self.disable_direct_deposit_splitting,
+                            "disable_direct_deposit_splitting",
+                            map,
+                        ),
+                        "document_uploads" => client_core::json::field(
+                            &mut self.document_uploads,
+                            "document_uploads",
+                            map,
+                        ),
+                        "employer_id" => {
+                            client_core::json::field(&mut self.employer_id, "employer_id", map)
+                        }
+                        "end_user" => client_core::json::field(&mut self.end_user, "end_user", map),
+                        "end_user_id" => {
+                            client_core::json::field(&mut self.end_user_id, "end_user_id", map)
+                        }
+                        "features" => client_core::json::field(&mut self.features, "features", map),
+                        "language" => client_core::json::field(&mut self.language, "language", map),
+                        "org_name" => client_core::json::field(&mut self.org_name, "org_name", map),
+                        "platform_id" => {
+                            client_core::json::field(&mut self.platform_id, "platform_id", map)
+                        }
+                        "platform_type" => {
+                            client_core::json::field(&mut self.platform_type, "platform_type", map)
+                        }
+                        "reseller_customer_id" => client_core::json::field(
+                            &mut self.reseller_customer_id,
+                            "reseller_customer_id",
+                            map,
+                        ),
+                        "skip_intro_screen" => client_core::json::field(
+                            &mut self.skip_intro_screen,
+                            "skip_intro_screen",
+                            map,
+                        ),
+                        "solution" => client_core::json::field(&mut self.solution, "solution", map),
+                        "tags" => client_core::json::field(&mut self.tags, "tags", map),
+                        "use_case" => client_core::json::field(&mut self.use_case, "use_case", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LinkTokenCreateV20250708, E> {
+                    ::std::result::Result::Ok(LinkTokenCreateV20250708 {
+                        account_id: self.account_id.unwrap_or_default(),
+                        allocation: self.allocation.unwrap_or_default(),
+                        cards: self.cards.unwrap_or_default(),
+                        deposit_forms: self.deposit_forms.unwrap_or_default(),
+                        disable_direct_deposit_splitting: self
+                            .disable_direct_deposit_splitting
+                            .unwrap_or_default(),
+                        document_uploads: self.document_uploads.unwrap_or_default(),
+                        employer_id: self.employer_id.unwrap_or_default(),
+                        end_user: self.end_user.unwrap_or_default(),
+                        end_user_id: self.end_user_id.unwrap_or_default(),
+                        features: self.features.unwrap_or_default(),
+                        language: self
+                            .language
+                            .unwrap_or_else(defaults::link_token_create_v20250708_language),
+                        org_name: client_core::json::missing(self.org_name, "org_name")?,
+                        platform_id: self.platform_id.unwrap_or_default(),
+                        platform_type: self.platform_type.unwrap_or_default(),
+                        reseller_customer_id: self.reseller_customer_id.unwrap_or_default(),
+                        skip_intro_screen: self.skip_intro_screen.unwrap_or_default(),
+                        solution: client_core::json::missing(self.solution, "solution")?,
+                        tags: self.tags.unwrap_or_default(),
+                        use_case: self.use_case.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LinkTokenObjResponseV20210728 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                expires: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                mode:
+                    ::std::option::Option<::std::option::Option<LinkTokenObjResponseV20210728Mode>>,
+                smart_branch_url:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                token: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LinkTokenObjResponseV20210728;
+                const NAME: &'static str = "LinkTokenObjResponseV20210728";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "expires" => client_core::json::field(&mut self.expires, "expires", map),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "smart_branch_url" => client_core::json::field(
+                            &mut self.smart_branch_url,
+                            "smart_branch_url",
+                            map,
+                        ),
+                        "token" => client_core::json::field(&mut self.token, "token", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LinkTokenObjResponseV20210728, E> {
+                    ::std::result::Result::Ok(LinkTokenObjResponseV20210728 {
+                        expires: self.expires.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        smart_branch_url: self.smart_branch_url.unwrap_or_default(),
+                        token: self.token.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LinkUserAuthenticationDataObjCreate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                date_of_birth:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                email: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                home_address_zip_code:
+                    ::std::option::Option<::std::option::Option<HomeAddressZipCode>>,
+                last_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                mobile_phone_number:
+                    ::std::option::Option<::std::option::Option<MobilePhoneNumber>>,
+                social_security_number:
+                    ::std::option::Option<::std::option::Option<SocialSecurityNumber>>,
+                social_security_number_last_four:
+                    ::std::option::Option<::std::option::Option<SocialSecurityNumberLastFour>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LinkUserAuthenticationDataObjCreate;
+                const NAME: &'static str = "LinkUserAuthenticationDataObjCreate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "date_of_birth" => {
+                            client_core::json::field(&mut self.date_of_birth, "date_of_birth", map)
+                        }
+                        "email" => client_core::json::field(&mut self.email, "email", map),
+                        "first_name" => {
+                            client_core::json::field(&mut self.first_name, "first_name", map)
+                        }
+                        "home_address_zip_code" => client_core::json::field(
+                            &mut self.home_address_zip_code,
+                            "home_address_zip_code",
+                            map,
+                        ),
+                        "last_name" => {
+                            client_core::json::field(&mut self.last_name, "last_name", map)
+                        }
+                        "mobile_phone_number" => client_core::json::field(
+                            &mut self.mobile_phone_number,
+                            "mobile_phone_number",
+                            map,
+                        ),
+                        "social_security_number" => client_core::json::field(
+                            &mut self.social_security_number,
+                            "social_security_number",
+                            map,
+                        ),
+                        "social_security_number_last_four" => client_core::json::field(
+                            &mut self.social_security_number_last_four,
+                            "social_security_number_last_four",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LinkUserAuthenticationDataObjCreate, E> {
+                    ::std::result::Result::Ok(LinkUserAuthenticationDataObjCreate {
+                        date_of_birth: self.date_of_birth.unwrap_or_default(),
+                        email: self.email.unwrap_or_default(),
+                        first_name: self.first_name.unwrap_or_default(),
+                        home_address_zip_code: self.home_address_zip_code.unwrap_or_default(),
+                        last_name: self.last_name.unwrap_or_default(),
+                        mobile_phone_number: self.mobile_phone_number.unwrap_or_default(),
+                        social_security_number: self.social_security_number.unwrap_or_default(),
+                        social_security_number_last_four: self
+                            .social_security_number_last_four
+                            .unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListAccountsV1AccountsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListAccountsV1AccountsGetResponse;
+                const NAME: &'static str = "ListAccountsV1AccountsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListAccountsV1AccountsGetResponse, E> {
+                    ::std::result::Result::Ok(ListAccountsV1AccountsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListApiKeyResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                expires_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                is_active: ::std::option::Option<::std::option::Option<bool>>,
+                key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_used_at:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                mode: ::std::option::Option<::std::option::Option<ListApiKeyResponseDataMode>>,
+                revoked_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListApiKeyResponseData;
+                const NAME: &'static str = "ListApiKeyResponseData";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "expires_at" => {
+                            client_core::json::field(&mut self.expires_at, "expires_at", map)
+                        }
+                        "is_active" => {
+                            client_core::json::field(&mut self.is_active, "is_active", map)
+                        }
+                        "key" => client_core::json::field(&mut self.key, "key", map),
+                        "last_used_at" => {
+                            client_core::json::field(&mut self.last_used_at, "last_used_at", map)
+                        }
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "revoked_at" => {
+                            client_core::json::field(&mut self.revoked_at, "revoked_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListApiKeyResponseData, E> {
+                    ::std::result::Result::Ok(ListApiKeyResponseData {
+                        created_at: self.created_at.unwrap_or_default(),
+                        expires_at: self.expires_at.unwrap_or_default(),
+                        is_active: self.is_active.unwrap_or_default(),
+                        key: self.key.unwrap_or_default(),
+                        last_used_at: self.last_used_at.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        revoked_at: self.revoked_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListKeysV1AdminApiKeysGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<ListApiKeyResponseData>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListKeysV1AdminApiKeysGetResponse;
+                const NAME: &'static str = "ListKeysV1AdminApiKeysGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListKeysV1AdminApiKeysGetResponse, E> {
+                    ::std::result::Result::Ok(ListKeysV1AdminApiKeysGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListMeta;
+                const NAME: &'static str = "ListMeta";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ListMeta, E> {
+                    ::std::result::Result::Ok(ListMeta {
+                        count: self.count.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<PaystubObjResponseV20220302>>,
+                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListPaystubsV1AccountsAccountIdPaystubsGetResponse;
+                const NAME: &'static str = "ListPaystubsV1AccountsAccountIdPaystubsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListPaystubsV1AccountsAccountIdPaystubsGetResponse, E>
+                {
+                    ::std::result::Result::Ok(ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListPlatformsV1PlatformsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<PlatformObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListPlatformsV1PlatformsGetResponse;
+                const NAME: &'static str = "ListPlatformsV1PlatformsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListPlatformsV1PlatformsGetResponse, E> {
+                    ::std::result::Result::Ok(ListPlatformsV1PlatformsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListShiftsV1AccountsAccountIdShiftsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<ShiftObjResponse>>,
+                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListShiftsV1AccountsAccountIdShiftsGetResponse;
+                const NAME: &'static str = "ListShiftsV1AccountsAccountIdShiftsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListShiftsV1AccountsAccountIdShiftsGetResponse, E>
+                {
+                    ::std::result::Result::Ok(ListShiftsV1AccountsAccountIdShiftsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<TaxFormObjResponseNoDocumentV20220622>>,
+                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse;
+                const NAME: &'static str = "ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse, E>
+                {
+                    ::std::result::Result::Ok(ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListV1CompanyConnectionsGetResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyConnectionBase>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListV1CompanyConnectionsGetResponse;
+                const NAME: &'static str = "ListV1CompanyConnectionsGetResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListV1CompanyConnectionsGetResponse, E> {
+                    ::std::result::Result::Ok(ListV1CompanyConnectionsGetResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MedicareTaxes {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("MedicareTaxes", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MedicareWages {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("MedicareWages", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MerchantPayment {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                account_type:
+                    ::std::option::Option<::std::option::Option<MerchantPaymentAccountType>>,
+                card_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_four_account_number:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                last_four_card_number:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = MerchantPayment;
+                const NAME: &'static str = "MerchantPayment";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_name" => {
+                            client_core::json::field(&mut self.account_name, "account_name", map)
+                        }
+                        "account_type" => {
+                            client_core::json::field(&mut self.account_type, "account_type", map)
+                        }
+                        "card_name" => {
+                            client_core::json::field(&mut self.card_name, "card_name", map)
+                        }
+                        "last_four_account_number" => client_core::json::field(
+                            &mut self.last_four_account_number,
+                            "last_four_account_number",
+                            map,
+                        ),
+                        "last_four_card_number" => client_core::json::field(
+                            &mut self.last_four_card_number,
+                            "last_four_card_number",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<MerchantPayment, E> {
+                    ::std::result::Result::Ok(MerchantPayment {
+                        account_name: self.account_name.unwrap_or_default(),
+                        account_type: self.account_type.unwrap_or_default(),
+                        card_name: self.card_name.unwrap_or_default(),
+                        last_four_account_number: self.last_four_account_number.unwrap_or_default(),
+                        last_four_card_number: self.last_four_card_number.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NetPayObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                currency: ::std::option::Option<::std::option::Option<NetPayObjResponseCurrency>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = NetPayObjResponse;
+                const NAME: &'static str = "NetPayObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<NetPayObjResponse, E> {
+                    ::std::result::Result::Ok(NetPayObjResponse {
+                        amount: self.amount.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PaginationMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                next_cursor: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PaginationMeta;
+                const NAME: &'static str = "PaginationMeta";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        "next_cursor" => {
+                            client_core::json::field(&mut self.next_cursor, "next_cursor", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<PaginationMeta, E> {
+                    ::std::result::Result::Ok(PaginationMeta {
+                        count: self.count.unwrap_or_default(),
+                        next_cursor: self.next_cursor.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParamsPayload {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                batch_number: ::std::option::Option<::std::option::Option<i64>>,
+                batch_size: ::std::option::Option<::std::option::Option<i64>>,
+                bill_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                detection_method:
+                    ::std::option::Option<::std::option::Option<ParamsPayloadDetectionMethod>>,
+                document_type:
+                    ::std::option::Option<::std::option::Option<ParamsPayloadDocumentType>>,
+                frequency: ::std::option::Option<::std::option::Option<ParamsPayloadFrequency>>,
+                from_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                has_potential_paystubs_documents:
+                    ::std::option::Option<::std::option::Option<bool>>,
+                is_integrated_cancellation: ::std::option::Option<::std::option::Option<bool>>,
+                is_integrated_switch: ::std::option::Option<::std::option::Option<bool>>,
+                next_payment_amount_cents: ::std::option::Option<::std::option::Option<i64>>,
+                next_payment_date: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                payment: ::std::option::Option<::std::option::Option<MerchantPayment>>,
+                reported_platform_name:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                reserved_platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                sync_status: ::std::option::Option<::std::option::Option<ParamsPayloadSyncStatus>>,
+                to_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                total_employees: ::std::option::Option<::std::option::Option<i64>>,
+                type_: ::std::option::Option<::std::option::Option<ParamsPayloadType>>,
+                year: ::std::option::Option<::std::option::Option<ParamsPayloadYear>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ParamsPayload;
+                const NAME: &'static str = "ParamsPayload";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "batch_number" => {
+                            client_core::json::field(&mut self.batch_number, "batch_number", map)
+                        }
+                        "batch_size" => {
+                            client_core::json::field(&mut self.batch_size, "batch_size", map)
+                        }
+                        "bill_id" => client_core::json::field(&mut self.bill_id, "bill_id", map),
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        "detection_method" => client_core::json::field(
+                            &mut self.detection_method,
+                            "detection_method",
+                            map,
+                        ),
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "frequency" => {
+                            client_core::json::field(&mut self.frequency, "frequency", map)
+                        }
+                        "from_pay_date" => {
+                            client_core::json::field(&mut self.from_pay_date, "from_pay_date", map)
+                        }
+                        "has_potential_paystubs_documents" => client_core::json::field(
+                            &mut self.has_potential_paystubs_documents,
+                            "has_potential_paystubs_documents",
+                            map,
+                        ),
+                        "is_integrated_cancellation" => client_core::json::field(
+                            &mut self.is_integrated_cancellation,
+                            "is_integrated_cancellation",
+                            map,
+                        ),
+                        "is_integrated_switch" => client_core::json::field(
+                            &mut self.is_integrated_switch,
+                            "is_integrated_switch",
+                            map,
+                        ),
+                        "next_payment_amount_cents" => client_core::json::field(
+                            &mut self.next_payment_amount_cents,
+                            "next_payment_amount_cents",
+                            map,
+                        ),
+                        "next_payment_date" => client_core::json::field(
+                            &mut self.next_payment_date,
+                            "next_payment_date",
+                            map,
+                        ),
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "payment" => client_core::json::field(&mut self.payment, "payment", map),
+                        "reported_platform_name" => client_core::json::field(
+                            &mut self.reported_platform_name,
+                            "reported_platform_name",
+                            map,
+                        ),
+                        "reserved_platform_id" => client_core::json::field(
+                            &mut self.reserved_platform_id,
+                            "reserved_platform_id",
+                            map,
+                        ),
+                        "sync_status" => {
+                            client_core::json::field(&mut self.sync_status, "sync_status", map)
+                        }
+                        "to_pay_date" => {
+                            client_core::json::field(&mut self.to_pay_date, "to_pay_date", map)
+                        }
+                        "total_employees" => client_core::json::field(
+                            &mut self.total_employees,
+                            "total_employees",
+                            map,
+                        ),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        "year" => client_core::json::field(&mut self.year, "year", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ParamsPayload, E> {
+                    ::std::result::Result::Ok(ParamsPayload {
+                        amount: self.amount.unwrap_or_default(),
+                        batch_number: self.batch_number.unwrap_or_default(),
+                        batch_size: self.batch_size.unwrap_or_default(),
+                        bill_id: self.bill_id.unwrap_or_default(),
+                        count: self.count.unwrap_or_default(),
+                        detection_method: self.detection_method.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        frequency: self.frequency.unwrap_or_default(),
+                        from_pay_date: self.from_pay_date.unwrap_or_default(),
+                        has_potential_paystubs_documents: self
+                            .has_potential_paystubs_documents
+                            .unwrap_or_default(),
+                        is_integrated_cancellation: self
+                            .is_integrated_cancellation
+                            .unwrap_or_default(),
+                        is_integrated_switch: self.is_integrated_switch.unwrap_or_default(),
+                        next_payment_amount_cents: self
+                            .next_payment_amount_cents
+                            .unwrap_or_default(),
+                        next_payment_date: self.next_payment_date.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        payment: self.payment.unwrap_or_default(),
+                        reported_platform_name: self.reported_platform_name.unwrap_or_default(),
+                        reserved_platform_id: self.reserved_platform_id.unwrap_or_default(),
+                        sync_status: self.sync_status.unwrap_or_default(),
+                        to_pay_date: self.to_pay_date.unwrap_or_default(),
+                        total_employees: self.total_employees.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        year: self.year.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParamsPayloadV20231122 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                action: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122Action>>,
+                allocation:
+                    ::std::option::Option<::std::option::Option<DirectDepositAllocationDetail>>,
+                bill_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                card_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                detection_method: ::std::option::Option<
+                    ::std::option::Option<ParamsPayloadV20231122DetectionMethod>,
+                >,
+                document_type: ::std::option::Option<
+                    ::std::option::Option<ParamsPayloadV20231122DocumentType>,
+                >,
+                frequency:
+                    ::std::option::Option<::std::option::Option<ParamsPayloadV20231122Frequency>>,
+                from_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                has_potential_paystubs_documents:
+                    ::std::option::Option<::std::option::Option<bool>>,
+                is_integrated_cancellation: ::std::option::Option<::std::option::Option<bool>>,
+                is_integrated_switch: ::std::option::Option<::std::option::Option<bool>>,
+                next_payment_amount_cents: ::std::option::Option<::std::option::Option<i64>>,
+                next_payment_date: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                payment: ::std::option::Option<::std::option::Option<MerchantPayment>>,
+                reported_platform_name:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                reserved_platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                sync_status:
+                    ::std::option::Option<::std::option::Option<ParamsPayloadV20231122SyncStatus>>,
+                to_pay_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                type_: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122Type>>,
+                year: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122Year>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ParamsPayloadV20231122;
+                const NAME: &'static str = "ParamsPayloadV20231122";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "action" => client_core::json::field(&mut self.action, "action", map),
+                        "allocation" => {
+                            client_core::json::field(&mut self.allocation, "allocation", map)
+                        }
+                        "bill_id" => client_core::json::field(&mut self.bill_id, "bill_id", map),
+                        "card_name" => {
+                            client_core::json::field(&mut self.card_name, "card_name", map)
+                        }
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        "detection_method" => client_core::json::field(
+                            &mut self.detection_method,
+                            "detection_method",
+                            map,
+                        ),
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "frequency" => {
+                            client_core::json::field(&mut self.frequency, "frequency", map)
+                        }
+                        "from_pay_date" => {
+                            client_core::json::field(&mut self.from_pay_date, "from_pay_date", map)
+                        }
+                        "has_potential_paystubs_documents" => client_core::json::field(
+                            &mut self.has_potential_paystubs_documents,
+                            "has_potential_paystubs_documents",
+                            map,
+                        ),
+                        "is_integrated_cancellation" => client_core::json::field(
+                            &mut self.is_integrated_cancellation,
+                            "is_integrated_cancellation",
+                            map,
+                        ),
+                        "is_integrated_switch" => client_core::json::field(
+                            &mut self.is_integrated_switch,
+                            "is_integrated_switch",
+                            map,
+                        ),
+                        "next_payment_amount_cents" => client_core::json::field(
+                            &mut self.next_payment_amount_cents,
+                            "next_payment_amount_cents",
+                            map,
+                        ),
+                        "next_payment_date" => client_core::json::field(
+                            &mut self.next_payment_date,
+                            "next_payment_date",
+                            map,
+                        ),
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "payment" => client_core::json::field(&mut self.payment, "payment", map),
+                        "reported_platform_name" => client_core::json::field(
+                            &mut self.reported_platform_name,
+                            "reported_platform_name",
+                            map,
+                        ),
+                        "reserved_platform_id" => client_core::json::field(
+                            &mut self.reserved_platform_id,
+                            "reserved_platform_id",
+                            map,
+                        ),
+                        "sync_status" => {
+                            client_core::json::field(&mut self.sync_status, "sync_status", map)
+                        }
+                        "to_pay_date" => {
+                            client_core::json::field(&mut self.to_pay_date, "to_pay_date", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        "year" => client_core::json::field(&mut self.year, "year", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ParamsPayloadV20231122, E> {
+                    ::std::result::Result::Ok(ParamsPayloadV20231122 {
+                        action: self.action.unwrap_or_default(),
+                        allocation: self.allocation.unwrap_or_default(),
+                        bill_id: self.bill_id.unwrap_or_default(),
+                        card_name: self.card_name.unwrap_or_default(),
+                        count: self.count.unwrap_or_default(),
+                        detection_method: self.detection_method.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        frequency: self.frequency.unwrap_or_default(),
+                        from_pay_date: self.from_pay_date.unwrap_or_default(),
+                        has_potential_paystubs_documents: self
+                            .has_potential_paystubs_documents
+                            .unwrap_or_default(),
+                        is_integrated_cancellation: self
+                            .is_integrated_cancellation
+                            .unwrap_or_default(),
+                        is_integrated_switch: self.is_integrated_switch.unwrap_or_default(),
+                        next_payment_amount_cents: self
+                            .next_payment_amount_cents
+                            .unwrap_or_default(),
+                        next_payment_date: self.next_payment_date.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        payment: self.payment.unwrap_or_default(),
+                        reported_platform_name: self.reported_platform_name.unwrap_or_default(),
+                        reserved_platform_id: self.reserved_platform_id.unwrap_or_default(),
+                        sync_status: self.sync_status.unwrap_or_default(),
+                        to_pay_date: self.to_pay_date.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        year: self.year.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParamsPayloadV20231122Year {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("ParamsPayloadV20231122Year", &raw);
+            if let ::std::option::Option::Some(value) =
+                union.attempt::<i64>("Integer", &[client_core::json::JsonKind::Number])
+            {
+                return ::std::result::Result::Ok(Self::Integer(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParamsPayloadYear {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("ParamsPayloadYear", &raw);
+            if let ::std::option::Option::Some(value) =
+                union.attempt::<i64>("Integer", &[client_core::json::JsonKind::Number])
+            {
+                return ::std::result::Result::Ok(Self::Integer(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ParsedData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            use ::serde::de::Error as _;
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            match client_core::json::tag_of(&raw, "document_type")
+                .map_err(D::Error::custom)?
+                .as_deref()
+            {
+                ::std::option::Option::Some("paystub") => raw
+                    .decode::<UploadedPaystub>()
+                    .map(Self::Paystub)
+                    .map_err(|error| {
+                        D::Error::custom(format_args!(
+                            "{}: {}",
+                            "ParsedData::Paystub (document_type paystub)", error
+                        ))
+                    }),
+                ::std::option::Option::Some("bank_statement") => raw
+                    .decode::<UploadedBankStatement>()
+                    .map(Self::BankStatement)
+                    .map_err(|error| {
+                        D::Error::custom(format_args!(
+                            "{}: {}",
+                            "ParsedData::BankStatement (document_type bank_statement)", error
+                        ))
+                    }),
+                ::std::option::Option::Some("ssi_award_letter") => raw
+                    .decode::<UploadedSsiAwardLetter>()
+                    .map(Self::SsiAwardLetter)
+                    .map_err(|error| {
+                        D::Error::custom(format_args!(
+                            "{}: {}",
+                            "ParsedData::SsiAwardLetter (document_type ssi_award_letter)", error
+                        ))
+                    }),
+                ::std::option::Option::Some("w2") => raw
+                    .decode::<UploadedW2Informed>()
+                    .map(Self::W2Informed)
+                    .map_err(|error| {
+                        D::Error::custom(format_args!(
+                            "{}: {}",
+                            "ParsedData::W2Informed (document_type w2)", error
+                        ))
+                    }),
+                _ => ::std::result::Result::Ok(Self::Unknown(raw)),
+            }
+        }
+    }
+    impl ::serde::Serialize for ParsedData {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            match self {
+                Self::Paystub(value) => client_core::json::serialize_tagged(
+                    serializer,
+                    value,
+                    "document_type",
+                    "paystub",
+                ),
+                Self::BankStatement(value) => client_core::json::serialize_tagged(
+                    serializer,
+                    value,
+                    "document_type",
+                    "bank_statement",
+                ),
+                Self::SsiAwardLetter(value) => client_core::json::serialize_tagged(
+                    serializer,
+                    value,
+                    "document_type",
+                    "ssi_award_letter",
+                ),
+                Self::W2Informed(value) => {
+                    client_core::json::serialize_tagged(serializer, value, "document_type", "w2")
+                }
+                Self::Unknown(raw) => ::serde::Serialize::serialize(raw, serializer),
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+        for PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse
+    {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<PayrollAccountObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse;
+                const NAME: &'static str =
+                    "PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<
+                    PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
+                    E,
+                > {
+                    ::std::result::Result::Ok(
+                        PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
+                            data: client_core::json::missing(self.data, "data")?,
+                            unknown_fields: self.unknown_fields,
+                        },
+                    )
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayrollAccountDataRefreshed {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                direct_deposit_allocations: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                employment: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                identity: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                income: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                paystubs: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                shifts: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PayrollAccountDataRefreshed;
+                const NAME: &'static str = "PayrollAccountDataRefreshed";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "direct_deposit_allocations" => client_core::json::field(
+                            &mut self.direct_deposit_allocations,
+                            "direct_deposit_allocations",
+                            map,
+                        ),
+                        "employment" => {
+                            client_core::json::field(&mut self.employment, "employment", map)
+                        }
+                        "identity" => client_core::json::field(&mut self.identity, "identity", map),
+                        "income" => client_core::json::field(&mut self.income, "income", map),
+                        "paystubs" => client_core::json::field(&mut self.paystubs, "paystubs", map),
+                        "shifts" => client_core::json::field(&mut self.shifts, "shifts", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PayrollAccountDataRefreshed, E> {
+                    ::std::result::Result::Ok(PayrollAccountDataRefreshed {
+                        direct_deposit_allocations: self
+                            .direct_deposit_allocations
+                            .unwrap_or_default(),
+                        employment: self.employment.unwrap_or_default(),
+                        identity: self.identity.unwrap_or_default(),
+                        income: self.income.unwrap_or_default(),
+                        paystubs: self.paystubs.unwrap_or_default(),
+                        shifts: self.shifts.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayrollAccountDataUpdated {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                direct_deposit_allocations: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                employment: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                identity: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                income: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                paystubs: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                shifts: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PayrollAccountDataUpdated;
+                const NAME: &'static str = "PayrollAccountDataUpdated";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "direct_deposit_allocations" => client_core::json::field(
+                            &mut self.direct_deposit_allocations,
+                            "direct_deposit_allocations",
+                            map,
+                        ),
+                        "employment" => {
+                            client_core::json::field(&mut self.employment, "employment", map)
+                        }
+                        "identity" => client_core::json::field(&mut self.identity, "identity", map),
+                        "income" => client_core::json::field(&mut self.income, "income", map),
+                        "paystubs" => client_core::json::field(&mut self.paystubs, "paystubs", map),
+                        "shifts" => client_core::json::field(&mut self.shifts, "shifts", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PayrollAccountDataUpdated, E> {
+                    ::std::result::Result::Ok(PayrollAccountDataUpdated {
+                        direct_deposit_allocations: self
+                            .direct_deposit_allocations
+                            .unwrap_or_default(),
+                        employment: self.employment.unwrap_or_default(),
+                        identity: self.identity.unwrap_or_default(),
+                        income: self.income.unwrap_or_default(),
+                        paystubs: self.paystubs.unwrap_or_default(),
+                        shifts: self.shifts.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayrollAccountObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                connected: ::std::option::Option<::std::option::Option<bool>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                data_refreshed_at:
+                    ::std::option::Option<::std::option::Option<PayrollAccountDataRefreshed>>,
+                data_updated_at:
+                    ::std::option::Option<::std::option::Option<PayrollAccountDataUpdated>>,
+                end_user_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                link_token_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                monitoring_status: ::std::option::Option<
+                    ::std::option::Option<PayrollAccountObjResponseMonitoringStatus>,
+                >,
+                platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                reseller_customer_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                tags: ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PayrollAccountObjResponse;
+                const NAME: &'static str = "PayrollAccountObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "connected" => {
+                            client_core::json::field(&mut self.connected, "connected", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "customer_id" => {
+                            client_core::json::field(&mut self.customer_id, "customer_id", map)
+                        }
+                        "data_refreshed_at" => client_core::json::field(
+                            &mut self.data_refreshed_at,
+                            "data_refreshed_at",
+                            map,
+                        ),
+                        "data_updated_at" => client_core::json::field(
+                            &mut self.data_updated_at,
+                            "data_updated_at",
+                            map,
+                        ),
+                        "end_user_id" => {
+                            client_core::json::field(&mut self.end_user_id, "end_user_id", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "link_token_id" => {
+                            client_core::json::field(&mut self.link_token_id, "link_token_id", map)
+                        }
+                        "monitoring_status" => client_core::json::field(
+                            &mut self.monitoring_status,
+                            "monitoring_status",
+                            map,
+                        ),
+                        "platform_id" => {
+                            client_core::json::field(&mut self.platform_id, "platform_id", map)
+                        }
+                        "reseller_customer_id" => client_core::json::field(
+                            &mut self.reseller_customer_id,
+                            "reseller_customer_id",
+                            map,
+                        ),
+                        "tags" => client_core::json::field(&mut self.tags, "tags", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PayrollAccountObjResponse, E> {
+                    ::std::result::Result::Ok(PayrollAccountObjResponse {
+                        connected: self.connected.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        customer_id: self.customer_id.unwrap_or_default(),
+                        data_refreshed_at: self.data_refreshed_at.unwrap_or_default(),
+                        data_updated_at: self.data_updated_at.unwrap_or_default(),
+                        end_user_id: self.end_user_id.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        link_token_id: self.link_token_id.unwrap_or_default(),
+                        monitoring_status: self.monitoring_status.unwrap_or_default(),
+                        platform_id: self.platform_id.unwrap_or_default(),
+                        reseller_customer_id: self.reseller_customer_id.unwrap_or_default(),
+                        tags: self.tags.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayrollAccountPatchMonitoringStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                monitoring_status: ::std::option::Option<
+                    ::std::option::Option<PayrollAccountPatchMonitoringStatusMonitoringStatus>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PayrollAccountPatchMonitoringStatus;
+                const NAME: &'static str = "PayrollAccountPatchMonitoringStatus";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "monitoring_status" => client_core::json::field(
+                            &mut self.monitoring_status,
+                            "monitoring_status",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PayrollAccountPatchMonitoringStatus, E> {
+                    ::std::result::Result::Ok(PayrollAccountPatchMonitoringStatus {
+                        monitoring_status: self.monitoring_status.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PaystubObjResponseV20220302 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                check_amount: ::std::option::Option<::std::option::Option<i64>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency: ::std::option::Option<
+                    ::std::option::Option<PaystubObjResponseV20220302Currency>,
+                >,
+                deductions: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<DeductionObjPublicResponseItem>>,
+                >,
+                document:
+                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                earnings: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
+                >,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                external_paystub_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                gross_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                net_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                pay_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_end:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_start:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                taxes: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<TaxObjPublicResponseItem>>,
+                >,
+                time_off: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<TimeOffObjPublicResponseItem>>,
+                >,
+                total_deductions: ::std::option::Option<::std::option::Option<i64>>,
+                total_reimbursements: ::std::option::Option<::std::option::Option<i64>>,
+                total_taxes: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PaystubObjResponseV20220302;
+                const NAME: &'static str = "PaystubObjResponseV20220302";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "check_amount" => {
+                            client_core::json::field(&mut self.check_amount, "check_amount", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "deductions" => {
+                            client_core::json::field(&mut self.deductions, "deductions", map)
+                        }
+                        "document" => client_core::json::field(&mut self.document, "document", map),
+                        "earnings" => client_core::json::field(&mut self.earnings, "earnings", map),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "external_paystub_id" => client_core::json::field(
+                            &mut self.external_paystub_id,
+                            "external_paystub_id",
+                            map,
+                        ),
+                        "gross_pay_amount" => client_core::json::field(
+                            &mut self.gross_pay_amount,
+                            "gross_pay_amount",
+                            map,
+                        ),
+                        "gross_pay_ytd" => {
+                            client_core::json::field(&mut self.gross_pay_ytd, "gross_pay_ytd", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "net_pay_amount" => client_core::json::field(
+                            &mut self.net_pay_amount,
+                            "net_pay_amount",
+                            map,
+                        ),
+                        "net_pay_ytd" => {
+                            client_core::json::field(&mut self.net_pay_ytd, "net_pay_ytd", map)
+                        }
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "pay_period_end" => client_core::json::field(
+                            &mut self.pay_period_end,
+                            "pay_period_end",
+                            map,
+                        ),
+                        "pay_period_start" => client_core::json::field(
+                            &mut self.pay_period_start,
+                            "pay_period_start",
+                            map,
+                        ),
+                        "taxes" => client_core::json::field(&mut self.taxes, "taxes", map),
+                        "time_off" => client_core::json::field(&mut self.time_off, "time_off", map),
+                        "total_deductions" => client_core::json::field(
+                            &mut self.total_deductions,
+                            "total_deductions",
+                            map,
+                        ),
+                        "total_reimbursements" => client_core::json::field(
+                            &mut self.total_reimbursements,
+                            "total_reimbursements",
+                            map,
+                        ),
+                        "total_taxes" => {
+                            client_core::json::field(&mut self.total_taxes, "total_taxes", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PaystubObjResponseV20220302, E> {
+                    ::std::result::Result::Ok(PaystubObjResponseV20220302 {
+                        account_id: self.account_id.unwrap_or_default(),
+                        check_amount: self.check_amount.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        deductions: self.deductions.unwrap_or_default(),
+                        document: self.document.unwrap_or_default(),
+                        earnings: self.earnings.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        external_paystub_id: self.external_paystub_id.unwrap_or_default(),
+                        gross_pay_amount: self.gross_pay_amount.unwrap_or_default(),
+                        gross_pay_ytd: self.gross_pay_ytd.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        net_pay_amount: self.net_pay_amount.unwrap_or_default(),
+                        net_pay_ytd: self.net_pay_ytd.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        pay_period_end: self.pay_period_end.unwrap_or_default(),
+                        pay_period_start: self.pay_period_start.unwrap_or_default(),
+                        taxes: self.taxes.unwrap_or_default(),
+                        time_off: self.time_off.unwrap_or_default(),
+                        total_deductions: self.total_deductions.unwrap_or_default(),
+                        total_reimbursements: self.total_reimbursements.unwrap_or_default(),
+                        total_taxes: self.total_taxes.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PaystubWithEarningsResponseObj {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                check_amount: ::std::option::Option<::std::option::Option<i64>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency: ::std::option::Option<
+                    ::std::option::Option<PaystubWithEarningsResponseObjCurrency>,
+                >,
+                earnings: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
+                >,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                external_paystub_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                gross_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                net_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                pay_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_end:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                pay_period_start:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                total_deductions: ::std::option::Option<::std::option::Option<i64>>,
+                total_reimbursements: ::std::option::Option<::std::option::Option<i64>>,
+                total_taxes: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PaystubWithEarningsResponseObj;
+                const NAME: &'static str = "PaystubWithEarningsResponseObj";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "check_amount" => {
+                            client_core::json::field(&mut self.check_amount, "check_amount", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "earnings" => client_core::json::field(&mut self.earnings, "earnings", map),
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "external_paystub_id" => client_core::json::field(
+                            &mut self.external_paystub_id,
+                            "external_paystub_id",
+                            map,
+                        ),
+                        "gross_pay_amount" => client_core::json::field(
+                            &mut self.gross_pay_amount,
+                            "gross_pay_amount",
+                            map,
+                        ),
+                        "gross_pay_ytd" => {
+                            client_core::json::field(&mut self.gross_pay_ytd, "gross_pay_ytd", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "net_pay_amount" => client_core::json::field(
+                            &mut self.net_pay_amount,
+                            "net_pay_amount",
+                            map,
+                        ),
+                        "net_pay_ytd" => {
+                            client_core::json::field(&mut self.net_pay_ytd, "net_pay_ytd", map)
+                        }
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "pay_period_end" => client_core::json::field(
+                            &mut self.pay_period_end,
+                            "pay_period_end",
+                            map,
+                        ),
+                        "pay_period_start" => client_core::json::field(
+                            &mut self.pay_period_start,
+                            "pay_period_start",
+                            map,
+                        ),
+                        "total_deductions" => client_core::json::field(
+                            &mut self.total_deductions,
+                            "total_deductions",
+                            map,
+                        ),
+                        "total_reimbursements" => client_core::json::field(
+                            &mut self.total_reimbursements,
+                            "total_reimbursements",
+                            map,
+                        ),
+                        "total_taxes" => {
+                            client_core::json::field(&mut self.total_taxes, "total_taxes", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PaystubWithEarningsResponseObj, E> {
+                    ::std::result::Result::Ok(PaystubWithEarningsResponseObj {
+                        account_id: self.account_id.unwrap_or_default(),
+                        check_amount: self.check_amount.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        earnings: self.earnings.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        external_paystub_id: self.external_paystub_id.unwrap_or_default(),
+                        gross_pay_amount: self.gross_pay_amount.unwrap_or_default(),
+                        gross_pay_ytd: self.gross_pay_ytd.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        net_pay_amount: self.net_pay_amount.unwrap_or_default(),
+                        net_pay_ytd: self.net_pay_ytd.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        pay_period_end: self.pay_period_end.unwrap_or_default(),
+                        pay_period_start: self.pay_period_start.unwrap_or_default(),
+                        total_deductions: self.total_deductions.unwrap_or_default(),
+                        total_reimbursements: self.total_reimbursements.unwrap_or_default(),
+                        total_taxes: self.total_taxes.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PhoneNumberGetResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                type_: ::std::option::Option<::std::option::Option<PhoneNumberGetResponseItemType>>,
+                value: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PhoneNumberGetResponseItem;
+                const NAME: &'static str = "PhoneNumberGetResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        "value" => client_core::json::field(&mut self.value, "value", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PhoneNumberGetResponseItem, E> {
+                    ::std::result::Result::Ok(PhoneNumberGetResponseItem {
+                        type_: self.type_.unwrap_or_default(),
+                        value: self.value.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PlatformObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                fractional_amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                last_updated: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                logo_url: ::std::option::Option<::std::option::Option<LogoUrl>>,
+                max_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                max_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                merchant_category: ::std::option::Option<
+                    ::std::option::Option<PlatformObjResponseMerchantCategory>,
+                >,
+                min_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                min_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                percentage_supported: ::std::option::Option<::std::option::Option<bool>>,
+                supported_jobs: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<PlatformObjResponseSupportedJobsItem>>,
+                >,
+                type_: ::std::option::Option<::std::option::Option<PlatformObjResponseType>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PlatformObjResponse;
+                const NAME: &'static str = "PlatformObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount_supported" => client_core::json::field(
+                            &mut self.amount_supported,
+                            "amount_supported",
+                            map,
+                        ),
+                        "fractional_amount_supported" => client_core::json::field(
+                            &mut self.fractional_amount_supported,
+                            "fractional_amount_supported",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "last_updated" => {
+                            client_core::json::field(&mut self.last_updated, "last_updated", map)
+                        }
+                        "logo_url" => client_core::json::field(&mut self.logo_url, "logo_url", map),
+                        "max_amount" => {
+                            client_core::json::field(&mut self.max_amount, "max_amount", map)
+                        }
+                        "max_percentage" => client_core::json::field(
+                            &mut self.max_percentage,
+                            "max_percentage",
+                            map,
+                        ),
+                        "merchant_category" => client_core::json::field(
+                            &mut self.merchant_category,
+                            "merchant_category",
+                            map,
+                        ),
+                        "min_amount" => {
+                            client_core::json::field(&mut self.min_amount, "min_amount", map)
+                        }
+                        "min_percentage" => client_core::json::field(
+                            &mut self.min_percentage,
+                            "min_percentage",
+                            map,
+                        ),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "percentage_supported" => client_core::json::field(
+                            &mut self.percentage_supported,
+                            "percentage_supported",
+                            map,
+                        ),
+                        "supported_jobs" => client_core::json::field(
+                            &mut self.supported_jobs,
+                            "supported_jobs",
+                            map,
+                        ),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PlatformObjResponse, E> {
+                    ::std::result::Result::Ok(PlatformObjResponse {
+                        amount_supported: self.amount_supported.unwrap_or_default(),
+                        fractional_amount_supported: self
+                            .fractional_amount_supported
+                            .unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        last_updated: self.last_updated.unwrap_or_default(),
+                        logo_url: self.logo_url.unwrap_or_default(),
+                        max_amount: self.max_amount.unwrap_or_default(),
+                        max_percentage: self.max_percentage.unwrap_or_default(),
+                        merchant_category: self.merchant_category.unwrap_or_default(),
+                        min_amount: self.min_amount.unwrap_or_default(),
+                        min_percentage: self.min_percentage.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        percentage_supported: self.percentage_supported.unwrap_or_default(),
+                        supported_jobs: self.supported_jobs.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostV1CompanyConnectLinkTokensPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CompanyConnectLinkTokenObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PostV1CompanyConnectLinkTokensPostResponse;
+                const NAME: &'static str = "PostV1CompanyConnectLinkTokensPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PostV1CompanyConnectLinkTokensPostResponse, E>
+                {
+                    ::std::result::Result::Ok(PostV1CompanyConnectLinkTokensPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostV1CompanyConnectionsPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CompanyConnectionBase>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PostV1CompanyConnectionsPostResponse;
+                const NAME: &'static str = "PostV1CompanyConnectionsPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PostV1CompanyConnectionsPostResponse, E>
+                {
+                    ::std::result::Result::Ok(PostV1CompanyConnectionsPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostV1LinkTokensPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<LinkTokenObjResponseV20210728>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PostV1LinkTokensPostResponse;
+                const NAME: &'static str = "PostV1LinkTokensPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PostV1LinkTokensPostResponse, E> {
+                    ::std::result::Result::Ok(PostV1LinkTokensPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PostV1WebhooksPostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<WebhookObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PostV1WebhooksPostResponse;
+                const NAME: &'static str = "PostV1WebhooksPostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PostV1WebhooksPostResponse, E> {
+                    ::std::result::Result::Ok(PostV1WebhooksPostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PutV1WebhooksWebhookIdPutResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<WebhookObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = PutV1WebhooksWebhookIdPutResponse;
+                const NAME: &'static str = "PutV1WebhooksWebhookIdPutResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<PutV1WebhooksWebhookIdPutResponse, E> {
+                    ::std::result::Result::Ok(PutV1WebhooksWebhookIdPutResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RefreshableMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = RefreshableMeta;
+                const NAME: &'static str = "RefreshableMeta";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "refreshed_at" => {
+                            client_core::json::field(&mut self.refreshed_at, "refreshed_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<RefreshableMeta, E> {
+                    ::std::result::Result::Ok(RefreshableMeta {
+                        refreshed_at: self.refreshed_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RefreshablePaginationListMeta {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                count: ::std::option::Option<::std::option::Option<i64>>,
+                next_cursor: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = RefreshablePaginationListMeta;
+                const NAME: &'static str = "RefreshablePaginationListMeta";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "count" => client_core::json::field(&mut self.count, "count", map),
+                        "next_cursor" => {
+                            client_core::json::field(&mut self.next_cursor, "next_cursor", map)
+                        }
+                        "refreshed_at" => {
+                            client_core::json::field(&mut self.refreshed_at, "refreshed_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<RefreshablePaginationListMeta, E> {
+                    ::std::result::Result::Ok(RefreshablePaginationListMeta {
+                        count: self.count.unwrap_or_default(),
+                        next_cursor: self.next_cursor.unwrap_or_default(),
+                        refreshed_at: self.refreshed_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RevokeApiKeyResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<RevokeApiKeyResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = RevokeApiKeyResponse;
+                const NAME: &'static str = "RevokeApiKeyResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<RevokeApiKeyResponse, E> {
+                    ::std::result::Result::Ok(RevokeApiKeyResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RevokeApiKeyResponseData {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                expires_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                key: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                mode: ::std::option::Option<::std::option::Option<RevokeApiKeyResponseDataMode>>,
+                revoked_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = RevokeApiKeyResponseData;
+                const NAME: &'static str = "RevokeApiKeyResponseData";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "expires_at" => {
+                            client_core::json::field(&mut self.expires_at, "expires_at", map)
+                        }
+                        "key" => client_core::json::field(&mut self.key, "key", map),
+                        "mode" => client_core::json::field(&mut self.mode, "mode", map),
+                        "revoked_at" => {
+                            client_core::json::field(&mut self.revoked_at, "revoked_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<RevokeApiKeyResponseData, E> {
+                    ::std::result::Result::Ok(RevokeApiKeyResponseData {
+                        created_at: self.created_at.unwrap_or_default(),
+                        expires_at: self.expires_at.unwrap_or_default(),
+                        key: self.key.unwrap_or_default(),
+                        mode: self.mode.unwrap_or_default(),
+                        revoked_at: self.revoked_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<RevokeApiKeyResponseData>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse;
+                const NAME: &'static str = "RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse, E>
+                {
+                    ::std::result::Result::Ok(RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchResultObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                fractional_amount_supported: ::std::option::Option<::std::option::Option<bool>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                last_updated: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                logo_url: ::std::option::Option<::std::option::Option<LogoUrl>>,
+                max_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                max_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                min_amount:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                min_percentage: ::std::option::Option<::std::option::Option<i64>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                percentage_supported: ::std::option::Option<::std::option::Option<bool>>,
+                platform_type: ::std::option::Option<
+                    ::std::option::Option<SearchResultObjResponsePlatformType>,
+                >,
+                response_type: ::std::option::Option<
+                    ::std::option::Option<SearchResultObjResponseResponseType>,
+                >,
+                supported_jobs: ::std::option::Option<
+                    ::std::option::Option<
+                        ::std::vec::Vec<SearchResultObjResponseSupportedJobsItem>,
+                    >,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = SearchResultObjResponse;
+                const NAME: &'static str = "SearchResultObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount_supported" => client_core::json::field(
+                            &mut self.amount_supported,
+                            "amount_supported",
+                            map,
+                        ),
+                        "fractional_amount_supported" => client_core::json::field(
+                            &mut self.fractional_amount_supported,
+                            "fractional_amount_supported",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "last_updated" => {
+                            client_core::json::field(&mut self.last_updated, "last_updated", map)
+                        }
+                        "logo_url" => client_core::json::field(&mut self.logo_url, "logo_url", map),
+                        "max_amount" => {
+                            client_core::json::field(&mut self.max_amount, "max_amount", map)
+                        }
+                        "max_percentage" => client_core::json::field(
+                            &mut self.max_percentage,
+                            "max_percentage",
+                            map,
+                        ),
+                        "min_amount" => {
+                            client_core::json::field(&mut self.min_amount, "min_amount", map)
+                        }
+                        "min_percentage" => client_core::json::field(
+                            &mut self.min_percentage,
+                            "min_percentage",
+                            map,
+                        ),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "percentage_supported" => client_core::json::field(
+                            &mut self.percentage_supported,
+                            "percentage_supported",
+                            map,
+                        ),
+                        "platform_type" => {
+                            client_core::json::field(&mut self.platform_type, "platform_type", map)
+                        }
+                        "response_type" => {
+                            client_core::json::field(&mut self.response_type, "response_type", map)
+                        }
+                        "supported_jobs" => client_core::json::field(
+                            &mut self.supported_jobs,
+                            "supported_jobs",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<SearchResultObjResponse, E> {
+                    ::std::result::Result::Ok(SearchResultObjResponse {
+                        amount_supported: self.amount_supported.unwrap_or_default(),
+                        fractional_amount_supported: self
+                            .fractional_amount_supported
+                            .unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        last_updated: self.last_updated.unwrap_or_default(),
+                        logo_url: self.logo_url.unwrap_or_default(),
+                        max_amount: self.max_amount.unwrap_or_default(),
+                        max_percentage: self.max_percentage.unwrap_or_default(),
+                        min_amount: self.min_amount.unwrap_or_default(),
+                        min_percentage: self.min_percentage.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        percentage_supported: self.percentage_supported.unwrap_or_default(),
+                        platform_type: self.platform_type.unwrap_or_default(),
+                        response_type: self.response_type.unwrap_or_default(),
+                        supported_jobs: self.supported_jobs.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SharedFraud {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                status: ::std::option::Option<::std::option::Option<SharedFraudStatus>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = SharedFraud;
+                const NAME: &'static str = "SharedFraud";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<SharedFraud, E> {
+                    ::std::result::Result::Ok(SharedFraud {
+                        status: self.status.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShiftEarningObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                category: ::std::option::Option<
+                    ::std::option::Option<ShiftEarningObjPublicResponseItemCategory>,
+                >,
+                hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                rate: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ShiftEarningObjPublicResponseItem;
+                const NAME: &'static str = "ShiftEarningObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "hours" => client_core::json::field(&mut self.hours, "hours", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "rate" => client_core::json::field(&mut self.rate, "rate", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ShiftEarningObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(ShiftEarningObjPublicResponseItem {
+                        amount: self.amount.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        hours: self.hours.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        rate: self.rate.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShiftObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                currency: ::std::option::Option<::std::option::Option<ShiftObjResponseCurrency>>,
+                earnings: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<ShiftEarningObjPublicResponseItem>>,
+                >,
+                end_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                start_date:
+                    ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
+                timestamps:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<ShiftTimestamp>>>,
+                timezone: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<::std::option::Option<ShiftObjResponseType>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ShiftObjResponse;
+                const NAME: &'static str = "ShiftObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "currency" => client_core::json::field(&mut self.currency, "currency", map),
+                        "earnings" => client_core::json::field(&mut self.earnings, "earnings", map),
+                        "end_date" => client_core::json::field(&mut self.end_date, "end_date", map),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "start_date" => {
+                            client_core::json::field(&mut self.start_date, "start_date", map)
+                        }
+                        "timestamps" => {
+                            client_core::json::field(&mut self.timestamps, "timestamps", map)
+                        }
+                        "timezone" => client_core::json::field(&mut self.timezone, "timezone", map),
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ShiftObjResponse, E> {
+                    ::std::result::Result::Ok(ShiftObjResponse {
+                        account_id: self.account_id.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        currency: self.currency.unwrap_or_default(),
+                        earnings: self.earnings.unwrap_or_default(),
+                        end_date: self.end_date.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        start_date: self.start_date.unwrap_or_default(),
+                        timestamps: self.timestamps.unwrap_or_default(),
+                        timezone: self.timezone.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShiftTimestamp {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                from: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                to: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ShiftTimestamp;
+                const NAME: &'static str = "ShiftTimestamp";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "from" => client_core::json::field(&mut self.from, "from", map),
+                        "to" => client_core::json::field(&mut self.to, "to", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<ShiftTimestamp, E> {
+                    ::std::result::Result::Ok(ShiftTimestamp {
+                        from: self.from.unwrap_or_default(),
+                        to: self.to.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SocialSecurityTaxes {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("SocialSecurityTaxes", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SocialSecurityWages {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("SocialSecurityWages", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StateTaxes {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("StateTaxes", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StateWages {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("StateWages", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TargetAccount {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                account_type:
+                    ::std::option::Option<::std::option::Option<TargetAccountAccountType>>,
+                last_four_account_number:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TargetAccount;
+                const NAME: &'static str = "TargetAccount";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_name" => {
+                            client_core::json::field(&mut self.account_name, "account_name", map)
+                        }
+                        "account_type" => {
+                            client_core::json::field(&mut self.account_type, "account_type", map)
+                        }
+                        "last_four_account_number" => client_core::json::field(
+                            &mut self.last_four_account_number,
+                            "last_four_account_number",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<TargetAccount, E> {
+                    ::std::result::Result::Ok(TargetAccount {
+                        account_name: self.account_name.unwrap_or_default(),
+                        account_type: self.account_type.unwrap_or_default(),
+                        last_four_account_number: self.last_four_account_number.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxFormObjResponseNoDocumentV20220622 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                form_type: ::std::option::Option<
+                    ::std::option::Option<TaxFormObjResponseNoDocumentV20220622FormType>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                year: ::std::option::Option<
+                    ::std::option::Option<TaxFormObjResponseNoDocumentV20220622Year>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaxFormObjResponseNoDocumentV20220622;
+                const NAME: &'static str = "TaxFormObjResponseNoDocumentV20220622";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "form_type" => {
+                            client_core::json::field(&mut self.form_type, "form_type", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "year" => client_core::json::field(&mut self.year, "year", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaxFormObjResponseNoDocumentV20220622, E>
+                {
+                    ::std::result::Result::Ok(TaxFormObjResponseNoDocumentV20220622 {
+                        account_id: self.account_id.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        form_type: self.form_type.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        year: self.year.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxFormObjResponseNoDocumentV20220622Year {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union =
+                client_core::json::Union::new("TaxFormObjResponseNoDocumentV20220622Year", &raw);
+            if let ::std::option::Option::Some(value) =
+                union.attempt::<i64>("Integer", &[client_core::json::JsonKind::Number])
+            {
+                return ::std::result::Result::Ok(Self::Integer(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxFormObjResponseV20220622 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                document:
+                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                form_type: ::std::option::Option<
+                    ::std::option::Option<TaxFormObjResponseV20220622FormType>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                parsed_data: ::std::option::Option<::std::option::Option<TaxFormW2>>,
+                warnings:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<FieldWarning>>>,
+                year: ::std::option::Option<::std::option::Option<TaxFormObjResponseV20220622Year>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaxFormObjResponseV20220622;
+                const NAME: &'static str = "TaxFormObjResponseV20220622";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "account_id" => {
+                            client_core::json::field(&mut self.account_id, "account_id", map)
+                        }
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "document" => client_core::json::field(&mut self.document, "document", map),
+                        "form_type" => {
+                            client_core::json::field(&mut self.form_type, "form_type", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "parsed_data" => {
+                            client_core::json::field(&mut self.parsed_data, "parsed_data", map)
+                        }
+                        "warnings" => client_core::json::field(&mut self.warnings, "warnings", map),
+                        "year" => client_core::json::field(&mut self.year, "year", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaxFormObjResponseV20220622, E> {
+                    ::std::result::Result::Ok(TaxFormObjResponseV20220622 {
+                        account_id: self.account_id.unwrap_or_default(),
+                        created_at: self.created_at.unwrap_or_default(),
+                        document: self.document.unwrap_or_default(),
+                        form_type: self.form_type.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        parsed_data: self.parsed_data.unwrap_or_default(),
+                        warnings: self.warnings.unwrap_or_default(),
+                        year: self.year.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxFormObjResponseV20220622Year {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("TaxFormObjResponseV20220622Year", &raw);
+            if let ::std::option::Option::Some(value) =
+                union.attempt::<i64>("Integer", &[client_core::json::JsonKind::Number])
+            {
+                return ::std::result::Result::Ok(Self::Integer(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxFormW2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                box_1: ::std::option::Option<::std::option::Option<i64>>,
+                box_10: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_11: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_12: ::std::option::Option<::std::option::Option<::std::vec::Vec<W2Box12>>>,
+                box_13: ::std::option::Option<::std::option::Option<W2Box13>>,
+                box_14: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                box_15_to_20:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<W2Box15To20>>>,
+                box_2: ::std::option::Option<::std::option::Option<i64>>,
+                box_3: ::std::option::Option<::std::option::Option<i64>>,
+                box_4: ::std::option::Option<::std::option::Option<i64>>,
+                box_5: ::std::option::Option<::std::option::Option<i64>>,
+                box_6: ::std::option::Option<::std::option::Option<i64>>,
+                box_7: ::std::option::Option<::std::option::Option<i64>>,
+                box_8: ::std::option::Option<::std::option::Option<i64>>,
+                box_9: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_a: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_b: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_c: ::std::option::Option<::std::option::Option<W2BoxC>>,
+                box_d: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_e: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_f: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                document_type: ::std::option::Option<::std::option::Option<TaxFormW2DocumentType>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaxFormW2;
+                const NAME: &'static str = "TaxFormW2";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "box_1" => client_core::json::field(&mut self.box_1, "box_1", map),
+                        "box_10" => client_core::json::field(&mut self.box_10, "box_10", map),
+                        "box_11" => client_core::json::field(&mut self.box_11, "box_11", map),
+                        "box_12" => client_core::json::field(&mut self.box_12, "box_12", map),
+                        "box_13" => client_core::json::field(&mut self.box_13, "box_13", map),
+                        "box_14" => client_core::json::field(&mut self.box_14, "box_14", map),
+                        "box_15_to_20" => {
+                            client_core::json::field(&mut self.box_15_to_20, "box_15_to_20", map)
+                        }
+                        "box_2" => client_core::json::field(&mut self.box_2, "box_2", map),
+                        "box_3" => client_core::json::field(&mut self.box_3, "box_3", map),
+                        "box_4" => client_core::json::field(&mut self.box_4, "box_4", map),
+                        "box_5" => client_core::json::field(&mut self.box_5, "box_5", map),
+                        "box_6" => client_core::json::field(&mut self.box_6, "box_6", map),
+                        "box_7" => client_core::json::field(&mut self.box_7, "box_7", map),
+                        "box_8" => client_core::json::field(&mut self.box_8, "box_8", map),
+                        "box_9" => client_core::json::field(&mut self.box_9, "box_9", map),
+                        "box_a" => client_core::json::field(&mut self.box_a, "box_a", map),
+                        "box_b" => client_core::json::field(&mut self.box_b, "box_b", map),
+                        "box_c" => client_core::json::field(&mut self.box_c, "box_c", map),
+                        "box_d" => client_core::json::field(&mut self.box_d, "box_d", map),
+                        "box_e" => client_core::json::field(&mut self.box_e, "box_e", map),
+                        "box_f" => client_core::json::field(&mut self.box_f, "box_f", map),
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<TaxFormW2, E> {
+                    ::std::result::Result::Ok(TaxFormW2 {
+                        box_1: self.box_1.unwrap_or_default(),
+                        box_10: self.box_10.unwrap_or_default(),
+                        box_11: self.box_11.unwrap_or_default(),
+                        box_12: self.box_12.unwrap_or_default(),
+                        box_13: self.box_13.unwrap_or_default(),
+                        box_14: self.box_14.unwrap_or_default(),
+                        box_15_to_20: self.box_15_to_20.unwrap_or_default(),
+                        box_2: self.box_2.unwrap_or_default(),
+                        box_3: self.box_3.unwrap_or_default(),
+                        box_4: self.box_4.unwrap_or_default(),
+                        box_5: self.box_5.unwrap_or_default(),
+                        box_6: self.box_6.unwrap_or_default(),
+                        box_7: self.box_7.unwrap_or_default(),
+                        box_8: self.box_8.unwrap_or_default(),
+                        box_9: self.box_9.unwrap_or_default(),
+                        box_a: self.box_a.unwrap_or_default(),
+                        box_b: self.box_b.unwrap_or_default(),
+                        box_c: self.box_c.unwrap_or_default(),
+                        box_d: self.box_d.unwrap_or_default(),
+                        box_e: self.box_e.unwrap_or_default(),
+                        box_f: self.box_f.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaxObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                category:
+                    ::std::option::Option<::std::option::Option<TaxObjPublicResponseItemCategory>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TaxObjPublicResponseItem;
+                const NAME: &'static str = "TaxObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TaxObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(TaxObjPublicResponseItem {
+                        amount: self.amount.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TimeOffObjPublicResponseItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                available_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                category: ::std::option::Option<
+                    ::std::option::Option<TimeOffObjPublicResponseItemCategory>,
+                >,
+                earned_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                used_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = TimeOffObjPublicResponseItem;
+                const NAME: &'static str = "TimeOffObjPublicResponseItem";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "available_hours" => client_core::json::field(
+                            &mut self.available_hours,
+                            "available_hours",
+                            map,
+                        ),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "earned_hours" => {
+                            client_core::json::field(&mut self.earned_hours, "earned_hours", map)
+                        }
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "used_hours" => {
+                            client_core::json::field(&mut self.used_hours, "used_hours", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<TimeOffObjPublicResponseItem, E> {
+                    ::std::result::Result::Ok(TimeOffObjPublicResponseItem {
+                        available_hours: self.available_hours.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        earned_hours: self.earned_hours.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        used_hours: self.used_hours.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TotalDeposits {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("TotalDeposits", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TotalWages {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let raw =
+                <client_core::json::RawJson as ::serde::Deserialize>::deserialize(deserializer)?;
+            let mut union = client_core::json::Union::new("TotalWages", &raw);
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<client_core::money::DecimalAmount>(
+                    "DecimalAmount",
+                    &[client_core::json::JsonKind::Number],
+                )
+            {
+                return ::std::result::Result::Ok(Self::DecimalAmount(value));
+            }
+            if let ::std::option::Option::Some(value) = union
+                .attempt::<::std::string::String>("String", &[client_core::json::JsonKind::String])
+            {
+                return ::std::result::Result::Ok(Self::String(value));
+            }
+            ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedBankStatement {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                accounts:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<BankAccount>>>,
+                applicant1: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                applicant2: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                bank_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                document_type:
+                    ::std::option::Option<::std::option::Option<UploadedBankStatementDocumentType>>,
+                statement_begin_date:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                statement_end_date:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                statement_holders: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedBankStatement;
+                const NAME: &'static str = "UploadedBankStatement";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "accounts" => client_core::json::field(&mut self.accounts, "accounts", map),
+                        "applicant1" => {
+                            client_core::json::field(&mut self.applicant1, "applicant1", map)
+                        }
+                        "applicant2" => {
+                            client_core::json::field(&mut self.applicant2, "applicant2", map)
+                        }
+                        "bank_name" => {
+                            client_core::json::field(&mut self.bank_name, "bank_name", map)
+                        }
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "statement_begin_date" => client_core::json::field(
+                            &mut self.statement_begin_date,
+                            "statement_begin_date",
+                            map,
+                        ),
+                        "statement_end_date" => client_core::json::field(
+                            &mut self.statement_end_date,
+                            "statement_end_date",
+                            map,
+                        ),
+                        "statement_holders" => client_core::json::field(
+                            &mut self.statement_holders,
+                            "statement_holders",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedBankStatement, E> {
+                    ::std::result::Result::Ok(UploadedBankStatement {
+                        accounts: self.accounts.unwrap_or_default(),
+                        applicant1: self.applicant1.unwrap_or_default(),
+                        applicant2: self.applicant2.unwrap_or_default(),
+                        bank_name: self.bank_name.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        statement_begin_date: self.statement_begin_date.unwrap_or_default(),
+                        statement_end_date: self.statement_end_date.unwrap_or_default(),
+                        statement_holders: self.statement_holders.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedDeduction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                amount_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedDeduction;
+                const NAME: &'static str = "UploadedDeduction";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "amount_ytd" => {
+                            client_core::json::field(&mut self.amount_ytd, "amount_ytd", map)
+                        }
+                        "description" => {
+                            client_core::json::field(&mut self.description, "description", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedDeduction, E> {
+                    ::std::result::Result::Ok(UploadedDeduction {
+                        amount: self.amount.unwrap_or_default(),
+                        amount_ytd: self.amount_ytd.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedEarning {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                amount_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedEarning;
+                const NAME: &'static str = "UploadedEarning";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "amount_ytd" => {
+                            client_core::json::field(&mut self.amount_ytd, "amount_ytd", map)
+                        }
+                        "description" => {
+                            client_core::json::field(&mut self.description, "description", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedEarning, E> {
+                    ::std::result::Result::Ok(UploadedEarning {
+                        amount: self.amount.unwrap_or_default(),
+                        amount_ytd: self.amount_ytd.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedPaystub {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                deductions: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<UploadedDeduction>>,
+                >,
+                document_type:
+                    ::std::option::Option<::std::option::Option<UploadedPaystubDocumentType>>,
+                earnings:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<UploadedEarning>>>,
+                employee: ::std::option::Option<::std::option::Option<EmployeeNameAndAddress>>,
+                employer: ::std::option::Option<::std::option::Option<EmployerNameAndAddress>>,
+                gross_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
+                net_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                pay_period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                pay_period_start:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                taxes: ::std::option::Option<::std::option::Option<::std::vec::Vec<UploadedTax>>>,
+                time_off:
+                    ::std::option::Option<::std::option::Option<::std::vec::Vec<UploadedTimeOff>>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedPaystub;
+                const NAME: &'static str = "UploadedPaystub";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "deductions" => {
+                            client_core::json::field(&mut self.deductions, "deductions", map)
+                        }
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "earnings" => client_core::json::field(&mut self.earnings, "earnings", map),
+                        "employee" => client_core::json::field(&mut self.employee, "employee", map),
+                        "employer" => client_core::json::field(&mut self.employer, "employer", map),
+                        "gross_pay_amount" => client_core::json::field(
+                            &mut self.gross_pay_amount,
+                            "gross_pay_amount",
+                            map,
+                        ),
+                        "gross_pay_ytd" => {
+                            client_core::json::field(&mut self.gross_pay_ytd, "gross_pay_ytd", map)
+                        }
+                        "net_pay_amount" => client_core::json::field(
+                            &mut self.net_pay_amount,
+                            "net_pay_amount",
+                            map,
+                        ),
+                        "net_pay_ytd" => {
+                            client_core::json::field(&mut self.net_pay_ytd, "net_pay_ytd", map)
+                        }
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "pay_period_end" => client_core::json::field(
+                            &mut self.pay_period_end,
+                            "pay_period_end",
+                            map,
+                        ),
+                        "pay_period_start" => client_core::json::field(
+                            &mut self.pay_period_start,
+                            "pay_period_start",
+                            map,
+                        ),
+                        "taxes" => client_core::json::field(&mut self.taxes, "taxes", map),
+                        "time_off" => client_core::json::field(&mut self.time_off, "time_off", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedPaystub, E> {
+                    ::std::result::Result::Ok(UploadedPaystub {
+                        deductions: self.deductions.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        earnings: self.earnings.unwrap_or_default(),
+                        employee: self.employee.unwrap_or_default(),
+                        employer: self.employer.unwrap_or_default(),
+                        gross_pay_amount: self.gross_pay_amount.unwrap_or_default(),
+                        gross_pay_ytd: self.gross_pay_ytd.unwrap_or_default(),
+                        net_pay_amount: self.net_pay_amount.unwrap_or_default(),
+                        net_pay_ytd: self.net_pay_ytd.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        pay_period_end: self.pay_period_end.unwrap_or_default(),
+                        pay_period_start: self.pay_period_start.unwrap_or_default(),
+                        taxes: self.taxes.unwrap_or_default(),
+                        time_off: self.time_off.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedSsiAwardLetter {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                applicant: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                document_type: ::std::option::Option<
+                    ::std::option::Option<UploadedSsiAwardLetterDocumentType>,
+                >,
+                issue_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                social_security_deduction: ::std::option::Option<::std::option::Option<i64>>,
+                social_security_net_payment: ::std::option::Option<::std::option::Option<i64>>,
+                social_security_payment: ::std::option::Option<::std::option::Option<i64>>,
+                supplemental_security_payment: ::std::option::Option<::std::option::Option<i64>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedSsiAwardLetter;
+                const NAME: &'static str = "UploadedSsiAwardLetter";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "applicant" => {
+                            client_core::json::field(&mut self.applicant, "applicant", map)
+                        }
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "issue_date" => {
+                            client_core::json::field(&mut self.issue_date, "issue_date", map)
+                        }
+                        "pay_date" => client_core::json::field(&mut self.pay_date, "pay_date", map),
+                        "social_security_deduction" => client_core::json::field(
+                            &mut self.social_security_deduction,
+                            "social_security_deduction",
+                            map,
+                        ),
+                        "social_security_net_payment" => client_core::json::field(
+                            &mut self.social_security_net_payment,
+                            "social_security_net_payment",
+                            map,
+                        ),
+                        "social_security_payment" => client_core::json::field(
+                            &mut self.social_security_payment,
+                            "social_security_payment",
+                            map,
+                        ),
+                        "supplemental_security_payment" => client_core::json::field(
+                            &mut self.supplemental_security_payment,
+                            "supplemental_security_payment",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedSsiAwardLetter, E> {
+                    ::std::result::Result::Ok(UploadedSsiAwardLetter {
+                        applicant: self.applicant.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        issue_date: self.issue_date.unwrap_or_default(),
+                        pay_date: self.pay_date.unwrap_or_default(),
+                        social_security_deduction: self
+                            .social_security_deduction
+                            .unwrap_or_default(),
+                        social_security_net_payment: self
+                            .social_security_net_payment
+                            .unwrap_or_default(),
+                        social_security_payment: self.social_security_payment.unwrap_or_default(),
+                        supplemental_security_payment: self
+                            .supplemental_security_payment
+                            .unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedTax {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                amount_ytd: ::std::option::Option<::std::option::Option<i64>>,
+                description: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                type_: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedTax;
+                const NAME: &'static str = "UploadedTax";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "amount_ytd" => {
+                            client_core::json::field(&mut self.amount_ytd, "amount_ytd", map)
+                        }
+                        "description" => {
+                            client_core::json::field(&mut self.description, "description", map)
+                        }
+                        "type" => client_core::json::field(&mut self.type_, "type", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<UploadedTax, E> {
+                    ::std::result::Result::Ok(UploadedTax {
+                        amount: self.amount.unwrap_or_default(),
+                        amount_ytd: self.amount_ytd.unwrap_or_default(),
+                        description: self.description.unwrap_or_default(),
+                        type_: self.type_.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedTimeOff {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                available_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                category: ::std::option::Option<::std::option::Option<UploadedTimeOffCategory>>,
+                earned_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                used_hours:
+                    ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedTimeOff;
+                const NAME: &'static str = "UploadedTimeOff";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "available_hours" => client_core::json::field(
+                            &mut self.available_hours,
+                            "available_hours",
+                            map,
+                        ),
+                        "category" => client_core::json::field(&mut self.category, "category", map),
+                        "earned_hours" => {
+                            client_core::json::field(&mut self.earned_hours, "earned_hours", map)
+                        }
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        "used_hours" => {
+                            client_core::json::field(&mut self.used_hours, "used_hours", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedTimeOff, E> {
+                    ::std::result::Result::Ok(UploadedTimeOff {
+                        available_hours: self.available_hours.unwrap_or_default(),
+                        category: self.category.unwrap_or_default(),
+                        earned_hours: self.earned_hours.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        used_hours: self.used_hours.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadedW2Informed {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                applicant: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                document_type:
+                    ::std::option::Option<::std::option::Option<UploadedW2InformedDocumentType>>,
+                employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                federal_taxes: ::std::option::Option<::std::option::Option<FederalTaxes>>,
+                medicare_taxes: ::std::option::Option<::std::option::Option<MedicareTaxes>>,
+                medicare_wages: ::std::option::Option<::std::option::Option<MedicareWages>>,
+                social_security_taxes:
+                    ::std::option::Option<::std::option::Option<SocialSecurityTaxes>>,
+                social_security_wages:
+                    ::std::option::Option<::std::option::Option<SocialSecurityWages>>,
+                state_taxes: ::std::option::Option<::std::option::Option<StateTaxes>>,
+                state_wages: ::std::option::Option<::std::option::Option<StateWages>>,
+                tax_year: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                total_wages: ::std::option::Option<::std::option::Option<TotalWages>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UploadedW2Informed;
+                const NAME: &'static str = "UploadedW2Informed";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "applicant" => {
+                            client_core::json::field(&mut self.applicant, "applicant", map)
+                        }
+                        "document_type" => {
+                            client_core::json::field(&mut self.document_type, "document_type", map)
+                        }
+                        "employer_name" => {
+                            client_core::json::field(&mut self.employer_name, "employer_name", map)
+                        }
+                        "federal_taxes" => {
+                            client_core::json::field(&mut self.federal_taxes, "federal_taxes", map)
+                        }
+                        "medicare_taxes" => client_core::json::field(
+                            &mut self.medicare_taxes,
+                            "medicare_taxes",
+                            map,
+                        ),
+                        "medicare_wages" => client_core::json::field(
+                            &mut self.medicare_wages,
+                            "medicare_wages",
+                            map,
+                        ),
+                        "social_security_taxes" => client_core::json::field(
+                            &mut self.social_security_taxes,
+                            "social_security_taxes",
+                            map,
+                        ),
+                        "social_security_wages" => client_core::json::field(
+                            &mut self.social_security_wages,
+                            "social_security_wages",
+                            map,
+                        ),
+                        "state_taxes" => {
+                            client_core::json::field(&mut self.state_taxes, "state_taxes", map)
+                        }
+                        "state_wages" => {
+                            client_core::json::field(&mut self.state_wages, "state_wages", map)
+                        }
+                        "tax_year" => client_core::json::field(&mut self.tax_year, "tax_year", map),
+                        "total_wages" => {
+                            client_core::json::field(&mut self.total_wages, "total_wages", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UploadedW2Informed, E> {
+                    ::std::result::Result::Ok(UploadedW2Informed {
+                        applicant: self.applicant.unwrap_or_default(),
+                        document_type: self.document_type.unwrap_or_default(),
+                        employer_name: self.employer_name.unwrap_or_default(),
+                        federal_taxes: self.federal_taxes.unwrap_or_default(),
+                        medicare_taxes: self.medicare_taxes.unwrap_or_default(),
+                        medicare_wages: self.medicare_wages.unwrap_or_default(),
+                        social_security_taxes: self.social_security_taxes.unwrap_or_default(),
+                        social_security_wages: self.social_security_wages.unwrap_or_default(),
+                        state_taxes: self.state_taxes.unwrap_or_default(),
+                        state_wages: self.state_wages.unwrap_or_default(),
+                        tax_year: self.tax_year.unwrap_or_default(),
+                        total_wages: self.total_wages.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VerificationReportsVoeObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                document:
+                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                employee: ::std::option::Option<::std::option::Option<EmployeeResponseObj>>,
+                employments: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<EmploymentResponseObj>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                report_type: ::std::option::Option<
+                    ::std::option::Option<VerificationReportsVoeObjResponseReportType>,
+                >,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = VerificationReportsVoeObjResponse;
+                const NAME: &'static str = "VerificationReportsVoeObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "document" => client_core::json::field(&mut self.document, "document", map),
+                        "employee" => client_core::json::field(&mut self.employee, "employee", map),
+                        "employments" => {
+                            client_core::json::field(&mut self.employments, "employments", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "refreshed_at" => {
+                            client_core::json::field(&mut self.refreshed_at, "refreshed_at", map)
+                        }
+                        "report_type" => {
+                            client_core::json::field(&mut self.report_type, "report_type", map)
+                        }
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<VerificationReportsVoeObjResponse, E> {
+                    ::std::result::Result::Ok(VerificationReportsVoeObjResponse {
+                        document: self.document.unwrap_or_default(),
+                        employee: self.employee.unwrap_or_default(),
+                        employments: self.employments.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        refreshed_at: self.refreshed_at.unwrap_or_default(),
+                        report_type: self.report_type.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VerificationReportsVoieObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                document:
+                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                employee: ::std::option::Option<::std::option::Option<EmployeeResponseObj>>,
+                employments: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<IncomeAndEmploymentResponseObj>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                report_type: ::std::option::Option<
+                    ::std::option::Option<VerificationReportsVoieObjResponseReportType>,
+                >,
+                updated_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = VerificationReportsVoieObjResponse;
+                const NAME: &'static str = "VerificationReportsVoieObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "document" => client_core::json::field(&mut self.document, "document", map),
+                        "employee" => client_core::json::field(&mut self.employee, "employee", map),
+                        "employments" => {
+                            client_core::json::field(&mut self.employments, "employments", map)
+                        }
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "refreshed_at" => {
+                            client_core::json::field(&mut self.refreshed_at, "refreshed_at", map)
+                        }
+                        "report_type" => {
+                            client_core::json::field(&mut self.report_type, "report_type", map)
+                        }
+                        "updated_at" => {
+                            client_core::json::field(&mut self.updated_at, "updated_at", map)
+                        }
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<VerificationReportsVoieObjResponse, E> {
+                    ::std::result::Result::Ok(VerificationReportsVoieObjResponse {
+                        document: self.document.unwrap_or_default(),
+                        employee: self.employee.unwrap_or_default(),
+                        employments: self.employments.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        refreshed_at: self.refreshed_at.unwrap_or_default(),
+                        report_type: self.report_type.unwrap_or_default(),
+                        updated_at: self.updated_at.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for W2Box12 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                amount: ::std::option::Option<::std::option::Option<i64>>,
+                code: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = W2Box12;
+                const NAME: &'static str = "W2Box12";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "amount" => client_core::json::field(&mut self.amount, "amount", map),
+                        "code" => client_core::json::field(&mut self.code, "code", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<W2Box12, E> {
+                    ::std::result::Result::Ok(W2Box12 {
+                        amount: self.amount.unwrap_or_default(),
+                        code: self.code.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for W2Box13 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                retirement_plan: ::std::option::Option<::std::option::Option<bool>>,
+                statutory_employee: ::std::option::Option<::std::option::Option<bool>>,
+                third_party_sick_pay: ::std::option::Option<::std::option::Option<bool>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = W2Box13;
+                const NAME: &'static str = "W2Box13";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "retirement_plan" => client_core::json::field(
+                            &mut self.retirement_plan,
+                            "retirement_plan",
+                            map,
+                        ),
+                        "statutory_employee" => client_core::json::field(
+                            &mut self.statutory_employee,
+                            "statutory_employee",
+                            map,
+                        ),
+                        "third_party_sick_pay" => client_core::json::field(
+                            &mut self.third_party_sick_pay,
+                            "third_party_sick_pay",
+                            map,
+                        ),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<W2Box13, E> {
+                    ::std::result::Result::Ok(W2Box13 {
+                        retirement_plan: self.retirement_plan.unwrap_or_default(),
+                        statutory_employee: self.statutory_employee.unwrap_or_default(),
+                        third_party_sick_pay: self.third_party_sick_pay.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for W2Box15To20 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                box_15_employer_state_id:
+                    ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_15_state: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                box_16: ::std::option::Option<::std::option::Option<i64>>,
+                box_17: ::std::option::Option<::std::option::Option<i64>>,
+                box_18: ::std::option::Option<::std::option::Option<i64>>,
+                box_19: ::std::option::Option<::std::option::Option<i64>>,
+                box_20: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = W2Box15To20;
+                const NAME: &'static str = "W2Box15To20";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "box_15_employer_state_id" => client_core::json::field(
+                            &mut self.box_15_employer_state_id,
+                            "box_15_employer_state_id",
+                            map,
+                        ),
+                        "box_15_state" => {
+                            client_core::json::field(&mut self.box_15_state, "box_15_state", map)
+                        }
+                        "box_16" => client_core::json::field(&mut self.box_16, "box_16", map),
+                        "box_17" => client_core::json::field(&mut self.box_17, "box_17", map),
+                        "box_18" => client_core::json::field(&mut self.box_18, "box_18", map),
+                        "box_19" => client_core::json::field(&mut self.box_19, "box_19", map),
+                        "box_20" => client_core::json::field(&mut self.box_20, "box_20", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<W2Box15To20, E> {
+                    ::std::result::Result::Ok(W2Box15To20 {
+                        box_15_employer_state_id: self.box_15_employer_state_id.unwrap_or_default(),
+                        box_15_state: self.box_15_state.unwrap_or_default(),
+                        box_16: self.box_16.unwrap_or_default(),
+                        box_17: self.box_17.unwrap_or_default(),
+                        box_18: self.box_18.unwrap_or_default(),
+                        box_19: self.box_19.unwrap_or_default(),
+                        box_20: self.box_20.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for W2BoxC {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                name: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = W2BoxC;
+                const NAME: &'static str = "W2BoxC";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "address" => client_core::json::field(&mut self.address, "address", map),
+                        "name" => client_core::json::field(&mut self.name, "name", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<W2BoxC, E> {
+                    ::std::result::Result::Ok(W2BoxC {
+                        address: self.address.unwrap_or_default(),
+                        name: self.name.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookCreateV20230418 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                enabled_events:
+                    ::std::option::Option<::std::vec::Vec<WebhookCreateV20230418EnabledEventsItem>>,
+                status: ::std::option::Option<WebhookCreateV20230418Status>,
+                url: ::std::option::Option<::std::string::String>,
+                version: ::std::option::Option<WebhookCreateV20230418Version>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WebhookCreateV20230418;
+                const NAME: &'static str = "WebhookCreateV20230418";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "customer_id" => {
+                            client_core::json::field(&mut self.customer_id, "customer_id", map)
+                        }
+                        "enabled_events" => client_core::json::field(
+                            &mut self.enabled_events,
+                            "enabled_events",
+                            map,
+                        ),
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "url" => client_core::json::field(&mut self.url, "url", map),
+                        "version" => client_core::json::field(&mut self.version, "version", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<WebhookCreateV20230418, E> {
+                    ::std::result::Result::Ok(WebhookCreateV20230418 {
+                        customer_id: self.customer_id.unwrap_or_default(),
+                        enabled_events: client_core::json::missing(
+                            self.enabled_events,
+                            "enabled_events",
+                        )?,
+                        status: client_core::json::missing(self.status, "status")?,
+                        url: client_core::json::missing(self.url, "url")?,
+                        version: client_core::json::missing(self.version, "version")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookObjResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                created_at: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                enabled_events: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<WebhookObjResponseEnabledEventsItem>>,
+                >,
+                id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
+                last_updated: ::std::option::Option<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                status: ::std::option::Option<::std::option::Option<WebhookObjResponseStatus>>,
+                url: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                version: ::std::option::Option<::std::option::Option<WebhookObjResponseVersion>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WebhookObjResponse;
+                const NAME: &'static str = "WebhookObjResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "created_at" => {
+                            client_core::json::field(&mut self.created_at, "created_at", map)
+                        }
+                        "customer_id" => {
+                            client_core::json::field(&mut self.customer_id, "customer_id", map)
+                        }
+                        "enabled_events" => client_core::json::field(
+                            &mut self.enabled_events,
+                            "enabled_events",
+                            map,
+                        ),
+                        "id" => client_core::json::field(&mut self.id, "id", map),
+                        "last_updated" => {
+                            client_core::json::field(&mut self.last_updated, "last_updated", map)
+                        }
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "url" => client_core::json::field(&mut self.url, "url", map),
+                        "version" => client_core::json::field(&mut self.version, "version", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<WebhookObjResponse, E> {
+                    ::std::result::Result::Ok(WebhookObjResponse {
+                        created_at: self.created_at.unwrap_or_default(),
+                        customer_id: self.customer_id.unwrap_or_default(),
+                        enabled_events: self.enabled_events.unwrap_or_default(),
+                        id: self.id.unwrap_or_default(),
+                        last_updated: self.last_updated.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        url: self.url.unwrap_or_default(),
+                        version: self.version.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookUpdate {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                enabled_events:
+                    ::std::option::Option<::std::vec::Vec<WebhookUpdateEnabledEventsItem>>,
+                status: ::std::option::Option<::std::option::Option<WebhookUpdateStatus>>,
+                url: ::std::option::Option<::std::option::Option<::std::string::String>>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = WebhookUpdate;
+                const NAME: &'static str = "WebhookUpdate";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "customer_id" => {
+                            client_core::json::field(&mut self.customer_id, "customer_id", map)
+                        }
+                        "enabled_events" => client_core::json::field(
+                            &mut self.enabled_events,
+                            "enabled_events",
+                            map,
+                        ),
+                        "status" => client_core::json::field(&mut self.status, "status", map),
+                        "url" => client_core::json::field(&mut self.url, "url", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<WebhookUpdate, E> {
+                    ::std::result::Result::Ok(WebhookUpdate {
+                        customer_id: self.customer_id.unwrap_or_default(),
+                        enabled_events: self.enabled_events.unwrap_or_default(),
+                        status: self.status.unwrap_or_default(),
+                        url: self.url.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
 }

@@ -221,6 +221,7 @@ impl AdminClient {
         let body = types::CreateAdminTokenRequest {
             username: inner.username.clone(),
             password: inner.password.expose_secret().to_owned(),
+            unknown_fields: Default::default(),
         };
         let response = response::call(
             CallOptions::default(),
@@ -324,7 +325,10 @@ impl AdminClient {
     /// Creates a key (`POST /admin/api_keys`), optionally expiring at `expires_at`.
     pub async fn create_key(&self, expires_at: Option<DateTime<Utc>>) -> Result<CreatedKey> {
         let session = self.session().await?;
-        let body = types::CreateApiKeyOptions { expires_at };
+        let body = types::CreateApiKeyOptions {
+            expires_at,
+            unknown_fields: Default::default(),
+        };
         let result = response::call(
             CallOptions::default(),
             session

@@ -24,6 +24,7 @@
 //! | `AllocationAccountObjResponse` (direct deposit) ([`AmountMoney`]) | `amount` (set when `allocation_type` is `amount`) | its `currency` |
 //! | `NetPayObjResponse` (earnings stream) ([`AmountMoney`]) | `amount` | its `currency` |
 //! | `TaxFormW2` ([`W2Money`]) | `box_1`..`box_8`, `box_12[].amount`, `box_15_to_20[].box_16`..`box_19` | none sent: **USD**, because a W-2 is a US federal form |
+//! | `UploadedW2Informed`, a parsed uploaded W-2 ([`UploadedW2Money`]) | `total_wages`, `state_wages`, `social_security_wages`, `medicare_wages`, `federal_taxes`, `state_taxes`, `social_security_taxes`, `medicare_taxes` (each a number or a string of whole cents) | none sent: **USD**, as for `TaxFormW2` |
 //! | `UploadedPaystub` ([`UploadedPaystubMoney`]) | gross and net amounts and year-to-date | none sent: returned as [`MinorUnits`]; Pinwheel serves US payroll, so USD is the likely reading, but the API does not say |
 //!
 //! Not covered, on purpose:
@@ -492,6 +493,91 @@ impl UploadedPaystubMoney for types::UploadedPaystub {
         self.net_pay_ytd.map(MinorUnits)
     }
 }
+
+/// Whole cents sent as a number or as a string of digits, in USD.
+fn usd_cents(
+    decimal: Option<&DecimalAmount>,
+    text: Option<&str>,
+    field: &'static str,
+) -> Result<Option<Money>> {
+    let amount = match (decimal, text) {
+        (Some(amount), _) => *amount,
+        (None, Some(text)) => text
+            .parse::<DecimalAmount>()
+            .map_err(|source| Error::Money { field, source })?,
+        (None, None) => return Ok(None),
+    };
+    let value = amount.value();
+    let invalid = |reason| Error::Money {
+        field,
+        source: MoneyError::InvalidAmount {
+            input: value.to_string(),
+            reason,
+        },
+    };
+    if !value.fract().is_zero() {
+        return Err(invalid("not a whole number of cents"));
+    }
+    let whole = value.trunc();
+    let minor = i64::try_from(whole.mantissa() / 10_i128.pow(whole.scale()))
+        .map_err(|_| invalid("more cents than an i64 holds"))?;
+    Ok(Some(Money::from_minor(minor, Currency::USD)))
+}
+
+/// The amounts of an uploaded W-2 that Pinwheel parsed
+/// (`UploadedW2Informed`, the `w2` variant of a document's `parsed_data`),
+/// as USD [`Money`]. Each is sent as a number or a string of whole cents
+/// (`6500100` is $65,001.00); `Ok(None)` when absent, an error when it is
+/// not a whole number of cents.
+pub trait UploadedW2Money {
+    /// `total_wages`.
+    fn total_wages(&self) -> Result<Option<Money>>;
+    /// `state_wages`.
+    fn state_wages(&self) -> Result<Option<Money>>;
+    /// `social_security_wages`.
+    fn social_security_wages(&self) -> Result<Option<Money>>;
+    /// `medicare_wages`.
+    fn medicare_wages(&self) -> Result<Option<Money>>;
+    /// `federal_taxes`.
+    fn federal_taxes(&self) -> Result<Option<Money>>;
+    /// `state_taxes`.
+    fn state_taxes(&self) -> Result<Option<Money>>;
+    /// `social_security_taxes`.
+    fn social_security_taxes(&self) -> Result<Option<Money>>;
+    /// `medicare_taxes`.
+    fn medicare_taxes(&self) -> Result<Option<Money>>;
+}
+
+/// Each amount of an uploaded W-2 is its own generated union of a number
+/// and a string; they share the two variants.
+macro_rules! uploaded_w2_amounts {
+    ($($field:ident: $union:ident),* $(,)?) => {
+        impl UploadedW2Money for types::UploadedW2Informed {
+            $(
+                fn $field(&self) -> Result<Option<Money>> {
+                    match &self.$field {
+                        Some(types::$union::DecimalAmount(amount)) => {
+                            usd_cents(Some(amount), None, stringify!($field))
+                        }
+                        Some(types::$union::String(text)) => usd_cents(None, Some(text), stringify!($field)),
+                        None => Ok(None),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+uploaded_w2_amounts!(
+    total_wages: TotalWages,
+    state_wages: StateWages,
+    social_security_wages: SocialSecurityWages,
+    medicare_wages: MedicareWages,
+    federal_taxes: FederalTaxes,
+    state_taxes: StateTaxes,
+    social_security_taxes: SocialSecurityTaxes,
+    medicare_taxes: MedicareTaxes,
+);
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,7 @@ fn login_mock<'a>(server: &'a MockServer, expiration: &str) -> httpmock::Mock<'a
     let request = types::CreateAdminTokenRequest {
         username: USERNAME.into(),
         password: PASSWORD.into(),
+        unknown_fields: Default::default(),
     };
     let response: types::AuthV1AdminTokenPostResponse = serde_json::from_value(json!({"data": {
         "token": TOKEN,
