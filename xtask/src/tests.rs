@@ -259,13 +259,18 @@ fn check_reports_edited_missing_stray_files_and_a_changed_spec() {
 
 /// Writes `specs/<name>/` with `document` and a matching SOURCE.toml.
 fn add_spec(root: &Path, name: &str, document_name: &str, document: &[u8]) {
+    add_spec_with(root, name, document_name, document, "");
+}
+
+/// [`add_spec`] with more SOURCE.toml text (a `[codegen]` table).
+fn add_spec_with(root: &Path, name: &str, document_name: &str, document: &[u8], codegen: &str) {
     let dir = root.join("specs").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(document_name), document).unwrap();
     std::fs::write(
         dir.join("SOURCE.toml"),
         format!(
-            "[upstream]\nurl = \"http://127.0.0.1/{name}.json\"\ndocument = \"{document_name}\"\nsha256 = \"{}\"\napi_version = \"1\"\n",
+            "[upstream]\nurl = \"http://127.0.0.1/{name}.json\"\ndocument = \"{document_name}\"\nsha256 = \"{}\"\napi_version = \"1\"\n{codegen}",
             sha256_hex(document)
         ),
     )
@@ -311,11 +316,20 @@ fn a_new_api_added_as_data_generates_and_compiles() {
     add_spec(root, "widgets", "openapi.json", &swashbuckle);
     let fastapi = std::fs::read(fixtures().join("normalise/openapi-3.1/input.yaml")).unwrap();
     add_spec(root, "fastitems", "openapi.yaml", &fastapi);
+    // Unions of every kind, with numbers as exact decimals.
+    let unions = std::fs::read(fixtures().join("normalise/unions/input.yaml")).unwrap();
+    add_spec_with(
+        root,
+        "fixture-unions",
+        "openapi.yaml",
+        &unions,
+        "[[codegen.conversions]]\nmatch = { type = \"number\" }\nname = \"DecimalAmount\"\nrust_type = \"client_core::money::DecimalAmount\"\n",
+    );
 
     let apis = Api::discover(root).unwrap();
     assert_eq!(
         apis.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
-        ["fastitems", "widgets"]
+        ["fastitems", "fixture-unions", "widgets"]
     );
     assert!(
         crate::codegen_all(root, &apis, false, true)
@@ -327,6 +341,7 @@ fn a_new_api_added_as_data_generates_and_compiles() {
         "widgets-httpmock",
         "fastitems-client",
         "fastitems-httpmock",
+        "fixture-unions-client",
     ] {
         assert!(
             root.join("crates")
@@ -355,6 +370,37 @@ fn a_new_api_added_as_data_generates_and_compiles() {
     assert!(
         status.success(),
         "the generated fixture crates do not compile"
+    );
+
+    // A new API's tests run with no work: the example oracle of every
+    // generated crate, and for the unions a check of the variants chosen.
+    std::fs::copy(
+        fixtures().join("unions-behaviour/unions.rs"),
+        root.join("crates/fixture-unions-client/tests/unions.rs"),
+    )
+    .unwrap();
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "test",
+            "--workspace",
+            "--offline",
+            "--quiet",
+            "--",
+            "--nocapture",
+        ])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the generated fixture crates' tests fail:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("example oracle for fixture-unions: 2 found, 2 decoded, 2 round-tripped"),
+        "{stdout}"
     );
 }
 

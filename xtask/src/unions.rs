@@ -426,8 +426,9 @@ struct Profile {
 impl Profile {
     fn of(doc: &Value, branch: &Value, index: usize) -> Self {
         let schema = resolve(doc, branch);
-        let label = component_of(branch).unwrap_or_else(|| format!("variant {index}"));
         let ty = schema.get("type").and_then(Value::as_str);
+        let label = component_of(branch)
+            .unwrap_or_else(|| format!("variant {index} ({})", ty.unwrap_or("untyped")));
         let props = properties(doc, branch, 0);
         let kind = match ty {
             Some("null") => "null",
@@ -547,7 +548,9 @@ fn order(doc: &mut Value, pointer: &str, report: &mut Report) {
             }
         }
     }
-    if before != after {
+    // Only variants that meet can shadow each other; leave the rest as the
+    // vendor wrote them.
+    if before != after && !notes.is_empty() {
         let reordered: Vec<Value> = profiled.into_iter().map(|(_, b)| b).collect();
         if let Some(slot) = doc.pointer_mut(&format!("{pointer}/{key}")) {
             *slot = Value::Array(reordered);

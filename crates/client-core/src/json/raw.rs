@@ -194,9 +194,18 @@ pub(super) const RAW_HINT: &str = "the value must be read by serde_json directly
 
 impl<'de> Deserialize<'de> for RawJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A syntax error is reported as it is; "invalid type" here means the
+        // text was not there to capture, and the hint says why.
         Box::<RawValue>::deserialize(deserializer)
             .map(RawJson)
-            .map_err(|error| de::Error::custom(format_args!("{error}: {RAW_HINT}")))
+            .map_err(|error: D::Error| {
+                let text = error.to_string();
+                if text.contains("invalid type") {
+                    de::Error::custom(format_args!("{text}: {RAW_HINT}"))
+                } else {
+                    error
+                }
+            })
     }
 }
 

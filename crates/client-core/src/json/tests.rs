@@ -383,3 +383,29 @@ proptest! {
         prop_assert_eq!(serde_json::to_string(&fee).unwrap(), text);
     }
 }
+
+#[test]
+fn raw_json_in_a_buffered_context_says_why_and_a_syntax_error_says_what() {
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    #[allow(dead_code, reason = "only decoded")]
+    enum Buffered {
+        Raw(RawJson),
+    }
+    let err = serde_json::from_str::<Buffered>("1.5").unwrap_err();
+    // serde's untagged derive replaces the message with its own.
+    assert!(
+        err.to_string().contains("did not match any variant"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<RawJson>("[1,").unwrap_err();
+    assert!(!err.to_string().contains("serde_json directly"), "{err}");
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only decoded")]
+    struct Flat {
+        #[serde(flatten)]
+        rest: BTreeMap<String, RawJson>,
+    }
+    let err = serde_json::from_str::<Flat>(r#"{"a":1}"#).unwrap_err();
+    assert!(err.to_string().contains("serde_json directly"), "{err}");
+}

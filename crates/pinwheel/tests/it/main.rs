@@ -12,6 +12,7 @@ mod admin;
 mod config;
 mod errors;
 mod faults;
+mod fidelity;
 mod headers;
 mod money;
 mod pagination;
