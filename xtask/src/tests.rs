@@ -95,7 +95,7 @@ fn every_normalisation_fixture_matches_its_snapshot_and_generates() {
         }
         cases += 1;
     }
-    assert!(cases >= 9, "only {cases} fixtures found");
+    assert!(cases >= 10, "only {cases} fixtures found");
 }
 
 #[test]
@@ -116,6 +116,11 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("response-types", "operation/response-type"),
         ("parameter-collisions", "operation/parameter-collision"),
         ("multipart-body", "media/request-unsupported"),
+        ("unions", "union/discriminator"),
+        ("unions", "union/hoist"),
+        ("unions", "union/order"),
+        ("unions", "union/overlap"),
+        ("unions", "schema/title-collision"),
     ];
     for (case, rule) in expect {
         let input = fixtures().join("normalise").join(case).join("input.yaml");
