@@ -179,6 +179,41 @@ pub enum Error {
         /// Empty: no request was made.
         context: Box<ErrorContext>,
     },
+    /// A list walk stopped before its end because it could not keep its
+    /// promise (every row that existed for the whole walk, exactly once):
+    /// it made no progress within its request budget. Every row yielded
+    /// before was right; resume with
+    /// [`PageOptions::resume_after`](crate::pagination::PageOptions::resume_after)
+    /// and [`Error::resume_point`], or restart the walk.
+    #[error(
+        "list walk stopped after {yielded} rows in {requests} requests: {reason}; resume after the last row with \
+         PageOptions::resume_after(error.resume_point()), or restart the walk"
+    )]
+    WalkStopped {
+        /// Rows the walk yielded before it stopped.
+        yielded: u64,
+        /// Requests it made.
+        requests: u64,
+        /// Why it stopped.
+        reason: crate::pagination::WalkStop,
+        /// Where it can be taken up again (`None` before any row).
+        resume: Option<crate::pagination::ResumePoint>,
+        /// Empty: the walk's requests succeeded.
+        context: Box<ErrorContext>,
+    },
+    /// A page of a list walk failed (after the runtime's retries); the rows
+    /// before it were yielded, each once. `source` is the page's error,
+    /// whose context and status this error reports.
+    #[error("list walk interrupted after {yielded} rows: {source}")]
+    Interrupted {
+        /// Rows the walk yielded before the failure.
+        yielded: u64,
+        /// Where it can be taken up again (`None` before any row).
+        resume: Option<crate::pagination::ResumePoint>,
+        /// The page's error.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 /// `": message"` when the server sent one, so `Display` reads well either way.
@@ -208,7 +243,26 @@ impl Error {
             | Error::InvalidRequest { context, .. }
             | Error::InvalidQuery { context, .. }
             | Error::InvalidAmount { context, .. }
-            | Error::Config { context, .. } => context,
+            | Error::Config { context, .. }
+            | Error::WalkStopped { context, .. } => context,
+            Error::Interrupted { source, .. } => source.context(),
+        }
+    }
+
+    /// Where an interrupted or stopped list walk can be taken up again.
+    pub fn resume_point(&self) -> Option<crate::pagination::ResumePoint> {
+        match self {
+            Error::WalkStopped { resume, .. } | Error::Interrupted { resume, .. } => *resume,
+            _ => None,
+        }
+    }
+
+    /// The error of the failed request itself: the page's error for an
+    /// interrupted walk, this error otherwise.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Interrupted { source, .. } => source.cause(),
+            other => other,
         }
     }
 

@@ -1,5 +1,18 @@
 //! Every row of a list operation as one stream, fetched concurrently, in
-//! order, each row exactly once even while other users insert and delete.
+//! order: each row that exists for the whole walk exactly once, or an error
+//! that says why not.
+//!
+//! # The contract
+//!
+//! A walk yields every row that existed from before its first request until
+//! after its last **exactly once and in order** (the walk's order, see
+//! below). A row inserted or deleted while the walk runs comes out at most
+//! once. When the walk cannot keep that promise it does not end quietly: its
+//! stream ends with [`Error::WalkStopped`](crate::Error::WalkStopped) (no progress within the request
+//! budget) or [`Error::Interrupted`](crate::Error::Interrupted) (a page failed after the runtime's
+//! retries). Both carry the number of rows yielded and a [`ResumePoint`];
+//! [`PageOptions::resume_after`] takes the walk up again after the last row
+//! it yielded, wherever that row has moved.
 //!
 //! # How a walk works
 //!
@@ -21,43 +34,50 @@
 //!
 //! Rows that exist for the whole walk keep their relative order (the order
 //! is total and on fixed keys), whatever is inserted or deleted around them.
-//! Call `Y` the rows already yielded; by induction they are exactly the
-//! surviving rows up to the last one yielded, plus perhaps some newcomers.
-//! When the next window `W` (fetched at any time) contains a row of `Y`, take
-//! the last such row `W[i]`: every surviving row not yet yielded sorts after
-//! it, so it lies after `i` in `W` or beyond `W`'s end, where later windows
+//! Call `Y` the rows already yielded. When a window `W` (fetched at any time,
+//! even a stale copy of an earlier answer) contains a row of `Y`, take the
+//! last such row `W[i]`: every surviving row not yet yielded sorts after it,
+//! so it lies after `i` in `W` or beyond `W`'s end, where later windows
 //! continue. The walk yields `W[i+1..]` minus rows already seen (rows are
 //! deduplicated by `Id`), so nothing is repeated and, window by window,
-//! nothing surviving is skipped. When `W` is shorter than `P`, it reached the
-//! end of the data at the time it was fetched and the walk is complete.
+//! nothing surviving is skipped. Rows are only ever yielded after such an
+//! anchor (or, before anything was yielded, from the start).
 //!
-//! Normally `i = 0` (the overlap row). When `W` holds no row of `Y`,
-//! deletions moved rows across the boundary (or emptied the window): the
-//! walk drops the windows fetched ahead and steps back one window at a time
-//! until it finds a row of `Y` (or reaches the start, where every unseen row
-//! is new), then goes on sequentially from there. This costs requests only
-//! when the data changed during the walk; an undisturbed walk costs one extra
-//! row per page.
+//! The walk ends only when a window asked for at the last row's position
+//! holds that row alone: the end of the data at that time. A window shorter
+//! than asked is therefore checked with one more request from its last row,
+//! so a server that shortens pages cannot end a walk early; an undisturbed
+//! walk pays one extra request for it ([`PageOptions::trust_total_count`]
+//! saves it where `TotalCount` can be trusted).
 //!
-//! After the last window, the largest `TotalCount` seen is compared with the
-//! rows walked; if the server counts more (rows were appended while the walk
-//! ran, or the server returned fewer rows per page than asked), the walk
-//! fetches on from the last row for as long as that brings new rows, so a
-//! count that disagrees with the rows cannot keep it going.
+//! When a window holds no row of `Y`, deletions moved rows back across its
+//! start (or rows inserted ahead pushed the window's rows past it): the walk
+//! drops the windows fetched ahead and searches around the last row's
+//! position, backwards first and each time twice as far, one window at a
+//! time. When a full window holds only rows of `Y`, rows inserted ahead
+//! moved the rest by a window or more: the walk jumps ahead, further each
+//! time, and learns from where it finds the last row how far rows move per
+//! request. Requests that bring no new row count against a budget of such
+//! requests in a row ([`PageOptions::stall_budget`], 20 by default; progress
+//! resets it); when it runs out the walk stops with [`Error::WalkStopped`](crate::Error::WalkStopped). A server that ignores `$skip`, or
+//! inserts ahead of the walk faster than it can page, ends there.
 //!
 //! Limits: a row whose sort key changes during the walk moves, and may be
 //! missed or seen twice (deduplication by `Id` still prevents the latter).
-//! Rows without an `Id` cannot be tracked: when the first page has no `Id`
-//! at all the walk falls back to plain, non-overlapping pages.
-//!
-//! Errors surface as an `Err` item, after which the stream ends.
+//! A row inserted during the walk may come out anywhere after the rows
+//! yielded before it. Rows without an `Id` cannot be tracked: when the first
+//! page has no `Id` at all the walk pages plainly, without these guarantees.
+//! What a walk keeps per row is its `Id` (in a hash set).
 
-use std::collections::{HashSet, VecDeque};
+#[cfg(test)]
+mod tests;
+mod walker;
+
 use std::future::Future;
 use std::num::{NonZeroU32, NonZeroUsize};
 
 use client_core::call::CallOptions;
-use futures::stream::{self, BoxStream, FuturesOrdered};
+use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
 use pensionpro_client::types::{self, ErrorResponse};
 use progenitor_client::ResponseValue;
@@ -65,6 +85,7 @@ use progenitor_client::ResponseValue;
 use crate::auth::{Client, call_generated};
 use crate::error::Result;
 use crate::odata::{MAX_TOP, Query};
+use walker::{Settings, Walker};
 
 /// Rows per page unless configured otherwise: the server's maximum, which
 /// spends the fewest calls.
@@ -79,9 +100,48 @@ pub const DEFAULT_CONCURRENCY: NonZeroUsize = match NonZeroUsize::new(4) {
     None => NonZeroUsize::MIN,
 };
 
-/// Full windows without a new row after which a walk gives up (see
-/// `Walker::stalled`).
-const MAX_STALLED_WINDOWS: u32 = 3;
+/// Requests in a row without a new row a walk may make before it stops.
+pub const DEFAULT_STALL_BUDGET: u32 = 20;
+
+/// Where a walk can be taken up again: after the row with `Id`
+/// `after_id`, which was at `$skip` `skip` when last seen, when the server
+/// counted `total` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// Where the row was when last seen.
+    pub skip: u32,
+    /// The row after which the walk goes on.
+    pub after_id: i64,
+    /// The `TotalCount` then: rows inserted or deleted ahead of the row
+    /// since move it by the difference, so the walk looks there first.
+    pub total: Option<u64>,
+}
+
+/// Why a walk stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalkStop {
+    /// `wasted` requests brought no new row, more than the budget allows:
+    /// the server ignores `$skip`, or rows are inserted ahead of the walk
+    /// faster than it pages, or deleted behind it faster than it finds its
+    /// place again.
+    NoProgress {
+        /// Requests that brought no new row.
+        wasted: u32,
+    },
+}
+
+impl std::fmt::Display for WalkStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkStop::NoProgress { wasted } => write!(
+                f,
+                "{wasted} requests brought no new row (the server may ignore $skip, or rows are inserted ahead of \
+                 the walk faster than it pages)"
+            ),
+        }
+    }
+}
 
 /// A row of a list: anything with PensionPro's integer `Id`.
 pub trait Row {
@@ -358,6 +418,9 @@ list_requests!(
 pub struct PageOptions {
     page_size: NonZeroU32,
     concurrency: NonZeroUsize,
+    stall_budget: u32,
+    trust_total: bool,
+    resume: Option<ResumePoint>,
 }
 
 impl Default for PageOptions {
@@ -365,6 +428,9 @@ impl Default for PageOptions {
         Self {
             page_size: DEFAULT_PAGE_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
+            stall_budget: DEFAULT_STALL_BUDGET,
+            trust_total: false,
+            resume: None,
         }
     }
 }
@@ -383,6 +449,33 @@ impl PageOptions {
     #[must_use]
     pub fn concurrency(mut self, pages: NonZeroUsize) -> Self {
         self.concurrency = pages;
+        self
+    }
+
+    /// Requests in a row that bring no new row the walk may make before it
+    /// stops with [`Error::WalkStopped`](crate::Error::WalkStopped) (default [`DEFAULT_STALL_BUDGET`]).
+    #[must_use]
+    pub fn stall_budget(mut self, requests: u32) -> Self {
+        self.stall_budget = requests;
+        self
+    }
+
+    /// Ends the walk at a short page when the largest `TotalCount` seen says
+    /// it is the last, instead of confirming with one more request. Saves a
+    /// request per walk (a second one for a list that fits one page); a
+    /// server that both shortens a page and undercounts would end the walk
+    /// early.
+    #[must_use]
+    pub fn trust_total_count(mut self) -> Self {
+        self.trust_total = true;
+        self
+    }
+
+    /// Takes a walk up again after the row of `point` (from
+    /// [`Error::resume_point`](crate::Error::resume_point)), with the same query.
+    #[must_use]
+    pub fn resume_after(mut self, point: ResumePoint) -> Self {
+        self.resume = Some(point);
         self
     }
 }
@@ -452,21 +545,33 @@ where
         Ok(base) => base,
         Err(error) => return stream::once(async move { Err(error) }).boxed(),
     };
-    let walker = Walker {
-        base,
-        page_size: options.page_size.get(),
+    let fetch = Box::new(move |skip: u32, top: u32| {
+        let top = NonZeroU32::new(top).unwrap_or(DEFAULT_PAGE_SIZE);
+        let request = base.clone().apply(&ListOptions {
+            skip: Some(i32::try_from(skip).unwrap_or(i32::MAX)),
+            top: Some(top),
+            ..ListOptions::default()
+        });
+        async move {
+            call_generated(CallOptions::default(), request.send_page())
+                .await
+                .map(ListPage::into_parts)
+        }
+        .boxed()
+    });
+    let settings = Settings {
+        page: options.page_size.get(),
         concurrency: options.concurrency.get(),
         start,
-        queue: VecDeque::from([start]),
-        inflight: FuturesOrdered::new(),
-        seen: HashSet::new(),
-        keyed: None,
-        sequential: false,
-        max_total: None,
-        extending: false,
-        stalled: 0,
-        done: false,
+        stall_budget: options.stall_budget,
+        trust_total: options.trust_total,
+        resume: options.resume,
     };
+    rows(Walker::new(fetch, settings))
+}
+
+/// The rows a walker yields, as a stream that ends after an error.
+fn rows<'a, T: Row + Send + 'a>(walker: Walker<'a, T>) -> Rows<'a, T> {
     stream::unfold(walker, |mut walker| async move {
         let batch = walker.next_batch().await?;
         Some((batch, walker))
@@ -479,177 +584,4 @@ where
         stream::iter(items)
     })
     .boxed()
-}
-
-type Fetched<T> = (u32, Result<(Vec<T>, Option<u64>)>);
-
-struct Walker<'a, R: ListRequest<'a>> {
-    base: R,
-    page_size: u32,
-    concurrency: usize,
-    start: u32,
-    /// Window starts not yet requested.
-    queue: VecDeque<u32>,
-    /// Windows requested, consumed in the order they were queued.
-    inflight: FuturesOrdered<futures::future::BoxFuture<'a, Fetched<<R::Page as ListPage>::Row>>>,
-    /// `Id`s yielded so far.
-    seen: HashSet<i64>,
-    /// Whether rows carry `Id`s (decided by the first page).
-    keyed: Option<bool>,
-    /// After a divergence the walk goes on one window at a time.
-    sequential: bool,
-    max_total: Option<u64>,
-    /// Whether the walk is past its planned end because the count said more.
-    extending: bool,
-    /// Full windows in a row that brought nothing new.
-    stalled: u32,
-    done: bool,
-}
-
-impl<'a, R: ListRequest<'a>> Walker<'a, R> {
-    /// The distance between window starts: one row less than a page while
-    /// windows overlap.
-    fn step(&self) -> u32 {
-        if self.keyed == Some(false) {
-            self.page_size
-        } else {
-            self.page_size - 1
-        }
-    }
-
-    fn fetch(&mut self, skip: u32) {
-        let top = NonZeroU32::new(self.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
-        let request = self.base.clone().apply(&ListOptions {
-            skip: Some(i32::try_from(skip).unwrap_or(i32::MAX)),
-            top: Some(top),
-            ..ListOptions::default()
-        });
-        let future = async move {
-            let page = call_generated(CallOptions::default(), request.send_page()).await;
-            (skip, page.map(ListPage::into_parts))
-        };
-        self.inflight.push_back(future.boxed());
-    }
-
-    fn abandon_ahead(&mut self) {
-        self.inflight = FuturesOrdered::new();
-        self.queue.clear();
-    }
-
-    /// Plans the windows after the first from the total the server counts.
-    fn plan(&mut self, total: u64) {
-        let (page, step) = (u64::from(self.page_size), u64::from(self.step()));
-        let mut previous = u64::from(self.start);
-        while previous + page < total {
-            previous += step;
-            match u32::try_from(previous) {
-                Ok(skip) => self.queue.push_back(skip),
-                Err(_) => break,
-            }
-        }
-    }
-
-    async fn next_batch(&mut self) -> Option<Result<Vec<<R::Page as ListPage>::Row>>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let limit = if self.sequential { 1 } else { self.concurrency };
-            while self.inflight.len() < limit {
-                let Some(skip) = self.queue.pop_front() else {
-                    break;
-                };
-                self.fetch(skip);
-            }
-            let Some((skip, page)) = self.inflight.next().await else {
-                self.done = true;
-                return None;
-            };
-            let (rows, total) = match page {
-                Ok(page) => page,
-                Err(error) => {
-                    self.done = true;
-                    return Some(Err(error));
-                }
-            };
-            if let Some(total) = total {
-                self.max_total = Some(self.max_total.map_or(total, |max| max.max(total)));
-            }
-            let full = rows.len() >= self.page_size as usize;
-            let first = self.keyed.is_none();
-            if first {
-                self.keyed = Some(rows.iter().any(|row| row.row_id().is_some()));
-                match total {
-                    Some(total) if full => self.plan(total),
-                    _ => {}
-                }
-            }
-            if self.keyed == Some(false) {
-                if full && self.queue.is_empty() && self.inflight.is_empty() {
-                    self.queue.push_back(skip.saturating_add(self.page_size));
-                }
-                return Some(Ok(rows));
-            }
-
-            // The last row of this window that was already yielded; at the
-            // start of the walk there is nothing before the window to miss.
-            let anchor = rows
-                .iter()
-                .rposition(|row| row.row_id().is_some_and(|id| self.seen.contains(&id)));
-            let from = match anchor {
-                Some(index) => index + 1,
-                None if skip <= self.start => 0,
-                None => {
-                    // Rows moved across the boundary: step back until a
-                    // window holds a row already yielded.
-                    self.abandon_ahead();
-                    self.sequential = true;
-                    self.queue
-                        .push_back(skip.saturating_sub(self.step()).max(self.start));
-                    continue;
-                }
-            };
-            let len = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-            let fresh: Vec<_> = rows
-                .into_iter()
-                .skip(from)
-                .filter(|row| match row.row_id() {
-                    Some(id) => self.seen.insert(id),
-                    None => true,
-                })
-                .collect();
-            let end = u64::from(skip).saturating_add(len);
-            self.stalled = if fresh.is_empty() {
-                self.stalled + 1
-            } else {
-                0
-            };
-            if full && self.stalled >= MAX_STALLED_WINDOWS {
-                // Only a server that ignores `$skip` serves full windows of
-                // old rows again and again; stop instead of looping.
-                tracing::warn!(skip, "list walk stopped: full pages without new rows");
-                self.done = true;
-            } else if full {
-                if self.queue.is_empty() && self.inflight.is_empty() {
-                    self.queue.push_back(skip.saturating_add(self.step()));
-                }
-            } else {
-                // This window reached the end of the data when it was
-                // fetched. Re-check the count: rows appended since then are
-                // fetched from the last row on, while that brings new rows.
-                self.abandon_ahead();
-                let more = self.max_total.is_some_and(|total| total > end);
-                let progress = !self.extending || !fresh.is_empty();
-                if more && end > 0 && progress {
-                    self.extending = true;
-                    self.sequential = true;
-                    self.queue
-                        .push_back(u32::try_from(end - 1).unwrap_or(u32::MAX));
-                } else {
-                    self.done = true;
-                }
-            }
-            return Some(Ok(fresh));
-        }
-    }
 }

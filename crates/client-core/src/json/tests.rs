@@ -409,3 +409,20 @@ fn raw_json_in_a_buffered_context_says_why_and_a_syntax_error_says_what() {
     let err = serde_json::from_str::<Flat>(r#"{"a":1}"#).unwrap_err();
     assert!(err.to_string().contains("serde_json directly"), "{err}");
 }
+
+#[test]
+fn minor_units_decode_from_numbers_and_strings_inside_a_union() {
+    use crate::money::MinorUnits;
+    for (text, minor) in [("29223", 29223), ("\"-5\"", -5)] {
+        let raw: RawJson = serde_json::from_str(text).unwrap();
+        let mut union = Union::new("Cents", &raw);
+        let value = union.attempt::<MinorUnits>("Minor", &[]).unwrap();
+        assert_eq!(value.value(), minor, "{text}");
+    }
+    let raw: RawJson = serde_json::from_str("12.5").unwrap();
+    let mut union = Union::new("Cents", &raw);
+    assert!(
+        union.attempt::<MinorUnits>("Minor", &[]).is_none(),
+        "a fraction is not cents"
+    );
+}

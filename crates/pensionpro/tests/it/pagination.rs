@@ -197,9 +197,14 @@ async fn a_caller_order_gets_id_as_tie_breaker() {
         .collect()
         .await;
     assert_eq!(rows.len(), 1);
+    // A page shorter than asked is confirmed with one request from its last
+    // row; both carry the order.
     assert_eq!(
         seen.lock().unwrap().as_slice(),
-        [Some("UpdatedOn desc,Id".to_owned())]
+        [
+            Some("UpdatedOn desc,Id".to_owned()),
+            Some("UpdatedOn desc,Id".to_owned())
+        ]
     );
 }
 
@@ -225,10 +230,18 @@ async fn an_error_mid_walk_is_an_item_and_ends_the_stream() {
     let (ok, err): (Vec<_>, Vec<_>) = items.iter().partition(|item| item.is_ok());
     assert_eq!(err.len(), 1);
     assert!(items.last().unwrap().is_err(), "the error is the last item");
+    let error = items.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        matches!(error, pensionpro::Error::Interrupted { yielded: 28, .. }),
+        "{error:?}"
+    );
     assert!(matches!(
-        items.last().unwrap(),
-        Err(pensionpro::Error::Server { status: 500, .. })
+        error.cause(),
+        pensionpro::Error::Server { status: 500, .. }
     ));
+    assert_eq!(error.status(), Some(500));
+    let resume = error.resume_point().unwrap();
+    assert_eq!((resume.skip, resume.after_id), (27, 28));
     // Windows at 0, 9 and 18 succeeded: rows 1..=28 exactly once.
     assert_eq!(ok.len(), 28);
 }
@@ -267,14 +280,46 @@ async fn without_a_total_the_walk_goes_on_until_a_short_page() {
 }
 
 #[tokio::test]
-async fn a_server_that_ignores_skip_does_not_loop_forever() {
-    let url = serve(|_| async {
-        let rows: Vec<_> = (1..=10).map(|id| json!({"Id": id})).collect();
-        Response::json(&json!({"Values": rows}))
+async fn a_server_that_ignores_skip_ends_the_walk_with_the_error_not_a_quiet_end() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let url = serve(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async {
+            let rows: Vec<_> = (1..=10).map(|id| json!({"Id": id})).collect();
+            Response::json(&json!({"Values": rows, "TotalCount": 100}))
+        }
     })
     .await;
-    let ids = walk_ids(&url, 10).await;
-    assert_eq!(ids, (1..=10).collect::<Vec<i64>>());
+    let client = client(&url);
+    let options = PageOptions::default().page_size(10).stall_budget(5);
+    let items: Vec<_> = client
+        .list_with(client.api().list_plans(), &Query::new(), options)
+        .collect()
+        .await;
+    let ids: Vec<i32> = items
+        .iter()
+        .filter_map(|item| item.as_ref().ok().and_then(|plan| plan.id))
+        .collect();
+    assert_eq!(ids, (1..=10).collect::<Vec<i32>>(), "the rows served, once");
+    let error = items.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            pensionpro::Error::WalkStopped {
+                yielded: 10,
+                reason: pensionpro::pagination::WalkStop::NoProgress { wasted: 6 },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("resume"), "{error}");
+    // The first page, the budget of requests without a new row and the one
+    // that ran it out, plus up to three windows already in flight when the
+    // walk saw the first stale answer.
+    let calls = calls.load(Ordering::SeqCst);
+    assert!((7..=10).contains(&calls), "{calls}");
 }
 
 #[tokio::test]
