@@ -259,9 +259,9 @@ impl Error {
 
     /// The error of the failed request itself: the page's error for an
     /// interrupted walk, this error otherwise.
-    pub fn cause(&self) -> &Error {
+    pub fn root(&self) -> &Error {
         match self {
-            Error::Interrupted { source, .. } => source.cause(),
+            Error::Interrupted { source, .. } => source.root(),
             other => other,
         }
     }

@@ -231,6 +231,19 @@ pub enum Error {
         /// The call whose response repeated it.
         context: Box<ErrorContext>,
     },
+    /// A listing stopped because pages at new cursors kept bringing nothing
+    /// new: following the server further could loop forever. Every row
+    /// yielded before was new; `resume_cursor` is the next cursor the server
+    /// sent.
+    #[error("listing stopped after {pages} page(s): {reason}")]
+    WalkStopped {
+        /// Pages fetched.
+        pages: u64,
+        /// Why it stopped.
+        reason: crate::pagination::WalkStop,
+        /// The next cursor the server sent.
+        resume_cursor: Option<String>,
+    },
     /// A page of a listing failed; the listing ended there. Every item before
     /// it was delivered, none after it: resume from
     /// [`Error::resume_cursor`] to continue without gaps or duplicates.
@@ -290,6 +303,7 @@ impl Error {
             | Error::RepeatedCursor { context, .. } => Some(context),
             Error::Interrupted { source, .. } => source.context(),
             Error::Config { .. }
+            | Error::WalkStopped { .. }
             | Error::InvalidLimit { .. }
             | Error::MissingCurrency { .. }
             | Error::Money { .. }
@@ -330,7 +344,9 @@ impl Error {
     /// [`crate::pagination::Listing::resume_from`] to continue the listing.
     pub fn resume_cursor(&self) -> Option<&str> {
         match self {
-            Error::Interrupted { resume_cursor, .. } => resume_cursor.as_deref(),
+            Error::Interrupted { resume_cursor, .. } | Error::WalkStopped { resume_cursor, .. } => {
+                resume_cursor.as_deref()
+            }
             _ => None,
         }
     }

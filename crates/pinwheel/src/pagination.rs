@@ -33,15 +33,29 @@
 //! # }
 //! ```
 //!
-//! # Errors and resuming
+//! # The contract, and errors
 //!
-//! A page that fails (after the runtime's retries) ends the stream with one
-//! `Err(`[`Error::Interrupted`]`)`: every item of the pages before it has
-//! been delivered, none after. [`Error::resume_cursor`] is the cursor of the
-//! failed page; [`Listing::resume_from`] continues from there without gaps or
-//! duplicates. A `next_cursor` the listing has already requested would make
-//! it loop forever, so the stream ends with [`Error::RepeatedCursor`] after
-//! the page that sent it.
+//! [`Listing::items`] yields every row of the listing exactly once, in the
+//! server's order, or its stream ends with an error that says what happened:
+//!
+//! - Rows with an `id` are de-duplicated by it (16 bytes a row), so a page the
+//!   server serves twice does not repeat them. Rows without one (company
+//!   paystubs, earnings-stream payouts, API keys) are trusted to cursor
+//!   progress: every row of every page fetched at a new cursor comes out, two
+//!   identical rows included.
+//! - A page that fails (after the runtime's retries) ends the stream with
+//!   [`Error::Interrupted`]: every item of the pages before it has been
+//!   delivered, none after. [`Error::resume_cursor`] is the cursor of the
+//!   failed page; [`Listing::resume_from`] continues from there without gaps
+//!   or duplicates.
+//! - A `next_cursor` the listing has already requested would make it loop
+//!   forever: the stream ends with [`Error::RepeatedCursor`]. For rows
+//!   without an `id`, the page that sent it is held back (it may be the
+//!   page before, served again) and the error says so.
+//! - A server that answers new cursors with pages that bring nothing new
+//!   (rows already seen, or the very page before again) ends the stream
+//!   with [`Error::WalkStopped`] after [`Listing::stall_budget`] such pages
+//!   in a row (3 by default).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -78,10 +92,13 @@ pub trait Paginated {
 
     /// The items of this page, owned.
     fn into_items(self) -> Vec<Self::Item>;
+
+    /// An item's `id`, for the row types that have one.
+    fn item_id(item: &Self::Item) -> Option<uuid::Uuid>;
 }
 
 macro_rules! paginated {
-    ($($response:ident => $item:ident,)*) => {$(
+    ($($response:ident => $item:ident $(by $id:ident)?,)*) => {$(
         impl Paginated for types::$response {
             type Item = types::$item;
 
@@ -96,27 +113,33 @@ macro_rules! paginated {
             fn into_items(self) -> Vec<types::$item> {
                 self.data
             }
+
+            #[allow(unused_variables, reason = "rows without an id ignore it")]
+            fn item_id(item: &types::$item) -> Option<uuid::Uuid> {
+                None $(.or(item.$id))?
+            }
         }
     )*};
 }
 
+// `by id`: the row type has an `id` to de-duplicate by.
 paginated! {
     ListKeysV1AdminApiKeysGetResponse => ListApiKeyResponseData,
-    ListAccountsV1AccountsGetResponse => PayrollAccountObjResponse,
-    ListV1CompanyConnectionsGetResponse => CompanyConnectionBase,
+    ListAccountsV1AccountsGetResponse => PayrollAccountObjResponse by id,
+    ListV1CompanyConnectionsGetResponse => CompanyConnectionBase by id,
     GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse => CompanyIdentityObjResponse,
     GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse => CompanyEmploymentObjResponse,
     GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse => CompanyIncomeObjResponse,
     GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse => CompanyPaystubObjResponse,
     GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse => EarningsStreamPayoutObjResponseV20230418,
-    GetV1EmployersGetResponse => EmployerObjResponse,
-    ListPlatformsV1PlatformsGetResponse => PlatformObjResponse,
-    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse => PayrollAccountObjResponse,
-    ListPaystubsV1AccountsAccountIdPaystubsGetResponse => PaystubObjResponseV20220302,
-    ListShiftsV1AccountsAccountIdShiftsGetResponse => ShiftObjResponse,
-    GetJobsV1JobsGetResponse => JobObjResponseV20231122,
-    ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse => TaxFormObjResponseNoDocumentV20220622,
-    GetV1WebhooksGetResponse => WebhookObjResponse,
+    GetV1EmployersGetResponse => EmployerObjResponse by id,
+    ListPlatformsV1PlatformsGetResponse => PlatformObjResponse by id,
+    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse => PayrollAccountObjResponse by id,
+    ListPaystubsV1AccountsAccountIdPaystubsGetResponse => PaystubObjResponseV20220302 by id,
+    ListShiftsV1AccountsAccountIdShiftsGetResponse => ShiftObjResponse by id,
+    GetJobsV1JobsGetResponse => JobObjResponseV20231122 by id,
+    ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse => TaxFormObjResponseNoDocumentV20220622 by id,
+    GetV1WebhooksGetResponse => WebhookObjResponse by id,
 }
 
 /// A generated request builder of a cursor-paginated list operation.
@@ -217,6 +240,8 @@ pub fn next_step(requested: &mut HashSet<String>, next_cursor: Option<&str>) -> 
 pub struct Page<R> {
     response: Response<R>,
     cursor: Option<String>,
+    /// Whether its `next_cursor` was requested before.
+    repeats: bool,
 }
 
 impl<R: Paginated> Page<R> {
@@ -296,55 +321,178 @@ where
             }
             Ok(response) => {
                 state.pages += 1;
+                let mut repeats = false;
                 match next_step(&mut state.requested, response.get().next_cursor()) {
                     Next::Fetch(next) => state.next = Some(Some(next)),
                     Next::End => {}
                     Next::Repeated(repeated) => {
+                        repeats = true;
                         state.pending = Some(Error::RepeatedCursor {
                             cursor: repeated,
                             context: Box::new(response.context()),
                         });
                     }
                 }
-                Some((Ok(Page { response, cursor }), state))
+                Some((
+                    Ok(Page {
+                        response,
+                        cursor,
+                        repeats,
+                    }),
+                    state,
+                ))
             }
         }
     })
 }
 
-/// Flattens a stream of pages into a stream of items; an error stays one item.
-fn flatten<'a, R>(
-    pages: impl Stream<Item = Result<Page<R>>> + Send + 'a,
-) -> impl Stream<Item = Result<R::Item>> + Send + 'a
+/// Pages in a row that bring nothing new before a listing stops.
+pub const DEFAULT_STALL_BUDGET: u32 = 3;
+
+/// Why a listing stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalkStop {
+    /// `pages` pages in a row, each at a new cursor, brought no new row:
+    /// rows already seen, or the page before again.
+    NoProgress {
+        /// Pages in a row without a new row.
+        pages: u32,
+    },
+}
+
+impl std::fmt::Display for WalkStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkStop::NoProgress { pages } => write!(
+                f,
+                "{pages} pages in a row brought no new row (the server may be ignoring the cursor)"
+            ),
+        }
+    }
+}
+
+/// What a listing of items keeps between pages.
+struct Items<S, T> {
+    pages: std::pin::Pin<Box<S>>,
+    /// `id`s yielded so far (rows that have one).
+    seen: HashSet<uuid::Uuid>,
+    /// A digest of the page before, for rows without `id`s.
+    previous: Option<(u64, u64)>,
+    /// Pages without ids identical to the page before, held back until a
+    /// different page (or the end) shows they were real.
+    held: Vec<Vec<T>>,
+    stalled: u32,
+    budget: u32,
+    pages_done: u64,
+    done: bool,
+}
+
+/// Flattens a stream of pages into a stream of items, keeping the contract
+/// in the module docs; an error stays one item and ends the stream.
+fn flatten<'a, R, S>(pages: S, budget: u32) -> impl Stream<Item = Result<R::Item>> + Send + 'a
 where
     R: Paginated + Send + 'a,
     R::Item: Send + 'a,
+    S: Stream<Item = Result<Page<R>>> + Send + 'a,
 {
-    // A server that ignores the cursor answers the same page again before
-    // the repeated-cursor guard can stop the walk; its rows must not come
-    // out twice. Rows are remembered by a 128-bit digest of their JSON
-    // (an object and its exact copy are the same row).
-    let mut seen = std::collections::HashSet::new();
-    pages.flat_map(move |page| {
-        let items: Vec<Result<R::Item>> = match page {
-            Ok(page) => page
-                .into_items()
-                .into_iter()
-                .filter(|item| seen.insert(digest(item)))
-                .map(Ok)
-                .collect(),
-            Err(error) => vec![Err(error)],
-        };
-        futures::stream::iter(items)
+    let state = Items {
+        pages: Box::pin(pages),
+        seen: HashSet::new(),
+        previous: None,
+        held: Vec::new(),
+        stalled: 0,
+        budget,
+        pages_done: 0,
+        done: false,
+    };
+    futures::stream::unfold(state, |mut state| async move {
+        loop {
+            if state.done {
+                return None;
+            }
+            let page = match state.pages.next().await {
+                // The end: pages held back were real.
+                None => {
+                    state.done = true;
+                    let rows: Vec<_> = state.held.drain(..).flatten().map(Ok).collect();
+                    return Some((rows, state));
+                }
+                Some(Ok(page)) => page,
+                Some(Err(error)) => {
+                    // A failed page: pages held back were fetched at new
+                    // cursors, so they were real. A repeated cursor: they
+                    // may have been the loop, and stay back.
+                    state.done = true;
+                    let mut rows: Vec<_> = if matches!(error, Error::RepeatedCursor { .. }) {
+                        Vec::new()
+                    } else {
+                        state.held.drain(..).flatten().map(Ok).collect()
+                    };
+                    rows.push(Err(error));
+                    return Some((rows, state));
+                }
+            };
+            state.pages_done += 1;
+            // The page whose next cursor was requested before: for rows
+            // without ids it may be the page before again, so it stays back.
+            let repeats = page.repeats;
+            let cursor = page.next_cursor().map(str::to_owned);
+            let items = page.into_items();
+            let count = items.len();
+            let keyed = items.iter().any(|item| R::item_id(item).is_some());
+            let fresh: Vec<R::Item> = if keyed {
+                items
+                    .into_iter()
+                    .filter(|item| R::item_id(item).is_none_or(|id| state.seen.insert(id)))
+                    .collect()
+            } else if repeats {
+                Vec::new()
+            } else {
+                let digest = digest(&items);
+                let again = state.previous == Some(digest) && count > 0;
+                state.previous = Some(digest);
+                if again {
+                    state.held.push(items);
+                    Vec::new()
+                } else {
+                    let mut rows: Vec<_> = state.held.drain(..).flatten().collect();
+                    rows.extend(items);
+                    rows
+                }
+            };
+            // Nothing new at a cursor that promises more (an empty page, ids
+            // already seen, the page before again): a step towards a loop.
+            if fresh.is_empty() && !repeats && cursor.is_some() {
+                state.stalled += 1;
+                if state.stalled >= state.budget {
+                    state.done = true;
+                    let error = Error::WalkStopped {
+                        pages: state.pages_done,
+                        reason: WalkStop::NoProgress {
+                            pages: state.stalled,
+                        },
+                        resume_cursor: cursor,
+                    };
+                    return Some((vec![Err(error)], state));
+                }
+                continue;
+            }
+            if !fresh.is_empty() {
+                state.stalled = 0;
+            }
+            return Some((fresh.into_iter().map(Ok).collect(), state));
+        }
     })
+    .flat_map(futures::stream::iter)
 }
 
-/// Two independent 64-bit hashes of a row's JSON. A row that cannot be
-/// serialised is never taken for another one: it gets a fresh digest.
-fn digest<T: serde::Serialize>(item: &T) -> (u64, u64) {
+/// Two independent 64-bit hashes of a page's rows as JSON. Rows that cannot
+/// be serialised get a fresh digest, so they are never taken for a repeat.
+fn digest<T: serde::Serialize>(items: &[T]) -> (u64, u64) {
     use std::hash::{Hash, Hasher};
     static UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let Ok(bytes) = serde_json::to_vec(item) else {
+    let Ok(bytes) = serde_json::to_vec(items) else {
         return (
             u64::MAX,
             UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -402,7 +550,7 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'a,
     Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
 {
-    flatten(pages(start, fetch))
+    flatten(pages(start, fetch), DEFAULT_STALL_BUDGET)
 }
 
 /// A list operation ready to stream: a generated request builder with the
@@ -412,6 +560,7 @@ pub struct Listing<'a, B> {
     limit: Option<NonZeroU64>,
     start: Option<String>,
     options: CallOptions,
+    stall_budget: u32,
 }
 
 impl<B> std::fmt::Debug for Listing<'_, B> {
@@ -433,6 +582,7 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
             limit: None,
             start: None,
             options: CallOptions::default(),
+            stall_budget: DEFAULT_STALL_BUDGET,
         }
     }
 
@@ -467,6 +617,15 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
         self
     }
 
+    /// Pages in a row that bring no new row (each fetched at a new cursor)
+    /// before [`Listing::items`] stops with [`Error::WalkStopped`]
+    /// (default [`DEFAULT_STALL_BUDGET`], at least 1).
+    #[must_use]
+    pub fn stall_budget(mut self, pages: u32) -> Self {
+        self.stall_budget = pages.max(1);
+        self
+    }
+
     /// Streams the pages.
     pub fn pages(self) -> impl Stream<Item = Result<Page<B::Response>>> + Send + 'a {
         let Listing {
@@ -474,6 +633,7 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
             limit,
             start,
             options,
+            stall_budget: _,
         } = self;
         pages_of(start, move |cursor| {
             let mut request = make();
@@ -492,7 +652,8 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     where
         <B::Response as Paginated>::Item: Send + 'a,
     {
-        flatten(self.pages())
+        let budget = self.stall_budget;
+        flatten(self.pages(), budget)
     }
 }
 
@@ -653,6 +814,9 @@ impl Client {
 }
 
 #[cfg(test)]
+mod walk_tests;
+
+#[cfg(test)]
 mod tests {
     use futures::TryStreamExt;
     use serde_json::json;
@@ -738,7 +902,10 @@ mod tests {
             };
             std::future::ready(ok(body))
         });
-        let items: Vec<_> = flatten(stream).try_collect().await.unwrap();
+        let items: Vec<_> = flatten(stream, DEFAULT_STALL_BUDGET)
+            .try_collect()
+            .await
+            .unwrap();
         let ids: Vec<_> = items.iter().map(|w| w.id.unwrap().to_string()).collect();
         assert_eq!(ids, [A, B, C]);
         assert_eq!(
@@ -755,7 +922,7 @@ mod tests {
                 _ => Err(Error::InvalidLimit { limit: 0 }),
             })
         });
-        let results: Vec<_> = flatten(stream).collect().await;
+        let results: Vec<_> = flatten(stream, DEFAULT_STALL_BUDGET).collect().await;
         assert_eq!(results.len(), 3);
         assert!(results[0].is_ok() && results[1].is_ok());
         let error = results[2].as_ref().unwrap_err();

@@ -82,7 +82,7 @@ fn plan(id: i64) -> serde_json::Value {
 
 /// The variant's name, so tables can say which one they expect.
 fn variant(error: &Error) -> &'static str {
-    match error.cause() {
+    match error.root() {
         Error::RateLimited { .. } => "RateLimited",
         Error::Server { .. } => "Server",
         Error::Transport { .. } => "Transport",

@@ -236,7 +236,7 @@ async fn an_error_mid_walk_is_an_item_and_ends_the_stream() {
         "{error:?}"
     );
     assert!(matches!(
-        error.cause(),
+        error.root(),
         pensionpro::Error::Server { status: 500, .. }
     ));
     assert_eq!(error.status(), Some(500));

@@ -298,3 +298,40 @@ async fn any_list_operation_streams_through_a_cursor_closure() {
     let got: Vec<_> = jobs.iter().map(|j| j.id.unwrap().to_string()).collect();
     assert_eq!(got, ids);
 }
+
+/// Rows without an `id` (company paystubs) are trusted to cursor progress:
+/// two identical rows, and two identical pages, all come out.
+#[tokio::test]
+async fn identical_rows_without_ids_are_all_yielded() {
+    let server = MockServer::start_async().await;
+    let connection = uuid::Uuid::from_u128(7);
+    let row = serde_json::json!({
+        "employee_external_id": "e1", "pay_date": "2024-01-31", "currency": "USD",
+        "gross_pay_amount": 100, "net_pay_amount": 80, "check_amount": 80,
+        "total_taxes": 20, "total_deductions": 0, "total_reimbursements": 0, "created_at": null
+    });
+    for (cursor, next) in [(None, Some("p2")), (Some("p2"), None)] {
+        let body =
+            serde_json::json!({"data": [row, row], "meta": {"count": 2, "next_cursor": next}});
+        server.mock(|when, then| {
+            let when = when
+                .method(httpmock::Method::GET)
+                .path("/company_connections/00000000-0000-0000-0000-000000000007/paystubs/e1");
+            match cursor {
+                Some(cursor) => when.query_param("cursor", cursor),
+                None => when.query_param_missing("cursor"),
+            };
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(body);
+        });
+    }
+    let client = client(&server);
+    let rows: Vec<_> = client
+        .company_paystubs(connection, "e1")
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 4, "every identical row of both identical pages");
+}
