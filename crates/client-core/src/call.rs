@@ -89,7 +89,58 @@ pub struct CallReport {
     /// and its policy is to fail; the response the generated code then sees
     /// is a local 503 that never reached the vendor.
     pub rate_store_error: Option<String>,
+    /// Scrubs the client's credentials from text an error keeps (set by
+    /// [`Runtime::run`](crate::Runtime::run)).
+    pub redactor: Redactor,
 }
+
+/// Replaces known secret values in text with `[redacted]`, so a server that
+/// echoes a request's credentials back (an error page listing the request's
+/// headers) cannot put them into an error, a log or a `Debug` print.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Arc<[Vec<u8>]>,
+}
+
+impl Redactor {
+    /// A redactor for these secret values (empty ones are ignored).
+    pub fn new(secrets: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        let mut secrets: Vec<Vec<u8>> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self {
+            secrets: secrets.into(),
+        }
+    }
+
+    /// `text` with every secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets.iter() {
+            if let Ok(secret) = std::str::from_utf8(secret)
+                && out.contains(secret)
+            {
+                out = out.replace(secret, "[redacted]");
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+impl PartialEq for Redactor {
+    /// Reports compare by what happened, not by what they would redact.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Redactor {}
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scope {

@@ -93,8 +93,11 @@ impl fmt::Display for ErrorContext {
 }
 
 /// What went wrong, independent of the vendor; `E` is the vendor's error body.
+///
+/// Not `#[non_exhaustive]` on purpose: every wrapper maps every kind to a
+/// typed error of its own, and a new kind must fail their build rather than
+/// fall into a catch-all that guesses.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Failure<E> {
     /// An error status with a body in the vendor's error format.
     Api {
@@ -156,6 +159,11 @@ pub async fn classify<E>(
             context,
         );
     }
+    // An operation that returns credentials keeps nothing of its body: not
+    // a snippet, not the decoder's message (which quotes the value it could
+    // not read).
+    let sensitive = report.operation.is_some_and(|op| op.sensitive_response());
+    let keep = |body: &[u8]| (!sensitive).then(|| report.redactor.redact(&snippet(body)));
     let failure = match error {
         progenitor_client::Error::ErrorResponse(response) => {
             context.status = Some(response.status().as_u16());
@@ -168,7 +176,7 @@ pub async fn classify<E>(
             let status = response.status().as_u16();
             context.status = Some(status);
             let body = read_limited(response, ERROR_BODY_LIMIT).await;
-            context.body_snippet = Some(snippet(&body));
+            context.body_snippet = keep(&body);
             match parse_error_body(&body) {
                 Some(parsed) if status >= 400 => Failure::Api {
                     status,
@@ -178,14 +186,35 @@ pub async fn classify<E>(
             }
         }
         progenitor_client::Error::InvalidResponsePayload(bytes, source) => {
-            context.body_snippet = Some(snippet(&bytes));
+            context.body_snippet = keep(&bytes);
+            let source = if sensitive {
+                <serde_json::Error as serde::de::Error>::custom(format_args!(
+                    "the body does not decode as the declared type ({:?} error at line {}, column {}; \
+                     the body of this operation carries credentials and is not kept)",
+                    source.classify(),
+                    source.line(),
+                    source.column()
+                ))
+            } else {
+                // The decoder quotes the value it could not read: a server
+                // echoing a credential would put it into the message.
+                let text = source.to_string();
+                let redacted = report.redactor.redact(&text);
+                if redacted == text {
+                    source
+                } else {
+                    <serde_json::Error as serde::de::Error>::custom(redacted)
+                }
+            };
             Failure::Decode { source }
         }
         progenitor_client::Error::CommunicationError(source)
         | progenitor_client::Error::ResponseBodyError(source)
         | progenitor_client::Error::InvalidUpgrade(source) => Failure::Transport { source },
         progenitor_client::Error::InvalidRequest(message)
-        | progenitor_client::Error::Custom(message) => Failure::InvalidRequest { message },
+        | progenitor_client::Error::Custom(message) => Failure::InvalidRequest {
+            message: report.redactor.redact(&message),
+        },
     };
     (failure, context)
 }

@@ -13,8 +13,10 @@ pub mod retry;
 mod runtime;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod transport;
+pub mod webhook;
 
 pub use metrics::Metrics;
-pub use operation::{Operation, Operations};
+pub use operation::{Operation, Operations, SENSITIVE_RESPONSE};
 pub use runtime::{ConfigError, LOCAL_RESPONSE_HEADER, Runtime, RuntimeBuilder, SecretHeader};
 pub use secrecy::{ExposeSecret, SecretString};

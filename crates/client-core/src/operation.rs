@@ -4,6 +4,9 @@
 //! needs the method, the path template and the document's extensions, so the
 //! generator writes them into a sorted table that is searched by id.
 
+/// The extension that marks an operation whose responses carry credentials.
+pub const SENSITIVE_RESPONSE: &str = "x-sensitive-response";
+
 /// One operation of an OpenAPI document, as the generator saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
@@ -27,6 +30,13 @@ impl Operation {
         path: "",
         extensions: &[],
     };
+
+    /// Whether the operation's responses carry credentials (a token, a new
+    /// key): its document says so with `x-sensitive-response: true`, and then
+    /// no error keeps any part of its body.
+    pub fn sensitive_response(&self) -> bool {
+        self.extension(SENSITIVE_RESPONSE) == Some("true")
+    }
 
     /// The value of the extension `name` (e.g. `x-pii-category`), if the operation has it.
     pub fn extension(&self, name: &str) -> Option<&'static str> {

@@ -87,9 +87,28 @@ pub struct RuntimeBuilder {
     budget: RetryBudget,
     jitter_fixed: Option<u32>,
     max_body_bytes: Option<usize>,
+    /// The secret headers whose values name the rate budget (`None`: all).
+    rate_key_headers: Option<Vec<HeaderName>>,
+    /// More text that names the rate budget (an environment, a mode).
+    rate_key_extra: Vec<String>,
 }
 
 impl RuntimeBuilder {
+    /// Names the rate budget by these secret headers only (default: every
+    /// secret header). A vendor that limits per API key, not per user, shares
+    /// one budget between clients that differ in the other credentials.
+    pub fn rate_key_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.rate_key_headers = Some(names.into_iter().collect());
+        self
+    }
+
+    /// Adds `part` to what names the rate budget, e.g. the environment a key
+    /// belongs to, when the vendor keeps separate budgets per environment.
+    pub fn rate_key_extra(mut self, part: impl Into<String>) -> Self {
+        self.rate_key_extra.push(part.into());
+        self
+    }
+
     /// Adds a credential header, marked sensitive on the wire and redacted in `Debug`.
     pub fn secret_header(mut self, secret: SecretHeader) -> Self {
         self.secrets.retain(|s| s.name != secret.name);
@@ -175,11 +194,20 @@ impl RuntimeBuilder {
         // credentials: requests with the same credentials share a budget, and
         // the key never contains a secret.
         let mut hasher = Sha256::new();
-        for secret in &self.secrets {
+        let named = |secret: &&SecretHeader| {
+            self.rate_key_headers
+                .as_ref()
+                .is_none_or(|names| names.contains(&secret.name))
+        };
+        for secret in self.secrets.iter().filter(named) {
             hasher.update(secret.name.as_str().as_bytes());
             hasher.update([0]);
             hasher.update(secret.value.as_bytes());
             hasher.update([0]);
+        }
+        for part in &self.rate_key_extra {
+            hasher.update(part.as_bytes());
+            hasher.update([1]);
         }
         let fingerprint: String = hasher
             .finalize()
@@ -258,7 +286,44 @@ impl Runtime {
             budget: RetryBudget::default(),
             jitter_fixed: None,
             max_body_bytes: Some(32 * 1024 * 1024),
+            rate_key_headers: None,
+            rate_key_extra: Vec::new(),
         }
+    }
+
+    /// Runs one call (the future of a generated operation's `send()`) in a
+    /// call scope, with the client's default deadline unless `options` sets
+    /// one: the deadline bounds the whole call, limiter waits, retries and
+    /// reading the body included. Returns the output and the runtime's
+    /// report; the report's [`Redactor`](crate::call::Redactor) scrubs this
+    /// runtime's credentials from anything an error keeps.
+    pub async fn run<F: std::future::Future>(
+        &self,
+        mut options: call::CallOptions,
+        future: F,
+    ) -> (Result<F::Output, call::DeadlineExceeded>, CallReport) {
+        if options.deadline.is_none() {
+            options.deadline = self.inner.config.deadline;
+        }
+        let (output, mut report) = call::with_call(options, future).await;
+        report.redactor = self.redactor();
+        (output, report)
+    }
+
+    /// What scrubs this runtime's credentials from text.
+    pub fn redactor(&self) -> call::Redactor {
+        call::Redactor::new(
+            self.inner
+                .config
+                .secrets
+                .iter()
+                .map(|secret| secret.value.as_bytes().to_vec()),
+        )
+    }
+
+    /// The default deadline of a call, if the client has one.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.inner.config.deadline
     }
 
     /// The counters of every call made through this runtime (and its clones).

@@ -14,11 +14,11 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::call::{CallOptions, with_call};
+use client_core::call::CallOptions;
 use client_core::error::{ErrorContext, classify};
 use client_core::rate::{RateLimit, RateStore};
 use client_core::retry::RetryConfig;
-use client_core::{Runtime, SecretHeader, SecretString};
+use client_core::{ExposeSecret, Runtime, SecretHeader, SecretString};
 use pensionpro_client::types::ErrorResponse;
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderName;
@@ -40,6 +40,9 @@ pub const DEFAULT_API_KEY_HEADER: &str = "apikey";
 
 /// The header that carries the username unless configured otherwise.
 pub const DEFAULT_USERNAME_HEADER: &str = "username";
+
+/// The user agent sent unless another is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!("pensionpro-rs/", env!("CARGO_PKG_VERSION"));
 
 /// How many uploads, and separately downloads, PensionPro allows at once.
 pub(crate) const FILE_TRANSFER_LIMIT: usize = 2;
@@ -99,7 +102,7 @@ pub struct ClientBuilder {
     attempt_timeout: Option<Duration>,
     deadline: Option<Duration>,
     file_timeout: Duration,
-    http: Option<reqwest::Client>,
+    http: client_core::transport::HttpSettings,
     page_concurrency: NonZeroUsize,
     fixed_jitter: Option<u32>,
 }
@@ -133,7 +136,7 @@ impl Default for ClientBuilder {
             attempt_timeout: None,
             deadline: None,
             file_timeout: DEFAULT_FILE_TIMEOUT,
-            http: None,
+            http: client_core::transport::HttpSettings::new(DEFAULT_USER_AGENT),
             page_concurrency: crate::pagination::DEFAULT_CONCURRENCY,
             fixed_jitter: None,
         }
@@ -171,7 +174,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The API host (default `https://api.pensionpro.com`); paths include `/v2`.
+    /// The API host (default `https://api.pensionpro.com`); paths include
+    /// `/v2`. It must be `https`, or `http` on a loopback address (for local
+    /// mocks), so the key and the username never cross a network in clear
+    /// text.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -241,15 +247,24 @@ impl ClientBuilder {
         self
     }
 
-    /// A default overall deadline for each call, retries and waits included.
+    /// A default overall deadline for each call: limiter waits, every
+    /// attempt, the waits between them and reading the body all count
+    /// against it. A per-call deadline (`CallOptions`) replaces it; uploads
+    /// and downloads are bounded by [`ClientBuilder::file_timeout`] instead.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
     }
 
-    /// The HTTP client to send with (default: a new one with rustls).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.http.user_agent = user_agent.into();
+        self
+    }
+
+    /// How long connecting (TCP and TLS) may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
         self
     }
 
@@ -284,6 +299,11 @@ impl ClientBuilder {
                 "no username: call ClientBuilder::username or set {USERNAME_ENV}"
             ))
         })?;
+        if api_key.expose_secret().trim().is_empty() || username.expose_secret().trim().is_empty() {
+            return Err(Error::config(
+                "the API key and the username must not be blank",
+            ));
+        }
         let header = |name: &str| {
             HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
                 .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))
@@ -295,17 +315,17 @@ impl ClientBuilder {
                 "the API key and the username need two different headers",
             ));
         }
-        let base = reqwest::Url::parse(self.base_url.trim())
-            .map_err(|error| Error::config(format!("invalid base URL: {error}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
-            return Err(Error::config("the base URL must be an http(s) URL"));
-        }
-        let base_url = base.as_str().trim_end_matches('/').to_owned();
+        let base_url = client_core::transport::check_base_url(&self.base_url)
+            .map_err(|error| Error::config(error.to_string()))?;
 
         let secret = |name: HeaderName, value: SecretString| {
             SecretHeader::new(name, value).map_err(|error| Error::config(error.to_string()))
         };
+        // PensionPro limits each firm's API key, whoever the user is: the
+        // budget is named by the key alone, so jobs that share a key and
+        // differ in username share it too.
         let mut runtime = Runtime::builder("pensionpro")
+            .rate_key_headers([key_header.clone()])
             .secret_header(secret(key_header, api_key)?)
             .secret_header(secret(user_header, username)?)
             .retry(self.retry)
@@ -323,13 +343,10 @@ impl ClientBuilder {
             runtime = runtime.fixed_jitter(fraction);
         }
         let runtime = runtime.build();
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(15))
-                .build()
-                .map_err(|error| Error::config(format!("cannot build the HTTP client: {error}")))?,
-        };
+        let http = self
+            .http
+            .client()
+            .map_err(|error| Error::config(error.to_string()))?;
         let api =
             pensionpro_client::Client::new_with_client(&base_url, http.clone(), runtime.clone());
         Ok(Client {
@@ -453,12 +470,17 @@ impl Client {
             Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
         >,
     {
-        call_generated(options, request).await
+        call_generated(&self.inner.runtime, options, request).await
     }
 }
 
-/// Runs one generated request in a call scope and maps its failure.
-pub(crate) async fn call_generated<T, F>(options: CallOptions, request: F) -> Result<T>
+/// Runs one generated request in a call scope (with the client's default
+/// deadline) and maps its failure.
+pub(crate) async fn call_generated<T, F>(
+    runtime: &Runtime,
+    options: CallOptions,
+    request: F,
+) -> Result<T>
 where
     F: Future<
         Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
@@ -467,12 +489,12 @@ where
     // Generated entities are large (a Plan with every lookup inline), and
     // futures holding them by value can overflow a worker thread's stack in
     // debug builds; the call's state lives on the heap instead.
-    let (outcome, report) = Box::pin(with_call(options, request)).await;
+    let (outcome, report) = Box::pin(runtime.run(options, request)).await;
     match outcome {
         Ok(Ok(response)) => Ok(response.into_inner()),
         Ok(Err(error)) => {
             let (failure, context) = classify(error, &report, parse_error_body).await;
-            Err(Error::from_failure(failure, context))
+            Err(Error::from_failure(failure, context, &report.redactor))
         }
         Err(exceeded) => Err(Error::Deadline {
             deadline: exceeded.deadline,

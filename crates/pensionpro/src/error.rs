@@ -136,6 +136,15 @@ pub enum Error {
         /// What was called.
         context: Box<ErrorContext>,
     },
+    /// The call was not sent: the shared rate store (Redis) is unreachable
+    /// and its policy is to fail rather than send without the shared budget.
+    #[error("not sent: the shared rate store is unavailable ({message}): {context}")]
+    RateStoreUnavailable {
+        /// What the store said.
+        message: String,
+        /// What was called.
+        context: Box<ErrorContext>,
+    },
     /// The call's overall deadline passed.
     #[error("deadline of {deadline:?} exceeded: {context}")]
     Deadline {
@@ -244,8 +253,38 @@ impl Error {
             | Error::InvalidQuery { context, .. }
             | Error::InvalidAmount { context, .. }
             | Error::Config { context, .. }
+            | Error::RateStoreUnavailable { context, .. }
             | Error::WalkStopped { context, .. } => context,
             Error::Interrupted { source, .. } => source.context(),
+        }
+    }
+
+    /// Whether the same call may succeed if tried again later: throttling,
+    /// 5xx answers, transport failures, a passed deadline, an unavailable
+    /// rate store, and a walk that stopped or was interrupted by one of
+    /// those. Client errors (4xx other than 429), decoding errors and
+    /// configuration errors will fail the same way again.
+    pub fn is_retryable(&self) -> bool {
+        match self.root() {
+            Error::RateLimited { .. }
+            | Error::Server { .. }
+            | Error::Transport { .. }
+            | Error::Deadline { .. }
+            | Error::RateStoreUnavailable { .. }
+            | Error::WalkStopped { .. } => true,
+            Error::BadRequest { .. }
+            | Error::Unauthorized { .. }
+            | Error::PiiPermission { .. }
+            | Error::Forbidden { .. }
+            | Error::NotFound { .. }
+            | Error::Api { .. }
+            | Error::Decode { .. }
+            | Error::Io { .. }
+            | Error::InvalidRequest { .. }
+            | Error::InvalidQuery { .. }
+            | Error::InvalidAmount { .. }
+            | Error::Config { .. }
+            | Error::Interrupted { .. } => false,
         }
     }
 
@@ -343,10 +382,17 @@ impl Error {
         }
     }
 
-    /// Maps the runtime's vendor-independent failure to this crate's error.
-    pub(crate) fn from_failure(failure: Failure<ErrorResponse>, context: ErrorContext) -> Self {
+    /// Maps the runtime's vendor-independent failure to this crate's error;
+    /// `redactor` scrubs the client's credentials from the vendor's text.
+    pub(crate) fn from_failure(
+        failure: Failure<ErrorResponse>,
+        context: ErrorContext,
+        redactor: &client_core::call::Redactor,
+    ) -> Self {
         match failure {
-            Failure::Api { status, body } => Error::from_status(status, Some(body), context),
+            Failure::Api { status, body } => {
+                Error::from_status(status, Some(redact_body(body, redactor)), context)
+            }
             Failure::UnexpectedStatus { status } => Error::from_status(status, None, context),
             // An error status whose declared JSON body was empty or not JSON
             // (a proxy's page, an empty 401) is still that status: the caller
@@ -375,14 +421,33 @@ impl Error {
                 deadline,
                 context: Box::new(context),
             },
-            // `Failure` is non-exhaustive; a new kind is reported with what is known.
-            _ => Error::Api {
-                status: context.status.unwrap_or_default(),
-                message: None,
+            Failure::RateStore { message } => Error::RateStoreUnavailable {
+                message,
                 context: Box::new(context),
             },
         }
     }
+}
+
+/// PensionPro's error body with the client's credentials scrubbed from its
+/// text, so a server echoing the request cannot put them into an error.
+fn redact_body(mut body: ErrorResponse, redactor: &client_core::call::Redactor) -> ErrorResponse {
+    if let Some(message) = body.message.as_mut() {
+        *message = redactor.redact(message);
+    }
+    for rule in body.rules.iter_mut().flatten() {
+        if let Some(text) = rule.rule.as_mut() {
+            *text = redactor.redact(text);
+        }
+    }
+    for value in body
+        .errors
+        .iter_mut()
+        .flat_map(|errors| errors.values_mut())
+    {
+        *value = redactor.redact(value);
+    }
+    body
 }
 
 /// The PII category of the operation in `context`, if it has one.

@@ -263,14 +263,16 @@ impl Client {
         let status = response.status();
         context.status = Some(status.as_u16());
         if !status.is_success() {
-            return Err(error_from_response(response, context).await);
+            return Err(
+                error_from_response(response, context, &self.inner.runtime.redactor()).await,
+            );
         }
         let body = response.bytes().await.map_err(|source| Error::Transport {
             source,
             context: Box::new(context.clone()),
         })?;
         serde_json::from_slice(&body).map_err(|source| {
-            context.body_snippet = Some(snippet(&body));
+            context.body_snippet = Some(self.inner.runtime.redactor().redact(&snippet(&body)));
             Error::Decode {
                 source,
                 context: Box::new(context),
@@ -326,7 +328,9 @@ impl Client {
         })?;
         context.status = Some(response.status().as_u16());
         if !response.status().is_success() {
-            return Err(error_from_response(response, context).await);
+            return Err(
+                error_from_response(response, context, &self.inner.runtime.redactor()).await,
+            );
         }
         Ok(Download {
             content_length: response.content_length(),
@@ -399,7 +403,11 @@ impl Client {
 }
 
 /// Reads (at most 64 KiB of) an error answer and maps its status.
-async fn error_from_response(response: reqwest::Response, mut context: ErrorContext) -> Error {
+async fn error_from_response(
+    response: reqwest::Response,
+    mut context: ErrorContext,
+    redactor: &client_core::call::Redactor,
+) -> Error {
     let status = response.status().as_u16();
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
@@ -409,7 +417,7 @@ async fn error_from_response(response: reqwest::Response, mut context: ErrorCont
             break;
         }
     }
-    context.body_snippet = Some(snippet(&body));
+    context.body_snippet = Some(redactor.redact(&snippet(&body)));
     Error::from_status(status, parse_error_body(&body), context)
 }
 

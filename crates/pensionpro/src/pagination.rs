@@ -506,7 +506,7 @@ impl Client {
         if let Some(top) = query.top_value() {
             options = options.page_size(top.get());
         }
-        walk(request, query, options)
+        walk(self, request, query, options)
     }
 
     /// [`Client::list`] with explicit paging options.
@@ -519,12 +519,13 @@ impl Client {
     where
         R: ListRequest<'a>,
     {
-        walk(request, query, options)
+        walk(self, request, query, options)
     }
 }
 
-/// Starts a walk; see the module docs.
+/// Starts a walk with `client`'s runtime; see the module docs.
 pub fn walk<'a, R>(
+    client: &Client,
     request: R,
     query: &Query,
     options: PageOptions,
@@ -545,6 +546,7 @@ where
         Ok(base) => base,
         Err(error) => return stream::once(async move { Err(error) }).boxed(),
     };
+    let runtime = client.inner.runtime.clone();
     let fetch = Box::new(move |skip: u32, top: u32| {
         let top = NonZeroU32::new(top).unwrap_or(DEFAULT_PAGE_SIZE);
         let request = base.clone().apply(&ListOptions {
@@ -552,8 +554,9 @@ where
             top: Some(top),
             ..ListOptions::default()
         });
+        let runtime = runtime.clone();
         async move {
-            call_generated(CallOptions::default(), request.send_page())
+            call_generated(&runtime, CallOptions::default(), request.send_page())
                 .await
                 .map(ListPage::into_parts)
         }

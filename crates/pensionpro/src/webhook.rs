@@ -14,10 +14,14 @@
 //!
 //! What is not known: the header's name and the payload's shape. So:
 //!
-//! - unless a header name is configured, the key is accepted in any request
-//!   header (compared in constant time, through SHA-256 digests so neither
-//!   content nor length leaks); set [`WebhookReceiver::with_header`] once the
-//!   name is seen in PensionPro's request log;
+//! - a blank shared key is refused when the receiver is built (it would
+//!   authenticate any request with an empty header);
+//! - [`WebhookReceiver::with_header`] names the header; set it once the name
+//!   is seen in PensionPro's request log. Until then the key is accepted in
+//!   any request header (compared in constant time, through SHA-256
+//!   digests, so neither content nor length leaks). That fallback is safe
+//!   because the key is secret and never empty: a request without it is
+//!   refused whatever its headers say;
 //! - the body may be a JSON array of changes, an object holding such an
 //!   array under `items`, `Values`, `Changes`, `Events` or `Data` (any case),
 //!   or a single change object; an empty body (the test request) is a batch
@@ -27,34 +31,44 @@
 //!   `RecordId`, and its action from `Action`, `EventType`, `Event`,
 //!   `ChangeType` or `Operation` (any case); values that match none of the
 //!   known ones are kept as `Unknown`, and the whole object is kept in
-//!   [`Change::raw`].
+//!   [`Change::raw`];
+//! - a batch that cannot be read is answered 200 all the same, and handed
+//!   back whole ([`Delivery::Malformed`] keeps its bytes) so nothing is lost.
 //!
-//! A batch delivered twice (PensionPro retrying after a lost answer) is
-//! recognised by the SHA-256 digest of its body in a bounded store of recent
-//! digests, and answered 200 without handing the changes out again.
+//! # Deliveries come at least once
+//!
+//! Every authenticated batch is handed out, repeats included: a change
+//! notification says "record X changed", so processing it twice fetches X
+//! twice and loses nothing, while a batch wrongly taken for a repeat would
+//! lose a change. PensionPro's batches carry no delivery id the receiver
+//! could rely on, and two batches can have identical bodies (the same record
+//! changed twice), so de-duplication is opt-in: [`WebhookReceiver::with_dedupe`]
+//! keeps a two-phase [`DeliveryLog`] keyed by a digest of the body. Then an
+//! accepted batch carries a [`Receipt`] to [`WebhookReceiver::commit`] once
+//! it has been processed; a batch redelivered before that (the process died
+//! mid-batch) is handed out again, never lost.
 //!
 //! ```
 //! use pensionpro::webhook::{Delivery, WebhookReceiver};
 //! use reqwest::header::{HeaderMap, HeaderValue};
 //!
-//! let receiver = WebhookReceiver::new("shared-key-from-the-grid".into());
+//! let receiver = WebhookReceiver::new("shared-key-from-the-grid".into())?.with_header("x-shared-key")?;
 //! let mut headers = HeaderMap::new();
 //! headers.insert("x-shared-key", HeaderValue::from_static("shared-key-from-the-grid"));
 //! let body = br#"[{"EntityType":"Plan","EntityId":309388,"Action":"Updated"}]"#;
 //! let delivery = receiver.receive(&headers, body);
 //! assert_eq!(delivery.status(), 200);
-//! if let Delivery::Accepted(changes) = delivery {
-//!     assert_eq!(changes[0].id, Some(309388));
+//! if let Delivery::Accepted(batch) = delivery {
+//!     assert_eq!(batch.changes[0].id, Some(309388));
+//!     // ... process the changes, then:
+//!     receiver.commit(batch);
 //! }
-//! // The same batch again is acknowledged, not processed twice.
-//! assert!(matches!(receiver.receive(&headers, body), Delivery::Duplicate));
+//! # Ok::<(), pensionpro::Error>(())
 //! ```
 
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
 
+pub use client_core::webhook::{Begin, DeliveryLog, Receipt};
 use client_core::{ExposeSecret, SecretString};
 use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::{Map, Value};
@@ -62,12 +76,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
-
-/// Batches remembered for duplicate detection unless configured otherwise.
-pub const DEFAULT_DEDUPE_CAPACITY: NonZeroUsize = match NonZeroUsize::new(4096) {
-    Some(capacity) => capacity,
-    None => NonZeroUsize::MIN,
-};
 
 /// The kind of record a change is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -112,20 +120,34 @@ pub struct Change {
     pub raw: Value,
 }
 
+/// An authenticated batch of changes to process.
+#[derive(Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Batch {
+    /// The changes, in the order sent (none for PensionPro's test request).
+    pub changes: Vec<Change>,
+    /// With de-duplication on: commit it once the batch is processed.
+    pub receipt: Option<Receipt>,
+}
+
 /// How the receiver judged one request, and what to answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Delivery {
-    /// A new batch (possibly empty, like PensionPro's test request): process
-    /// the changes, answer 200.
-    Accepted(Vec<Change>),
-    /// A batch already accepted: answer 200 and do nothing.
+    /// A batch to process (possibly empty, like PensionPro's test request):
+    /// process the changes, answer 200, then [`WebhookReceiver::commit`] it.
+    Accepted(Batch),
+    /// With de-duplication on: a batch committed before. Answer 200 and do
+    /// nothing.
     Duplicate,
-    /// Authenticated, but not readable; it was logged. Answer 200 anyway, or
-    /// PensionPro stops delivering until someone reactivates the webhook.
+    /// Authenticated, but not readable. Answer 200 anyway, or PensionPro stops
+    /// delivering until someone reactivates the webhook; the bytes are kept
+    /// here so the batch can be stored and looked at, not lost.
     Malformed {
         /// Why the body could not be read.
         reason: String,
+        /// The body as received.
+        body: Vec<u8>,
     },
     /// The shared key is missing or wrong: answer 401.
     Unauthorized,
@@ -143,71 +165,18 @@ impl Delivery {
     /// The changes to process (none unless the batch was accepted).
     pub fn changes(&self) -> &[Change] {
         match self {
-            Delivery::Accepted(changes) => changes,
+            Delivery::Accepted(batch) => &batch.changes,
             _ => &[],
         }
     }
 }
 
-/// A bounded memory of batch digests: the oldest is forgotten first.
-#[derive(Debug, Clone)]
-pub struct DedupeStore {
-    capacity: NonZeroUsize,
-    order: VecDeque<[u8; 32]>,
-    known: HashSet<[u8; 32]>,
-}
-
-impl Default for DedupeStore {
-    fn default() -> Self {
-        Self::new(DEFAULT_DEDUPE_CAPACITY)
-    }
-}
-
-impl DedupeStore {
-    /// Remembers at most `capacity` digests.
-    pub fn new(capacity: NonZeroUsize) -> Self {
-        Self {
-            capacity,
-            order: VecDeque::new(),
-            known: HashSet::new(),
-        }
-    }
-
-    /// Records `digest`; `false` when it was already known.
-    pub fn insert(&mut self, digest: [u8; 32]) -> bool {
-        if !self.known.insert(digest) {
-            return false;
-        }
-        self.order.push_back(digest);
-        while self.order.len() > self.capacity.get() {
-            if let Some(oldest) = self.order.pop_front() {
-                self.known.remove(&oldest);
-            }
-        }
-        true
-    }
-
-    /// Whether `digest` is known.
-    pub fn contains(&self, digest: &[u8; 32]) -> bool {
-        self.known.contains(digest)
-    }
-
-    /// Digests remembered.
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-}
-
-/// Checks, parses and deduplicates webhook requests; share one per process.
+/// Checks, parses and (optionally) de-duplicates webhook requests; share
+/// one per process.
 pub struct WebhookReceiver {
     header: Option<HeaderName>,
     key_digest: [u8; 32],
-    dedupe: Mutex<DedupeStore>,
+    dedupe: Option<DeliveryLog>,
 }
 
 impl fmt::Debug for WebhookReceiver {
@@ -215,7 +184,8 @@ impl fmt::Debug for WebhookReceiver {
         f.debug_struct("WebhookReceiver")
             .field("header", &self.header)
             .field("shared_key", &"[redacted]")
-            .finish_non_exhaustive()
+            .field("dedupe", &self.dedupe.is_some())
+            .finish()
     }
 }
 
@@ -225,12 +195,23 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 impl WebhookReceiver {
     /// A receiver for the webhook with this shared key.
-    pub fn new(shared_key: SecretString) -> Self {
-        Self {
-            header: None,
-            key_digest: digest(shared_key.expose_secret().trim().as_bytes()),
-            dedupe: Mutex::new(DedupeStore::default()),
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the key is blank: it would authenticate any
+    /// request carrying an empty header.
+    pub fn new(shared_key: SecretString) -> Result<Self> {
+        let key = shared_key.expose_secret().trim();
+        if key.is_empty() {
+            return Err(Error::config(
+                "the webhook's shared key is blank; copy it from PensionPro's webhook grid",
+            ));
         }
+        Ok(Self {
+            header: None,
+            key_digest: digest(key.as_bytes()),
+            dedupe: None,
+        })
     }
 
     /// Accepts the key only in header `name`.
@@ -245,10 +226,11 @@ impl WebhookReceiver {
         Ok(self)
     }
 
-    /// Uses `store` (for example a larger one) to recognise repeated batches.
+    /// Recognises batches committed before by a digest of their body (see
+    /// the module docs for what that means for identical batches).
     #[must_use]
-    pub fn with_dedupe(mut self, store: DedupeStore) -> Self {
-        self.dedupe = Mutex::new(store);
+    pub fn with_dedupe(mut self, log: DeliveryLog) -> Self {
+        self.dedupe = Some(log);
         self
     }
 
@@ -259,7 +241,8 @@ impl WebhookReceiver {
             None => Box::new(headers.values()),
         };
         // Every candidate is compared, so the time taken does not say which
-        // header (if any) matched.
+        // header (if any) matched. The key is never blank, so an empty value
+        // never matches.
         let mut matched = subtle::Choice::from(0u8);
         for value in candidates {
             let candidate = digest(value.as_bytes().trim_ascii());
@@ -274,27 +257,42 @@ impl WebhookReceiver {
             tracing::warn!("webhook request without the shared key; answering 401");
             return Delivery::Unauthorized;
         }
-        let body = body.trim_ascii();
-        if body.is_empty() {
-            return Delivery::Accepted(Vec::new());
-        }
-        let changes = match parse_batch(body) {
-            Ok(changes) => changes,
-            Err(reason) => {
-                tracing::error!(%reason, "unreadable webhook batch; answering 200 so delivery goes on");
-                return Delivery::Malformed { reason };
+        let trimmed = body.trim_ascii();
+        let changes = if trimmed.is_empty() {
+            Vec::new()
+        } else {
+            match parse_batch(trimmed) {
+                Ok(changes) => changes,
+                Err(reason) => {
+                    tracing::error!(%reason, bytes = body.len(), "unreadable webhook batch; answering 200 so delivery goes on");
+                    return Delivery::Malformed {
+                        reason,
+                        body: body.to_vec(),
+                    };
+                }
             }
         };
-        let fresh = self
-            .dedupe
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(digest(body));
-        if fresh {
-            Delivery::Accepted(changes)
-        } else {
-            tracing::info!("webhook batch delivered again; acknowledged without processing");
-            Delivery::Duplicate
+        let receipt = match &self.dedupe {
+            None => None,
+            Some(log) => {
+                let key: String = digest(trimmed).iter().map(|b| format!("{b:02x}")).collect();
+                match log.begin(key) {
+                    Begin::New(receipt) => Some(receipt),
+                    Begin::Done => {
+                        tracing::info!("webhook batch processed before; acknowledged");
+                        return Delivery::Duplicate;
+                    }
+                }
+            }
+        };
+        Delivery::Accepted(Batch { changes, receipt })
+    }
+
+    /// Records `batch` as processed (with de-duplication on; otherwise it
+    /// does nothing).
+    pub fn commit(&self, batch: Batch) {
+        if let (Some(log), Some(receipt)) = (&self.dedupe, batch.receipt) {
+            log.commit(receipt);
         }
     }
 }
@@ -482,20 +480,8 @@ mod tests {
     }
 
     #[test]
-    fn the_dedupe_store_is_bounded() {
-        let mut store = DedupeStore::new(NonZeroUsize::new(2).unwrap());
-        assert!(store.insert([1; 32]));
-        assert!(!store.insert([1; 32]));
-        assert!(store.insert([2; 32]));
-        assert!(store.insert([3; 32]));
-        assert_eq!(store.len(), 2);
-        assert!(!store.contains(&[1; 32]));
-        assert!(store.insert([1; 32]), "the oldest digest was forgotten");
-    }
-
-    #[test]
     fn debug_hides_the_key() {
-        let receiver = WebhookReceiver::new("very-secret-key".into());
+        let receiver = WebhookReceiver::new("very-secret-key".into()).unwrap();
         assert!(!format!("{receiver:?}").contains("very-secret-key"));
     }
 }

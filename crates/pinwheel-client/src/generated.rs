@@ -50167,13 +50167,13 @@ pub static OPERATIONS: client_core::Operations = client_core::Operations::new(
             id: "auth_v1_admin_token_post",
             method: "POST",
             path: "/admin/token",
-            extensions: &[],
+            extensions: &[("x-sensitive-response", "true")],
         },
         client_core::Operation {
             id: "create_key_v1_admin_api_keys_post",
             method: "POST",
             path: "/admin/api_keys",
-            extensions: &[],
+            extensions: &[("x-sensitive-response", "true")],
         },
         client_core::Operation {
             id: "delete_v1_webhooks_webhook_id_delete",

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 use httpmock::MockServer;
-use pinwheel::webhook::{self, Deduplicator, Verifier};
+use pinwheel::webhook::{self, Begin, DeliveryLog, Verifier};
 use pinwheel::{Client, SecretString, types};
 use pinwheel_httpmock::MockServerExt;
 
@@ -28,8 +28,8 @@ use pinwheel_httpmock::MockServerExt;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let online = std::env::var(pinwheel::auth::ENV_API_SECRET).ok();
     let secret = SecretString::from(online.clone().unwrap_or_else(|| "test-secret".to_owned()));
-    let verifier = Verifier::new(secret.clone());
-    let mut seen = Deduplicator::new(10_000);
+    let verifier = Verifier::new(secret.clone())?;
+    let log = DeliveryLog::default();
 
     // A delivery as Pinwheel would send it, signed now.
     let body = br#"{"event": "account.added", "event_id": "5a141122-4235-4fa1-bd76-0628573880b0", "payload": {"account_id": "03bbc20e-bc39-464a-b4dc-4b63ffb7213d", "end_user_id": "my_user_12345", "platform_name": "Workday", "connected": true}}"#;
@@ -39,19 +39,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Delivered twice, as at-least-once delivery allows.
     for attempt in 1..=2 {
         let envelope = verifier.parse(&headers, body)?;
-        if !seen.first_time(&envelope.event_id) {
+        let Begin::New(receipt) = log.begin(envelope.event_id.clone()) else {
             println!(
                 "delivery {attempt}: {} already processed, skipped",
                 envelope.event_id
             );
             continue;
-        }
+        };
         if let Some(added) = envelope.account_added()? {
             println!(
                 "delivery {attempt}: {} for end user {:?} on {:?}",
                 envelope.event, added.end_user_id, added.platform_name
             );
         }
+        // Remembered only now that it was processed.
+        log.commit(receipt);
     }
 
     // A body changed in transit is refused before it is parsed.

@@ -40,6 +40,8 @@ use client_core::{ExposeSecret, SecretHeader, SecretString};
 use futures::Stream;
 use http::header::AUTHORIZATION;
 
+use progenitor_client::ClientInfo as _;
+
 use crate::auth::{Mode, Transport, transport_setters};
 use crate::error::{Error, Result};
 use crate::pagination::{self, Page, check_limit};
@@ -224,6 +226,7 @@ impl AdminClient {
             unknown_fields: Default::default(),
         };
         let response = response::call(
+            Some(inner.login.inner()),
             CallOptions::default(),
             inner.login.auth_v1_admin_token_post().body(body).send(),
         )
@@ -305,7 +308,12 @@ impl AdminClient {
             if let Some(cursor) = cursor {
                 request = request.cursor(cursor);
             }
-            let result = response::call(CallOptions::default(), request.send()).await;
+            let result = response::call(
+                Some(session.api.inner()),
+                CallOptions::default(),
+                request.send(),
+            )
+            .await;
             self.observe(result)
         })
     }
@@ -330,6 +338,7 @@ impl AdminClient {
             unknown_fields: Default::default(),
         };
         let result = response::call(
+            Some(session.api.inner()),
             CallOptions::default(),
             session
                 .api
@@ -347,6 +356,7 @@ impl AdminClient {
     pub async fn revoke_key(&self, key: &str) -> Result<Response<types::RevokeApiKeyResponseData>> {
         let session = self.session().await?;
         let result = response::call(
+            Some(session.api.inner()),
             CallOptions::default(),
             session
                 .api

@@ -10,11 +10,13 @@
 //!   generated types were made from, on every request: Pinwheel changes
 //!   response shapes only in new dated versions, so the pin keeps the types
 //!   and the wire in step.
-//! - Redirects are followed only to the same scheme, host and port, because
-//!   the secret travels in a custom header that HTTP clients do not strip on
-//!   a cross-host redirect.
-//! - A custom base URL must be `https`, or `http` on a loopback address (for
-//!   local mocks), so the secret never crosses a network in clear text.
+//! - The transport is client-core's ([`client_core::transport`]): redirects
+//!   are followed only to the same scheme, host and port, because the secret
+//!   travels in a custom header that HTTP clients do not strip on a
+//!   cross-host redirect; a custom base URL must be `https`, or `http` on a
+//!   loopback address (for local mocks), so the secret never crosses a
+//!   network in clear text.
+//! - The rate budget is per API key and mode, as Pinwheel keeps it.
 
 use std::fmt;
 use std::future::Future;
@@ -157,40 +159,25 @@ impl Transport {
 
     /// The base URL to use: the override, checked, or the mode's.
     fn base_url(&self) -> Result<String> {
-        let Some(custom) = &self.base_url else {
-            return Ok(self.mode.base_url().to_owned());
-        };
-        let url = reqwest::Url::parse(custom)
-            .map_err(|e| Error::config_with(format!("base URL {custom:?} is not a URL"), e))?;
-        let host = url.host_str().unwrap_or_default();
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => {
-                return Err(Error::config(format!(
-                    "base URL {custom:?} must use https (http is allowed on loopback addresses only)"
-                )));
-            }
+        match &self.base_url {
+            None => Ok(self.mode.base_url().to_owned()),
+            Some(custom) => client_core::transport::check_base_url(custom)
+                .map_err(|e| Error::config_with("the base URL cannot be used", e)),
         }
-        Ok(custom.trim_end_matches('/').to_owned())
     }
 
     /// Builds the HTTP client and the runtime, with `secrets` sent on every request.
     pub(crate) fn build(&self, secrets: Vec<SecretHeader>) -> Result<Built> {
         let base_url = self.base_url()?;
-        let http = reqwest::Client::builder()
-            .user_agent(self.user_agent.as_str())
-            .connect_timeout(self.connect_timeout)
-            .redirect(same_origin_redirects())
-            .build()
+        let mut settings = client_core::transport::HttpSettings::new(self.user_agent.as_str());
+        settings.connect_timeout = self.connect_timeout;
+        let http = settings
+            .client()
             .map_err(|e| Error::config_with("the HTTP client cannot be built", e))?;
+        // Pinwheel keeps one budget per API key in each mode: the budget is
+        // named by the secret and the mode.
         let mut runtime = Runtime::builder("pinwheel")
+            .rate_key_extra(self.mode.as_str())
             .default_header(
                 HeaderName::from_static(VERSION_HEADER),
                 HeaderValue::from_static(API_VERSION),
@@ -218,24 +205,6 @@ impl Transport {
             runtime: runtime.build(),
         })
     }
-}
-
-/// Follows a redirect only within one origin, because the API secret is in a
-/// custom header that would otherwise be sent to the other host.
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let next = attempt.url();
-        let same_origin = attempt.previous().last().is_some_and(|previous| {
-            previous.scheme() == next.scheme()
-                && previous.host_str() == next.host_str()
-                && previous.port_or_known_default() == next.port_or_known_default()
-        });
-        if attempt.previous().len() > 5 || !same_origin {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
 }
 
 /// The settings methods shared by both builders, written once.
@@ -271,7 +240,9 @@ macro_rules! transport_setters {
             self
         }
 
-        /// Default overall deadline of a call, retries included (default none).
+        /// Default overall deadline of a call (default none): limiter waits,
+        /// every attempt, the waits between them and reading the body all
+        /// count against it. A per-call deadline replaces it.
         #[must_use]
         pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
             self.transport.deadline = Some(deadline);
@@ -460,6 +431,11 @@ impl Client {
         &self.base_url
     }
 
+    /// The runtime every request of this client passes through.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
     /// Counters of what the runtime did: calls, attempts, retries, waits.
     pub fn metrics(&self) -> Metrics {
         self.runtime.metrics()
@@ -486,7 +462,7 @@ impl Client {
             >,
         >,
     {
-        response::call(CallOptions::default(), call).await
+        response::call(Some(&self.runtime), CallOptions::default(), call).await
     }
 
     /// [`Client::send`] with per-call options: deadline, timeout, retry policy.
@@ -499,7 +475,7 @@ impl Client {
             >,
         >,
     {
-        response::call(options, call).await
+        response::call(Some(&self.runtime), options, call).await
     }
 }
 

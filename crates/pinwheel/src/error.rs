@@ -97,6 +97,26 @@ impl From<types::ErrorResponse> for ErrorBody {
     }
 }
 
+impl ErrorBody {
+    /// The body with the client's credentials scrubbed from its text, so a
+    /// server echoing the request cannot put them into an error.
+    fn redacted(mut self, redactor: &client_core::call::Redactor) -> Self {
+        let scrub = |text: &mut Option<String>| {
+            if let Some(value) = text.as_mut() {
+                *value = redactor.redact(value);
+            }
+        };
+        scrub(&mut self.error_type);
+        scrub(&mut self.code);
+        scrub(&mut self.message);
+        for field in &mut self.fields {
+            scrub(&mut field.name);
+            scrub(&mut field.message);
+        }
+        self
+    }
+}
+
 impl fmt::Display for ErrorBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = self.code.as_deref().or(self.error_type.as_deref());
@@ -188,6 +208,15 @@ pub enum Error {
     #[error("the request could not be built: {message}")]
     InvalidRequest {
         /// What the generated client said.
+        message: String,
+        /// What was called.
+        context: Box<ErrorContext>,
+    },
+    /// The call was not sent: the shared rate store (Redis) is unreachable
+    /// and its policy is to fail rather than send without the shared budget.
+    #[error("not sent: the shared rate store is unavailable ({message}); {context}")]
+    RateStoreUnavailable {
+        /// What the store said.
         message: String,
         /// What was called.
         context: Box<ErrorContext>,
@@ -299,6 +328,7 @@ impl Error {
             | Error::Decode { context, .. }
             | Error::InvalidRequest { context, .. }
             | Error::Deadline { context, .. }
+            | Error::RateStoreUnavailable { context, .. }
             | Error::UnexpectedResponse { context, .. }
             | Error::RepeatedCursor { context, .. } => Some(context),
             Error::Interrupted { source, .. } => source.context(),
@@ -361,15 +391,34 @@ impl Error {
     }
 
     /// Whether trying the same call later may succeed: throttling, server
-    /// errors, transport failures and deadlines.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self.root(),
+    /// errors, transport failures, deadlines, an unavailable rate store, and
+    /// a listing that stopped or was interrupted by one of those. Other
+    /// client errors, decoding, configuration, money and webhook errors will
+    /// fail the same way again.
+    pub fn is_retryable(&self) -> bool {
+        match self.root() {
             Error::RateLimited { .. }
-                | Error::Server { .. }
-                | Error::Transport { .. }
-                | Error::Deadline { .. }
-        )
+            | Error::Server { .. }
+            | Error::Transport { .. }
+            | Error::Deadline { .. }
+            | Error::RateStoreUnavailable { .. }
+            | Error::WalkStopped { .. } => true,
+            Error::InvalidParameters { .. }
+            | Error::NotFound { .. }
+            | Error::Unauthorized { .. }
+            | Error::Api { .. }
+            | Error::Decode { .. }
+            | Error::InvalidRequest { .. }
+            | Error::UnexpectedResponse { .. }
+            | Error::Config { .. }
+            | Error::InvalidLimit { .. }
+            | Error::RepeatedCursor { .. }
+            | Error::Interrupted { .. }
+            | Error::MissingCurrency { .. }
+            | Error::Money { .. }
+            | Error::Webhook { .. }
+            | Error::WebhookPayload { .. } => false,
+        }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Error {
@@ -426,7 +475,11 @@ pub(crate) async fn from_call(
     let (failure, context) = classify(error, report, parse_error_body).await;
     let context = Box::new(context);
     match failure {
-        Failure::Api { status, body } => from_status(status, body.into(), context),
+        Failure::Api { status, body } => from_status(
+            status,
+            ErrorBody::from(body).redacted(&report.redactor),
+            context,
+        ),
         Failure::UnexpectedStatus { status } => from_status(status, ErrorBody::default(), context),
         // The generated code decodes error bodies too; an error status whose
         // body is not JSON (an HTML page from a proxy, an empty 401) is an
@@ -438,12 +491,7 @@ pub(crate) async fn from_call(
         Failure::Transport { source } => Error::Transport { source, context },
         Failure::InvalidRequest { message } => Error::InvalidRequest { message, context },
         Failure::Deadline { deadline } => Error::Deadline { deadline, context },
-        // A failure kind added to client-core later: keep what is known.
-        _ => from_status(
-            context.status.unwrap_or_default(),
-            ErrorBody::default(),
-            context,
-        ),
+        Failure::RateStore { message } => Error::RateStoreUnavailable { message, context },
     }
 }
 
@@ -542,7 +590,7 @@ mod tests {
         assert_eq!(error.resume_cursor(), Some("abc"));
         assert_eq!(error.request_id(), Some("req-2"));
         assert!(matches!(error.root(), Error::Server { .. }));
-        assert!(error.is_transient());
+        assert!(error.is_retryable());
         assert_eq!(error.to_string(), "listing interrupted after 2 page(s)");
         let source = std::error::Error::source(&error).map(ToString::to_string);
         assert!(source.is_some_and(|s| s.starts_with("server error")));

@@ -535,7 +535,7 @@ where
     Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
 {
     pages_of(start, move |cursor| {
-        response::call(CallOptions::default(), fetch(cursor))
+        response::call(None, CallOptions::default(), fetch(cursor))
     })
 }
 
@@ -557,6 +557,8 @@ where
 /// caller's filters, a page size and a starting cursor.
 pub struct Listing<'a, B> {
     make: Box<dyn Fn() -> B + Send + Sync + 'a>,
+    /// The client's runtime: its default deadline and redaction.
+    runtime: Option<client_core::Runtime>,
     limit: Option<NonZeroU64>,
     start: Option<String>,
     options: CallOptions,
@@ -579,6 +581,7 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     pub fn new(make: impl Fn() -> B + Send + Sync + 'a) -> Self {
         Self {
             make: Box::new(make),
+            runtime: None,
             limit: None,
             start: None,
             options: CallOptions::default(),
@@ -630,6 +633,7 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     pub fn pages(self) -> impl Stream<Item = Result<Page<B::Response>>> + Send + 'a {
         let Listing {
             make,
+            runtime,
             limit,
             start,
             options,
@@ -643,7 +647,9 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
             if let Some(cursor) = cursor {
                 request = request.with_cursor(cursor);
             }
-            response::call(options.clone(), request.send_page())
+            let runtime = runtime.clone();
+            let options = options.clone();
+            async move { response::call(runtime.as_ref(), options, request.send_page()).await }
         })
     }
 
@@ -660,9 +666,19 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
 /// One method per cursor-paginated list operation. Path parameters are
 /// arguments; filters go through [`Listing::with`].
 impl Client {
+    /// A listing of `make`'s requests with this client's default deadline.
+    fn listing<'a, B: ListRequest<'a>>(
+        &self,
+        make: impl Fn() -> B + Send + Sync + 'a,
+    ) -> Listing<'a, B> {
+        let mut listing = Listing::new(make);
+        listing.runtime = Some(self.runtime().clone());
+        listing
+    }
+
     /// `GET /accounts`: payroll accounts (filters `connected`, `monitoring_status`).
     pub fn accounts(&self) -> Listing<'_, builder::ListAccountsV1AccountsGet<'_>> {
-        Listing::new(move || self.api().list_accounts_v1_accounts_get())
+        self.listing(move || self.api().list_accounts_v1_accounts_get())
     }
 
     /// `GET /end_users/{end_user_id}/accounts`: one end user's payroll accounts.
@@ -671,7 +687,7 @@ impl Client {
         end_user_id: impl Into<String>,
     ) -> Listing<'_, builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'_>> {
         let end_user_id = end_user_id.into();
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
                 .end_user_id(end_user_id.clone())
@@ -680,7 +696,7 @@ impl Client {
 
     /// `GET /company_connections`.
     pub fn company_connections(&self) -> Listing<'_, builder::ListV1CompanyConnectionsGet<'_>> {
-        Listing::new(move || self.api().list_v1_company_connections_get())
+        self.listing(move || self.api().list_v1_company_connections_get())
     }
 
     /// `GET /company_connections/{id}/census`: the connection's employees.
@@ -688,7 +704,7 @@ impl Client {
         &self,
         company_connection_id: uuid::Uuid,
     ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_v1_company_connections_company_connection_id_census_get()
                 .company_connection_id(company_connection_id)
@@ -700,7 +716,7 @@ impl Client {
         &self,
         company_connection_id: uuid::Uuid,
     ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_v1_company_connections_company_connection_id_employments_get()
                 .company_connection_id(company_connection_id)
@@ -712,7 +728,7 @@ impl Client {
         &self,
         company_connection_id: uuid::Uuid,
     ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_v1_company_connections_company_connection_id_incomes_get()
                 .company_connection_id(company_connection_id)
@@ -730,7 +746,7 @@ impl Client {
         builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'_>,
     > {
         let employee_external_id = employee_external_id.into();
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
                 )
@@ -746,7 +762,7 @@ impl Client {
     ) -> Listing<'_, builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'_>>
     {
         let end_user_id = end_user_id.into();
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
                 .end_user_id(end_user_id.clone())
@@ -755,12 +771,12 @@ impl Client {
 
     /// `GET /employers` (filter `last_updated`).
     pub fn employers(&self) -> Listing<'_, builder::GetV1EmployersGet<'_>> {
-        Listing::new(move || self.api().get_v1_employers_get())
+        self.listing(move || self.api().get_v1_employers_get())
     }
 
     /// `GET /platforms` (filters `type_`, `include_esps`, `last_updated`).
     pub fn platforms(&self) -> Listing<'_, builder::ListPlatformsV1PlatformsGet<'_>> {
-        Listing::new(move || self.api().list_platforms_v1_platforms_get())
+        self.listing(move || self.api().list_platforms_v1_platforms_get())
     }
 
     /// `GET /accounts/{account_id}/paystubs`, newest first (filters
@@ -769,7 +785,7 @@ impl Client {
         &self,
         account_id: uuid::Uuid,
     ) -> Listing<'_, builder::ListPaystubsV1AccountsAccountIdPaystubsGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .list_paystubs_v1_accounts_account_id_paystubs_get()
                 .account_id(account_id)
@@ -781,7 +797,7 @@ impl Client {
         &self,
         account_id: uuid::Uuid,
     ) -> Listing<'_, builder::ListShiftsV1AccountsAccountIdShiftsGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .list_shifts_v1_accounts_account_id_shifts_get()
                 .account_id(account_id)
@@ -791,7 +807,7 @@ impl Client {
     /// `GET /jobs`: completed Link jobs (filters `account_id`, `job_types`,
     /// `outcome`, timestamps, ...).
     pub fn jobs(&self) -> Listing<'_, builder::GetJobsV1JobsGet<'_>> {
-        Listing::new(move || self.api().get_jobs_v1_jobs_get())
+        self.listing(move || self.api().get_jobs_v1_jobs_get())
     }
 
     /// `GET /accounts/{account_id}/tax_forms`, newest first (filters
@@ -800,7 +816,7 @@ impl Client {
         &self,
         account_id: uuid::Uuid,
     ) -> Listing<'_, builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet<'_>> {
-        Listing::new(move || {
+        self.listing(move || {
             self.api()
                 .list_tax_forms_v1_accounts_account_id_tax_forms_get()
                 .account_id(account_id)
@@ -809,7 +825,7 @@ impl Client {
 
     /// `GET /webhooks`: the webhooks registered for this key.
     pub fn webhooks(&self) -> Listing<'_, builder::GetV1WebhooksGet<'_>> {
-        Listing::new(move || self.api().get_v1_webhooks_get())
+        self.listing(move || self.api().get_v1_webhooks_get())
     }
 }
 

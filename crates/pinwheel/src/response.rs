@@ -101,9 +101,14 @@ impl<T> Deref for Response<T> {
     }
 }
 
-/// Runs one generated call in a call scope with `options`, and maps its
-/// outcome to this crate's types.
-pub(crate) async fn call<T, F>(options: CallOptions, future: F) -> Result<Response<T>>
+/// Runs one generated call in a call scope with `options` (and, given the
+/// client's runtime, its default deadline and the redaction of its
+/// credentials), and maps its outcome to this crate's types.
+pub(crate) async fn call<T, F>(
+    runtime: Option<&client_core::Runtime>,
+    options: CallOptions,
+    future: F,
+) -> Result<Response<T>>
 where
     F: Future<
         Output = std::result::Result<
@@ -112,7 +117,10 @@ where
         >,
     >,
 {
-    let (outcome, report) = with_call(options, future).await;
+    let (outcome, report) = match runtime {
+        Some(runtime) => runtime.run(options, future).await,
+        None => with_call(options, future).await,
+    };
     match outcome {
         Ok(Ok(value)) => Ok(Response::new(value, report)),
         Ok(Err(failure)) => Err(error::from_call(failure, &report).await),

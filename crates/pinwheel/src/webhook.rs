@@ -28,7 +28,7 @@
 //! let signature = webhook::sign(&"test-secret".into(), "1609205925", body);
 //! assert_eq!(signature, "v2=3c524d0150a2d29fe0599017ac0d22ca9661d428c13ff2993b05bf3f3f23f228");
 //!
-//! let verifier = Verifier::new("test-secret");
+//! let verifier = Verifier::new("test-secret")?;
 //! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1609205925 + 10);
 //! verifier.verify_at(Some(&signature), Some("1609205925"), body, now)?;
 //! let envelope = webhook::Envelope::from_slice(body)?;
@@ -42,9 +42,11 @@
 //! seconds, so the same event can arrive more than once; each event has a
 //! unique `event_id`. Record the ids you have processed (in the database
 //! transaction that applies the event, ideally) and skip repeats.
-//! [`Deduplicator`] is a small, bounded, in-memory example of that; it
-//! forgets across restarts and is per process, so a durable store is the real
-//! answer for anything that moves money.
+//! [`DeliveryLog`] is a small, bounded, in-memory example of that, in two
+//! phases: an id is only remembered once [`DeliveryLog::commit`] says the
+//! event was processed, so a crash mid-event does not lose it. It forgets
+//! across restarts and is per process, so a durable store is the real answer
+//! for anything that moves money.
 //!
 //! # Unknown events
 //!
@@ -52,7 +54,6 @@
 //! [`Event::Unknown`] with the name kept, and the payload is always kept as
 //! JSON, so a new event never makes a delivery fail to parse.
 
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
@@ -201,21 +202,40 @@ impl fmt::Debug for Verifier {
     }
 }
 
+/// A secret that can sign: anything but blank (a blank secret is public,
+/// and would verify deliveries anyone can sign).
+fn signing_secret(secret: impl Into<SecretString>) -> Result<SecretString> {
+    let secret = secret.into();
+    if secret.expose_secret().trim().is_empty() {
+        return Err(Error::config(
+            "the webhook secret is blank; use the API secret of the key that registered the webhook",
+        ));
+    }
+    Ok(secret)
+}
+
 impl Verifier {
     /// A verifier for deliveries signed with `secret`, the API secret of the
     /// key that registered the webhook.
-    pub fn new(secret: impl Into<SecretString>) -> Self {
-        Self {
-            secrets: vec![secret.into()],
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the secret is blank.
+    pub fn new(secret: impl Into<SecretString>) -> Result<Self> {
+        Ok(Self {
+            secrets: vec![signing_secret(secret)?],
             tolerance: DEFAULT_TOLERANCE,
-        }
+        })
     }
 
     /// Also accepts deliveries signed with `secret` (during a key rotation).
-    #[must_use]
-    pub fn also_accept(mut self, secret: impl Into<SecretString>) -> Self {
-        self.secrets.push(secret.into());
-        self
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the secret is blank.
+    pub fn also_accept(mut self, secret: impl Into<SecretString>) -> Result<Self> {
+        self.secrets.push(signing_secret(secret)?);
+        Ok(self)
     }
 
     /// How far the timestamp may be from now, either way (default five minutes).
@@ -683,58 +703,21 @@ pub struct JobEvent {
     pub id: Option<String>,
 }
 
-/// Remembers the last `capacity` event ids, to skip redeliveries.
-///
-/// An example of de-duplication for a single process; it forgets on restart.
+/// Two-phase memory of processed event ids: [`DeliveryLog::begin`] when a
+/// delivery arrives, [`DeliveryLog::commit`] once it has been processed, so a
+/// delivery begun but never finished (the process died) is processed again
+/// when Pinwheel redelivers it.
 ///
 /// ```
-/// let mut seen = pinwheel::webhook::Deduplicator::new(10_000);
-/// assert!(seen.first_time("5a141122-4235-4fa1-bd76-0628573880b0"));
-/// assert!(!seen.first_time("5a141122-4235-4fa1-bd76-0628573880b0"));
+/// use pinwheel::webhook::{Begin, DeliveryLog};
+///
+/// let log = DeliveryLog::default();
+/// let Begin::New(receipt) = log.begin("5a141122-4235-4fa1-bd76-0628573880b0") else { unreachable!() };
+/// // ... apply the event, then:
+/// log.commit(receipt);
+/// assert_eq!(log.begin("5a141122-4235-4fa1-bd76-0628573880b0"), Begin::Done);
 /// ```
-#[derive(Debug, Clone)]
-pub struct Deduplicator {
-    capacity: usize,
-    seen: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl Deduplicator {
-    /// Remembers up to `capacity` ids (at least one), forgetting the oldest first.
-    pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        Self {
-            capacity,
-            seen: HashSet::new(),
-            order: VecDeque::new(),
-        }
-    }
-
-    /// Records `event_id`; returns `false` when it was seen before (a redelivery).
-    pub fn first_time(&mut self, event_id: &str) -> bool {
-        if self.seen.contains(event_id) {
-            return false;
-        }
-        if self.order.len() >= self.capacity
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.seen.remove(&oldest);
-        }
-        self.seen.insert(event_id.to_owned());
-        self.order.push_back(event_id.to_owned());
-        true
-    }
-
-    /// Ids remembered now.
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    /// Whether no id is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-}
+pub use client_core::webhook::{Begin, DeliveryLog, Receipt};
 
 #[cfg(test)]
 mod tests {
@@ -790,18 +773,5 @@ mod tests {
                 reason: WebhookRejection::MalformedTimestamp
             })
         ));
-    }
-
-    #[test]
-    fn the_deduplicator_is_bounded_and_forgets_the_oldest() {
-        let mut seen = Deduplicator::new(2);
-        assert!(seen.first_time("a"));
-        assert!(seen.first_time("b"));
-        assert!(!seen.first_time("a"));
-        assert!(seen.first_time("c"));
-        assert_eq!(seen.len(), 2);
-        // "a" was the oldest and is forgotten; "b" and "c" are remembered.
-        assert!(seen.first_time("a"));
-        assert!(!seen.first_time("c"));
     }
 }

@@ -16,6 +16,7 @@ mod files;
 mod odata;
 mod pagination;
 mod samples;
+mod security;
 mod support;
 mod update;
 mod webhook;

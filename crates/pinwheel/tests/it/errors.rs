@@ -60,7 +60,7 @@ async fn invalid_parameters_keep_the_field_errors() {
     assert_eq!(body.fields[0].name.as_deref(), Some("routing_number"));
     assert_eq!(body.fields[0].message.as_deref(), Some("must be 9 digits"));
     assert_eq!(error.code(), Some("INVALID_ROUTING_NUMBER"));
-    assert!(!error.is_transient());
+    assert!(!error.is_retryable());
     assert!(error.to_string().contains("request id req-400"), "{error}");
 }
 
@@ -106,7 +106,7 @@ async fn rate_limited() {
     )
     .await;
     assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
-    assert!(error.is_transient());
+    assert!(error.is_retryable());
 }
 
 #[tokio::test]
@@ -198,7 +198,7 @@ async fn a_refused_connection_is_a_transport_error() {
         error.context().unwrap().operation_id,
         "list_accounts_v1_accounts_get"
     );
-    assert!(error.is_transient());
+    assert!(error.is_retryable());
 }
 
 #[tokio::test]

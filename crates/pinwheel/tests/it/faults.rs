@@ -173,7 +173,7 @@ async fn a_throttling_storm_longer_than_the_attempts_is_rate_limited() {
         assert_eq!(err.status(), Some(429));
         assert_eq!(err.request_id(), Some("req-2"), "the last answer's id");
         assert_eq!(err.code(), Some("FAULT"), "the body is kept");
-        assert!(err.is_transient());
+        assert!(err.is_retryable());
         let context = err.context().unwrap();
         assert_eq!(context.attempts, 3, "{retry_after:?}");
         // The context keeps what the server asked for, not the capped wait.

@@ -17,5 +17,6 @@ mod headers;
 mod money;
 mod pagination;
 mod resilience;
+mod security;
 mod support;
 mod webhook;

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 use pinwheel::webhook::{
-    self, Deduplicator, Envelope, Event, JobOutcome, Verifier, WebhookRejection,
+    self, Begin, DeliveryLog, Envelope, Event, JobOutcome, Verifier, WebhookRejection,
 };
 use pinwheel::{Error, SecretString};
 
@@ -36,38 +36,52 @@ fn the_check_vector_signs_and_verifies() {
     let secret = SecretString::from(SECRET);
     assert_eq!(webhook::sign(&secret, TIMESTAMP, BODY), SIGNATURE);
     Verifier::new(SECRET)
+        .unwrap()
         .verify_at(Some(SIGNATURE), Some(TIMESTAMP), BODY, now())
         .unwrap();
 }
 
 #[test]
 fn a_wrong_secret_does_not_verify() {
-    let result =
-        Verifier::new("another-secret").verify_at(Some(SIGNATURE), Some(TIMESTAMP), BODY, now());
+    let result = Verifier::new("another-secret").unwrap().verify_at(
+        Some(SIGNATURE),
+        Some(TIMESTAMP),
+        BODY,
+        now(),
+    );
     assert_eq!(rejection(result), WebhookRejection::SignatureMismatch);
 }
 
 #[test]
 fn a_tampered_body_does_not_verify() {
     let tampered = br#"{"event": "account.added", "event_id": "5a141122-4235-4fa1-bd76-0628573880b1", "payload": {}}"#;
-    let result = Verifier::new(SECRET).verify_at(Some(SIGNATURE), Some(TIMESTAMP), tampered, now());
+    let result =
+        Verifier::new(SECRET)
+            .unwrap()
+            .verify_at(Some(SIGNATURE), Some(TIMESTAMP), tampered, now());
     assert_eq!(rejection(result), WebhookRejection::SignatureMismatch);
     // Re-serialised JSON is a different body too: whitespace is signed.
     let compact = br#"{"event":"account.added","event_id":"5a141122-4235-4fa1-bd76-0628573880b0","payload":{}}"#;
-    let result = Verifier::new(SECRET).verify_at(Some(SIGNATURE), Some(TIMESTAMP), compact, now());
+    let result =
+        Verifier::new(SECRET)
+            .unwrap()
+            .verify_at(Some(SIGNATURE), Some(TIMESTAMP), compact, now());
     assert_eq!(rejection(result), WebhookRejection::SignatureMismatch);
 }
 
 #[test]
 fn a_changed_timestamp_does_not_verify() {
     // The timestamp is part of the signed message, so it cannot be refreshed.
-    let result = Verifier::new(SECRET).verify_at(Some(SIGNATURE), Some("1609205955"), BODY, now());
+    let result =
+        Verifier::new(SECRET)
+            .unwrap()
+            .verify_at(Some(SIGNATURE), Some("1609205955"), BODY, now());
     assert_eq!(rejection(result), WebhookRejection::SignatureMismatch);
 }
 
 #[test]
 fn expired_and_future_deliveries_are_rejected_by_the_tolerance() {
-    let verifier = Verifier::new(SECRET);
+    let verifier = Verifier::new(SECRET).unwrap();
     let signed = 1609205925;
     assert!(
         verifier
@@ -88,7 +102,9 @@ fn expired_and_future_deliveries_are_rejected_by_the_tolerance() {
         WebhookRejection::FromTheFuture { ahead_secs: 301 }
     );
     // A custom tolerance.
-    let strict = Verifier::new(SECRET).tolerance(Duration::from_secs(10));
+    let strict = Verifier::new(SECRET)
+        .unwrap()
+        .tolerance(Duration::from_secs(10));
     assert_eq!(
         rejection(strict.verify_at(Some(SIGNATURE), Some(TIMESTAMP), BODY, now())),
         WebhookRejection::Expired { age_secs: 30 }
@@ -102,7 +118,7 @@ fn expired_and_future_deliveries_are_rejected_by_the_tolerance() {
 
 #[test]
 fn missing_headers_are_rejected() {
-    let verifier = Verifier::new(SECRET);
+    let verifier = Verifier::new(SECRET).unwrap();
     assert_eq!(
         rejection(verifier.verify_at(None, Some(TIMESTAMP), BODY, now())),
         WebhookRejection::MissingSignature
@@ -119,7 +135,7 @@ fn missing_headers_are_rejected() {
 
 #[test]
 fn malformed_headers_are_rejected() {
-    let verifier = Verifier::new(SECRET);
+    let verifier = Verifier::new(SECRET).unwrap();
     let digest = SIGNATURE.trim_start_matches("v2=");
     for malformed in [
         digest.to_owned(),
@@ -149,10 +165,17 @@ fn headers_are_read_from_a_request_and_rotation_accepts_either_secret() {
     let secret = SecretString::from("new-secret");
     let headers = webhook::signed_headers(&secret, 1609205925, BODY);
     assert_eq!(headers["x-timestamp"], TIMESTAMP);
-    let rotating = Verifier::new(SECRET).also_accept("new-secret");
+    let rotating = Verifier::new(SECRET)
+        .unwrap()
+        .also_accept("new-secret")
+        .unwrap();
     rotating.verify_headers_at(&headers, BODY, now()).unwrap();
     assert_eq!(
-        rejection(Verifier::new(SECRET).verify_headers_at(&headers, BODY, now())),
+        rejection(
+            Verifier::new(SECRET)
+                .unwrap()
+                .verify_headers_at(&headers, BODY, now())
+        ),
         WebhookRejection::SignatureMismatch
     );
     // The debug form never shows a secret.
@@ -168,6 +191,7 @@ fn a_verified_delivery_parses_into_its_envelope() {
     let secret = SecretString::from(SECRET);
     let headers = webhook::signed_headers(&secret, 1609205925, BODY);
     let envelope = Verifier::new(SECRET)
+        .unwrap()
         .parse_at(&headers, BODY, now())
         .unwrap();
     assert_eq!(envelope.event, Event::AccountAdded);
@@ -175,6 +199,7 @@ fn a_verified_delivery_parses_into_its_envelope() {
     // An unverified delivery is never parsed.
     assert!(
         Verifier::new("other")
+            .unwrap()
             .parse_at(&headers, BODY, now())
             .is_err()
     );
@@ -271,12 +296,31 @@ fn a_body_that_is_not_an_envelope_is_a_payload_error() {
 }
 
 #[test]
-fn redeliveries_are_skipped_by_event_id() {
-    let mut seen = Deduplicator::new(100);
+fn redeliveries_are_skipped_by_event_id_once_processed() {
+    let log = DeliveryLog::default();
     let envelope = Envelope::from_slice(BODY).unwrap();
-    assert!(seen.first_time(&envelope.event_id));
-    // The same event delivered again.
+    let Begin::New(receipt) = log.begin(envelope.event_id.clone()) else {
+        panic!("a first delivery is new")
+    };
+    // Redelivered before the first was processed (the process died while
+    // applying it): handed out again, not lost.
     let again = Envelope::from_slice(BODY).unwrap();
-    assert!(!seen.first_time(&again.event_id));
-    assert_eq!(seen.len(), 1);
+    assert!(matches!(log.begin(again.event_id.clone()), Begin::New(_)));
+    log.commit(receipt);
+    // Once processed, a redelivery is skipped.
+    assert_eq!(log.begin(again.event_id), Begin::Done);
+    assert_eq!(log.len(), 1);
+}
+
+#[test]
+fn a_blank_secret_is_refused_at_construction() {
+    // Before: Verifier::new("") verified deliveries signed with the empty
+    // secret, which anyone can compute.
+    for blank in ["", " ", "\n"] {
+        assert!(
+            matches!(Verifier::new(blank), Err(Error::Config { .. })),
+            "{blank:?}"
+        );
+        assert!(Verifier::new(SECRET).unwrap().also_accept(blank).is_err());
+    }
 }
