@@ -426,7 +426,8 @@ fn line_docs(source: &str) -> String {
     out
 }
 
-fn rustfmt(source: &str) -> Result<String> {
+/// Formats Rust source with the local stable rustfmt (edition 2021).
+pub fn rustfmt(source: &str) -> Result<String> {
     let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
         .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
         .current_dir(std::env::temp_dir())

@@ -262,6 +262,59 @@ fn check_reports_edited_missing_stray_files_and_a_changed_spec() {
     assert!(err.contains("sha256"), "{err}");
 }
 
+#[test]
+fn the_drift_check_ignores_another_rustfmts_layout_but_not_a_changed_token() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    for dir in [
+        "specs/pinwheel",
+        "crates/pinwheel-client",
+        "crates/pinwheel-httpmock",
+    ] {
+        copy_tree(&crate::workspace_root().join(dir), &root.join(dir));
+    }
+    let check = |root: &Path| {
+        let apis = Api::discover(root).unwrap();
+        crate::codegen_all(root, &apis, true, true).unwrap()
+    };
+    let generated = root.join("crates/pinwheel-client/src/generated.rs");
+    let original = std::fs::read_to_string(&generated).unwrap();
+
+    // What another rustfmt might have written: other indentation, a
+    // signature on one line, other line breaks. Same tokens.
+    let relaid = original
+        .replacen("\npub struct Client {", "\npub   struct Client\n{", 1)
+        .replacen(
+            "        pub fn builder() -> builder::",
+            "        pub fn builder()\n            -> builder::",
+            1,
+        );
+    assert_eq!(
+        relaid.lines().count(),
+        original.lines().count() + 2,
+        "both edits applied"
+    );
+    std::fs::write(&generated, &relaid).unwrap();
+    let drift = check(root);
+    assert!(
+        drift.is_empty(),
+        "layout alone is not drift: {:?}",
+        drift.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+
+    // One token changed.
+    let changed = relaid.replacen("pub   struct Client", "pub   struct Klient", 1);
+    assert_ne!(changed, relaid);
+    std::fs::write(&generated, changed).unwrap();
+    let drift = check(root);
+    assert!(
+        drift
+            .iter()
+            .any(|d| matches!(d, Drift::Changed { path, .. } if path.ends_with("generated.rs"))),
+        "a changed token is drift"
+    );
+}
+
 /// Writes `specs/<name>/` with `document` and a matching SOURCE.toml.
 fn add_spec(root: &Path, name: &str, document_name: &str, document: &[u8]) {
     add_spec_with(root, name, document_name, document, "");

@@ -3,7 +3,7 @@
 //! when Redis stops and comes back.
 //!
 //! Each test starts its own `redis-server` on a free loopback port. The
-//! binary must be installed (`.ci/run` installs Debian's `redis-server`);
+//! binary must be installed (`cargo make test` installs it where it can);
 //! without it these tests fail, unless `CLIENT_CORE_SKIP_REDIS=1` says to
 //! skip them on purpose.
 
