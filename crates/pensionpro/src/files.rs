@@ -10,7 +10,7 @@
 //! read to the end or dropped, so an application cannot exceed the limit
 //! however many transfers it starts.
 //!
-//! Download endpoints are not documented (FACTS.md section 13), so
+//! Download endpoints are not documented (specs/pensionpro/evidence/FACTS.md section 13), so
 //! [`Client::download`] takes the path or URL a file record points to. The
 //! credentials are only sent to the configured PensionPro host: a URL on any
 //! other host (a pre-signed storage link) is fetched without them.

@@ -5,7 +5,7 @@
 //! the right key — new batches, repeated batches and batches it cannot read
 //! (those are logged with `tracing` so the problem is seen, not answered).
 //!
-//! What is known (FACTS.md section 8): one webhook per firm; changes to
+//! What is known (specs/pensionpro/evidence/FACTS.md section 8): one webhook per firm; changes to
 //! Client, Contact, Plan, Project and Task records (add, update, delete) are
 //! queued and POSTed in batches every five minutes; a "Shared Key" from the
 //! webhook grid travels in a request header so the receiver can check the
