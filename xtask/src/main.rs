@@ -16,6 +16,7 @@ mod overlay;
 mod report;
 mod rewrite;
 mod source;
+mod tidy;
 mod unions;
 
 #[cfg(test)]
