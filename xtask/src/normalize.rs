@@ -821,6 +821,19 @@ impl Normaliser<'_> {
             );
             id = candidate;
         }
+        if let Some(name) = fastapi_name(&id, method, path) {
+            let summary = op.get("summary").and_then(Value::as_str).map(rust_ident);
+            let suggestion = summary.filter(|s| !s.is_empty()).unwrap_or(name);
+            self.note(
+                "operation/generated-id",
+                pointer,
+                format!(
+                    "`{id}` is a generated id (name, path and method, as FastAPI makes them), and methods and types \
+                     are named after it; name it with an overlay action: `- target: $.paths['{path}'].{method}` \
+                     `update: {{operationId: {suggestion}}}`"
+                ),
+            );
+        }
         used.insert(rust_ident(&id), pointer.to_owned());
         op.insert("operationId".into(), json!(id));
     }
@@ -1176,6 +1189,32 @@ pub fn rust_ident(name: &str) -> String {
     }
 }
 
+/// The route name in an id generated FastAPI's way (`{name}{path}_{method}`
+/// with every non-word character `_`: `get_account_v1_accounts__account_id__get`
+/// for `GET /accounts/{account_id}` under a `/v1` prefix), or `None` when
+/// the id is not one.
+pub fn fastapi_name(id: &str, method: &str, path: &str) -> Option<String> {
+    let path_part: String = path
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let rest = id.strip_suffix(&format!("_{method}"))?;
+    let at = rest.rfind(&path_part)?;
+    // What precedes the path: the route name and perhaps a version prefix.
+    let name = rest[..at].trim_end_matches('_');
+    let name = name
+        .rsplit_once("_v")
+        .filter(|(_, version)| !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()))
+        .map_or(name, |(name, _)| name);
+    (!name.is_empty() && path_part.len() > 1).then(|| name.to_owned())
+}
+
 /// `get` + `/v2/plans/{planId}/notes` -> `get_v2_plans_plan_id_notes`.
 pub fn derive_operation_id(method: &str, path: &str) -> String {
     let mut parts = vec![method.to_owned()];
@@ -1300,6 +1339,33 @@ fn choose_media(content: &mut Map<String, Value>, usage: MediaUse) -> Choice {
         return Choice::Keep;
     }
     Choice::Remove { offered }
+}
+
+#[cfg(test)]
+mod fastapi_tests {
+    use super::fastapi_name;
+
+    #[test]
+    fn fastapi_ids_are_recognised() {
+        assert_eq!(
+            fastapi_name(
+                "get_account_v1_accounts__account_id__get",
+                "get",
+                "/accounts/{account_id}"
+            )
+            .as_deref(),
+            Some("get_account")
+        );
+        assert_eq!(
+            fastapi_name("read_item_items__item_id__get", "get", "/items/{item_id}").as_deref(),
+            Some("read_item")
+        );
+        assert_eq!(
+            fastapi_name("get_account", "get", "/accounts/{account_id}"),
+            None
+        );
+        assert_eq!(fastapi_name("listPlans", "get", "/v2/plans"), None);
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,7 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("unions", "union/order"),
         ("unions", "union/overlap"),
         ("unions", "schema/title-collision"),
+        ("fastapi-ids", "operation/generated-id"),
     ];
     for (case, rule) in expect {
         let input = fixtures().join("normalise").join(case).join("input.yaml");

@@ -70,11 +70,8 @@ async fn overhead() -> anyhow::Result<Value> {
 
     // Warm up connections and allocators.
     for _ in 0..200 {
-        plain_get::<pinwheel::types::ListAccountsV1AccountsGetResponse>(&plain, &accounts_url)
-            .await?;
-        pinwheel
-            .send(pinwheel.api().list_accounts_v1_accounts_get().send())
-            .await?;
+        plain_get::<pinwheel::types::ListAccountsResponse>(&plain, &accounts_url).await?;
+        pinwheel.send(pinwheel.api().list_accounts().send()).await?;
         pensionpro
             .call(pensionpro.api().list_plans().send())
             .await?;
@@ -89,13 +86,10 @@ async fn overhead() -> anyhow::Result<Value> {
         let mut rep: [Vec<Duration>; 4] = Default::default();
         for _ in 0..REQUESTS / REPETITIONS {
             let started = Instant::now();
-            plain_get::<pinwheel::types::ListAccountsV1AccountsGetResponse>(&plain, &accounts_url)
-                .await?;
+            plain_get::<pinwheel::types::ListAccountsResponse>(&plain, &accounts_url).await?;
             rep[0].push(started.elapsed());
             let started = Instant::now();
-            pinwheel
-                .send(pinwheel.api().list_accounts_v1_accounts_get().send())
-                .await?;
+            pinwheel.send(pinwheel.api().list_accounts().send()).await?;
             rep[1].push(started.elapsed());
             let started = Instant::now();
             plain_get::<pensionpro::types::PlanListResponse>(&plain, &plans_url).await?;

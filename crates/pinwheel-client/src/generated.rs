@@ -1152,19 +1152,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AuthV1AdminTokenPostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct AuthV1AdminTokenPostResponse {
-        pub data: CreateAdminTokenResponseData,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl AuthV1AdminTokenPostResponse {
-        pub fn builder() -> builder::AuthV1AdminTokenPostResponse {
-            Default::default()
-        }
-    }
     ///`BankAccount`
     #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct BankAccount {
@@ -4574,16 +4561,55 @@ pub mod types {
             value.parse()
         }
     }
-    ///`CreateKeyV1AdminApiKeysPostResponse`
+    ///`CreateCompanyConnectLinkTokenResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct CreateKeyV1AdminApiKeysPostResponse {
-        pub data: CreateApiKeyResponseData,
+    pub struct CreateCompanyConnectLinkTokenResponse {
+        pub data: CompanyConnectLinkTokenObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl CreateKeyV1AdminApiKeysPostResponse {
-        pub fn builder() -> builder::CreateKeyV1AdminApiKeysPostResponse {
+    impl CreateCompanyConnectLinkTokenResponse {
+        pub fn builder() -> builder::CreateCompanyConnectLinkTokenResponse {
+            Default::default()
+        }
+    }
+    ///`CreateCompanyConnectionResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct CreateCompanyConnectionResponse {
+        pub data: CompanyConnectionBase,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl CreateCompanyConnectionResponse {
+        pub fn builder() -> builder::CreateCompanyConnectionResponse {
+            Default::default()
+        }
+    }
+    ///`CreateLinkTokenResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct CreateLinkTokenResponse {
+        pub data: LinkTokenObjResponseV20210728,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl CreateLinkTokenResponse {
+        pub fn builder() -> builder::CreateLinkTokenResponse {
+            Default::default()
+        }
+    }
+    ///`CreateWebhookResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct CreateWebhookResponse {
+        pub data: WebhookObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl CreateWebhookResponse {
+        pub fn builder() -> builder::CreateWebhookResponse {
             Default::default()
         }
     }
@@ -6238,22 +6264,35 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetAccountV1AccountsAccountIdGetResponse`
+    ///`GetAccountResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetAccountV1AccountsAccountIdGetResponse {
+    pub struct GetAccountResponse {
         pub data: PayrollAccountObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetAccountV1AccountsAccountIdGetResponse {
-        pub fn builder() -> builder::GetAccountV1AccountsAccountIdGetResponse {
+    impl GetAccountResponse {
+        pub fn builder() -> builder::GetAccountResponse {
             Default::default()
         }
     }
-    ///`GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse`
+    ///`GetCompanyConnectionResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+    pub struct GetCompanyConnectionResponse {
+        pub data: CompanyConnectionBase,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl GetCompanyConnectionResponse {
+        pub fn builder() -> builder::GetCompanyConnectionResponse {
+            Default::default()
+        }
+    }
+    ///`GetDirectDepositAllocationsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct GetDirectDepositAllocationsResponse {
         pub data: DdAllocationObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
@@ -6261,56 +6300,27 @@ pub mod types {
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
-        pub fn builder() -> builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse{
+    impl GetDirectDepositAllocationsResponse {
+        pub fn builder() -> builder::GetDirectDepositAllocationsResponse {
             Default::default()
         }
     }
-    ///`GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse`
+    ///`GetEmployerResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
-        pub data: ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
-        pub meta: FreshnessPaginationListMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
-        pub fn builder(
-        ) -> builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
-        {
-            Default::default()
-        }
-    }
-    ///`GetEmployerV1EmployersEmployerIdGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEmployerV1EmployersEmployerIdGetResponse {
+    pub struct GetEmployerResponse {
         pub data: EmployerObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetEmployerV1EmployersEmployerIdGetResponse {
-        pub fn builder() -> builder::GetEmployerV1EmployersEmployerIdGetResponse {
+    impl GetEmployerResponse {
+        pub fn builder() -> builder::GetEmployerResponse {
             Default::default()
         }
     }
-    ///`GetEmployersLookupV1EmployersLookupGetResponse`
+    ///`GetEmploymentResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEmployersLookupV1EmployersLookupGetResponse {
-        pub data: EmployerObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEmployersLookupV1EmployersLookupGetResponse {
-        pub fn builder() -> builder::GetEmployersLookupV1EmployersLookupGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetEmploymentV1AccountsAccountIdEmploymentGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+    pub struct GetEmploymentResponse {
         pub data: EmploymentObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
@@ -6318,135 +6328,27 @@ pub mod types {
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
-        pub fn builder() -> builder::GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+    impl GetEmploymentResponse {
+        pub fn builder() -> builder::GetEmploymentResponse {
             Default::default()
         }
     }
-    ///`GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse`
+    ///`GetEndUserDocumentResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-        pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-        pub fn builder() -> builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
+    pub struct GetEndUserDocumentResponse {
         pub data: EndUserDocumentObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
-        pub fn builder(
-        ) -> builder::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
+    impl GetEndUserDocumentResponse {
+        pub fn builder() -> builder::GetEndUserDocumentResponse {
             Default::default()
         }
     }
-    ///`GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse`
+    ///`GetIdentityResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-        pub data: ::std::vec::Vec<EndUserDocumentObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-        pub fn builder() -> builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
-        #[serde(rename = "direct_deposit_form")]
-        DirectDepositForm,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DirectDepositForm => f.write_str("direct_deposit_form"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct_deposit_form" => Ok(Self::DirectDepositForm),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-        for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType
-    {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-        pub data: VerificationReportsVoeObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-        pub fn builder() -> builder::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse{
-            Default::default()
-        }
-    }
-    ///`GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-        pub data: VerificationReportsVoieObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-        pub fn builder() -> builder::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse{
-            Default::default()
-        }
-    }
-    ///`GetIdentityV1AccountsAccountIdIdentityGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetIdentityV1AccountsAccountIdIdentityGetResponse {
+    pub struct GetIdentityResponse {
         pub data: IdentityObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
@@ -6454,14 +6356,14 @@ pub mod types {
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetIdentityV1AccountsAccountIdIdentityGetResponse {
-        pub fn builder() -> builder::GetIdentityV1AccountsAccountIdIdentityGetResponse {
+    impl GetIdentityResponse {
+        pub fn builder() -> builder::GetIdentityResponse {
             Default::default()
         }
     }
-    ///`GetIncomeV1AccountsAccountIdIncomeGetResponse`
+    ///`GetIncomeResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetIncomeV1AccountsAccountIdIncomeGetResponse {
+    pub struct GetIncomeResponse {
         pub data: IncomeObjResponse,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<RefreshableMeta>,
@@ -6469,607 +6371,86 @@ pub mod types {
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetIncomeV1AccountsAccountIdIncomeGetResponse {
-        pub fn builder() -> builder::GetIncomeV1AccountsAccountIdIncomeGetResponse {
+    impl GetIncomeResponse {
+        pub fn builder() -> builder::GetIncomeResponse {
             Default::default()
         }
     }
-    ///`GetJobsV1JobsGetJobTypesItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetJobsV1JobsGetJobTypesItem {
-        #[serde(rename = "direct_deposit_allocations")]
-        DirectDepositAllocations,
-        #[serde(rename = "bill_cancellation")]
-        BillCancellation,
-        #[serde(rename = "direct_deposit_switch")]
-        DirectDepositSwitch,
-        #[serde(rename = "paycheck_viewer")]
-        PaycheckViewer,
-        #[serde(rename = "paystubs")]
-        Paystubs,
-        #[serde(rename = "bill_switch")]
-        BillSwitch,
-        #[serde(rename = "identity")]
-        Identity,
-        #[serde(rename = "direct_deposit_payment")]
-        DirectDepositPayment,
-        #[serde(rename = "income")]
-        Income,
-        #[serde(rename = "employment")]
-        Employment,
-        #[serde(rename = "tax_forms")]
-        TaxForms,
-        #[serde(rename = "shifts")]
-        Shifts,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetJobsV1JobsGetJobTypesItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DirectDepositAllocations => f.write_str("direct_deposit_allocations"),
-                Self::BillCancellation => f.write_str("bill_cancellation"),
-                Self::DirectDepositSwitch => f.write_str("direct_deposit_switch"),
-                Self::PaycheckViewer => f.write_str("paycheck_viewer"),
-                Self::Paystubs => f.write_str("paystubs"),
-                Self::BillSwitch => f.write_str("bill_switch"),
-                Self::Identity => f.write_str("identity"),
-                Self::DirectDepositPayment => f.write_str("direct_deposit_payment"),
-                Self::Income => f.write_str("income"),
-                Self::Employment => f.write_str("employment"),
-                Self::TaxForms => f.write_str("tax_forms"),
-                Self::Shifts => f.write_str("shifts"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetJobsV1JobsGetJobTypesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct_deposit_allocations" => Ok(Self::DirectDepositAllocations),
-                "bill_cancellation" => Ok(Self::BillCancellation),
-                "direct_deposit_switch" => Ok(Self::DirectDepositSwitch),
-                "paycheck_viewer" => Ok(Self::PaycheckViewer),
-                "paystubs" => Ok(Self::Paystubs),
-                "bill_switch" => Ok(Self::BillSwitch),
-                "identity" => Ok(Self::Identity),
-                "direct_deposit_payment" => Ok(Self::DirectDepositPayment),
-                "income" => Ok(Self::Income),
-                "employment" => Ok(Self::Employment),
-                "tax_forms" => Ok(Self::TaxForms),
-                "shifts" => Ok(Self::Shifts),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetJobsV1JobsGetJobTypesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetJobsV1JobsGetJobTypesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`GetJobsV1JobsGetOutcome`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetJobsV1JobsGetOutcome {
-        #[serde(rename = "success")]
-        Success,
-        #[serde(rename = "pending")]
-        Pending,
-        #[serde(rename = "error")]
-        Error,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetJobsV1JobsGetOutcome {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Success => f.write_str("success"),
-                Self::Pending => f.write_str("pending"),
-                Self::Error => f.write_str("error"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetJobsV1JobsGetOutcome {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "success" => Ok(Self::Success),
-                "pending" => Ok(Self::Pending),
-                "error" => Ok(Self::Error),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetJobsV1JobsGetOutcome {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetJobsV1JobsGetOutcome {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`GetJobsV1JobsGetResponse`
+    ///`GetPaystubResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetJobsV1JobsGetResponse {
-        pub data: ::std::vec::Vec<JobObjResponseV20231122>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetJobsV1JobsGetResponse {
-        pub fn builder() -> builder::GetJobsV1JobsGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+    pub struct GetPaystubResponse {
         pub data: PaystubObjResponseV20220302,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
-        pub fn builder() -> builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+    impl GetPaystubResponse {
+        pub fn builder() -> builder::GetPaystubResponse {
             Default::default()
         }
     }
-    ///`GetPlatformV1PlatformsPlatformIdGetResponse`
+    ///`GetPlatformResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetPlatformV1PlatformsPlatformIdGetResponse {
+    pub struct GetPlatformResponse {
         pub data: PlatformObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetPlatformV1PlatformsPlatformIdGetResponse {
-        pub fn builder() -> builder::GetPlatformV1PlatformsPlatformIdGetResponse {
+    impl GetPlatformResponse {
+        pub fn builder() -> builder::GetPlatformResponse {
             Default::default()
         }
     }
-    ///`GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse`
+    ///`GetTaxFormResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+    pub struct GetTaxFormResponse {
         pub data: TaxFormObjResponseV20220622,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
-        pub fn builder() -> builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+    impl GetTaxFormResponse {
+        pub fn builder() -> builder::GetTaxFormResponse {
             Default::default()
         }
     }
-    ///`GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse`
+    ///`GetVoeReportResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
-        pub data: ::std::vec::Vec<CompanyIdentityObjResponse>,
-        pub meta: PaginationMeta,
+    pub struct GetVoeReportResponse {
+        pub data: VerificationReportsVoeObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
-        pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
+    impl GetVoeReportResponse {
+        pub fn builder() -> builder::GetVoeReportResponse {
             Default::default()
         }
     }
-    ///`GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse`
+    ///`GetVoieReportResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
-        pub data: ::std::vec::Vec<CompanyEmploymentObjResponse>,
-        pub meta: PaginationMeta,
+    pub struct GetVoieReportResponse {
+        pub data: VerificationReportsVoieObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
-        pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
-        {
+    impl GetVoieReportResponse {
+        pub fn builder() -> builder::GetVoieReportResponse {
             Default::default()
         }
     }
-    ///`GetV1CompanyConnectionsCompanyConnectionIdGetResponse`
+    ///`GetWebhookResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-        pub data: CompanyConnectionBase,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-        pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-        pub data: ::std::vec::Vec<CompanyIncomeObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-        pub fn builder() -> builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-        pub data: ::std::vec::Vec<CompanyPaystubObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-        pub fn builder(
-        ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse
-        {
-            Default::default()
-        }
-    }
-    ///`GetV1EmployersGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1EmployersGetResponse {
-        pub data: ::std::vec::Vec<EmployerObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1EmployersGetResponse {
-        pub fn builder() -> builder::GetV1EmployersGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetV1SearchGetPlatformType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetV1SearchGetPlatformType {
-        #[serde(rename = "payroll")]
-        Payroll,
-        #[serde(rename = "time_and_attendance")]
-        TimeAndAttendance,
-        #[serde(rename = "tax")]
-        Tax,
-        #[serde(rename = "merchant")]
-        Merchant,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetV1SearchGetPlatformType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Payroll => f.write_str("payroll"),
-                Self::TimeAndAttendance => f.write_str("time_and_attendance"),
-                Self::Tax => f.write_str("tax"),
-                Self::Merchant => f.write_str("merchant"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetV1SearchGetPlatformType {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "payroll" => Ok(Self::Payroll),
-                "time_and_attendance" => Ok(Self::TimeAndAttendance),
-                "tax" => Ok(Self::Tax),
-                "merchant" => Ok(Self::Merchant),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetV1SearchGetPlatformType {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetV1SearchGetPlatformType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Search query on the employer/platform name.
-    #[derive(
-        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
-    )]
-    #[serde(transparent)]
-    pub struct GetV1SearchGetQ(::std::string::String);
-    impl ::std::ops::Deref for GetV1SearchGetQ {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetV1SearchGetQ> for ::std::string::String {
-        fn from(value: GetV1SearchGetQ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetV1SearchGetQ {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetV1SearchGetQ {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetV1SearchGetQ {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetV1SearchGetQ {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetV1SearchGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1SearchGetResponse {
-        pub data: ::std::vec::Vec<SearchResultObjResponse>,
-        pub meta: ListMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1SearchGetResponse {
-        pub fn builder() -> builder::GetV1SearchGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetV1SearchGetResponseTypesItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetV1SearchGetResponseTypesItem {
-        #[serde(rename = "employer")]
-        Employer,
-        #[serde(rename = "platform")]
-        Platform,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetV1SearchGetResponseTypesItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Employer => f.write_str("employer"),
-                Self::Platform => f.write_str("platform"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetV1SearchGetResponseTypesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "employer" => Ok(Self::Employer),
-                "platform" => Ok(Self::Platform),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetV1SearchGetResponseTypesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetV1SearchGetResponseTypesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`GetV1SearchGetSupportedJobsItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
-    pub enum GetV1SearchGetSupportedJobsItem {
-        #[serde(rename = "direct_deposit_allocations")]
-        DirectDepositAllocations,
-        #[serde(rename = "bill_cancellation")]
-        BillCancellation,
-        #[serde(rename = "direct_deposit_switch")]
-        DirectDepositSwitch,
-        #[serde(rename = "paycheck_viewer")]
-        PaycheckViewer,
-        #[serde(rename = "paystubs")]
-        Paystubs,
-        #[serde(rename = "bill_switch")]
-        BillSwitch,
-        #[serde(rename = "identity")]
-        Identity,
-        #[serde(rename = "direct_deposit_payment")]
-        DirectDepositPayment,
-        #[serde(rename = "income")]
-        Income,
-        #[serde(rename = "employment")]
-        Employment,
-        #[serde(rename = "tax_forms")]
-        TaxForms,
-        #[serde(rename = "shifts")]
-        Shifts,
-        /// A value this version of the client does not know yet, kept as sent.
-        #[serde(untagged)]
-        Unknown(::std::string::String),
-    }
-    impl ::std::fmt::Display for GetV1SearchGetSupportedJobsItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::DirectDepositAllocations => f.write_str("direct_deposit_allocations"),
-                Self::BillCancellation => f.write_str("bill_cancellation"),
-                Self::DirectDepositSwitch => f.write_str("direct_deposit_switch"),
-                Self::PaycheckViewer => f.write_str("paycheck_viewer"),
-                Self::Paystubs => f.write_str("paystubs"),
-                Self::BillSwitch => f.write_str("bill_switch"),
-                Self::Identity => f.write_str("identity"),
-                Self::DirectDepositPayment => f.write_str("direct_deposit_payment"),
-                Self::Income => f.write_str("income"),
-                Self::Employment => f.write_str("employment"),
-                Self::TaxForms => f.write_str("tax_forms"),
-                Self::Shifts => f.write_str("shifts"),
-                Self::Unknown(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetV1SearchGetSupportedJobsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "direct_deposit_allocations" => Ok(Self::DirectDepositAllocations),
-                "bill_cancellation" => Ok(Self::BillCancellation),
-                "direct_deposit_switch" => Ok(Self::DirectDepositSwitch),
-                "paycheck_viewer" => Ok(Self::PaycheckViewer),
-                "paystubs" => Ok(Self::Paystubs),
-                "bill_switch" => Ok(Self::BillSwitch),
-                "identity" => Ok(Self::Identity),
-                "direct_deposit_payment" => Ok(Self::DirectDepositPayment),
-                "income" => Ok(Self::Income),
-                "employment" => Ok(Self::Employment),
-                "tax_forms" => Ok(Self::TaxForms),
-                "shifts" => Ok(Self::Shifts),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetV1SearchGetSupportedJobsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetV1SearchGetSupportedJobsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`GetV1WebhooksGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetV1WebhooksGetResponse {
-        pub data: ::std::vec::Vec<WebhookObjResponse>,
-        pub meta: PaginationMeta,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl GetV1WebhooksGetResponse {
-        pub fn builder() -> builder::GetV1WebhooksGetResponse {
-            Default::default()
-        }
-    }
-    ///`GetWebhookByIdV1WebhooksWebhookIdGetResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+    pub struct GetWebhookResponse {
         pub data: WebhookObjResponse,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl GetWebhookByIdV1WebhooksWebhookIdGetResponse {
-        pub fn builder() -> builder::GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+    impl GetWebhookResponse {
+        pub fn builder() -> builder::GetWebhookResponse {
             Default::default()
         }
     }
@@ -10214,7 +9595,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListAccountsV1AccountsGetMonitoringStatus`
+    ///`ListAccountsMonitoringStatus`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -10227,7 +9608,7 @@ pub mod types {
         PartialOrd,
         schemars::JsonSchema,
     )]
-    pub enum ListAccountsV1AccountsGetMonitoringStatus {
+    pub enum ListAccountsMonitoringStatus {
         #[serde(rename = "active")]
         Active,
         #[serde(rename = "degraded")]
@@ -10242,7 +9623,7 @@ pub mod types {
         #[serde(untagged)]
         Unknown(::std::string::String),
     }
-    impl ::std::fmt::Display for ListAccountsV1AccountsGetMonitoringStatus {
+    impl ::std::fmt::Display for ListAccountsMonitoringStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Active => f.write_str("active"),
@@ -10254,7 +9635,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::str::FromStr for ListAccountsV1AccountsGetMonitoringStatus {
+    impl ::std::str::FromStr for ListAccountsMonitoringStatus {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
@@ -10267,13 +9648,13 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for ListAccountsV1AccountsGetMonitoringStatus {
+    impl ::std::convert::TryFrom<&str> for ListAccountsMonitoringStatus {
         type Error = self::error::ConversionError;
         fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ListAccountsV1AccountsGetMonitoringStatus {
+    impl ::std::convert::TryFrom<::std::string::String> for ListAccountsMonitoringStatus {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -10281,17 +9662,17 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ListAccountsV1AccountsGetResponse`
+    ///`ListAccountsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListAccountsV1AccountsGetResponse {
+    pub struct ListAccountsResponse {
         pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
         pub meta: PaginationMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListAccountsV1AccountsGetResponse {
-        pub fn builder() -> builder::ListAccountsV1AccountsGetResponse {
+    impl ListAccountsResponse {
+        pub fn builder() -> builder::ListAccountsResponse {
             Default::default()
         }
     }
@@ -10387,17 +9768,362 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ListKeysV1AdminApiKeysGetResponse`
+    ///`ListApiKeysResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListKeysV1AdminApiKeysGetResponse {
+    pub struct ListApiKeysResponse {
         pub data: ::std::vec::Vec<ListApiKeyResponseData>,
         pub meta: PaginationMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListKeysV1AdminApiKeysGetResponse {
-        pub fn builder() -> builder::ListKeysV1AdminApiKeysGetResponse {
+    impl ListApiKeysResponse {
+        pub fn builder() -> builder::ListApiKeysResponse {
+            Default::default()
+        }
+    }
+    ///`ListCompanyConnectionsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListCompanyConnectionsResponse {
+        pub data: ::std::vec::Vec<CompanyConnectionBase>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListCompanyConnectionsResponse {
+        pub fn builder() -> builder::ListCompanyConnectionsResponse {
+            Default::default()
+        }
+    }
+    ///`ListCompanyEmployeesResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListCompanyEmployeesResponse {
+        pub data: ::std::vec::Vec<CompanyIdentityObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListCompanyEmployeesResponse {
+        pub fn builder() -> builder::ListCompanyEmployeesResponse {
+            Default::default()
+        }
+    }
+    ///`ListCompanyEmploymentsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListCompanyEmploymentsResponse {
+        pub data: ::std::vec::Vec<CompanyEmploymentObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListCompanyEmploymentsResponse {
+        pub fn builder() -> builder::ListCompanyEmploymentsResponse {
+            Default::default()
+        }
+    }
+    ///`ListCompanyIncomesResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListCompanyIncomesResponse {
+        pub data: ::std::vec::Vec<CompanyIncomeObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListCompanyIncomesResponse {
+        pub fn builder() -> builder::ListCompanyIncomesResponse {
+            Default::default()
+        }
+    }
+    ///`ListCompanyPaystubsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListCompanyPaystubsResponse {
+        pub data: ::std::vec::Vec<CompanyPaystubObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListCompanyPaystubsResponse {
+        pub fn builder() -> builder::ListCompanyPaystubsResponse {
+            Default::default()
+        }
+    }
+    ///`ListEarningsStreamPayoutsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListEarningsStreamPayoutsResponse {
+        pub data: ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
+        pub meta: FreshnessPaginationListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListEarningsStreamPayoutsResponse {
+        pub fn builder() -> builder::ListEarningsStreamPayoutsResponse {
+            Default::default()
+        }
+    }
+    ///`ListEmployersResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListEmployersResponse {
+        pub data: ::std::vec::Vec<EmployerObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListEmployersResponse {
+        pub fn builder() -> builder::ListEmployersResponse {
+            Default::default()
+        }
+    }
+    ///`ListEndUserAccountsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListEndUserAccountsResponse {
+        pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListEndUserAccountsResponse {
+        pub fn builder() -> builder::ListEndUserAccountsResponse {
+            Default::default()
+        }
+    }
+    ///`ListEndUserDocumentsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListEndUserDocumentsResponse {
+        pub data: ::std::vec::Vec<EndUserDocumentObjResponse>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListEndUserDocumentsResponse {
+        pub fn builder() -> builder::ListEndUserDocumentsResponse {
+            Default::default()
+        }
+    }
+    ///`ListEndUserDocumentsType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListEndUserDocumentsType {
+        #[serde(rename = "direct_deposit_form")]
+        DirectDepositForm,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for ListEndUserDocumentsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DirectDepositForm => f.write_str("direct_deposit_form"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListEndUserDocumentsType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct_deposit_form" => Ok(Self::DirectDepositForm),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListEndUserDocumentsType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListEndUserDocumentsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListJobsJobTypesItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListJobsJobTypesItem {
+        #[serde(rename = "direct_deposit_allocations")]
+        DirectDepositAllocations,
+        #[serde(rename = "bill_cancellation")]
+        BillCancellation,
+        #[serde(rename = "direct_deposit_switch")]
+        DirectDepositSwitch,
+        #[serde(rename = "paycheck_viewer")]
+        PaycheckViewer,
+        #[serde(rename = "paystubs")]
+        Paystubs,
+        #[serde(rename = "bill_switch")]
+        BillSwitch,
+        #[serde(rename = "identity")]
+        Identity,
+        #[serde(rename = "direct_deposit_payment")]
+        DirectDepositPayment,
+        #[serde(rename = "income")]
+        Income,
+        #[serde(rename = "employment")]
+        Employment,
+        #[serde(rename = "tax_forms")]
+        TaxForms,
+        #[serde(rename = "shifts")]
+        Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for ListJobsJobTypesItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DirectDepositAllocations => f.write_str("direct_deposit_allocations"),
+                Self::BillCancellation => f.write_str("bill_cancellation"),
+                Self::DirectDepositSwitch => f.write_str("direct_deposit_switch"),
+                Self::PaycheckViewer => f.write_str("paycheck_viewer"),
+                Self::Paystubs => f.write_str("paystubs"),
+                Self::BillSwitch => f.write_str("bill_switch"),
+                Self::Identity => f.write_str("identity"),
+                Self::DirectDepositPayment => f.write_str("direct_deposit_payment"),
+                Self::Income => f.write_str("income"),
+                Self::Employment => f.write_str("employment"),
+                Self::TaxForms => f.write_str("tax_forms"),
+                Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListJobsJobTypesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct_deposit_allocations" => Ok(Self::DirectDepositAllocations),
+                "bill_cancellation" => Ok(Self::BillCancellation),
+                "direct_deposit_switch" => Ok(Self::DirectDepositSwitch),
+                "paycheck_viewer" => Ok(Self::PaycheckViewer),
+                "paystubs" => Ok(Self::Paystubs),
+                "bill_switch" => Ok(Self::BillSwitch),
+                "identity" => Ok(Self::Identity),
+                "direct_deposit_payment" => Ok(Self::DirectDepositPayment),
+                "income" => Ok(Self::Income),
+                "employment" => Ok(Self::Employment),
+                "tax_forms" => Ok(Self::TaxForms),
+                "shifts" => Ok(Self::Shifts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListJobsJobTypesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListJobsJobTypesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListJobsOutcome`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListJobsOutcome {
+        #[serde(rename = "success")]
+        Success,
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "error")]
+        Error,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for ListJobsOutcome {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("success"),
+                Self::Pending => f.write_str("pending"),
+                Self::Error => f.write_str("error"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListJobsOutcome {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "success" => Ok(Self::Success),
+                "pending" => Ok(Self::Pending),
+                "error" => Ok(Self::Error),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListJobsOutcome {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListJobsOutcome {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListJobsResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct ListJobsResponse {
+        pub data: ::std::vec::Vec<JobObjResponseV20231122>,
+        pub meta: PaginationMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl ListJobsResponse {
+        pub fn builder() -> builder::ListJobsResponse {
             Default::default()
         }
     }
@@ -10416,35 +10142,35 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ListPaystubsV1AccountsAccountIdPaystubsGetResponse`
+    ///`ListPaystubsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+    pub struct ListPaystubsResponse {
         pub data: ::std::vec::Vec<PaystubObjResponseV20220302>,
         pub meta: RefreshablePaginationListMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
-        pub fn builder() -> builder::ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+    impl ListPaystubsResponse {
+        pub fn builder() -> builder::ListPaystubsResponse {
             Default::default()
         }
     }
-    ///`ListPlatformsV1PlatformsGetResponse`
+    ///`ListPlatformsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListPlatformsV1PlatformsGetResponse {
+    pub struct ListPlatformsResponse {
         pub data: ::std::vec::Vec<PlatformObjResponse>,
         pub meta: PaginationMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListPlatformsV1PlatformsGetResponse {
-        pub fn builder() -> builder::ListPlatformsV1PlatformsGetResponse {
+    impl ListPlatformsResponse {
+        pub fn builder() -> builder::ListPlatformsResponse {
             Default::default()
         }
     }
-    ///`ListPlatformsV1PlatformsGetType`
+    ///`ListPlatformsType`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -10457,7 +10183,7 @@ pub mod types {
         PartialOrd,
         schemars::JsonSchema,
     )]
-    pub enum ListPlatformsV1PlatformsGetType {
+    pub enum ListPlatformsType {
         #[serde(rename = "payroll")]
         Payroll,
         #[serde(rename = "time_and_attendance")]
@@ -10470,7 +10196,7 @@ pub mod types {
         #[serde(untagged)]
         Unknown(::std::string::String),
     }
-    impl ::std::fmt::Display for ListPlatformsV1PlatformsGetType {
+    impl ::std::fmt::Display for ListPlatformsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Payroll => f.write_str("payroll"),
@@ -10481,7 +10207,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::str::FromStr for ListPlatformsV1PlatformsGetType {
+    impl ::std::str::FromStr for ListPlatformsType {
         type Err = self::error::ConversionError;
         fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
@@ -10493,13 +10219,13 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for ListPlatformsV1PlatformsGetType {
+    impl ::std::convert::TryFrom<&str> for ListPlatformsType {
         type Error = self::error::ConversionError;
         fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ListPlatformsV1PlatformsGetType {
+    impl ::std::convert::TryFrom<::std::string::String> for ListPlatformsType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -10507,45 +10233,45 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ListShiftsV1AccountsAccountIdShiftsGetResponse`
+    ///`ListShiftsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListShiftsV1AccountsAccountIdShiftsGetResponse {
+    pub struct ListShiftsResponse {
         pub data: ::std::vec::Vec<ShiftObjResponse>,
         pub meta: RefreshablePaginationListMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListShiftsV1AccountsAccountIdShiftsGetResponse {
-        pub fn builder() -> builder::ListShiftsV1AccountsAccountIdShiftsGetResponse {
+    impl ListShiftsResponse {
+        pub fn builder() -> builder::ListShiftsResponse {
             Default::default()
         }
     }
-    ///`ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse`
+    ///`ListTaxFormsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+    pub struct ListTaxFormsResponse {
         pub data: ::std::vec::Vec<TaxFormObjResponseNoDocumentV20220622>,
         pub meta: RefreshablePaginationListMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
-        pub fn builder() -> builder::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+    impl ListTaxFormsResponse {
+        pub fn builder() -> builder::ListTaxFormsResponse {
             Default::default()
         }
     }
-    ///`ListV1CompanyConnectionsGetResponse`
+    ///`ListWebhooksResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct ListV1CompanyConnectionsGetResponse {
-        pub data: ::std::vec::Vec<CompanyConnectionBase>,
+    pub struct ListWebhooksResponse {
+        pub data: ::std::vec::Vec<WebhookObjResponse>,
         pub meta: PaginationMeta,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
     }
-    impl ListV1CompanyConnectionsGetResponse {
-        pub fn builder() -> builder::ListV1CompanyConnectionsGetResponse {
+    impl ListWebhooksResponse {
+        pub fn builder() -> builder::ListWebhooksResponse {
             Default::default()
         }
     }
@@ -10602,6 +10328,19 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///`LookUpEmployerResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct LookUpEmployerResponse {
+        pub data: EmployerObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl LookUpEmployerResponse {
+        pub fn builder() -> builder::LookUpEmployerResponse {
+            Default::default()
         }
     }
     ///Either the last two or four digits associated with the allocation, dependent on what is displayed by the platform.
@@ -12630,19 +12369,6 @@ pub mod types {
     impl ::std::convert::From<UploadedW2Informed> for ParsedData {
         fn from(value: UploadedW2Informed) -> Self {
             Self::W2Informed(value)
-        }
-    }
-    ///`PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-        pub data: PayrollAccountObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-        pub fn builder() -> builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-            Default::default()
         }
     }
     ///`PayrollAccountDataRefreshed`
@@ -14996,71 +14722,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PostV1CompanyConnectLinkTokensPostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PostV1CompanyConnectLinkTokensPostResponse {
-        pub data: CompanyConnectLinkTokenObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PostV1CompanyConnectLinkTokensPostResponse {
-        pub fn builder() -> builder::PostV1CompanyConnectLinkTokensPostResponse {
-            Default::default()
-        }
-    }
-    ///`PostV1CompanyConnectionsPostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PostV1CompanyConnectionsPostResponse {
-        pub data: CompanyConnectionBase,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PostV1CompanyConnectionsPostResponse {
-        pub fn builder() -> builder::PostV1CompanyConnectionsPostResponse {
-            Default::default()
-        }
-    }
-    ///`PostV1LinkTokensPostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PostV1LinkTokensPostResponse {
-        pub data: LinkTokenObjResponseV20210728,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PostV1LinkTokensPostResponse {
-        pub fn builder() -> builder::PostV1LinkTokensPostResponse {
-            Default::default()
-        }
-    }
-    ///`PostV1WebhooksPostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PostV1WebhooksPostResponse {
-        pub data: WebhookObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PostV1WebhooksPostResponse {
-        pub fn builder() -> builder::PostV1WebhooksPostResponse {
-            Default::default()
-        }
-    }
-    ///`PutV1WebhooksWebhookIdPutResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct PutV1WebhooksWebhookIdPutResponse {
-        pub data: WebhookObjResponse,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl PutV1WebhooksWebhookIdPutResponse {
-        pub fn builder() -> builder::PutV1WebhooksWebhookIdPutResponse {
-            Default::default()
-        }
-    }
     ///`RefreshableMeta`
     #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct RefreshableMeta {
@@ -15248,19 +14909,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse`
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
-        pub data: RevokeApiKeyResponseData,
-        /// Fields the document does not describe, kept as sent and written back unchanged.
-        #[serde(flatten)]
-        pub unknown_fields: client_core::json::UnknownFields,
-    }
-    impl RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
-        pub fn builder() -> builder::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
-            Default::default()
-        }
-    }
     ///Routing number of bank. Required if requesting direct_deposit_switch jobs.
     #[derive(
         ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
@@ -15319,6 +14967,190 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///`SearchPlatformType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum SearchPlatformType {
+        #[serde(rename = "payroll")]
+        Payroll,
+        #[serde(rename = "time_and_attendance")]
+        TimeAndAttendance,
+        #[serde(rename = "tax")]
+        Tax,
+        #[serde(rename = "merchant")]
+        Merchant,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for SearchPlatformType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Payroll => f.write_str("payroll"),
+                Self::TimeAndAttendance => f.write_str("time_and_attendance"),
+                Self::Tax => f.write_str("tax"),
+                Self::Merchant => f.write_str("merchant"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SearchPlatformType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "payroll" => Ok(Self::Payroll),
+                "time_and_attendance" => Ok(Self::TimeAndAttendance),
+                "tax" => Ok(Self::Tax),
+                "merchant" => Ok(Self::Merchant),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchPlatformType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchPlatformType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Search query on the employer/platform name.
+    #[derive(
+        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct SearchQ(::std::string::String);
+    impl ::std::ops::Deref for SearchQ {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchQ> for ::std::string::String {
+        fn from(value: SearchQ) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchQ {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchQ {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchQ {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchQ {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`SearchResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct SearchResponse {
+        pub data: ::std::vec::Vec<SearchResultObjResponse>,
+        pub meta: ListMeta,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl SearchResponse {
+        pub fn builder() -> builder::SearchResponse {
+            Default::default()
+        }
+    }
+    ///`SearchResponseTypesItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum SearchResponseTypesItem {
+        #[serde(rename = "employer")]
+        Employer,
+        #[serde(rename = "platform")]
+        Platform,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for SearchResponseTypesItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Employer => f.write_str("employer"),
+                Self::Platform => f.write_str("platform"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SearchResponseTypesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "employer" => Ok(Self::Employer),
+                "platform" => Ok(Self::Platform),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchResponseTypesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchResponseTypesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`SearchResultObjResponse`
@@ -15587,6 +15419,114 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`SearchSupportedJobsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum SearchSupportedJobsItem {
+        #[serde(rename = "direct_deposit_allocations")]
+        DirectDepositAllocations,
+        #[serde(rename = "bill_cancellation")]
+        BillCancellation,
+        #[serde(rename = "direct_deposit_switch")]
+        DirectDepositSwitch,
+        #[serde(rename = "paycheck_viewer")]
+        PaycheckViewer,
+        #[serde(rename = "paystubs")]
+        Paystubs,
+        #[serde(rename = "bill_switch")]
+        BillSwitch,
+        #[serde(rename = "identity")]
+        Identity,
+        #[serde(rename = "direct_deposit_payment")]
+        DirectDepositPayment,
+        #[serde(rename = "income")]
+        Income,
+        #[serde(rename = "employment")]
+        Employment,
+        #[serde(rename = "tax_forms")]
+        TaxForms,
+        #[serde(rename = "shifts")]
+        Shifts,
+        /// A value this version of the client does not know yet, kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for SearchSupportedJobsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DirectDepositAllocations => f.write_str("direct_deposit_allocations"),
+                Self::BillCancellation => f.write_str("bill_cancellation"),
+                Self::DirectDepositSwitch => f.write_str("direct_deposit_switch"),
+                Self::PaycheckViewer => f.write_str("paycheck_viewer"),
+                Self::Paystubs => f.write_str("paystubs"),
+                Self::BillSwitch => f.write_str("bill_switch"),
+                Self::Identity => f.write_str("identity"),
+                Self::DirectDepositPayment => f.write_str("direct_deposit_payment"),
+                Self::Income => f.write_str("income"),
+                Self::Employment => f.write_str("employment"),
+                Self::TaxForms => f.write_str("tax_forms"),
+                Self::Shifts => f.write_str("shifts"),
+                Self::Unknown(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SearchSupportedJobsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "direct_deposit_allocations" => Ok(Self::DirectDepositAllocations),
+                "bill_cancellation" => Ok(Self::BillCancellation),
+                "direct_deposit_switch" => Ok(Self::DirectDepositSwitch),
+                "paycheck_viewer" => Ok(Self::PaycheckViewer),
+                "paystubs" => Ok(Self::Paystubs),
+                "bill_switch" => Ok(Self::BillSwitch),
+                "identity" => Ok(Self::Identity),
+                "direct_deposit_payment" => Ok(Self::DirectDepositPayment),
+                "income" => Ok(Self::Income),
+                "employment" => Ok(Self::Employment),
+                "tax_forms" => Ok(Self::TaxForms),
+                "shifts" => Ok(Self::Shifts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchSupportedJobsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchSupportedJobsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SetSandboxMonitoringStatusResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct SetSandboxMonitoringStatusResponse {
+        pub data: PayrollAccountObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl SetSandboxMonitoringStatusResponse {
+        pub fn builder() -> builder::SetSandboxMonitoringStatusResponse {
+            Default::default()
         }
     }
     ///`SharedFraud`
@@ -17542,6 +17482,19 @@ pub mod types {
     impl ::std::convert::From<client_core::money::DecimalAmount> for TotalWages {
         fn from(value: client_core::money::DecimalAmount) -> Self {
             Self::DecimalAmount(value)
+        }
+    }
+    ///`UpdateWebhookResponse`
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    pub struct UpdateWebhookResponse {
+        pub data: WebhookObjResponse,
+        /// Fields the document does not describe, kept as sent and written back unchanged.
+        #[serde(flatten)]
+        pub unknown_fields: client_core::json::UnknownFields,
+    }
+    impl UpdateWebhookResponse {
+        pub fn builder() -> builder::UpdateWebhookResponse {
+            Default::default()
         }
     }
     ///`UploadedBankStatement`
@@ -20000,50 +19953,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct AuthV1AdminTokenPostResponse {
-            data: ::std::result::Result<super::CreateAdminTokenResponseData, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for AuthV1AdminTokenPostResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl AuthV1AdminTokenPostResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::CreateAdminTokenResponseData>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AuthV1AdminTokenPostResponse> for super::AuthV1AdminTokenPostResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AuthV1AdminTokenPostResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AuthV1AdminTokenPostResponse> for AuthV1AdminTokenPostResponse {
-            fn from(value: super::AuthV1AdminTokenPostResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct BankAccount {
             account_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -22429,11 +22338,14 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CreateKeyV1AdminApiKeysPostResponse {
-            data: ::std::result::Result<super::CreateApiKeyResponseData, ::std::string::String>,
+        pub struct CreateCompanyConnectLinkTokenResponse {
+            data: ::std::result::Result<
+                super::CompanyConnectLinkTokenObjResponse,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for CreateKeyV1AdminApiKeysPostResponse {
+        impl ::std::default::Default for CreateCompanyConnectLinkTokenResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -22441,10 +22353,10 @@ pub mod types {
                 }
             }
         }
-        impl CreateKeyV1AdminApiKeysPostResponse {
+        impl CreateCompanyConnectLinkTokenResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateApiKeyResponseData>,
+                T: ::std::convert::TryInto<super::CompanyConnectLinkTokenObjResponse>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -22453,12 +22365,12 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<CreateKeyV1AdminApiKeysPostResponse>
-            for super::CreateKeyV1AdminApiKeysPostResponse
+        impl ::std::convert::TryFrom<CreateCompanyConnectLinkTokenResponse>
+            for super::CreateCompanyConnectLinkTokenResponse
         {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: CreateKeyV1AdminApiKeysPostResponse,
+                value: CreateCompanyConnectLinkTokenResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -22466,10 +22378,147 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::CreateKeyV1AdminApiKeysPostResponse>
-            for CreateKeyV1AdminApiKeysPostResponse
+        impl ::std::convert::From<super::CreateCompanyConnectLinkTokenResponse>
+            for CreateCompanyConnectLinkTokenResponse
         {
-            fn from(value: super::CreateKeyV1AdminApiKeysPostResponse) -> Self {
+            fn from(value: super::CreateCompanyConnectLinkTokenResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCompanyConnectionResponse {
+            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for CreateCompanyConnectionResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl CreateCompanyConnectionResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CompanyConnectionBase>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCompanyConnectionResponse>
+            for super::CreateCompanyConnectionResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCompanyConnectionResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateCompanyConnectionResponse>
+            for CreateCompanyConnectionResponse
+        {
+            fn from(value: super::CreateCompanyConnectionResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateLinkTokenResponse {
+            data:
+                ::std::result::Result<super::LinkTokenObjResponseV20210728, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for CreateLinkTokenResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl CreateLinkTokenResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LinkTokenObjResponseV20210728>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateLinkTokenResponse> for super::CreateLinkTokenResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateLinkTokenResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateLinkTokenResponse> for CreateLinkTokenResponse {
+            fn from(value: super::CreateLinkTokenResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateWebhookResponse {
+            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for CreateWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl CreateWebhookResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookObjResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateWebhookResponse> for super::CreateWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateWebhookResponse> for CreateWebhookResponse {
+            fn from(value: super::CreateWebhookResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -24744,11 +24793,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetAccountV1AccountsAccountIdGetResponse {
+        pub struct GetAccountResponse {
             data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetAccountV1AccountsAccountIdGetResponse {
+        impl ::std::default::Default for GetAccountResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -24756,7 +24805,7 @@ pub mod types {
                 }
             }
         }
-        impl GetAccountV1AccountsAccountIdGetResponse {
+        impl GetAccountResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PayrollAccountObjResponse>,
@@ -24768,12 +24817,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetAccountV1AccountsAccountIdGetResponse>
-            for super::GetAccountV1AccountsAccountIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetAccountResponse> for super::GetAccountResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetAccountV1AccountsAccountIdGetResponse,
+                value: GetAccountResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -24781,10 +24828,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetAccountV1AccountsAccountIdGetResponse>
-            for GetAccountV1AccountsAccountIdGetResponse
-        {
-            fn from(value: super::GetAccountV1AccountsAccountIdGetResponse) -> Self {
+        impl ::std::convert::From<super::GetAccountResponse> for GetAccountResponse {
+            fn from(value: super::GetAccountResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -24792,7 +24837,51 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+        pub struct GetCompanyConnectionResponse {
+            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for GetCompanyConnectionResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl GetCompanyConnectionResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CompanyConnectionBase>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetCompanyConnectionResponse> for super::GetCompanyConnectionResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetCompanyConnectionResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetCompanyConnectionResponse> for GetCompanyConnectionResponse {
+            fn from(value: super::GetCompanyConnectionResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetDirectDepositAllocationsResponse {
             data: ::std::result::Result<super::DdAllocationObjResponse, ::std::string::String>,
             meta: ::std::result::Result<
                 ::std::option::Option<super::RefreshableMeta>,
@@ -24800,9 +24889,7 @@ pub mod types {
             >,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default
-            for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse
-        {
+        impl ::std::default::Default for GetDirectDepositAllocationsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -24811,7 +24898,7 @@ pub mod types {
                 }
             }
         }
-        impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+        impl GetDirectDepositAllocationsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::DdAllocationObjResponse>,
@@ -24833,13 +24920,12 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<
-            GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-        >
-        for super::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+        impl ::std::convert::TryFrom<GetDirectDepositAllocationsResponse>
+            for super::GetDirectDepositAllocationsResponse
+        {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
+                value: GetDirectDepositAllocationsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -24848,13 +24934,10 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<
-            super::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-        >
-        for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
-            fn from(
-                value: super::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-            ) -> Self {
+        impl ::std::convert::From<super::GetDirectDepositAllocationsResponse>
+            for GetDirectDepositAllocationsResponse
+        {
+            fn from(value: super::GetDirectDepositAllocationsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -24863,87 +24946,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::EarningsStreamPayoutObjResponseV20230418>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::FreshnessPaginationListMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default
-            for GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
-        {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EarningsStreamPayoutObjResponseV20230418>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::FreshnessPaginationListMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl
-            ::std::convert::TryFrom<
-                GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-            >
-            for super::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl
-            ::std::convert::From<
-                super::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-            > for GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
-        {
-            fn from(
-                value: super::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetEmployerV1EmployersEmployerIdGetResponse {
+        pub struct GetEmployerResponse {
             data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetEmployerV1EmployersEmployerIdGetResponse {
+        impl ::std::default::Default for GetEmployerResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -24951,7 +24958,7 @@ pub mod types {
                 }
             }
         }
-        impl GetEmployerV1EmployersEmployerIdGetResponse {
+        impl GetEmployerResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::EmployerObjResponse>,
@@ -24963,12 +24970,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetEmployerV1EmployersEmployerIdGetResponse>
-            for super::GetEmployerV1EmployersEmployerIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetEmployerResponse> for super::GetEmployerResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetEmployerV1EmployersEmployerIdGetResponse,
+                value: GetEmployerResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -24976,10 +24981,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetEmployerV1EmployersEmployerIdGetResponse>
-            for GetEmployerV1EmployersEmployerIdGetResponse
-        {
-            fn from(value: super::GetEmployerV1EmployersEmployerIdGetResponse) -> Self {
+        impl ::std::convert::From<super::GetEmployerResponse> for GetEmployerResponse {
+            fn from(value: super::GetEmployerResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -24987,55 +24990,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetEmployersLookupV1EmployersLookupGetResponse {
-            data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetEmployersLookupV1EmployersLookupGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEmployersLookupV1EmployersLookupGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::EmployerObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetEmployersLookupV1EmployersLookupGetResponse>
-            for super::GetEmployersLookupV1EmployersLookupGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEmployersLookupV1EmployersLookupGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetEmployersLookupV1EmployersLookupGetResponse>
-            for GetEmployersLookupV1EmployersLookupGetResponse
-        {
-            fn from(value: super::GetEmployersLookupV1EmployersLookupGetResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+        pub struct GetEmploymentResponse {
             data: ::std::result::Result<super::EmploymentObjResponse, ::std::string::String>,
             meta: ::std::result::Result<
                 ::std::option::Option<super::RefreshableMeta>,
@@ -25043,7 +24998,7 @@ pub mod types {
             >,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+        impl ::std::default::Default for GetEmploymentResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25052,7 +25007,7 @@ pub mod types {
                 }
             }
         }
-        impl GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+        impl GetEmploymentResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::EmploymentObjResponse>,
@@ -25074,12 +25029,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetEmploymentV1AccountsAccountIdEmploymentGetResponse>
-            for super::GetEmploymentV1AccountsAccountIdEmploymentGetResponse
-        {
+        impl ::std::convert::TryFrom<GetEmploymentResponse> for super::GetEmploymentResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetEmploymentV1AccountsAccountIdEmploymentGetResponse,
+                value: GetEmploymentResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25088,10 +25041,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetEmploymentV1AccountsAccountIdEmploymentGetResponse>
-            for GetEmploymentV1AccountsAccountIdEmploymentGetResponse
-        {
-            fn from(value: super::GetEmploymentV1AccountsAccountIdEmploymentGetResponse) -> Self {
+        impl ::std::convert::From<super::GetEmploymentResponse> for GetEmploymentResponse {
+            fn from(value: super::GetEmploymentResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -25100,80 +25051,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::PayrollAccountObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PayrollAccountObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse>
-            for super::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse>
-            for GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse
-        {
-            fn from(
-                value: super::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
+        pub struct GetEndUserDocumentResponse {
             data: ::std::result::Result<super::EndUserDocumentObjResponse, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default
-            for GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
-        {
+        impl ::std::default::Default for GetEndUserDocumentResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25181,7 +25063,7 @@ pub mod types {
                 }
             }
         }
-        impl GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
+        impl GetEndUserDocumentResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::EndUserDocumentObjResponse>,
@@ -25193,14 +25075,10 @@ pub mod types {
                 self
             }
         }
-        impl
-            ::std::convert::TryFrom<
-                GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-            > for super::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetEndUserDocumentResponse> for super::GetEndUserDocumentResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
+                value: GetEndUserDocumentResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25208,14 +25086,8 @@ pub mod types {
                 })
             }
         }
-        impl
-            ::std::convert::From<
-                super::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-            > for GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
-        {
-            fn from(
-                value: super::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-            ) -> Self {
+        impl ::std::convert::From<super::GetEndUserDocumentResponse> for GetEndUserDocumentResponse {
+            fn from(value: super::GetEndUserDocumentResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -25223,187 +25095,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::EndUserDocumentObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EndUserDocumentObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse>
-            for super::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse>
-            for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse
-        {
-            fn from(
-                value: super::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-            data: ::std::result::Result<
-                super::VerificationReportsVoeObjResponse,
-                ::std::string::String,
-            >,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default
-            for GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse
-        {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::VerificationReportsVoeObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-        >
-        for super::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-        >
-        for GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
-            fn from(
-                value: super::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-            data: ::std::result::Result<
-                super::VerificationReportsVoieObjResponse,
-                ::std::string::String,
-            >,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default
-        for GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::VerificationReportsVoieObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-        >
-        for super::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-        >
-        for GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-            fn from(
-                value: super::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetIdentityV1AccountsAccountIdIdentityGetResponse {
+        pub struct GetIdentityResponse {
             data: ::std::result::Result<super::IdentityObjResponse, ::std::string::String>,
             meta: ::std::result::Result<
                 ::std::option::Option<super::RefreshableMeta>,
@@ -25411,7 +25103,7 @@ pub mod types {
             >,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetIdentityV1AccountsAccountIdIdentityGetResponse {
+        impl ::std::default::Default for GetIdentityResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25420,7 +25112,7 @@ pub mod types {
                 }
             }
         }
-        impl GetIdentityV1AccountsAccountIdIdentityGetResponse {
+        impl GetIdentityResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::IdentityObjResponse>,
@@ -25442,12 +25134,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetIdentityV1AccountsAccountIdIdentityGetResponse>
-            for super::GetIdentityV1AccountsAccountIdIdentityGetResponse
-        {
+        impl ::std::convert::TryFrom<GetIdentityResponse> for super::GetIdentityResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetIdentityV1AccountsAccountIdIdentityGetResponse,
+                value: GetIdentityResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25456,10 +25146,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetIdentityV1AccountsAccountIdIdentityGetResponse>
-            for GetIdentityV1AccountsAccountIdIdentityGetResponse
-        {
-            fn from(value: super::GetIdentityV1AccountsAccountIdIdentityGetResponse) -> Self {
+        impl ::std::convert::From<super::GetIdentityResponse> for GetIdentityResponse {
+            fn from(value: super::GetIdentityResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -25468,7 +25156,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetIncomeV1AccountsAccountIdIncomeGetResponse {
+        pub struct GetIncomeResponse {
             data: ::std::result::Result<super::IncomeObjResponse, ::std::string::String>,
             meta: ::std::result::Result<
                 ::std::option::Option<super::RefreshableMeta>,
@@ -25476,7 +25164,7 @@ pub mod types {
             >,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetIncomeV1AccountsAccountIdIncomeGetResponse {
+        impl ::std::default::Default for GetIncomeResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25485,7 +25173,7 @@ pub mod types {
                 }
             }
         }
-        impl GetIncomeV1AccountsAccountIdIncomeGetResponse {
+        impl GetIncomeResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::IncomeObjResponse>,
@@ -25507,12 +25195,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetIncomeV1AccountsAccountIdIncomeGetResponse>
-            for super::GetIncomeV1AccountsAccountIdIncomeGetResponse
-        {
+        impl ::std::convert::TryFrom<GetIncomeResponse> for super::GetIncomeResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetIncomeV1AccountsAccountIdIncomeGetResponse,
+                value: GetIncomeResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25521,10 +25207,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetIncomeV1AccountsAccountIdIncomeGetResponse>
-            for GetIncomeV1AccountsAccountIdIncomeGetResponse
-        {
-            fn from(value: super::GetIncomeV1AccountsAccountIdIncomeGetResponse) -> Self {
+        impl ::std::convert::From<super::GetIncomeResponse> for GetIncomeResponse {
+            fn from(value: super::GetIncomeResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -25533,72 +25217,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetJobsV1JobsGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::JobObjResponseV20231122>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetJobsV1JobsGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetJobsV1JobsGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::JobObjResponseV20231122>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetJobsV1JobsGetResponse> for super::GetJobsV1JobsGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetJobsV1JobsGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetJobsV1JobsGetResponse> for GetJobsV1JobsGetResponse {
-            fn from(value: super::GetJobsV1JobsGetResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+        pub struct GetPaystubResponse {
             data: ::std::result::Result<super::PaystubObjResponseV20220302, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+        impl ::std::default::Default for GetPaystubResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25606,7 +25229,7 @@ pub mod types {
                 }
             }
         }
-        impl GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+        impl GetPaystubResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PaystubObjResponseV20220302>,
@@ -25618,12 +25241,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse>
-            for super::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetPaystubResponse> for super::GetPaystubResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
+                value: GetPaystubResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25631,12 +25252,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse>
-            for GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse
-        {
-            fn from(
-                value: super::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
-            ) -> Self {
+        impl ::std::convert::From<super::GetPaystubResponse> for GetPaystubResponse {
+            fn from(value: super::GetPaystubResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -25644,11 +25261,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetPlatformV1PlatformsPlatformIdGetResponse {
+        pub struct GetPlatformResponse {
             data: ::std::result::Result<super::PlatformObjResponse, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetPlatformV1PlatformsPlatformIdGetResponse {
+        impl ::std::default::Default for GetPlatformResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25656,7 +25273,7 @@ pub mod types {
                 }
             }
         }
-        impl GetPlatformV1PlatformsPlatformIdGetResponse {
+        impl GetPlatformResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::PlatformObjResponse>,
@@ -25668,12 +25285,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetPlatformV1PlatformsPlatformIdGetResponse>
-            for super::GetPlatformV1PlatformsPlatformIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetPlatformResponse> for super::GetPlatformResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetPlatformV1PlatformsPlatformIdGetResponse,
+                value: GetPlatformResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25681,10 +25296,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetPlatformV1PlatformsPlatformIdGetResponse>
-            for GetPlatformV1PlatformsPlatformIdGetResponse
-        {
-            fn from(value: super::GetPlatformV1PlatformsPlatformIdGetResponse) -> Self {
+        impl ::std::convert::From<super::GetPlatformResponse> for GetPlatformResponse {
+            fn from(value: super::GetPlatformResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -25692,11 +25305,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+        pub struct GetTaxFormResponse {
             data: ::std::result::Result<super::TaxFormObjResponseV20220622, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+        impl ::std::default::Default for GetTaxFormResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25704,7 +25317,7 @@ pub mod types {
                 }
             }
         }
-        impl GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+        impl GetTaxFormResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::TaxFormObjResponseV20220622>,
@@ -25716,12 +25329,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse>
-            for super::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetTaxFormResponse> for super::GetTaxFormResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
+                value: GetTaxFormResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25729,12 +25340,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse>
-            for GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse
-        {
-            fn from(
-                value: super::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
-            ) -> Self {
+        impl ::std::convert::From<super::GetTaxFormResponse> for GetTaxFormResponse {
+            fn from(value: super::GetTaxFormResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -25742,27 +25349,25 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
+        pub struct GetVoeReportResponse {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyIdentityObjResponse>,
+                super::VerificationReportsVoeObjResponse,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
+        impl ::std::default::Default for GetVoeReportResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
                     unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
-        impl GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
+        impl GetVoeReportResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyIdentityObjResponse>>,
+                T: ::std::convert::TryInto<super::VerificationReportsVoeObjResponse>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -25770,122 +25375,35 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for data: {e}"));
                 self
             }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
         }
-        impl ::std::convert::TryFrom<GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse>
-            for super::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse
-        {
+        impl ::std::convert::TryFrom<GetVoeReportResponse> for super::GetVoeReportResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
+                value: GetVoeReportResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
-                    meta: value.meta?,
                     unknown_fields: value.unknown_fields,
                 })
             }
         }
-        impl
-            ::std::convert::From<super::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse>
-            for GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse
-        {
-            fn from(
-                value: super::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
-            ) -> Self {
+        impl ::std::convert::From<super::GetVoeReportResponse> for GetVoeReportResponse {
+            fn from(value: super::GetVoeReportResponse) -> Self {
                 Self {
                     data: Ok(value.data),
-                    meta: Ok(value.meta),
                     unknown_fields: value.unknown_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
+        pub struct GetVoieReportResponse {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyEmploymentObjResponse>,
+                super::VerificationReportsVoieObjResponse,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyEmploymentObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl
-            ::std::convert::TryFrom<
-                GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-            > for super::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl
-            ::std::convert::From<
-                super::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-            > for GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
-        {
-            fn from(
-                value: super::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
+        impl ::std::default::Default for GetVoieReportResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -25893,10 +25411,10 @@ pub mod types {
                 }
             }
         }
-        impl GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
+        impl GetVoieReportResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CompanyConnectionBase>,
+                T: ::std::convert::TryInto<super::VerificationReportsVoieObjResponse>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -25905,12 +25423,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetV1CompanyConnectionsCompanyConnectionIdGetResponse>
-            for super::GetV1CompanyConnectionsCompanyConnectionIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetVoieReportResponse> for super::GetVoieReportResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetV1CompanyConnectionsCompanyConnectionIdGetResponse,
+                value: GetVoieReportResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -25918,10 +25434,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetV1CompanyConnectionsCompanyConnectionIdGetResponse>
-            for GetV1CompanyConnectionsCompanyConnectionIdGetResponse
-        {
-            fn from(value: super::GetV1CompanyConnectionsCompanyConnectionIdGetResponse) -> Self {
+        impl ::std::convert::From<super::GetVoieReportResponse> for GetVoieReportResponse {
+            fn from(value: super::GetVoieReportResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -25929,334 +25443,11 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyIncomeObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyIncomeObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse>
-            for super::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl
-            ::std::convert::From<
-                super::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-            > for GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse
-        {
-            fn from(
-                value: super::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyPaystubObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default
-            for GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse
-        {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyPaystubObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-        >
-        for super::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-        >
-        for GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
-            fn from(
-                value: super::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetV1EmployersGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::EmployerObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetV1EmployersGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1EmployersGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::EmployerObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetV1EmployersGetResponse> for super::GetV1EmployersGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1EmployersGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetV1EmployersGetResponse> for GetV1EmployersGetResponse {
-            fn from(value: super::GetV1EmployersGetResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetV1SearchGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::SearchResultObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::ListMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetV1SearchGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1SearchGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::SearchResultObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::ListMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetV1SearchGetResponse> for super::GetV1SearchGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1SearchGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetV1SearchGetResponse> for GetV1SearchGetResponse {
-            fn from(value: super::GetV1SearchGetResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetV1WebhooksGetResponse {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::WebhookObjResponse>,
-                ::std::string::String,
-            >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for GetV1WebhooksGetResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    meta: Err("no value supplied for meta".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl GetV1WebhooksGetResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookObjResponse>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-            pub fn meta<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PaginationMeta>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.meta = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetV1WebhooksGetResponse> for super::GetV1WebhooksGetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetV1WebhooksGetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    meta: value.meta?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetV1WebhooksGetResponse> for GetV1WebhooksGetResponse {
-            fn from(value: super::GetV1WebhooksGetResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    meta: Ok(value.meta),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+        pub struct GetWebhookResponse {
             data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+        impl ::std::default::Default for GetWebhookResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -26264,7 +25455,7 @@ pub mod types {
                 }
             }
         }
-        impl GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+        impl GetWebhookResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::WebhookObjResponse>,
@@ -26276,12 +25467,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<GetWebhookByIdV1WebhooksWebhookIdGetResponse>
-            for super::GetWebhookByIdV1WebhooksWebhookIdGetResponse
-        {
+        impl ::std::convert::TryFrom<GetWebhookResponse> for super::GetWebhookResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GetWebhookByIdV1WebhooksWebhookIdGetResponse,
+                value: GetWebhookResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -26289,10 +25478,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::GetWebhookByIdV1WebhooksWebhookIdGetResponse>
-            for GetWebhookByIdV1WebhooksWebhookIdGetResponse
-        {
-            fn from(value: super::GetWebhookByIdV1WebhooksWebhookIdGetResponse) -> Self {
+        impl ::std::convert::From<super::GetWebhookResponse> for GetWebhookResponse {
+            fn from(value: super::GetWebhookResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
@@ -28016,7 +27203,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListAccountsV1AccountsGetResponse {
+        pub struct ListAccountsResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::PayrollAccountObjResponse>,
                 ::std::string::String,
@@ -28024,7 +27211,7 @@ pub mod types {
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListAccountsV1AccountsGetResponse {
+        impl ::std::default::Default for ListAccountsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28033,7 +27220,7 @@ pub mod types {
                 }
             }
         }
-        impl ListAccountsV1AccountsGetResponse {
+        impl ListAccountsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PayrollAccountObjResponse>>,
@@ -28055,12 +27242,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListAccountsV1AccountsGetResponse>
-            for super::ListAccountsV1AccountsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListAccountsResponse> for super::ListAccountsResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListAccountsV1AccountsGetResponse,
+                value: ListAccountsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28069,10 +27254,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListAccountsV1AccountsGetResponse>
-            for ListAccountsV1AccountsGetResponse
-        {
-            fn from(value: super::ListAccountsV1AccountsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListAccountsResponse> for ListAccountsResponse {
+            fn from(value: super::ListAccountsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28235,7 +27418,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListKeysV1AdminApiKeysGetResponse {
+        pub struct ListApiKeysResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::ListApiKeyResponseData>,
                 ::std::string::String,
@@ -28243,7 +27426,7 @@ pub mod types {
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListKeysV1AdminApiKeysGetResponse {
+        impl ::std::default::Default for ListApiKeysResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28252,7 +27435,7 @@ pub mod types {
                 }
             }
         }
-        impl ListKeysV1AdminApiKeysGetResponse {
+        impl ListApiKeysResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ListApiKeyResponseData>>,
@@ -28274,12 +27457,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListKeysV1AdminApiKeysGetResponse>
-            for super::ListKeysV1AdminApiKeysGetResponse
-        {
+        impl ::std::convert::TryFrom<ListApiKeysResponse> for super::ListApiKeysResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListKeysV1AdminApiKeysGetResponse,
+                value: ListApiKeysResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28288,10 +27469,632 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListKeysV1AdminApiKeysGetResponse>
-            for ListKeysV1AdminApiKeysGetResponse
+        impl ::std::convert::From<super::ListApiKeysResponse> for ListApiKeysResponse {
+            fn from(value: super::ListApiKeysResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListCompanyConnectionsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CompanyConnectionBase>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListCompanyConnectionsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListCompanyConnectionsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyConnectionBase>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListCompanyConnectionsResponse>
+            for super::ListCompanyConnectionsResponse
         {
-            fn from(value: super::ListKeysV1AdminApiKeysGetResponse) -> Self {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListCompanyConnectionsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListCompanyConnectionsResponse>
+            for ListCompanyConnectionsResponse
+        {
+            fn from(value: super::ListCompanyConnectionsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListCompanyEmployeesResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CompanyIdentityObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListCompanyEmployeesResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListCompanyEmployeesResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyIdentityObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListCompanyEmployeesResponse> for super::ListCompanyEmployeesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListCompanyEmployeesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListCompanyEmployeesResponse> for ListCompanyEmployeesResponse {
+            fn from(value: super::ListCompanyEmployeesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListCompanyEmploymentsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CompanyEmploymentObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListCompanyEmploymentsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListCompanyEmploymentsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyEmploymentObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListCompanyEmploymentsResponse>
+            for super::ListCompanyEmploymentsResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListCompanyEmploymentsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListCompanyEmploymentsResponse>
+            for ListCompanyEmploymentsResponse
+        {
+            fn from(value: super::ListCompanyEmploymentsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListCompanyIncomesResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CompanyIncomeObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListCompanyIncomesResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListCompanyIncomesResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyIncomeObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListCompanyIncomesResponse> for super::ListCompanyIncomesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListCompanyIncomesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListCompanyIncomesResponse> for ListCompanyIncomesResponse {
+            fn from(value: super::ListCompanyIncomesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListCompanyPaystubsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CompanyPaystubObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListCompanyPaystubsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListCompanyPaystubsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyPaystubObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListCompanyPaystubsResponse> for super::ListCompanyPaystubsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListCompanyPaystubsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListCompanyPaystubsResponse> for ListCompanyPaystubsResponse {
+            fn from(value: super::ListCompanyPaystubsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListEarningsStreamPayoutsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::EarningsStreamPayoutObjResponseV20230418>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::FreshnessPaginationListMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListEarningsStreamPayoutsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListEarningsStreamPayoutsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::EarningsStreamPayoutObjResponseV20230418>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FreshnessPaginationListMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListEarningsStreamPayoutsResponse>
+            for super::ListEarningsStreamPayoutsResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListEarningsStreamPayoutsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListEarningsStreamPayoutsResponse>
+            for ListEarningsStreamPayoutsResponse
+        {
+            fn from(value: super::ListEarningsStreamPayoutsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListEmployersResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::EmployerObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListEmployersResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListEmployersResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EmployerObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListEmployersResponse> for super::ListEmployersResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListEmployersResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListEmployersResponse> for ListEmployersResponse {
+            fn from(value: super::ListEmployersResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListEndUserAccountsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::PayrollAccountObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListEndUserAccountsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListEndUserAccountsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PayrollAccountObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListEndUserAccountsResponse> for super::ListEndUserAccountsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListEndUserAccountsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListEndUserAccountsResponse> for ListEndUserAccountsResponse {
+            fn from(value: super::ListEndUserAccountsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListEndUserDocumentsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::EndUserDocumentObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListEndUserDocumentsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListEndUserDocumentsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EndUserDocumentObjResponse>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListEndUserDocumentsResponse> for super::ListEndUserDocumentsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListEndUserDocumentsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListEndUserDocumentsResponse> for ListEndUserDocumentsResponse {
+            fn from(value: super::ListEndUserDocumentsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListJobsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::JobObjResponseV20231122>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for ListJobsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl ListJobsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::JobObjResponseV20231122>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaginationMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListJobsResponse> for super::ListJobsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListJobsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    meta: value.meta?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListJobsResponse> for ListJobsResponse {
+            fn from(value: super::ListJobsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28344,7 +28147,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+        pub struct ListPaystubsResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::PaystubObjResponseV20220302>,
                 ::std::string::String,
@@ -28353,7 +28156,7 @@ pub mod types {
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+        impl ::std::default::Default for ListPaystubsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28362,7 +28165,7 @@ pub mod types {
                 }
             }
         }
-        impl ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+        impl ListPaystubsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PaystubObjResponseV20220302>>,
@@ -28384,12 +28187,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListPaystubsV1AccountsAccountIdPaystubsGetResponse>
-            for super::ListPaystubsV1AccountsAccountIdPaystubsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListPaystubsResponse> for super::ListPaystubsResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListPaystubsV1AccountsAccountIdPaystubsGetResponse,
+                value: ListPaystubsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28398,10 +28199,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListPaystubsV1AccountsAccountIdPaystubsGetResponse>
-            for ListPaystubsV1AccountsAccountIdPaystubsGetResponse
-        {
-            fn from(value: super::ListPaystubsV1AccountsAccountIdPaystubsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListPaystubsResponse> for ListPaystubsResponse {
+            fn from(value: super::ListPaystubsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28410,7 +28209,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListPlatformsV1PlatformsGetResponse {
+        pub struct ListPlatformsResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::PlatformObjResponse>,
                 ::std::string::String,
@@ -28418,7 +28217,7 @@ pub mod types {
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListPlatformsV1PlatformsGetResponse {
+        impl ::std::default::Default for ListPlatformsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28427,7 +28226,7 @@ pub mod types {
                 }
             }
         }
-        impl ListPlatformsV1PlatformsGetResponse {
+        impl ListPlatformsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PlatformObjResponse>>,
@@ -28449,12 +28248,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListPlatformsV1PlatformsGetResponse>
-            for super::ListPlatformsV1PlatformsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListPlatformsResponse> for super::ListPlatformsResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListPlatformsV1PlatformsGetResponse,
+                value: ListPlatformsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28463,10 +28260,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListPlatformsV1PlatformsGetResponse>
-            for ListPlatformsV1PlatformsGetResponse
-        {
-            fn from(value: super::ListPlatformsV1PlatformsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListPlatformsResponse> for ListPlatformsResponse {
+            fn from(value: super::ListPlatformsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28475,7 +28270,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListShiftsV1AccountsAccountIdShiftsGetResponse {
+        pub struct ListShiftsResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::ShiftObjResponse>,
                 ::std::string::String,
@@ -28484,7 +28279,7 @@ pub mod types {
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListShiftsV1AccountsAccountIdShiftsGetResponse {
+        impl ::std::default::Default for ListShiftsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28493,7 +28288,7 @@ pub mod types {
                 }
             }
         }
-        impl ListShiftsV1AccountsAccountIdShiftsGetResponse {
+        impl ListShiftsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ShiftObjResponse>>,
@@ -28515,12 +28310,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListShiftsV1AccountsAccountIdShiftsGetResponse>
-            for super::ListShiftsV1AccountsAccountIdShiftsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListShiftsResponse> for super::ListShiftsResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListShiftsV1AccountsAccountIdShiftsGetResponse,
+                value: ListShiftsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28529,10 +28322,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListShiftsV1AccountsAccountIdShiftsGetResponse>
-            for ListShiftsV1AccountsAccountIdShiftsGetResponse
-        {
-            fn from(value: super::ListShiftsV1AccountsAccountIdShiftsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListShiftsResponse> for ListShiftsResponse {
+            fn from(value: super::ListShiftsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28541,7 +28332,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+        pub struct ListTaxFormsResponse {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::TaxFormObjResponseNoDocumentV20220622>,
                 ::std::string::String,
@@ -28550,7 +28341,7 @@ pub mod types {
                 ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+        impl ::std::default::Default for ListTaxFormsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28559,7 +28350,7 @@ pub mod types {
                 }
             }
         }
-        impl ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+        impl ListTaxFormsResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -28583,12 +28374,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse>
-            for super::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListTaxFormsResponse> for super::ListTaxFormsResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse,
+                value: ListTaxFormsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28597,10 +28386,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse>
-            for ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse
-        {
-            fn from(value: super::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListTaxFormsResponse> for ListTaxFormsResponse {
+            fn from(value: super::ListTaxFormsResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
@@ -28609,15 +28396,15 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ListV1CompanyConnectionsGetResponse {
+        pub struct ListWebhooksResponse {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyConnectionBase>,
+                ::std::vec::Vec<super::WebhookObjResponse>,
                 ::std::string::String,
             >,
             meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for ListV1CompanyConnectionsGetResponse {
+        impl ::std::default::Default for ListWebhooksResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
@@ -28626,10 +28413,10 @@ pub mod types {
                 }
             }
         }
-        impl ListV1CompanyConnectionsGetResponse {
+        impl ListWebhooksResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CompanyConnectionBase>>,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookObjResponse>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -28648,12 +28435,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ListV1CompanyConnectionsGetResponse>
-            for super::ListV1CompanyConnectionsGetResponse
-        {
+        impl ::std::convert::TryFrom<ListWebhooksResponse> for super::ListWebhooksResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ListV1CompanyConnectionsGetResponse,
+                value: ListWebhooksResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
@@ -28662,13 +28447,55 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::ListV1CompanyConnectionsGetResponse>
-            for ListV1CompanyConnectionsGetResponse
-        {
-            fn from(value: super::ListV1CompanyConnectionsGetResponse) -> Self {
+        impl ::std::convert::From<super::ListWebhooksResponse> for ListWebhooksResponse {
+            fn from(value: super::ListWebhooksResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LookUpEmployerResponse {
+            data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for LookUpEmployerResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl LookUpEmployerResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EmployerObjResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LookUpEmployerResponse> for super::LookUpEmployerResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LookUpEmployerResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LookUpEmployerResponse> for LookUpEmployerResponse {
+            fn from(value: super::LookUpEmployerResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
                 }
             }
@@ -29718,58 +29545,6 @@ pub mod types {
                     to_pay_date: Ok(value.to_pay_date),
                     type_: Ok(value.type_),
                     year: Ok(value.year),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-            data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::PayrollAccountObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse>
-            for super::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl
-            ::std::convert::From<
-                super::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-            > for PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse
-        {
-            fn from(
-                value: super::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-            ) -> Self {
-                Self {
-                    data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
                 }
             }
@@ -31403,242 +31178,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct PostV1CompanyConnectLinkTokensPostResponse {
-            data: ::std::result::Result<
-                super::CompanyConnectLinkTokenObjResponse,
-                ::std::string::String,
-            >,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PostV1CompanyConnectLinkTokensPostResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PostV1CompanyConnectLinkTokensPostResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::CompanyConnectLinkTokenObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PostV1CompanyConnectLinkTokensPostResponse>
-            for super::PostV1CompanyConnectLinkTokensPostResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PostV1CompanyConnectLinkTokensPostResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PostV1CompanyConnectLinkTokensPostResponse>
-            for PostV1CompanyConnectLinkTokensPostResponse
-        {
-            fn from(value: super::PostV1CompanyConnectLinkTokensPostResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PostV1CompanyConnectionsPostResponse {
-            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PostV1CompanyConnectionsPostResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PostV1CompanyConnectionsPostResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::CompanyConnectionBase>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PostV1CompanyConnectionsPostResponse>
-            for super::PostV1CompanyConnectionsPostResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PostV1CompanyConnectionsPostResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PostV1CompanyConnectionsPostResponse>
-            for PostV1CompanyConnectionsPostResponse
-        {
-            fn from(value: super::PostV1CompanyConnectionsPostResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PostV1LinkTokensPostResponse {
-            data:
-                ::std::result::Result<super::LinkTokenObjResponseV20210728, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PostV1LinkTokensPostResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PostV1LinkTokensPostResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::LinkTokenObjResponseV20210728>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PostV1LinkTokensPostResponse> for super::PostV1LinkTokensPostResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PostV1LinkTokensPostResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PostV1LinkTokensPostResponse> for PostV1LinkTokensPostResponse {
-            fn from(value: super::PostV1LinkTokensPostResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PostV1WebhooksPostResponse {
-            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PostV1WebhooksPostResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PostV1WebhooksPostResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::WebhookObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PostV1WebhooksPostResponse> for super::PostV1WebhooksPostResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PostV1WebhooksPostResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PostV1WebhooksPostResponse> for PostV1WebhooksPostResponse {
-            fn from(value: super::PostV1WebhooksPostResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PutV1WebhooksWebhookIdPutResponse {
-            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
-            unknown_fields: client_core::json::UnknownFields,
-        }
-        impl ::std::default::Default for PutV1WebhooksWebhookIdPutResponse {
-            fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                    unknown_fields: ::std::default::Default::default(),
-                }
-            }
-        }
-        impl PutV1WebhooksWebhookIdPutResponse {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::WebhookObjResponse>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PutV1WebhooksWebhookIdPutResponse>
-            for super::PutV1WebhooksWebhookIdPutResponse
-        {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PutV1WebhooksWebhookIdPutResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    unknown_fields: value.unknown_fields,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PutV1WebhooksWebhookIdPutResponse>
-            for PutV1WebhooksWebhookIdPutResponse
-        {
-            fn from(value: super::PutV1WebhooksWebhookIdPutResponse) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    unknown_fields: value.unknown_fields,
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct RefreshableMeta {
             refreshed_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -31937,22 +31476,27 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
-            data: ::std::result::Result<super::RevokeApiKeyResponseData, ::std::string::String>,
+        pub struct SearchResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::SearchResultObjResponse>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<super::ListMeta, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
-        impl ::std::default::Default for RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+        impl ::std::default::Default for SearchResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    meta: Err("no value supplied for meta".to_string()),
                     unknown_fields: ::std::default::Default::default(),
                 }
             }
         }
-        impl RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+        impl SearchResponse {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RevokeApiKeyResponseData>,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SearchResultObjResponse>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -31960,26 +31504,34 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for data: {e}"));
                 self
             }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
         }
-        impl ::std::convert::TryFrom<RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse>
-            for super::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse
-        {
+        impl ::std::convert::TryFrom<SearchResponse> for super::SearchResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse,
+                value: SearchResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     data: value.data?,
+                    meta: value.meta?,
                     unknown_fields: value.unknown_fields,
                 })
             }
         }
-        impl ::std::convert::From<super::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse>
-            for RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse
-        {
-            fn from(value: super::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse) -> Self {
+        impl ::std::convert::From<super::SearchResponse> for SearchResponse {
+            fn from(value: super::SearchResponse) -> Self {
                 Self {
                     data: Ok(value.data),
+                    meta: Ok(value.meta),
                     unknown_fields: value.unknown_fields,
                 }
             }
@@ -32253,6 +31805,54 @@ pub mod types {
                     platform_type: Ok(value.platform_type),
                     response_type: Ok(value.response_type),
                     supported_jobs: Ok(value.supported_jobs),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SetSandboxMonitoringStatusResponse {
+            data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for SetSandboxMonitoringStatusResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl SetSandboxMonitoringStatusResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PayrollAccountObjResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SetSandboxMonitoringStatusResponse>
+            for super::SetSandboxMonitoringStatusResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SetSandboxMonitoringStatusResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SetSandboxMonitoringStatusResponse>
+            for SetSandboxMonitoringStatusResponse
+        {
+            fn from(value: super::SetSandboxMonitoringStatusResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
                 }
             }
@@ -33643,6 +33243,50 @@ pub mod types {
                     earned_hours: Ok(value.earned_hours),
                     name: Ok(value.name),
                     used_hours: Ok(value.used_hours),
+                    unknown_fields: value.unknown_fields,
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UpdateWebhookResponse {
+            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            unknown_fields: client_core::json::UnknownFields,
+        }
+        impl ::std::default::Default for UpdateWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    unknown_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl UpdateWebhookResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookObjResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateWebhookResponse> for super::UpdateWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    unknown_fields: value.unknown_fields,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateWebhookResponse> for UpdateWebhookResponse {
+            fn from(value: super::UpdateWebhookResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
                     unknown_fields: value.unknown_fields,
                 }
             }
@@ -36276,40 +35920,6 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for AuthV1AdminTokenPostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<CreateAdminTokenResponseData>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = AuthV1AdminTokenPostResponse;
-                const NAME: &'static str = "AuthV1AdminTokenPostResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<AuthV1AdminTokenPostResponse, E> {
-                    ::std::result::Result::Ok(AuthV1AdminTokenPostResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
     impl<'de> ::serde::Deserialize<'de> for BankAccount {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
@@ -37566,18 +37176,18 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for CreateKeyV1AdminApiKeysPostResponse {
+    impl<'de> ::serde::Deserialize<'de> for CreateCompanyConnectLinkTokenResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CreateApiKeyResponseData>,
+                data: ::std::option::Option<CompanyConnectLinkTokenObjResponse>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = CreateKeyV1AdminApiKeysPostResponse;
-                const NAME: &'static str = "CreateKeyV1AdminApiKeysPostResponse";
+                type Object = CreateCompanyConnectLinkTokenResponse;
+                const NAME: &'static str = "CreateCompanyConnectLinkTokenResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -37590,8 +37200,111 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<CreateKeyV1AdminApiKeysPostResponse, E> {
-                    ::std::result::Result::Ok(CreateKeyV1AdminApiKeysPostResponse {
+                ) -> ::std::result::Result<CreateCompanyConnectLinkTokenResponse, E>
+                {
+                    ::std::result::Result::Ok(CreateCompanyConnectLinkTokenResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateCompanyConnectionResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CompanyConnectionBase>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateCompanyConnectionResponse;
+                const NAME: &'static str = "CreateCompanyConnectionResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateCompanyConnectionResponse, E> {
+                    ::std::result::Result::Ok(CreateCompanyConnectionResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateLinkTokenResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<LinkTokenObjResponseV20210728>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateLinkTokenResponse;
+                const NAME: &'static str = "CreateLinkTokenResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateLinkTokenResponse, E> {
+                    ::std::result::Result::Ok(CreateLinkTokenResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateWebhookResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<WebhookObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = CreateWebhookResponse;
+                const NAME: &'static str = "CreateWebhookResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<CreateWebhookResponse, E> {
+                    ::std::result::Result::Ok(CreateWebhookResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -38757,7 +38470,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetAccountV1AccountsAccountIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetAccountResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -38767,8 +38480,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetAccountV1AccountsAccountIdGetResponse;
-                const NAME: &'static str = "GetAccountV1AccountsAccountIdGetResponse";
+                type Object = GetAccountResponse;
+                const NAME: &'static str = "GetAccountResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -38781,9 +38494,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetAccountV1AccountsAccountIdGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetAccountV1AccountsAccountIdGetResponse {
+                ) -> ::std::result::Result<GetAccountResponse, E> {
+                    ::std::result::Result::Ok(GetAccountResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -38792,9 +38504,41 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse
-    {
+    impl<'de> ::serde::Deserialize<'de> for GetCompanyConnectionResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<CompanyConnectionBase>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = GetCompanyConnectionResponse;
+                const NAME: &'static str = "GetCompanyConnectionResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<GetCompanyConnectionResponse, E> {
+                    ::std::result::Result::Ok(GetCompanyConnectionResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetDirectDepositAllocationsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -38805,8 +38549,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse;
-                const NAME: &'static str = "GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse";
+                type Object = GetDirectDepositAllocationsResponse;
+                const NAME: &'static str = "GetDirectDepositAllocationsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -38820,11 +38564,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<
-                    GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-                    E,
-                >{
-                    ::std::result::Result::Ok(GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse {
+                ) -> ::std::result::Result<GetDirectDepositAllocationsResponse, E> {
+                    ::std::result::Result::Ok(GetDirectDepositAllocationsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: self.meta.unwrap_or_default(),
                         unknown_fields: self.unknown_fields,
@@ -38834,53 +38575,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<
-                    ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
-                >,
-                meta: ::std::option::Option<FreshnessPaginationListMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object =
-                    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse;
-                const NAME: &'static str =
-                    "GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetEmployerV1EmployersEmployerIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetEmployerResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -38890,8 +38585,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEmployerV1EmployersEmployerIdGetResponse;
-                const NAME: &'static str = "GetEmployerV1EmployersEmployerIdGetResponse";
+                type Object = GetEmployerResponse;
+                const NAME: &'static str = "GetEmployerResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -38904,9 +38599,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetEmployerV1EmployersEmployerIdGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetEmployerV1EmployersEmployerIdGetResponse {
+                ) -> ::std::result::Result<GetEmployerResponse, E> {
+                    ::std::result::Result::Ok(GetEmployerResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -38915,42 +38609,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetEmployersLookupV1EmployersLookupGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<EmployerObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEmployersLookupV1EmployersLookupGetResponse;
-                const NAME: &'static str = "GetEmployersLookupV1EmployersLookupGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<GetEmployersLookupV1EmployersLookupGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetEmployersLookupV1EmployersLookupGetResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetEmploymentResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -38961,8 +38620,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEmploymentV1AccountsAccountIdEmploymentGetResponse;
-                const NAME: &'static str = "GetEmploymentV1AccountsAccountIdEmploymentGetResponse";
+                type Object = GetEmploymentResponse;
+                const NAME: &'static str = "GetEmploymentResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -38976,66 +38635,18 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetEmploymentV1AccountsAccountIdEmploymentGetResponse, E>
-                {
-                    ::std::result::Result::Ok(
-                        GetEmploymentV1AccountsAccountIdEmploymentGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: self.meta.unwrap_or_default(),
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
+                ) -> ::std::result::Result<GetEmploymentResponse, E> {
+                    ::std::result::Result::Ok(GetEmploymentResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: self.meta.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
                 }
             }
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse;
-                const NAME: &'static str =
-                    "GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: client_core::json::missing(self.meta, "meta")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse
-    {
+    impl<'de> ::serde::Deserialize<'de> for GetEndUserDocumentResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39045,9 +38656,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse;
-                const NAME: &'static str =
-                    "GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse";
+                type Object = GetEndUserDocumentResponse;
+                const NAME: &'static str = "GetEndUserDocumentResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39060,95 +38670,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<
-                    GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<EndUserDocumentObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse;
-                const NAME: &'static str =
-                    "GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: client_core::json::missing(self.meta, "meta")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<VerificationReportsVoeObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse;
-                const NAME: &'static str = "GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-                    E,
-                >{
-                    ::std::result::Result::Ok(GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse {
+                ) -> ::std::result::Result<GetEndUserDocumentResponse, E> {
+                    ::std::result::Result::Ok(GetEndUserDocumentResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -39157,46 +38680,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<VerificationReportsVoieObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse;
-                const NAME: &'static str = "GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-                    E,
-                >{
-                    ::std::result::Result::Ok(GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetIdentityV1AccountsAccountIdIdentityGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetIdentityResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39207,8 +38691,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetIdentityV1AccountsAccountIdIdentityGetResponse;
-                const NAME: &'static str = "GetIdentityV1AccountsAccountIdIdentityGetResponse";
+                type Object = GetIdentityResponse;
+                const NAME: &'static str = "GetIdentityResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39222,9 +38706,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetIdentityV1AccountsAccountIdIdentityGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetIdentityV1AccountsAccountIdIdentityGetResponse {
+                ) -> ::std::result::Result<GetIdentityResponse, E> {
+                    ::std::result::Result::Ok(GetIdentityResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: self.meta.unwrap_or_default(),
                         unknown_fields: self.unknown_fields,
@@ -39234,7 +38717,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetIncomeV1AccountsAccountIdIncomeGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetIncomeResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39245,8 +38728,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetIncomeV1AccountsAccountIdIncomeGetResponse;
-                const NAME: &'static str = "GetIncomeV1AccountsAccountIdIncomeGetResponse";
+                type Object = GetIncomeResponse;
+                const NAME: &'static str = "GetIncomeResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39260,9 +38743,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetIncomeV1AccountsAccountIdIncomeGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetIncomeV1AccountsAccountIdIncomeGetResponse {
+                ) -> ::std::result::Result<GetIncomeResponse, E> {
+                    ::std::result::Result::Ok(GetIncomeResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: self.meta.unwrap_or_default(),
                         unknown_fields: self.unknown_fields,
@@ -39272,44 +38754,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetJobsV1JobsGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<JobObjResponseV20231122>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetJobsV1JobsGetResponse;
-                const NAME: &'static str = "GetJobsV1JobsGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<GetJobsV1JobsGetResponse, E> {
-                    ::std::result::Result::Ok(GetJobsV1JobsGetResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetPaystubResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39319,9 +38764,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse;
-                const NAME: &'static str =
-                    "GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse";
+                type Object = GetPaystubResponse;
+                const NAME: &'static str = "GetPaystubResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39334,22 +38778,17 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<
-                    GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
+                ) -> ::std::result::Result<GetPaystubResponse, E> {
+                    ::std::result::Result::Ok(GetPaystubResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
                 }
             }
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetPlatformV1PlatformsPlatformIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetPlatformResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39359,8 +38798,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetPlatformV1PlatformsPlatformIdGetResponse;
-                const NAME: &'static str = "GetPlatformV1PlatformsPlatformIdGetResponse";
+                type Object = GetPlatformResponse;
+                const NAME: &'static str = "GetPlatformResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39373,9 +38812,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetPlatformV1PlatformsPlatformIdGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetPlatformV1PlatformsPlatformIdGetResponse {
+                ) -> ::std::result::Result<GetPlatformResponse, E> {
+                    ::std::result::Result::Ok(GetPlatformResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -39384,7 +38822,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetTaxFormResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39394,9 +38832,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse;
-                const NAME: &'static str =
-                    "GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse";
+                type Object = GetTaxFormResponse;
+                const NAME: &'static str = "GetTaxFormResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39409,229 +38846,9 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<
-                    GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<CompanyIdentityObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse;
-                const NAME: &'static str =
-                    "GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: client_core::json::missing(self.meta, "meta")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<CompanyEmploymentObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse;
-                const NAME: &'static str =
-                    "GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: client_core::json::missing(self.meta, "meta")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<CompanyConnectionBase>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1CompanyConnectionsCompanyConnectionIdGetResponse;
-                const NAME: &'static str = "GetV1CompanyConnectionsCompanyConnectionIdGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<GetV1CompanyConnectionsCompanyConnectionIdGetResponse, E>
-                {
-                    ::std::result::Result::Ok(
-                        GetV1CompanyConnectionsCompanyConnectionIdGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<CompanyIncomeObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse;
-                const NAME: &'static str =
-                    "GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            meta: client_core::json::missing(self.meta, "meta")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<CompanyPaystubObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object =
-                    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse;
-                const NAME: &'static str = "GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse {
+                ) -> ::std::result::Result<GetTaxFormResponse, E> {
+                    ::std::result::Result::Ok(GetTaxFormResponse {
                         data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -39639,19 +38856,18 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetV1EmployersGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetVoeReportResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<EmployerObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                data: ::std::option::Option<VerificationReportsVoeObjResponse>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1EmployersGetResponse;
-                const NAME: &'static str = "GetV1EmployersGetResponse";
+                type Object = GetVoeReportResponse;
+                const NAME: &'static str = "GetVoeReportResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39659,16 +38875,14 @@ pub mod types {
                 ) -> ::std::result::Result<(), A::Error> {
                     match key {
                         "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
                         _ => self.unknown_fields.read_value(key, map),
                     }
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetV1EmployersGetResponse, E> {
-                    ::std::result::Result::Ok(GetV1EmployersGetResponse {
+                ) -> ::std::result::Result<GetVoeReportResponse, E> {
+                    ::std::result::Result::Ok(GetVoeReportResponse {
                         data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -39676,19 +38890,18 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetV1SearchGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetVoieReportResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<SearchResultObjResponse>>,
-                meta: ::std::option::Option<ListMeta>,
+                data: ::std::option::Option<VerificationReportsVoieObjResponse>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1SearchGetResponse;
-                const NAME: &'static str = "GetV1SearchGetResponse";
+                type Object = GetVoieReportResponse;
+                const NAME: &'static str = "GetVoieReportResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39696,16 +38909,14 @@ pub mod types {
                 ) -> ::std::result::Result<(), A::Error> {
                     match key {
                         "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
                         _ => self.unknown_fields.read_value(key, map),
                     }
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetV1SearchGetResponse, E> {
-                    ::std::result::Result::Ok(GetV1SearchGetResponse {
+                ) -> ::std::result::Result<GetVoieReportResponse, E> {
+                    ::std::result::Result::Ok(GetVoieReportResponse {
                         data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -39713,44 +38924,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for GetV1WebhooksGetResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<WebhookObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetV1WebhooksGetResponse;
-                const NAME: &'static str = "GetV1WebhooksGetResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<GetV1WebhooksGetResponse, E> {
-                    ::std::result::Result::Ok(GetV1WebhooksGetResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        meta: client_core::json::missing(self.meta, "meta")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for GetWebhookResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39760,8 +38934,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = GetWebhookByIdV1WebhooksWebhookIdGetResponse;
-                const NAME: &'static str = "GetWebhookByIdV1WebhooksWebhookIdGetResponse";
+                type Object = GetWebhookResponse;
+                const NAME: &'static str = "GetWebhookResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -39774,9 +38948,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<GetWebhookByIdV1WebhooksWebhookIdGetResponse, E>
-                {
-                    ::std::result::Result::Ok(GetWebhookByIdV1WebhooksWebhookIdGetResponse {
+                ) -> ::std::result::Result<GetWebhookResponse, E> {
+                    ::std::result::Result::Ok(GetWebhookResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
@@ -40523,7 +39696,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListAccountsV1AccountsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListAccountsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40534,8 +39707,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListAccountsV1AccountsGetResponse;
-                const NAME: &'static str = "ListAccountsV1AccountsGetResponse";
+                type Object = ListAccountsResponse;
+                const NAME: &'static str = "ListAccountsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40549,8 +39722,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListAccountsV1AccountsGetResponse, E> {
-                    ::std::result::Result::Ok(ListAccountsV1AccountsGetResponse {
+                ) -> ::std::result::Result<ListAccountsResponse, E> {
+                    ::std::result::Result::Ok(ListAccountsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40629,7 +39802,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListKeysV1AdminApiKeysGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListApiKeysResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40640,8 +39813,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListKeysV1AdminApiKeysGetResponse;
-                const NAME: &'static str = "ListKeysV1AdminApiKeysGetResponse";
+                type Object = ListApiKeysResponse;
+                const NAME: &'static str = "ListApiKeysResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40655,8 +39828,380 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListKeysV1AdminApiKeysGetResponse, E> {
-                    ::std::result::Result::Ok(ListKeysV1AdminApiKeysGetResponse {
+                ) -> ::std::result::Result<ListApiKeysResponse, E> {
+                    ::std::result::Result::Ok(ListApiKeysResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompanyConnectionsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyConnectionBase>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListCompanyConnectionsResponse;
+                const NAME: &'static str = "ListCompanyConnectionsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListCompanyConnectionsResponse, E> {
+                    ::std::result::Result::Ok(ListCompanyConnectionsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompanyEmployeesResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyIdentityObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListCompanyEmployeesResponse;
+                const NAME: &'static str = "ListCompanyEmployeesResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListCompanyEmployeesResponse, E> {
+                    ::std::result::Result::Ok(ListCompanyEmployeesResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompanyEmploymentsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyEmploymentObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListCompanyEmploymentsResponse;
+                const NAME: &'static str = "ListCompanyEmploymentsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListCompanyEmploymentsResponse, E> {
+                    ::std::result::Result::Ok(ListCompanyEmploymentsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompanyIncomesResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyIncomeObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListCompanyIncomesResponse;
+                const NAME: &'static str = "ListCompanyIncomesResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListCompanyIncomesResponse, E> {
+                    ::std::result::Result::Ok(ListCompanyIncomesResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompanyPaystubsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<CompanyPaystubObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListCompanyPaystubsResponse;
+                const NAME: &'static str = "ListCompanyPaystubsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListCompanyPaystubsResponse, E> {
+                    ::std::result::Result::Ok(ListCompanyPaystubsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListEarningsStreamPayoutsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<
+                    ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
+                >,
+                meta: ::std::option::Option<FreshnessPaginationListMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListEarningsStreamPayoutsResponse;
+                const NAME: &'static str = "ListEarningsStreamPayoutsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListEarningsStreamPayoutsResponse, E> {
+                    ::std::result::Result::Ok(ListEarningsStreamPayoutsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListEmployersResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<EmployerObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListEmployersResponse;
+                const NAME: &'static str = "ListEmployersResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListEmployersResponse, E> {
+                    ::std::result::Result::Ok(ListEmployersResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListEndUserAccountsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListEndUserAccountsResponse;
+                const NAME: &'static str = "ListEndUserAccountsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListEndUserAccountsResponse, E> {
+                    ::std::result::Result::Ok(ListEndUserAccountsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListEndUserDocumentsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<EndUserDocumentObjResponse>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListEndUserDocumentsResponse;
+                const NAME: &'static str = "ListEndUserDocumentsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListEndUserDocumentsResponse, E> {
+                    ::std::result::Result::Ok(ListEndUserDocumentsResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListJobsResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<::std::vec::Vec<JobObjResponseV20231122>>,
+                meta: ::std::option::Option<PaginationMeta>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = ListJobsResponse;
+                const NAME: &'static str = "ListJobsResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<ListJobsResponse, E> {
+                    ::std::result::Result::Ok(ListJobsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40698,7 +40243,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListPaystubsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40709,8 +40254,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListPaystubsV1AccountsAccountIdPaystubsGetResponse;
-                const NAME: &'static str = "ListPaystubsV1AccountsAccountIdPaystubsGetResponse";
+                type Object = ListPaystubsResponse;
+                const NAME: &'static str = "ListPaystubsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40724,9 +40269,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListPaystubsV1AccountsAccountIdPaystubsGetResponse, E>
-                {
-                    ::std::result::Result::Ok(ListPaystubsV1AccountsAccountIdPaystubsGetResponse {
+                ) -> ::std::result::Result<ListPaystubsResponse, E> {
+                    ::std::result::Result::Ok(ListPaystubsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40736,7 +40280,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListPlatformsV1PlatformsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListPlatformsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40747,8 +40291,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListPlatformsV1PlatformsGetResponse;
-                const NAME: &'static str = "ListPlatformsV1PlatformsGetResponse";
+                type Object = ListPlatformsResponse;
+                const NAME: &'static str = "ListPlatformsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40762,8 +40306,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListPlatformsV1PlatformsGetResponse, E> {
-                    ::std::result::Result::Ok(ListPlatformsV1PlatformsGetResponse {
+                ) -> ::std::result::Result<ListPlatformsResponse, E> {
+                    ::std::result::Result::Ok(ListPlatformsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40773,7 +40317,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListShiftsV1AccountsAccountIdShiftsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListShiftsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40784,8 +40328,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListShiftsV1AccountsAccountIdShiftsGetResponse;
-                const NAME: &'static str = "ListShiftsV1AccountsAccountIdShiftsGetResponse";
+                type Object = ListShiftsResponse;
+                const NAME: &'static str = "ListShiftsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40799,9 +40343,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListShiftsV1AccountsAccountIdShiftsGetResponse, E>
-                {
-                    ::std::result::Result::Ok(ListShiftsV1AccountsAccountIdShiftsGetResponse {
+                ) -> ::std::result::Result<ListShiftsResponse, E> {
+                    ::std::result::Result::Ok(ListShiftsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40811,7 +40354,7 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListTaxFormsResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -40822,8 +40365,8 @@ pub mod types {
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse;
-                const NAME: &'static str = "ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse";
+                type Object = ListTaxFormsResponse;
+                const NAME: &'static str = "ListTaxFormsResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40837,9 +40380,8 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse, E>
-                {
-                    ::std::result::Result::Ok(ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse {
+                ) -> ::std::result::Result<ListTaxFormsResponse, E> {
+                    ::std::result::Result::Ok(ListTaxFormsResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
@@ -40849,19 +40391,19 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for ListV1CompanyConnectionsGetResponse {
+    impl<'de> ::serde::Deserialize<'de> for ListWebhooksResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<::std::vec::Vec<CompanyConnectionBase>>,
+                data: ::std::option::Option<::std::vec::Vec<WebhookObjResponse>>,
                 meta: ::std::option::Option<PaginationMeta>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = ListV1CompanyConnectionsGetResponse;
-                const NAME: &'static str = "ListV1CompanyConnectionsGetResponse";
+                type Object = ListWebhooksResponse;
+                const NAME: &'static str = "ListWebhooksResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -40875,10 +40417,44 @@ pub mod types {
                 }
                 fn finish<E: ::serde::de::Error>(
                     self,
-                ) -> ::std::result::Result<ListV1CompanyConnectionsGetResponse, E> {
-                    ::std::result::Result::Ok(ListV1CompanyConnectionsGetResponse {
+                ) -> ::std::result::Result<ListWebhooksResponse, E> {
+                    ::std::result::Result::Ok(ListWebhooksResponse {
                         data: client_core::json::missing(self.data, "data")?,
                         meta: client_core::json::missing(self.meta, "meta")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LookUpEmployerResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<EmployerObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = LookUpEmployerResponse;
+                const NAME: &'static str = "LookUpEmployerResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<LookUpEmployerResponse, E> {
+                    ::std::result::Result::Ok(LookUpEmployerResponse {
+                        data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -41513,48 +41089,6 @@ pub mod types {
                 }
                 Self::Unknown(raw) => ::serde::Serialize::serialize(raw, serializer),
             }
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-        for PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse
-    {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<PayrollAccountObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse;
-                const NAME: &'static str =
-                    "PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<
-                    PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-                    E,
-                > {
-                    ::std::result::Result::Ok(
-                        PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse {
-                            data: client_core::json::missing(self.data, "data")?,
-                            unknown_fields: self.unknown_fields,
-                        },
-                    )
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
     impl<'de> ::serde::Deserialize<'de> for PayrollAccountDataRefreshed {
@@ -42286,178 +41820,6 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for PostV1CompanyConnectLinkTokensPostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<CompanyConnectLinkTokenObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PostV1CompanyConnectLinkTokensPostResponse;
-                const NAME: &'static str = "PostV1CompanyConnectLinkTokensPostResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<PostV1CompanyConnectLinkTokensPostResponse, E>
-                {
-                    ::std::result::Result::Ok(PostV1CompanyConnectLinkTokensPostResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostV1CompanyConnectionsPostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<CompanyConnectionBase>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PostV1CompanyConnectionsPostResponse;
-                const NAME: &'static str = "PostV1CompanyConnectionsPostResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<PostV1CompanyConnectionsPostResponse, E>
-                {
-                    ::std::result::Result::Ok(PostV1CompanyConnectionsPostResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostV1LinkTokensPostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<LinkTokenObjResponseV20210728>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PostV1LinkTokensPostResponse;
-                const NAME: &'static str = "PostV1LinkTokensPostResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<PostV1LinkTokensPostResponse, E> {
-                    ::std::result::Result::Ok(PostV1LinkTokensPostResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostV1WebhooksPostResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<WebhookObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PostV1WebhooksPostResponse;
-                const NAME: &'static str = "PostV1WebhooksPostResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<PostV1WebhooksPostResponse, E> {
-                    ::std::result::Result::Ok(PostV1WebhooksPostResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PutV1WebhooksWebhookIdPutResponse {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            #[derive(Default)]
-            struct Fields {
-                data: ::std::option::Option<WebhookObjResponse>,
-                unknown_fields: client_core::json::UnknownFields,
-            }
-            impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = PutV1WebhooksWebhookIdPutResponse;
-                const NAME: &'static str = "PutV1WebhooksWebhookIdPutResponse";
-                fn field<A: ::serde::de::MapAccess<'de>>(
-                    &mut self,
-                    key: &str,
-                    map: &mut A,
-                ) -> ::std::result::Result<(), A::Error> {
-                    match key {
-                        "data" => client_core::json::field(&mut self.data, "data", map),
-                        _ => self.unknown_fields.read_value(key, map),
-                    }
-                }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<PutV1WebhooksWebhookIdPutResponse, E> {
-                    ::std::result::Result::Ok(PutV1WebhooksWebhookIdPutResponse {
-                        data: client_core::json::missing(self.data, "data")?,
-                        unknown_fields: self.unknown_fields,
-                    })
-                }
-            }
-            client_core::json::deserialize_object::<D, Fields>(deserializer)
-        }
-    }
     impl<'de> ::serde::Deserialize<'de> for RefreshableMeta {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
@@ -42634,18 +41996,19 @@ pub mod types {
             client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+    impl<'de> ::serde::Deserialize<'de> for SearchResponse {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<RevokeApiKeyResponseData>,
+                data: ::std::option::Option<::std::vec::Vec<SearchResultObjResponse>>,
+                meta: ::std::option::Option<ListMeta>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
-                type Object = RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse;
-                const NAME: &'static str = "RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse";
+                type Object = SearchResponse;
+                const NAME: &'static str = "SearchResponse";
                 fn field<A: ::serde::de::MapAccess<'de>>(
                     &mut self,
                     key: &str,
@@ -42653,15 +42016,14 @@ pub mod types {
                 ) -> ::std::result::Result<(), A::Error> {
                     match key {
                         "data" => client_core::json::field(&mut self.data, "data", map),
+                        "meta" => client_core::json::field(&mut self.meta, "meta", map),
                         _ => self.unknown_fields.read_value(key, map),
                     }
                 }
-                fn finish<E: ::serde::de::Error>(
-                    self,
-                ) -> ::std::result::Result<RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse, E>
-                {
-                    ::std::result::Result::Ok(RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse {
+                fn finish<E: ::serde::de::Error>(self) -> ::std::result::Result<SearchResponse, E> {
+                    ::std::result::Result::Ok(SearchResponse {
                         data: client_core::json::missing(self.data, "data")?,
+                        meta: client_core::json::missing(self.meta, "meta")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -42783,6 +42145,40 @@ pub mod types {
                         platform_type: self.platform_type.unwrap_or_default(),
                         response_type: self.response_type.unwrap_or_default(),
                         supported_jobs: self.supported_jobs.unwrap_or_default(),
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SetSandboxMonitoringStatusResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<PayrollAccountObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = SetSandboxMonitoringStatusResponse;
+                const NAME: &'static str = "SetSandboxMonitoringStatusResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<SetSandboxMonitoringStatusResponse, E> {
+                    ::std::result::Result::Ok(SetSandboxMonitoringStatusResponse {
+                        data: client_core::json::missing(self.data, "data")?,
                         unknown_fields: self.unknown_fields,
                     })
                 }
@@ -43540,6 +42936,40 @@ pub mod types {
                 return ::std::result::Result::Ok(Self::String(value));
             }
             ::std::result::Result::Err(union.into_error())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateWebhookResponse {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            #[derive(Default)]
+            struct Fields {
+                data: ::std::option::Option<WebhookObjResponse>,
+                unknown_fields: client_core::json::UnknownFields,
+            }
+            impl<'de> client_core::json::ObjectFields<'de> for Fields {
+                type Object = UpdateWebhookResponse;
+                const NAME: &'static str = "UpdateWebhookResponse";
+                fn field<A: ::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    key: &str,
+                    map: &mut A,
+                ) -> ::std::result::Result<(), A::Error> {
+                    match key {
+                        "data" => client_core::json::field(&mut self.data, "data", map),
+                        _ => self.unknown_fields.read_value(key, map),
+                    }
+                }
+                fn finish<E: ::serde::de::Error>(
+                    self,
+                ) -> ::std::result::Result<UpdateWebhookResponse, E> {
+                    ::std::result::Result::Ok(UpdateWebhookResponse {
+                        data: client_core::json::missing(self.data, "data")?,
+                        unknown_fields: self.unknown_fields,
+                    })
+                }
+            }
+            client_core::json::deserialize_object::<D, Fields>(deserializer)
         }
     }
     impl<'de> ::serde::Deserialize<'de> for UploadedBankStatement {
@@ -44675,13 +44105,13 @@ impl Client {
     ///Sends a `POST` request to `/link_tokens`
     ///
     ///```ignore
-    ///let response = client.post_v1_link_tokens_post()
+    ///let response = client.create_link_token()
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn post_v1_link_tokens_post(&self) -> builder::PostV1LinkTokensPost<'_> {
-        builder::PostV1LinkTokensPost::new(self)
+    pub fn create_link_token(&self) -> builder::CreateLinkToken<'_> {
+        builder::CreateLinkToken::new(self)
     }
     ///List Completed Jobs
     ///
@@ -44699,7 +44129,7 @@ impl Client {
     ///- `outcome`: The outcome of the job.
     ///- `to_timestamp`: Return results to this ISO 8601 timestamp.
     ///```ignore
-    ///let response = client.get_jobs_v1_jobs_get()
+    ///let response = client.list_jobs()
     ///    .account_id(account_id)
     ///    .cursor(cursor)
     ///    .from_timestamp(from_timestamp)
@@ -44711,8 +44141,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_jobs_v1_jobs_get(&self) -> builder::GetJobsV1JobsGet<'_> {
-        builder::GetJobsV1JobsGet::new(self)
+    pub fn list_jobs(&self) -> builder::ListJobs<'_> {
+        builder::ListJobs::new(self)
     }
     ///List Employers
     ///
@@ -44725,15 +44155,15 @@ impl Client {
     ///- `last_updated`: Filter for results updated more recently than `last_updated`. ISO 8601 timestamp.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_v1_employers_get()
+    ///let response = client.list_employers()
     ///    .cursor(cursor)
     ///    .last_updated(last_updated)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_employers_get(&self) -> builder::GetV1EmployersGet<'_> {
-        builder::GetV1EmployersGet::new(self)
+    pub fn list_employers(&self) -> builder::ListEmployers<'_> {
+        builder::ListEmployers::new(self)
     }
     ///Look up Employer
     ///
@@ -44744,15 +44174,13 @@ impl Client {
     ///Arguments:
     ///- `ein`: Employer Identification Number (exactly 9 digits).
     ///```ignore
-    ///let response = client.get_employers_lookup_v1_employers_lookup_get()
+    ///let response = client.look_up_employer()
     ///    .ein(ein)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_employers_lookup_v1_employers_lookup_get(
-        &self,
-    ) -> builder::GetEmployersLookupV1EmployersLookupGet<'_> {
-        builder::GetEmployersLookupV1EmployersLookupGet::new(self)
+    pub fn look_up_employer(&self) -> builder::LookUpEmployer<'_> {
+        builder::LookUpEmployer::new(self)
     }
     ///Get Employer
     ///
@@ -44763,15 +44191,13 @@ impl Client {
     ///Arguments:
     ///- `employer_id`: UUID of the employer.
     ///```ignore
-    ///let response = client.get_employer_v1_employers_employer_id_get()
+    ///let response = client.get_employer()
     ///    .employer_id(employer_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_employer_v1_employers_employer_id_get(
-        &self,
-    ) -> builder::GetEmployerV1EmployersEmployerIdGet<'_> {
-        builder::GetEmployerV1EmployersEmployerIdGet::new(self)
+    pub fn get_employer(&self) -> builder::GetEmployer<'_> {
+        builder::GetEmployer::new(self)
     }
     ///List Webhooks
     ///
@@ -44783,14 +44209,14 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_v1_webhooks_get()
+    ///let response = client.list_webhooks()
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_webhooks_get(&self) -> builder::GetV1WebhooksGet<'_> {
-        builder::GetV1WebhooksGet::new(self)
+    pub fn list_webhooks(&self) -> builder::ListWebhooks<'_> {
+        builder::ListWebhooks::new(self)
     }
     ///Create Webhook
     ///
@@ -44799,13 +44225,13 @@ impl Client {
     ///Sends a `POST` request to `/webhooks`
     ///
     ///```ignore
-    ///let response = client.post_v1_webhooks_post()
+    ///let response = client.create_webhook()
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn post_v1_webhooks_post(&self) -> builder::PostV1WebhooksPost<'_> {
-        builder::PostV1WebhooksPost::new(self)
+    pub fn create_webhook(&self) -> builder::CreateWebhook<'_> {
+        builder::CreateWebhook::new(self)
     }
     ///Get Webhook
     ///
@@ -44816,15 +44242,13 @@ impl Client {
     ///Arguments:
     ///- `webhook_id`: UUID of the webhook.
     ///```ignore
-    ///let response = client.get_webhook_by_id_v1_webhooks_webhook_id_get()
+    ///let response = client.get_webhook()
     ///    .webhook_id(webhook_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_webhook_by_id_v1_webhooks_webhook_id_get(
-        &self,
-    ) -> builder::GetWebhookByIdV1WebhooksWebhookIdGet<'_> {
-        builder::GetWebhookByIdV1WebhooksWebhookIdGet::new(self)
+    pub fn get_webhook(&self) -> builder::GetWebhook<'_> {
+        builder::GetWebhook::new(self)
     }
     ///Update Webhook
     ///
@@ -44836,14 +44260,14 @@ impl Client {
     ///- `webhook_id`: UUID of the webhook.
     ///- `body`
     ///```ignore
-    ///let response = client.put_v1_webhooks_webhook_id_put()
+    ///let response = client.update_webhook()
     ///    .webhook_id(webhook_id)
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn put_v1_webhooks_webhook_id_put(&self) -> builder::PutV1WebhooksWebhookIdPut<'_> {
-        builder::PutV1WebhooksWebhookIdPut::new(self)
+    pub fn update_webhook(&self) -> builder::UpdateWebhook<'_> {
+        builder::UpdateWebhook::new(self)
     }
     ///Delete Webhook
     ///
@@ -44854,15 +44278,13 @@ impl Client {
     ///Arguments:
     ///- `webhook_id`: UUID of the webhook.
     ///```ignore
-    ///let response = client.delete_v1_webhooks_webhook_id_delete()
+    ///let response = client.delete_webhook()
     ///    .webhook_id(webhook_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn delete_v1_webhooks_webhook_id_delete(
-        &self,
-    ) -> builder::DeleteV1WebhooksWebhookIdDelete<'_> {
-        builder::DeleteV1WebhooksWebhookIdDelete::new(self)
+    pub fn delete_webhook(&self) -> builder::DeleteWebhook<'_> {
+        builder::DeleteWebhook::new(self)
     }
     ///Get Platform
     ///
@@ -44873,15 +44295,13 @@ impl Client {
     ///Arguments:
     ///- `platform_id`: UUID of the platform.
     ///```ignore
-    ///let response = client.get_platform_v1_platforms_platform_id_get()
+    ///let response = client.get_platform()
     ///    .platform_id(platform_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_platform_v1_platforms_platform_id_get(
-        &self,
-    ) -> builder::GetPlatformV1PlatformsPlatformIdGet<'_> {
-        builder::GetPlatformV1PlatformsPlatformIdGet::new(self)
+    pub fn get_platform(&self) -> builder::GetPlatform<'_> {
+        builder::GetPlatform::new(self)
     }
     ///List Platforms
     ///
@@ -44896,7 +44316,7 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `type_`: The type of the platform. `payroll` platforms are used for direct-deposit switching and for Verify use cases. `time_and_attendance` platforms contain data around shifts and hours. `tax` platforms are used for tax solutions. `merchant` type platforms are used for bill switching and cancellation.
     ///```ignore
-    ///let response = client.list_platforms_v1_platforms_get()
+    ///let response = client.list_platforms()
     ///    .cursor(cursor)
     ///    .include_esps(include_esps)
     ///    .last_updated(last_updated)
@@ -44905,8 +44325,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_platforms_v1_platforms_get(&self) -> builder::ListPlatformsV1PlatformsGet<'_> {
-        builder::ListPlatformsV1PlatformsGet::new(self)
+    pub fn list_platforms(&self) -> builder::ListPlatforms<'_> {
+        builder::ListPlatforms::new(self)
     }
     ///Search Employers and Platforms
     ///
@@ -44922,7 +44342,7 @@ impl Client {
     ///- `response_types`: Filter on response type. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
     ///- `supported_jobs`: Filter on supported jobs. Multiple keys are allowed. May be expanded to include new enum values (see our Change Management policy).
     ///```ignore
-    ///let response = client.get_v1_search_get()
+    ///let response = client.search()
     ///    .amount_supported(amount_supported)
     ///    .limit(limit)
     ///    .platform_type(platform_type)
@@ -44932,8 +44352,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_search_get(&self) -> builder::GetV1SearchGet<'_> {
-        builder::GetV1SearchGet::new(self)
+    pub fn search(&self) -> builder::Search<'_> {
+        builder::Search::new(self)
     }
     ///Get all end user accounts
     ///
@@ -44946,17 +44366,15 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
+    ///let response = client.list_end_user_accounts()
     ///    .end_user_id(end_user_id)
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_end_user_accounts_v1_end_users_end_user_id_accounts_get(
-        &self,
-    ) -> builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'_> {
-        builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet::new(self)
+    pub fn list_end_user_accounts(&self) -> builder::ListEndUserAccounts<'_> {
+        builder::ListEndUserAccounts::new(self)
     }
     ///Get Document
     ///
@@ -44968,16 +44386,14 @@ impl Client {
     ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
     ///- `document_id`: Unique identifier of the document object.
     ///```ignore
-    ///let response = client.get_end_user_document_v1_end_users_end_user_id_documents_document_id_get()
+    ///let response = client.get_end_user_document()
     ///    .end_user_id(end_user_id)
     ///    .document_id(document_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_end_user_document_v1_end_users_end_user_id_documents_document_id_get(
-        &self,
-    ) -> builder::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet<'_> {
-        builder::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet::new(self)
+    pub fn get_end_user_document(&self) -> builder::GetEndUserDocument<'_> {
+        builder::GetEndUserDocument::new(self)
     }
     ///List Documents
     ///
@@ -44989,16 +44405,14 @@ impl Client {
     ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
     ///- `type_`: The type of the document.
     ///```ignore
-    ///let response = client.get_end_user_documents_v1_end_users_end_user_id_documents_get()
+    ///let response = client.list_end_user_documents()
     ///    .end_user_id(end_user_id)
     ///    .type_(type_)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_end_user_documents_v1_end_users_end_user_id_documents_get(
-        &self,
-    ) -> builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet<'_> {
-        builder::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet::new(self)
+    pub fn list_end_user_documents(&self) -> builder::ListEndUserDocuments<'_> {
+        builder::ListEndUserDocuments::new(self)
     }
     ///Update end user Bill Navigator status
     ///
@@ -45010,16 +44424,14 @@ impl Client {
     ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
     ///- `body`
     ///```ignore
-    ///let response = client.update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put()
+    ///let response = client.update_bill_navigator_status()
     ///    .end_user_id(end_user_id)
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put(
-        &self,
-    ) -> builder::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut<'_> {
-        builder::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut::new(self)
+    pub fn update_bill_navigator_status(&self) -> builder::UpdateBillNavigatorStatus<'_> {
+        builder::UpdateBillNavigatorStatus::new(self)
     }
     ///Get Earnings Stream Payouts
     ///
@@ -45032,17 +44444,15 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
+    ///let response = client.list_earnings_stream_payouts()
     ///    .end_user_id(end_user_id)
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get(
-        &self,
-    ) -> builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'_> {
-        builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet::new(self)
+    pub fn list_earnings_stream_payouts(&self) -> builder::ListEarningsStreamPayouts<'_> {
+        builder::ListEarningsStreamPayouts::new(self)
     }
     ///Get Verification of Income and Employment Report
     ///
@@ -45053,18 +44463,13 @@ impl Client {
     ///Arguments:
     ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
     ///```ignore
-    ///let response = client.get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get()
+    ///let response = client.get_voie_report()
     ///    .end_user_id(end_user_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get(
-        &self,
-    ) -> builder::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet<'_>
-    {
-        builder::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet::new(
-            self,
-        )
+    pub fn get_voie_report(&self) -> builder::GetVoieReport<'_> {
+        builder::GetVoieReport::new(self)
     }
     ///Get Verification of Employment Report
     ///
@@ -45075,18 +44480,13 @@ impl Client {
     ///Arguments:
     ///- `end_user_id`: User ID provided by you, to associate Pinwheel users with your user model.
     ///```ignore
-    ///let response = client.get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get()
+    ///let response = client.get_voe_report()
     ///    .end_user_id(end_user_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get(
-        &self,
-    ) -> builder::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet<'_>
-    {
-        builder::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet::new(
-            self,
-        )
+    pub fn get_voe_report(&self) -> builder::GetVoeReport<'_> {
+        builder::GetVoeReport::new(self)
     }
     ///Get Direct Deposit Allocations
     ///
@@ -45097,18 +44497,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get()
+    ///let response = client.get_direct_deposit_allocations()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get(
-        &self,
-    ) -> builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet<'_>
-    {
-        builder::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet::new(
-            self,
-        )
+    pub fn get_direct_deposit_allocations(&self) -> builder::GetDirectDepositAllocations<'_> {
+        builder::GetDirectDepositAllocations::new(self)
     }
     ///Get Employment
     ///
@@ -45119,15 +44514,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.get_employment_v1_accounts_account_id_employment_get()
+    ///let response = client.get_employment()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_employment_v1_accounts_account_id_employment_get(
-        &self,
-    ) -> builder::GetEmploymentV1AccountsAccountIdEmploymentGet<'_> {
-        builder::GetEmploymentV1AccountsAccountIdEmploymentGet::new(self)
+    pub fn get_employment(&self) -> builder::GetEmployment<'_> {
+        builder::GetEmployment::new(self)
     }
     ///Get Identity
     ///
@@ -45138,15 +44531,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.get_identity_v1_accounts_account_id_identity_get()
+    ///let response = client.get_identity()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_identity_v1_accounts_account_id_identity_get(
-        &self,
-    ) -> builder::GetIdentityV1AccountsAccountIdIdentityGet<'_> {
-        builder::GetIdentityV1AccountsAccountIdIdentityGet::new(self)
+    pub fn get_identity(&self) -> builder::GetIdentity<'_> {
+        builder::GetIdentity::new(self)
     }
     ///Get Income
     ///
@@ -45157,15 +44548,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.get_income_v1_accounts_account_id_income_get()
+    ///let response = client.get_income()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_income_v1_accounts_account_id_income_get(
-        &self,
-    ) -> builder::GetIncomeV1AccountsAccountIdIncomeGet<'_> {
-        builder::GetIncomeV1AccountsAccountIdIncomeGet::new(self)
+    pub fn get_income(&self) -> builder::GetIncome<'_> {
+        builder::GetIncome::new(self)
     }
     ///List Accounts
     ///
@@ -45179,7 +44568,7 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `monitoring_status`: Monitoring status describes the the automated ability of Pinwheel to retrieve new account information.
     ///```ignore
-    ///let response = client.list_accounts_v1_accounts_get()
+    ///let response = client.list_accounts()
     ///    .connected(connected)
     ///    .cursor(cursor)
     ///    .limit(limit)
@@ -45187,8 +44576,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_accounts_v1_accounts_get(&self) -> builder::ListAccountsV1AccountsGet<'_> {
-        builder::ListAccountsV1AccountsGet::new(self)
+    pub fn list_accounts(&self) -> builder::ListAccounts<'_> {
+        builder::ListAccounts::new(self)
     }
     ///Get Account
     ///
@@ -45199,15 +44588,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.get_account_v1_accounts_account_id_get()
+    ///let response = client.get_account()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_account_v1_accounts_account_id_get(
-        &self,
-    ) -> builder::GetAccountV1AccountsAccountIdGet<'_> {
-        builder::GetAccountV1AccountsAccountIdGet::new(self)
+    pub fn get_account(&self) -> builder::GetAccount<'_> {
+        builder::GetAccount::new(self)
     }
     ///Disable monitoring for account
     ///
@@ -45218,15 +44605,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.disable_monitoring_v1_accounts_account_id_disable_monitoring_post()
+    ///let response = client.disable_monitoring()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn disable_monitoring_v1_accounts_account_id_disable_monitoring_post(
-        &self,
-    ) -> builder::DisableMonitoringV1AccountsAccountIdDisableMonitoringPost<'_> {
-        builder::DisableMonitoringV1AccountsAccountIdDisableMonitoringPost::new(self)
+    pub fn disable_monitoring(&self) -> builder::DisableMonitoring<'_> {
+        builder::DisableMonitoring::new(self)
     }
     ///Disconnect an account
     ///
@@ -45237,15 +44622,13 @@ impl Client {
     ///Arguments:
     ///- `account_id`: UUID of the payroll account.
     ///```ignore
-    ///let response = client.disconnect_v1_accounts_account_id_disconnect_post()
+    ///let response = client.disconnect_account()
     ///    .account_id(account_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn disconnect_v1_accounts_account_id_disconnect_post(
-        &self,
-    ) -> builder::DisconnectV1AccountsAccountIdDisconnectPost<'_> {
-        builder::DisconnectV1AccountsAccountIdDisconnectPost::new(self)
+    pub fn disconnect_account(&self) -> builder::DisconnectAccount<'_> {
+        builder::DisconnectAccount::new(self)
     }
     ///List Paystubs
     ///
@@ -45260,7 +44643,7 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `to_pay_date`: Filter for paystubs with pay dates before this date.
     ///```ignore
-    ///let response = client.list_paystubs_v1_accounts_account_id_paystubs_get()
+    ///let response = client.list_paystubs()
     ///    .account_id(account_id)
     ///    .cursor(cursor)
     ///    .from_pay_date(from_pay_date)
@@ -45269,10 +44652,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_paystubs_v1_accounts_account_id_paystubs_get(
-        &self,
-    ) -> builder::ListPaystubsV1AccountsAccountIdPaystubsGet<'_> {
-        builder::ListPaystubsV1AccountsAccountIdPaystubsGet::new(self)
+    pub fn list_paystubs(&self) -> builder::ListPaystubs<'_> {
+        builder::ListPaystubs::new(self)
     }
     ///Get Paystub
     ///
@@ -45284,16 +44665,14 @@ impl Client {
     ///- `account_id`: UUID of the payroll account.
     ///- `paystub_id`: The id of the paystub.
     ///```ignore
-    ///let response = client.get_paystub_v1_accounts_account_id_paystubs_paystub_id_get()
+    ///let response = client.get_paystub()
     ///    .account_id(account_id)
     ///    .paystub_id(paystub_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_paystub_v1_accounts_account_id_paystubs_paystub_id_get(
-        &self,
-    ) -> builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet<'_> {
-        builder::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet::new(self)
+    pub fn get_paystub(&self) -> builder::GetPaystub<'_> {
+        builder::GetPaystub::new(self)
     }
     ///List Shifts
     ///
@@ -45310,7 +44689,7 @@ impl Client {
     ///- `to_end_date`: Return shifts where the `end_date` field is on or before this date. ISO 8601 format.
     ///- `to_start_date`: Return shifts where the `start_date` field is on or before this date. ISO 8601 format.
     ///```ignore
-    ///let response = client.list_shifts_v1_accounts_account_id_shifts_get()
+    ///let response = client.list_shifts()
     ///    .account_id(account_id)
     ///    .cursor(cursor)
     ///    .from_end_date(from_end_date)
@@ -45321,10 +44700,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_shifts_v1_accounts_account_id_shifts_get(
-        &self,
-    ) -> builder::ListShiftsV1AccountsAccountIdShiftsGet<'_> {
-        builder::ListShiftsV1AccountsAccountIdShiftsGet::new(self)
+    pub fn list_shifts(&self) -> builder::ListShifts<'_> {
+        builder::ListShifts::new(self)
     }
     ///List Tax Forms
     ///
@@ -45339,7 +44716,7 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `to_year`: Filter for tax forms during or before this year.
     ///```ignore
-    ///let response = client.list_tax_forms_v1_accounts_account_id_tax_forms_get()
+    ///let response = client.list_tax_forms()
     ///    .account_id(account_id)
     ///    .cursor(cursor)
     ///    .from_year(from_year)
@@ -45348,10 +44725,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_tax_forms_v1_accounts_account_id_tax_forms_get(
-        &self,
-    ) -> builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet<'_> {
-        builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet::new(self)
+    pub fn list_tax_forms(&self) -> builder::ListTaxForms<'_> {
+        builder::ListTaxForms::new(self)
     }
     ///Get Tax Form
     ///
@@ -45364,17 +44739,15 @@ impl Client {
     ///- `tax_form_id`: Unique identifier of the tax form object.
     ///- `with_parsed_data`: If set to true, return the parsed data of the tax form document. Note the billing implications of the Tax Forms endpoint. Currently only supported for W-2 forms.
     ///```ignore
-    ///let response = client.get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get()
+    ///let response = client.get_tax_form()
     ///    .account_id(account_id)
     ///    .tax_form_id(tax_form_id)
     ///    .with_parsed_data(with_parsed_data)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get(
-        &self,
-    ) -> builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet<'_> {
-        builder::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet::new(self)
+    pub fn get_tax_form(&self) -> builder::GetTaxForm<'_> {
+        builder::GetTaxForm::new(self)
     }
     ///List Employees
     ///
@@ -45387,17 +44760,15 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_v1_company_connections_company_connection_id_census_get()
+    ///let response = client.list_company_employees()
     ///    .company_connection_id(company_connection_id)
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_company_connections_company_connection_id_census_get(
-        &self,
-    ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'_> {
-        builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet::new(self)
+    pub fn list_company_employees(&self) -> builder::ListCompanyEmployees<'_> {
+        builder::ListCompanyEmployees::new(self)
     }
     ///List Company Connections
     ///
@@ -45409,14 +44780,14 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.list_v1_company_connections_get()
+    ///let response = client.list_company_connections()
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_v1_company_connections_get(&self) -> builder::ListV1CompanyConnectionsGet<'_> {
-        builder::ListV1CompanyConnectionsGet::new(self)
+    pub fn list_company_connections(&self) -> builder::ListCompanyConnections<'_> {
+        builder::ListCompanyConnections::new(self)
     }
     ///Create Company Connection
     ///
@@ -45425,13 +44796,13 @@ impl Client {
     ///Sends a `POST` request to `/company_connections`
     ///
     ///```ignore
-    ///let response = client.post_v1_company_connections_post()
+    ///let response = client.create_company_connection()
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn post_v1_company_connections_post(&self) -> builder::PostV1CompanyConnectionsPost<'_> {
-        builder::PostV1CompanyConnectionsPost::new(self)
+    pub fn create_company_connection(&self) -> builder::CreateCompanyConnection<'_> {
+        builder::CreateCompanyConnection::new(self)
     }
     ///Get Company Connection
     ///
@@ -45442,15 +44813,13 @@ impl Client {
     ///Arguments:
     ///- `company_connection_id`: UUID of the Company Connection.
     ///```ignore
-    ///let response = client.get_v1_company_connections_company_connection_id_get()
+    ///let response = client.get_company_connection()
     ///    .company_connection_id(company_connection_id)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_company_connections_company_connection_id_get(
-        &self,
-    ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdGet<'_> {
-        builder::GetV1CompanyConnectionsCompanyConnectionIdGet::new(self)
+    pub fn get_company_connection(&self) -> builder::GetCompanyConnection<'_> {
+        builder::GetCompanyConnection::new(self)
     }
     ///List Employments Data
     ///
@@ -45463,17 +44832,15 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_v1_company_connections_company_connection_id_employments_get()
+    ///let response = client.list_company_employments()
     ///    .company_connection_id(company_connection_id)
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_company_connections_company_connection_id_employments_get(
-        &self,
-    ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'_> {
-        builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet::new(self)
+    pub fn list_company_employments(&self) -> builder::ListCompanyEmployments<'_> {
+        builder::ListCompanyEmployments::new(self)
     }
     ///List Employee Incomes
     ///
@@ -45486,17 +44853,15 @@ impl Client {
     ///- `cursor`: Cursor for the page you want to retrieve.
     ///- `limit`: The maximum number of results to return.
     ///```ignore
-    ///let response = client.get_v1_company_connections_company_connection_id_incomes_get()
+    ///let response = client.list_company_incomes()
     ///    .company_connection_id(company_connection_id)
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_company_connections_company_connection_id_incomes_get(
-        &self,
-    ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'_> {
-        builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet::new(self)
+    pub fn list_company_incomes(&self) -> builder::ListCompanyIncomes<'_> {
+        builder::ListCompanyIncomes::new(self)
     }
     ///List Employee Paystubs
     ///
@@ -45512,7 +44877,7 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `to_pay_date`: Filter for paystubs with pay dates before this date.
     ///```ignore
-    ///let response = client.get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get()
+    ///let response = client.list_company_paystubs()
     ///    .company_connection_id(company_connection_id)
     ///    .employee_external_id(employee_external_id)
     ///    .cursor(cursor)
@@ -45522,10 +44887,8 @@ impl Client {
     ///    .send()
     ///    .await;
     ///```
-    pub fn get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
-        &self,
-    ) -> builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'_> {
-        builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet::new(self)
+    pub fn list_company_paystubs(&self) -> builder::ListCompanyPaystubs<'_> {
+        builder::ListCompanyPaystubs::new(self)
     }
     ///Create Link Token
     ///
@@ -45534,15 +44897,13 @@ impl Client {
     ///Sends a `POST` request to `/company_connect/link_tokens`
     ///
     ///```ignore
-    ///let response = client.post_v1_company_connect_link_tokens_post()
+    ///let response = client.create_company_connect_link_token()
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn post_v1_company_connect_link_tokens_post(
-        &self,
-    ) -> builder::PostV1CompanyConnectLinkTokensPost<'_> {
-        builder::PostV1CompanyConnectLinkTokensPost::new(self)
+    pub fn create_company_connect_link_token(&self) -> builder::CreateCompanyConnectLinkToken<'_> {
+        builder::CreateCompanyConnectLinkToken::new(self)
     }
     ///Override an account's monitoring status
     ///
@@ -45554,16 +44915,14 @@ impl Client {
     ///- `account_id`: UUID of the payroll account.
     ///- `body`
     ///```ignore
-    ///let response = client.patch_monitoring_status_v1_sandbox_accounts_account_id_patch()
+    ///let response = client.set_sandbox_monitoring_status()
     ///    .account_id(account_id)
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn patch_monitoring_status_v1_sandbox_accounts_account_id_patch(
-        &self,
-    ) -> builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatch<'_> {
-        builder::PatchMonitoringStatusV1SandboxAccountsAccountIdPatch::new(self)
+    pub fn set_sandbox_monitoring_status(&self) -> builder::SetSandboxMonitoringStatus<'_> {
+        builder::SetSandboxMonitoringStatus::new(self)
     }
     ///Admin API Authentication
     ///
@@ -45572,13 +44931,13 @@ impl Client {
     ///Sends a `POST` request to `/admin/token`
     ///
     ///```ignore
-    ///let response = client.auth_v1_admin_token_post()
+    ///let response = client.create_admin_token()
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn auth_v1_admin_token_post(&self) -> builder::AuthV1AdminTokenPost<'_> {
-        builder::AuthV1AdminTokenPost::new(self)
+    pub fn create_admin_token(&self) -> builder::CreateAdminToken<'_> {
+        builder::CreateAdminToken::new(self)
     }
     ///List API Keys
     ///
@@ -45591,15 +44950,15 @@ impl Client {
     ///- `limit`: The maximum number of results to return.
     ///- `authorization`: Admin API bearer token.
     ///```ignore
-    ///let response = client.list_keys_v1_admin_api_keys_get()
+    ///let response = client.list_api_keys()
     ///    .cursor(cursor)
     ///    .limit(limit)
     ///    .authorization(authorization)
     ///    .send()
     ///    .await;
     ///```
-    pub fn list_keys_v1_admin_api_keys_get(&self) -> builder::ListKeysV1AdminApiKeysGet<'_> {
-        builder::ListKeysV1AdminApiKeysGet::new(self)
+    pub fn list_api_keys(&self) -> builder::ListApiKeys<'_> {
+        builder::ListApiKeys::new(self)
     }
     ///Create an API Key
     ///
@@ -45611,14 +44970,14 @@ impl Client {
     ///- `authorization`: Admin API bearer token.
     ///- `body`
     ///```ignore
-    ///let response = client.create_key_v1_admin_api_keys_post()
+    ///let response = client.create_api_key()
     ///    .authorization(authorization)
     ///    .body(body)
     ///    .send()
     ///    .await;
     ///```
-    pub fn create_key_v1_admin_api_keys_post(&self) -> builder::CreateKeyV1AdminApiKeysPost<'_> {
-        builder::CreateKeyV1AdminApiKeysPost::new(self)
+    pub fn create_api_key(&self) -> builder::CreateApiKey<'_> {
+        builder::CreateApiKey::new(self)
     }
     ///Revoke an API Key
     ///
@@ -45630,16 +44989,14 @@ impl Client {
     ///- `api_key`: The public token that refers to your API key, as distinct from the API Secret.
     ///- `authorization`: Admin API bearer token.
     ///```ignore
-    ///let response = client.revoke_key_v1_admin_api_keys_api_key_revoke_post()
+    ///let response = client.revoke_api_key()
     ///    .api_key(api_key)
     ///    .authorization(authorization)
     ///    .send()
     ///    .await;
     ///```
-    pub fn revoke_key_v1_admin_api_keys_api_key_revoke_post(
-        &self,
-    ) -> builder::RevokeKeyV1AdminApiKeysApiKeyRevokePost<'_> {
-        builder::RevokeKeyV1AdminApiKeysApiKeyRevokePost::new(self)
+    pub fn revoke_api_key(&self) -> builder::RevokeApiKey<'_> {
+        builder::RevokeApiKey::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -45651,15 +45008,15 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
-    ///Builder for [`Client::post_v1_link_tokens_post`]
+    ///Builder for [`Client::create_link_token`]
     ///
-    ///[`Client::post_v1_link_tokens_post`]: super::Client::post_v1_link_tokens_post
+    ///[`Client::create_link_token`]: super::Client::create_link_token
     #[derive(Debug, Clone)]
-    pub struct PostV1LinkTokensPost<'a> {
+    pub struct CreateLinkToken<'a> {
         client: &'a super::Client,
         body: Result<types::builder::LinkTokenCreateV20250708, String>,
     }
-    impl<'a> PostV1LinkTokensPost<'a> {
+    impl<'a> CreateLinkToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -45691,7 +45048,7 @@ pub mod builder {
         ///Sends a `POST` request to `/link_tokens`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PostV1LinkTokensPostResponse>, Error<types::ErrorResponse>>
+        ) -> Result<ResponseValue<types::CreateLinkTokenResponse>, Error<types::ErrorResponse>>
         {
             let Self { client, body } = self;
             let body = body
@@ -45717,7 +45074,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "post_v1_link_tokens_post",
+                operation_id: "create_link_token",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -45735,22 +45092,22 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_jobs_v1_jobs_get`]
+    ///Builder for [`Client::list_jobs`]
     ///
-    ///[`Client::get_jobs_v1_jobs_get`]: super::Client::get_jobs_v1_jobs_get
+    ///[`Client::list_jobs`]: super::Client::list_jobs
     #[derive(Debug, Clone)]
-    pub struct GetJobsV1JobsGet<'a> {
+    pub struct ListJobs<'a> {
         client: &'a super::Client,
         account_id: Result<Option<::uuid::Uuid>, String>,
         cursor: Result<Option<::std::string::String>, String>,
         from_timestamp: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
-        job_types: Result<Option<::std::vec::Vec<types::GetJobsV1JobsGetJobTypesItem>>, String>,
+        job_types: Result<Option<::std::vec::Vec<types::ListJobsJobTypesItem>>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         link_token_id: Result<Option<::uuid::Uuid>, String>,
-        outcome: Result<Option<types::GetJobsV1JobsGetOutcome>, String>,
+        outcome: Result<Option<types::ListJobsOutcome>, String>,
         to_timestamp: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
     }
-    impl<'a> GetJobsV1JobsGet<'a> {
+    impl<'a> ListJobs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -45798,15 +45155,12 @@ pub mod builder {
         }
         pub fn job_types<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::vec::Vec<types::GetJobsV1JobsGetJobTypesItem>>,
+            V: std::convert::TryInto<::std::vec::Vec<types::ListJobsJobTypesItem>>,
         {
-            self.job_types = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < GetJobsV1JobsGetJobTypesItem >` for job_types failed"
-                        .to_string()
-                });
+            self.job_types = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: vec :: Vec < ListJobsJobTypesItem >` for job_types failed"
+                    .to_string()
+            });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -45829,11 +45183,12 @@ pub mod builder {
         }
         pub fn outcome<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetJobsV1JobsGetOutcome>,
+            V: std::convert::TryInto<types::ListJobsOutcome>,
         {
-            self.outcome = value.try_into().map(Some).map_err(|_| {
-                "conversion to `GetJobsV1JobsGetOutcome` for outcome failed".to_string()
-            });
+            self.outcome = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ListJobsOutcome` for outcome failed".to_string());
             self
         }
         pub fn to_timestamp<V>(mut self, value: V) -> Self
@@ -45852,8 +45207,7 @@ pub mod builder {
         ///Sends a `GET` request to `/jobs`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetJobsV1JobsGetResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -45910,7 +45264,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_jobs_v1_jobs_get",
+                operation_id: "list_jobs",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -45928,17 +45282,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_employers_get`]
+    ///Builder for [`Client::list_employers`]
     ///
-    ///[`Client::get_v1_employers_get`]: super::Client::get_v1_employers_get
+    ///[`Client::list_employers`]: super::Client::list_employers
     #[derive(Debug, Clone)]
-    pub struct GetV1EmployersGet<'a> {
+    pub struct ListEmployers<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         last_updated: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetV1EmployersGet<'a> {
+    impl<'a> ListEmployers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -45981,7 +45335,7 @@ pub mod builder {
         ///Sends a `GET` request to `/employers`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetV1EmployersGetResponse>, Error<types::ErrorResponse>>
+        ) -> Result<ResponseValue<types::ListEmployersResponse>, Error<types::ErrorResponse>>
         {
             let Self {
                 client,
@@ -46015,7 +45369,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_employers_get",
+                operation_id: "list_employers",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46033,15 +45387,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_employers_lookup_v1_employers_lookup_get`]
+    ///Builder for [`Client::look_up_employer`]
     ///
-    ///[`Client::get_employers_lookup_v1_employers_lookup_get`]: super::Client::get_employers_lookup_v1_employers_lookup_get
+    ///[`Client::look_up_employer`]: super::Client::look_up_employer
     #[derive(Debug, Clone)]
-    pub struct GetEmployersLookupV1EmployersLookupGet<'a> {
+    pub struct LookUpEmployer<'a> {
         client: &'a super::Client,
         ein: Result<Option<::std::string::String>, String>,
     }
-    impl<'a> GetEmployersLookupV1EmployersLookupGet<'a> {
+    impl<'a> LookUpEmployer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46060,10 +45414,8 @@ pub mod builder {
         ///Sends a `GET` request to `/employers/lookup`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetEmployersLookupV1EmployersLookupGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::LookUpEmployerResponse>, Error<types::ErrorResponse>>
+        {
             let Self { client, ein } = self;
             let ein = ein.map_err(Error::InvalidRequest)?;
             let url = format!("{}/employers/lookup", client.baseurl,);
@@ -46084,7 +45436,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_employers_lookup_v1_employers_lookup_get",
+                operation_id: "look_up_employer",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46102,15 +45454,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_employer_v1_employers_employer_id_get`]
+    ///Builder for [`Client::get_employer`]
     ///
-    ///[`Client::get_employer_v1_employers_employer_id_get`]: super::Client::get_employer_v1_employers_employer_id_get
+    ///[`Client::get_employer`]: super::Client::get_employer
     #[derive(Debug, Clone)]
-    pub struct GetEmployerV1EmployersEmployerIdGet<'a> {
+    pub struct GetEmployer<'a> {
         client: &'a super::Client,
         employer_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetEmployerV1EmployersEmployerIdGet<'a> {
+    impl<'a> GetEmployer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46129,10 +45481,8 @@ pub mod builder {
         ///Sends a `GET` request to `/employers/{employer_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetEmployerV1EmployersEmployerIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 employer_id,
@@ -46159,7 +45509,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_employer_v1_employers_employer_id_get",
+                operation_id: "get_employer",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46177,16 +45527,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_webhooks_get`]
+    ///Builder for [`Client::list_webhooks`]
     ///
-    ///[`Client::get_v1_webhooks_get`]: super::Client::get_v1_webhooks_get
+    ///[`Client::list_webhooks`]: super::Client::list_webhooks
     #[derive(Debug, Clone)]
-    pub struct GetV1WebhooksGet<'a> {
+    pub struct ListWebhooks<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetV1WebhooksGet<'a> {
+    impl<'a> ListWebhooks<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46215,7 +45565,7 @@ pub mod builder {
         ///Sends a `GET` request to `/webhooks`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetV1WebhooksGetResponse>, Error<types::ErrorResponse>>
+        ) -> Result<ResponseValue<types::ListWebhooksResponse>, Error<types::ErrorResponse>>
         {
             let Self {
                 client,
@@ -46243,7 +45593,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_webhooks_get",
+                operation_id: "list_webhooks",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46261,15 +45611,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::post_v1_webhooks_post`]
+    ///Builder for [`Client::create_webhook`]
     ///
-    ///[`Client::post_v1_webhooks_post`]: super::Client::post_v1_webhooks_post
+    ///[`Client::create_webhook`]: super::Client::create_webhook
     #[derive(Debug, Clone)]
-    pub struct PostV1WebhooksPost<'a> {
+    pub struct CreateWebhook<'a> {
         client: &'a super::Client,
         body: Result<types::builder::WebhookCreateV20230418, String>,
     }
-    impl<'a> PostV1WebhooksPost<'a> {
+    impl<'a> CreateWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46301,7 +45651,7 @@ pub mod builder {
         ///Sends a `POST` request to `/webhooks`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PostV1WebhooksPostResponse>, Error<types::ErrorResponse>>
+        ) -> Result<ResponseValue<types::CreateWebhookResponse>, Error<types::ErrorResponse>>
         {
             let Self { client, body } = self;
             let body = body
@@ -46325,7 +45675,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "post_v1_webhooks_post",
+                operation_id: "create_webhook",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46343,15 +45693,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]
+    ///Builder for [`Client::get_webhook`]
     ///
-    ///[`Client::get_webhook_by_id_v1_webhooks_webhook_id_get`]: super::Client::get_webhook_by_id_v1_webhooks_webhook_id_get
+    ///[`Client::get_webhook`]: super::Client::get_webhook
     #[derive(Debug, Clone)]
-    pub struct GetWebhookByIdV1WebhooksWebhookIdGet<'a> {
+    pub struct GetWebhook<'a> {
         client: &'a super::Client,
         webhook_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetWebhookByIdV1WebhooksWebhookIdGet<'a> {
+    impl<'a> GetWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46370,10 +45720,7 @@ pub mod builder {
         ///Sends a `GET` request to `/webhooks/{webhook_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetWebhookByIdV1WebhooksWebhookIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>> {
             let Self { client, webhook_id } = self;
             let webhook_id = webhook_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -46397,7 +45744,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_webhook_by_id_v1_webhooks_webhook_id_get",
+                operation_id: "get_webhook",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46415,16 +45762,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::put_v1_webhooks_webhook_id_put`]
+    ///Builder for [`Client::update_webhook`]
     ///
-    ///[`Client::put_v1_webhooks_webhook_id_put`]: super::Client::put_v1_webhooks_webhook_id_put
+    ///[`Client::update_webhook`]: super::Client::update_webhook
     #[derive(Debug, Clone)]
-    pub struct PutV1WebhooksWebhookIdPut<'a> {
+    pub struct UpdateWebhook<'a> {
         client: &'a super::Client,
         webhook_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::WebhookUpdate, String>,
     }
-    impl<'a> PutV1WebhooksWebhookIdPut<'a> {
+    impl<'a> UpdateWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46462,10 +45809,8 @@ pub mod builder {
         ///Sends a `PUT` request to `/webhooks/{webhook_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PutV1WebhooksWebhookIdPutResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateWebhookResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 webhook_id,
@@ -46497,7 +45842,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "put_v1_webhooks_webhook_id_put",
+                operation_id: "update_webhook",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46515,15 +45860,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_v1_webhooks_webhook_id_delete`]
+    ///Builder for [`Client::delete_webhook`]
     ///
-    ///[`Client::delete_v1_webhooks_webhook_id_delete`]: super::Client::delete_v1_webhooks_webhook_id_delete
+    ///[`Client::delete_webhook`]: super::Client::delete_webhook
     #[derive(Debug, Clone)]
-    pub struct DeleteV1WebhooksWebhookIdDelete<'a> {
+    pub struct DeleteWebhook<'a> {
         client: &'a super::Client,
         webhook_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> DeleteV1WebhooksWebhookIdDelete<'a> {
+    impl<'a> DeleteWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46566,7 +45911,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "delete_v1_webhooks_webhook_id_delete",
+                operation_id: "delete_webhook",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46584,15 +45929,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_platform_v1_platforms_platform_id_get`]
+    ///Builder for [`Client::get_platform`]
     ///
-    ///[`Client::get_platform_v1_platforms_platform_id_get`]: super::Client::get_platform_v1_platforms_platform_id_get
+    ///[`Client::get_platform`]: super::Client::get_platform
     #[derive(Debug, Clone)]
-    pub struct GetPlatformV1PlatformsPlatformIdGet<'a> {
+    pub struct GetPlatform<'a> {
         client: &'a super::Client,
         platform_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetPlatformV1PlatformsPlatformIdGet<'a> {
+    impl<'a> GetPlatform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46611,10 +45956,8 @@ pub mod builder {
         ///Sends a `GET` request to `/platforms/{platform_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetPlatformV1PlatformsPlatformIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 platform_id,
@@ -46641,7 +45984,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_platform_v1_platforms_platform_id_get",
+                operation_id: "get_platform",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46659,19 +46002,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_platforms_v1_platforms_get`]
+    ///Builder for [`Client::list_platforms`]
     ///
-    ///[`Client::list_platforms_v1_platforms_get`]: super::Client::list_platforms_v1_platforms_get
+    ///[`Client::list_platforms`]: super::Client::list_platforms
     #[derive(Debug, Clone)]
-    pub struct ListPlatformsV1PlatformsGet<'a> {
+    pub struct ListPlatforms<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         include_esps: Result<Option<bool>, String>,
         last_updated: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
-        type_: Result<Option<types::ListPlatformsV1PlatformsGetType>, String>,
+        type_: Result<Option<types::ListPlatformsType>, String>,
     }
-    impl<'a> ListPlatformsV1PlatformsGet<'a> {
+    impl<'a> ListPlatforms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46725,20 +46068,19 @@ pub mod builder {
         }
         pub fn type_<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListPlatformsV1PlatformsGetType>,
+            V: std::convert::TryInto<types::ListPlatformsType>,
         {
-            self.type_ = value.try_into().map(Some).map_err(|_| {
-                "conversion to `ListPlatformsV1PlatformsGetType` for type_ failed".to_string()
-            });
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ListPlatformsType` for type_ failed".to_string());
             self
         }
         ///Sends a `GET` request to `/platforms`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListPlatformsV1PlatformsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListPlatformsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 cursor,
@@ -46780,7 +46122,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_platforms_v1_platforms_get",
+                operation_id: "list_platforms",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46798,22 +46140,20 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_search_get`]
+    ///Builder for [`Client::search`]
     ///
-    ///[`Client::get_v1_search_get`]: super::Client::get_v1_search_get
+    ///[`Client::search`]: super::Client::search
     #[derive(Debug, Clone)]
-    pub struct GetV1SearchGet<'a> {
+    pub struct Search<'a> {
         client: &'a super::Client,
         amount_supported: Result<Option<bool>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
-        platform_type: Result<Option<types::GetV1SearchGetPlatformType>, String>,
-        q: Result<types::GetV1SearchGetQ, String>,
-        response_types:
-            Result<Option<::std::vec::Vec<types::GetV1SearchGetResponseTypesItem>>, String>,
-        supported_jobs:
-            Result<Option<::std::vec::Vec<types::GetV1SearchGetSupportedJobsItem>>, String>,
+        platform_type: Result<Option<types::SearchPlatformType>, String>,
+        q: Result<types::SearchQ, String>,
+        response_types: Result<Option<::std::vec::Vec<types::SearchResponseTypesItem>>, String>,
+        supported_jobs: Result<Option<::std::vec::Vec<types::SearchSupportedJobsItem>>, String>,
     }
-    impl<'a> GetV1SearchGet<'a> {
+    impl<'a> Search<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -46846,44 +46186,44 @@ pub mod builder {
         }
         pub fn platform_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetV1SearchGetPlatformType>,
+            V: std::convert::TryInto<types::SearchPlatformType>,
         {
             self.platform_type = value.try_into().map(Some).map_err(|_| {
-                "conversion to `GetV1SearchGetPlatformType` for platform_type failed".to_string()
+                "conversion to `SearchPlatformType` for platform_type failed".to_string()
             });
             self
         }
         pub fn q<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetV1SearchGetQ>,
+            V: std::convert::TryInto<types::SearchQ>,
         {
             self.q = value
                 .try_into()
-                .map_err(|_| "conversion to `GetV1SearchGetQ` for q failed".to_string());
+                .map_err(|_| "conversion to `SearchQ` for q failed".to_string());
             self
         }
         pub fn response_types<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::vec::Vec<types::GetV1SearchGetResponseTypesItem>>,
+            V: std::convert::TryInto<::std::vec::Vec<types::SearchResponseTypesItem>>,
         {
             self.response_types = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < GetV1SearchGetResponseTypesItem >` for response_types failed"
+                    "conversion to `:: std :: vec :: Vec < SearchResponseTypesItem >` for response_types failed"
                         .to_string()
                 });
             self
         }
         pub fn supported_jobs<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::vec::Vec<types::GetV1SearchGetSupportedJobsItem>>,
+            V: std::convert::TryInto<::std::vec::Vec<types::SearchSupportedJobsItem>>,
         {
             self.supported_jobs = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < GetV1SearchGetSupportedJobsItem >` for supported_jobs failed"
+                    "conversion to `:: std :: vec :: Vec < SearchSupportedJobsItem >` for supported_jobs failed"
                         .to_string()
                 });
             self
@@ -46891,8 +46231,7 @@ pub mod builder {
         ///Sends a `GET` request to `/search`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetV1SearchGetResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 amount_supported,
@@ -46943,7 +46282,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_search_get",
+                operation_id: "search",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -46961,17 +46300,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]
+    ///Builder for [`Client::list_end_user_accounts`]
     ///
-    ///[`Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get`]: super::Client::get_end_user_accounts_v1_end_users_end_user_id_accounts_get
+    ///[`Client::list_end_user_accounts`]: super::Client::list_end_user_accounts
     #[derive(Debug, Clone)]
-    pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'a> {
+    pub struct ListEndUserAccounts<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'a> {
+    impl<'a> ListEndUserAccounts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47010,10 +46349,8 @@ pub mod builder {
         ///Sends a `GET` request to `/end_users/{end_user_id}/accounts`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListEndUserAccountsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 end_user_id,
@@ -47046,7 +46383,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_end_user_accounts_v1_end_users_end_user_id_accounts_get",
+                operation_id: "list_end_user_accounts",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47064,16 +46401,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]
+    ///Builder for [`Client::get_end_user_document`]
     ///
-    ///[`Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get`]: super::Client::get_end_user_document_v1_end_users_end_user_id_documents_document_id_get
+    ///[`Client::get_end_user_document`]: super::Client::get_end_user_document
     #[derive(Debug, Clone)]
-    pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet<'a> {
+    pub struct GetEndUserDocument<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
         document_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGet<'a> {
+    impl<'a> GetEndUserDocument<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47102,12 +46439,8 @@ pub mod builder {
         ///Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<
-                types::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-            >,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetEndUserDocumentResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 end_user_id,
@@ -47137,8 +46470,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id:
-                    "get_end_user_document_v1_end_users_end_user_id_documents_document_id_get",
+                operation_id: "get_end_user_document",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47156,17 +46488,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]
+    ///Builder for [`Client::list_end_user_documents`]
     ///
-    ///[`Client::get_end_user_documents_v1_end_users_end_user_id_documents_get`]: super::Client::get_end_user_documents_v1_end_users_end_user_id_documents_get
+    ///[`Client::list_end_user_documents`]: super::Client::list_end_user_documents
     #[derive(Debug, Clone)]
-    pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet<'a> {
+    pub struct ListEndUserDocuments<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
-        type_:
-            Result<Option<types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType>, String>,
+        type_: Result<Option<types::ListEndUserDocumentsType>, String>,
     }
-    impl<'a> GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGet<'a> {
+    impl<'a> ListEndUserDocuments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47185,24 +46516,18 @@ pub mod builder {
         }
         pub fn type_<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType>,
+            V: std::convert::TryInto<types::ListEndUserDocumentsType>,
         {
-            self.type_ = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType` for type_ failed"
-                        .to_string()
-                });
+            self.type_ = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListEndUserDocumentsType` for type_ failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/documents`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListEndUserDocumentsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 end_user_id,
@@ -47232,7 +46557,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_end_user_documents_v1_end_users_end_user_id_documents_get",
+                operation_id: "list_end_user_documents",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47250,16 +46575,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]
+    ///Builder for [`Client::update_bill_navigator_status`]
     ///
-    ///[`Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put`]: super::Client::update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put
+    ///[`Client::update_bill_navigator_status`]: super::Client::update_bill_navigator_status
     #[derive(Debug, Clone)]
-    pub struct UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut<'a> {
+    pub struct UpdateBillNavigatorStatus<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
         body: Result<types::builder::BillNavigatorStatusUpdateRequest, String>,
     }
-    impl<'a> UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPut<'a> {
+    impl<'a> UpdateBillNavigatorStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47334,7 +46659,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put",
+                operation_id: "update_bill_navigator_status",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47352,17 +46677,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]
+    ///Builder for [`Client::list_earnings_stream_payouts`]
     ///
-    ///[`Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get`]: super::Client::get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get
+    ///[`Client::list_earnings_stream_payouts`]: super::Client::list_earnings_stream_payouts
     #[derive(Debug, Clone)]
-    pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'a> {
+    pub struct ListEarningsStreamPayouts<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'a> {
+    impl<'a> ListEarningsStreamPayouts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47402,9 +46727,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<
-                types::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-            >,
+            ResponseValue<types::ListEarningsStreamPayoutsResponse>,
             Error<types::ErrorResponse>,
         > {
             let Self {
@@ -47439,7 +46762,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get",
+                operation_id: "list_earnings_stream_payouts",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47457,15 +46780,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]
+    ///Builder for [`Client::get_voie_report`]
     ///
-    ///[`Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get`]: super::Client::get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get
+    ///[`Client::get_voie_report`]: super::Client::get_voie_report
     #[derive(Debug, Clone)]
-    pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet<'a> {
+    pub struct GetVoieReport<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
     }
-    impl<'a> GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGet<'a> {
+    impl<'a> GetVoieReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47484,12 +46807,8 @@ pub mod builder {
         ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<
-                types::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-            >,
-            Error<types::ErrorResponse>,
-        >{
+        ) -> Result<ResponseValue<types::GetVoieReportResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 end_user_id,
@@ -47516,7 +46835,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get",
+                operation_id: "get_voie_report",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47534,15 +46853,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]
+    ///Builder for [`Client::get_voe_report`]
     ///
-    ///[`Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get`]: super::Client::get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get
+    ///[`Client::get_voe_report`]: super::Client::get_voe_report
     #[derive(Debug, Clone)]
-    pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet<'a> {
+    pub struct GetVoeReport<'a> {
         client: &'a super::Client,
         end_user_id: Result<::std::string::String, String>,
     }
-    impl<'a> GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGet<'a> {
+    impl<'a> GetVoeReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47561,12 +46880,8 @@ pub mod builder {
         ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<
-                types::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-            >,
-            Error<types::ErrorResponse>,
-        >{
+        ) -> Result<ResponseValue<types::GetVoeReportResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 end_user_id,
@@ -47593,7 +46908,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get",
+                operation_id: "get_voe_report",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47611,15 +46926,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]
+    ///Builder for [`Client::get_direct_deposit_allocations`]
     ///
-    ///[`Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get`]: super::Client::get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get
+    ///[`Client::get_direct_deposit_allocations`]: super::Client::get_direct_deposit_allocations
     #[derive(Debug, Clone)]
-    pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet<'a> {
+    pub struct GetDirectDepositAllocations<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGet<'a> {
+    impl<'a> GetDirectDepositAllocations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47639,11 +46954,9 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<
-                types::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-            >,
+            ResponseValue<types::GetDirectDepositAllocationsResponse>,
             Error<types::ErrorResponse>,
-        >{
+        > {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47667,7 +46980,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get",
+                operation_id: "get_direct_deposit_allocations",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47685,15 +46998,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_employment_v1_accounts_account_id_employment_get`]
+    ///Builder for [`Client::get_employment`]
     ///
-    ///[`Client::get_employment_v1_accounts_account_id_employment_get`]: super::Client::get_employment_v1_accounts_account_id_employment_get
+    ///[`Client::get_employment`]: super::Client::get_employment
     #[derive(Debug, Clone)]
-    pub struct GetEmploymentV1AccountsAccountIdEmploymentGet<'a> {
+    pub struct GetEmployment<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetEmploymentV1AccountsAccountIdEmploymentGet<'a> {
+    impl<'a> GetEmployment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47712,10 +47025,8 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/employment`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetEmploymentV1AccountsAccountIdEmploymentGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetEmploymentResponse>, Error<types::ErrorResponse>>
+        {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47739,7 +47050,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_employment_v1_accounts_account_id_employment_get",
+                operation_id: "get_employment",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47757,15 +47068,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_identity_v1_accounts_account_id_identity_get`]
+    ///Builder for [`Client::get_identity`]
     ///
-    ///[`Client::get_identity_v1_accounts_account_id_identity_get`]: super::Client::get_identity_v1_accounts_account_id_identity_get
+    ///[`Client::get_identity`]: super::Client::get_identity
     #[derive(Debug, Clone)]
-    pub struct GetIdentityV1AccountsAccountIdIdentityGet<'a> {
+    pub struct GetIdentity<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetIdentityV1AccountsAccountIdIdentityGet<'a> {
+    impl<'a> GetIdentity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47784,10 +47095,8 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/identity`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetIdentityV1AccountsAccountIdIdentityGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetIdentityResponse>, Error<types::ErrorResponse>>
+        {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47811,7 +47120,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_identity_v1_accounts_account_id_identity_get",
+                operation_id: "get_identity",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47829,15 +47138,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_income_v1_accounts_account_id_income_get`]
+    ///Builder for [`Client::get_income`]
     ///
-    ///[`Client::get_income_v1_accounts_account_id_income_get`]: super::Client::get_income_v1_accounts_account_id_income_get
+    ///[`Client::get_income`]: super::Client::get_income
     #[derive(Debug, Clone)]
-    pub struct GetIncomeV1AccountsAccountIdIncomeGet<'a> {
+    pub struct GetIncome<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetIncomeV1AccountsAccountIdIncomeGet<'a> {
+    impl<'a> GetIncome<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47856,10 +47165,7 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/income`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetIncomeV1AccountsAccountIdIncomeGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47883,7 +47189,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_income_v1_accounts_account_id_income_get",
+                operation_id: "get_income",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -47901,18 +47207,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_accounts_v1_accounts_get`]
+    ///Builder for [`Client::list_accounts`]
     ///
-    ///[`Client::list_accounts_v1_accounts_get`]: super::Client::list_accounts_v1_accounts_get
+    ///[`Client::list_accounts`]: super::Client::list_accounts
     #[derive(Debug, Clone)]
-    pub struct ListAccountsV1AccountsGet<'a> {
+    pub struct ListAccounts<'a> {
         client: &'a super::Client,
         connected: Result<Option<bool>, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
-        monitoring_status: Result<Option<types::ListAccountsV1AccountsGetMonitoringStatus>, String>,
+        monitoring_status: Result<Option<types::ListAccountsMonitoringStatus>, String>,
     }
-    impl<'a> ListAccountsV1AccountsGet<'a> {
+    impl<'a> ListAccounts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -47952,24 +47258,19 @@ pub mod builder {
         }
         pub fn monitoring_status<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListAccountsV1AccountsGetMonitoringStatus>,
+            V: std::convert::TryInto<types::ListAccountsMonitoringStatus>,
         {
-            self.monitoring_status = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ListAccountsV1AccountsGetMonitoringStatus` for monitoring_status failed"
-                        .to_string()
-                });
+            self.monitoring_status = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListAccountsMonitoringStatus` for monitoring_status failed"
+                    .to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/accounts`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListAccountsV1AccountsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListAccountsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 connected,
@@ -48005,7 +47306,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_accounts_v1_accounts_get",
+                operation_id: "list_accounts",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48023,15 +47324,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_account_v1_accounts_account_id_get`]
+    ///Builder for [`Client::get_account`]
     ///
-    ///[`Client::get_account_v1_accounts_account_id_get`]: super::Client::get_account_v1_accounts_account_id_get
+    ///[`Client::get_account`]: super::Client::get_account
     #[derive(Debug, Clone)]
-    pub struct GetAccountV1AccountsAccountIdGet<'a> {
+    pub struct GetAccount<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetAccountV1AccountsAccountIdGet<'a> {
+    impl<'a> GetAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48050,10 +47351,7 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetAccountV1AccountsAccountIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetAccountResponse>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -48077,7 +47375,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_account_v1_accounts_account_id_get",
+                operation_id: "get_account",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48095,15 +47393,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]
+    ///Builder for [`Client::disable_monitoring`]
     ///
-    ///[`Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post`]: super::Client::disable_monitoring_v1_accounts_account_id_disable_monitoring_post
+    ///[`Client::disable_monitoring`]: super::Client::disable_monitoring
     #[derive(Debug, Clone)]
-    pub struct DisableMonitoringV1AccountsAccountIdDisableMonitoringPost<'a> {
+    pub struct DisableMonitoring<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> DisableMonitoringV1AccountsAccountIdDisableMonitoringPost<'a> {
+    impl<'a> DisableMonitoring<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48144,7 +47442,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "disable_monitoring_v1_accounts_account_id_disable_monitoring_post",
+                operation_id: "disable_monitoring",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48162,15 +47460,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::disconnect_v1_accounts_account_id_disconnect_post`]
+    ///Builder for [`Client::disconnect_account`]
     ///
-    ///[`Client::disconnect_v1_accounts_account_id_disconnect_post`]: super::Client::disconnect_v1_accounts_account_id_disconnect_post
+    ///[`Client::disconnect_account`]: super::Client::disconnect_account
     #[derive(Debug, Clone)]
-    pub struct DisconnectV1AccountsAccountIdDisconnectPost<'a> {
+    pub struct DisconnectAccount<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> DisconnectV1AccountsAccountIdDisconnectPost<'a> {
+    impl<'a> DisconnectAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48211,7 +47509,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "disconnect_v1_accounts_account_id_disconnect_post",
+                operation_id: "disconnect_account",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48229,11 +47527,11 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]
+    ///Builder for [`Client::list_paystubs`]
     ///
-    ///[`Client::list_paystubs_v1_accounts_account_id_paystubs_get`]: super::Client::list_paystubs_v1_accounts_account_id_paystubs_get
+    ///[`Client::list_paystubs`]: super::Client::list_paystubs
     #[derive(Debug, Clone)]
-    pub struct ListPaystubsV1AccountsAccountIdPaystubsGet<'a> {
+    pub struct ListPaystubs<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
@@ -48241,7 +47539,7 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         to_pay_date: Result<Option<::chrono::naive::NaiveDate>, String>,
     }
-    impl<'a> ListPaystubsV1AccountsAccountIdPaystubsGet<'a> {
+    impl<'a> ListPaystubs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48301,10 +47599,8 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/paystubs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListPaystubsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 account_id,
@@ -48349,7 +47645,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_paystubs_v1_accounts_account_id_paystubs_get",
+                operation_id: "list_paystubs",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48367,16 +47663,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]
+    ///Builder for [`Client::get_paystub`]
     ///
-    ///[`Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get`]: super::Client::get_paystub_v1_accounts_account_id_paystubs_paystub_id_get
+    ///[`Client::get_paystub`]: super::Client::get_paystub
     #[derive(Debug, Clone)]
-    pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet<'a> {
+    pub struct GetPaystub<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         paystub_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetPaystubV1AccountsAccountIdPaystubsPaystubIdGet<'a> {
+    impl<'a> GetPaystub<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48405,10 +47701,7 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetPaystubResponse>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -48438,7 +47731,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_paystub_v1_accounts_account_id_paystubs_paystub_id_get",
+                operation_id: "get_paystub",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48456,11 +47749,11 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_shifts_v1_accounts_account_id_shifts_get`]
+    ///Builder for [`Client::list_shifts`]
     ///
-    ///[`Client::list_shifts_v1_accounts_account_id_shifts_get`]: super::Client::list_shifts_v1_accounts_account_id_shifts_get
+    ///[`Client::list_shifts`]: super::Client::list_shifts
     #[derive(Debug, Clone)]
-    pub struct ListShiftsV1AccountsAccountIdShiftsGet<'a> {
+    pub struct ListShifts<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
@@ -48470,7 +47763,7 @@ pub mod builder {
         to_end_date: Result<Option<::chrono::naive::NaiveDate>, String>,
         to_start_date: Result<Option<::chrono::naive::NaiveDate>, String>,
     }
-    impl<'a> ListShiftsV1AccountsAccountIdShiftsGet<'a> {
+    impl<'a> ListShifts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48552,10 +47845,7 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/shifts`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListShiftsV1AccountsAccountIdShiftsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -48612,7 +47902,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_shifts_v1_accounts_account_id_shifts_get",
+                operation_id: "list_shifts",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48630,11 +47920,11 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]
+    ///Builder for [`Client::list_tax_forms`]
     ///
-    ///[`Client::list_tax_forms_v1_accounts_account_id_tax_forms_get`]: super::Client::list_tax_forms_v1_accounts_account_id_tax_forms_get
+    ///[`Client::list_tax_forms`]: super::Client::list_tax_forms
     #[derive(Debug, Clone)]
-    pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGet<'a> {
+    pub struct ListTaxForms<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
@@ -48642,7 +47932,7 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         to_year: Result<Option<i64>, String>,
     }
-    impl<'a> ListTaxFormsV1AccountsAccountIdTaxFormsGet<'a> {
+    impl<'a> ListTaxForms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48703,10 +47993,8 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/tax_forms`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListTaxFormsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 account_id,
@@ -48745,7 +48033,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_tax_forms_v1_accounts_account_id_tax_forms_get",
+                operation_id: "list_tax_forms",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48763,17 +48051,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]
+    ///Builder for [`Client::get_tax_form`]
     ///
-    ///[`Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get`]: super::Client::get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get
+    ///[`Client::get_tax_form`]: super::Client::get_tax_form
     #[derive(Debug, Clone)]
-    pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet<'a> {
+    pub struct GetTaxForm<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         tax_form_id: Result<::uuid::Uuid, String>,
         with_parsed_data: Result<Option<bool>, String>,
     }
-    impl<'a> GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGet<'a> {
+    impl<'a> GetTaxForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48813,10 +48101,7 @@ pub mod builder {
         ///Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -48852,7 +48137,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get",
+                operation_id: "get_tax_form",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48870,17 +48155,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_company_connections_company_connection_id_census_get`]
+    ///Builder for [`Client::list_company_employees`]
     ///
-    ///[`Client::get_v1_company_connections_company_connection_id_census_get`]: super::Client::get_v1_company_connections_company_connection_id_census_get
+    ///[`Client::list_company_employees`]: super::Client::list_company_employees
     #[derive(Debug, Clone)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'a> {
+    pub struct ListCompanyEmployees<'a> {
         client: &'a super::Client,
         company_connection_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'a> {
+    impl<'a> ListCompanyEmployees<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -48919,10 +48204,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/census`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListCompanyEmployeesResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 company_connection_id,
@@ -48955,7 +48238,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_company_connections_company_connection_id_census_get",
+                operation_id: "list_company_employees",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -48973,16 +48256,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_v1_company_connections_get`]
+    ///Builder for [`Client::list_company_connections`]
     ///
-    ///[`Client::list_v1_company_connections_get`]: super::Client::list_v1_company_connections_get
+    ///[`Client::list_company_connections`]: super::Client::list_company_connections
     #[derive(Debug, Clone)]
-    pub struct ListV1CompanyConnectionsGet<'a> {
+    pub struct ListCompanyConnections<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> ListV1CompanyConnectionsGet<'a> {
+    impl<'a> ListCompanyConnections<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49011,10 +48294,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListV1CompanyConnectionsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListCompanyConnectionsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 cursor,
@@ -49041,7 +48322,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_v1_company_connections_get",
+                operation_id: "list_company_connections",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49059,15 +48340,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::post_v1_company_connections_post`]
+    ///Builder for [`Client::create_company_connection`]
     ///
-    ///[`Client::post_v1_company_connections_post`]: super::Client::post_v1_company_connections_post
+    ///[`Client::create_company_connection`]: super::Client::create_company_connection
     #[derive(Debug, Clone)]
-    pub struct PostV1CompanyConnectionsPost<'a> {
+    pub struct CreateCompanyConnection<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CompanyConnectionCreate, String>,
     }
-    impl<'a> PostV1CompanyConnectionsPost<'a> {
+    impl<'a> CreateCompanyConnection<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49100,7 +48381,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::PostV1CompanyConnectionsPostResponse>,
+            ResponseValue<types::CreateCompanyConnectionResponse>,
             Error<types::ErrorResponse>,
         > {
             let Self { client, body } = self;
@@ -49127,7 +48408,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "post_v1_company_connections_post",
+                operation_id: "create_company_connection",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49145,15 +48426,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_company_connections_company_connection_id_get`]
+    ///Builder for [`Client::get_company_connection`]
     ///
-    ///[`Client::get_v1_company_connections_company_connection_id_get`]: super::Client::get_v1_company_connections_company_connection_id_get
+    ///[`Client::get_company_connection`]: super::Client::get_company_connection
     #[derive(Debug, Clone)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdGet<'a> {
+    pub struct GetCompanyConnection<'a> {
         client: &'a super::Client,
         company_connection_id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetV1CompanyConnectionsCompanyConnectionIdGet<'a> {
+    impl<'a> GetCompanyConnection<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49172,10 +48453,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections/{company_connection_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetV1CompanyConnectionsCompanyConnectionIdGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::GetCompanyConnectionResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 company_connection_id,
@@ -49202,7 +48481,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_company_connections_company_connection_id_get",
+                operation_id: "get_company_connection",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49220,17 +48499,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_company_connections_company_connection_id_employments_get`]
+    ///Builder for [`Client::list_company_employments`]
     ///
-    ///[`Client::get_v1_company_connections_company_connection_id_employments_get`]: super::Client::get_v1_company_connections_company_connection_id_employments_get
+    ///[`Client::list_company_employments`]: super::Client::list_company_employments
     #[derive(Debug, Clone)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'a> {
+    pub struct ListCompanyEmployments<'a> {
         client: &'a super::Client,
         company_connection_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'a> {
+    impl<'a> ListCompanyEmployments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49269,10 +48548,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListCompanyEmploymentsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 company_connection_id,
@@ -49305,7 +48582,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_company_connections_company_connection_id_employments_get",
+                operation_id: "list_company_employments",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49323,17 +48600,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_company_connections_company_connection_id_incomes_get`]
+    ///Builder for [`Client::list_company_incomes`]
     ///
-    ///[`Client::get_v1_company_connections_company_connection_id_incomes_get`]: super::Client::get_v1_company_connections_company_connection_id_incomes_get
+    ///[`Client::list_company_incomes`]: super::Client::list_company_incomes
     #[derive(Debug, Clone)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'a> {
+    pub struct ListCompanyIncomes<'a> {
         client: &'a super::Client,
         company_connection_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
-    impl<'a> GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'a> {
+    impl<'a> ListCompanyIncomes<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49372,10 +48649,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListCompanyIncomesResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 company_connection_id,
@@ -49408,7 +48683,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_company_connections_company_connection_id_incomes_get",
+                operation_id: "list_company_incomes",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49426,11 +48701,11 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]
+    ///Builder for [`Client::list_company_paystubs`]
     ///
-    ///[`Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get`]: super::Client::get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get
+    ///[`Client::list_company_paystubs`]: super::Client::list_company_paystubs
     #[derive(Debug, Clone)]
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'a> {
+    pub struct ListCompanyPaystubs<'a> {
         client: &'a super::Client,
         company_connection_id: Result<::uuid::Uuid, String>,
         employee_external_id: Result<::std::string::String, String>,
@@ -49439,7 +48714,7 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         to_pay_date: Result<Option<::chrono::naive::NaiveDate>, String>,
     }
-    impl<'a> GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'a> {
+    impl<'a> ListCompanyPaystubs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49510,12 +48785,8 @@ pub mod builder {
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<
-                types::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-            >,
-            Error<types::ErrorResponse>,
-        >{
+        ) -> Result<ResponseValue<types::ListCompanyPaystubsResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 company_connection_id,
@@ -49563,7 +48834,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get",
+                operation_id: "list_company_paystubs",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49581,15 +48852,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::post_v1_company_connect_link_tokens_post`]
+    ///Builder for [`Client::create_company_connect_link_token`]
     ///
-    ///[`Client::post_v1_company_connect_link_tokens_post`]: super::Client::post_v1_company_connect_link_tokens_post
+    ///[`Client::create_company_connect_link_token`]: super::Client::create_company_connect_link_token
     #[derive(Debug, Clone)]
-    pub struct PostV1CompanyConnectLinkTokensPost<'a> {
+    pub struct CreateCompanyConnectLinkToken<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CompanyConnectLinkTokenCreate, String>,
     }
-    impl<'a> PostV1CompanyConnectLinkTokensPost<'a> {
+    impl<'a> CreateCompanyConnectLinkToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49623,7 +48894,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::PostV1CompanyConnectLinkTokensPostResponse>,
+            ResponseValue<types::CreateCompanyConnectLinkTokenResponse>,
             Error<types::ErrorResponse>,
         > {
             let Self { client, body } = self;
@@ -49650,7 +48921,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "post_v1_company_connect_link_tokens_post",
+                operation_id: "create_company_connect_link_token",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49668,16 +48939,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]
+    ///Builder for [`Client::set_sandbox_monitoring_status`]
     ///
-    ///[`Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch`]: super::Client::patch_monitoring_status_v1_sandbox_accounts_account_id_patch
+    ///[`Client::set_sandbox_monitoring_status`]: super::Client::set_sandbox_monitoring_status
     #[derive(Debug, Clone)]
-    pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatch<'a> {
+    pub struct SetSandboxMonitoringStatus<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::PayrollAccountPatchMonitoringStatus, String>,
     }
-    impl<'a> PatchMonitoringStatusV1SandboxAccountsAccountIdPatch<'a> {
+    impl<'a> SetSandboxMonitoringStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49721,7 +48992,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse>,
+            ResponseValue<types::SetSandboxMonitoringStatusResponse>,
             Error<types::ErrorResponse>,
         > {
             let Self {
@@ -49758,7 +49029,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "patch_monitoring_status_v1_sandbox_accounts_account_id_patch",
+                operation_id: "set_sandbox_monitoring_status",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49776,15 +49047,15 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::auth_v1_admin_token_post`]
+    ///Builder for [`Client::create_admin_token`]
     ///
-    ///[`Client::auth_v1_admin_token_post`]: super::Client::auth_v1_admin_token_post
+    ///[`Client::create_admin_token`]: super::Client::create_admin_token
     #[derive(Debug, Clone)]
-    pub struct AuthV1AdminTokenPost<'a> {
+    pub struct CreateAdminToken<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateAdminTokenRequest, String>,
     }
-    impl<'a> AuthV1AdminTokenPost<'a> {
+    impl<'a> CreateAdminToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49816,7 +49087,7 @@ pub mod builder {
         ///Sends a `POST` request to `/admin/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AuthV1AdminTokenPostResponse>, Error<types::ErrorResponse>>
+        ) -> Result<ResponseValue<types::CreateAdminTokenResponse>, Error<types::ErrorResponse>>
         {
             let Self { client, body } = self;
             let body = body
@@ -49842,7 +49113,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "auth_v1_admin_token_post",
+                operation_id: "create_admin_token",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49860,17 +49131,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_keys_v1_admin_api_keys_get`]
+    ///Builder for [`Client::list_api_keys`]
     ///
-    ///[`Client::list_keys_v1_admin_api_keys_get`]: super::Client::list_keys_v1_admin_api_keys_get
+    ///[`Client::list_api_keys`]: super::Client::list_api_keys
     #[derive(Debug, Clone)]
-    pub struct ListKeysV1AdminApiKeysGet<'a> {
+    pub struct ListApiKeys<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         authorization: Result<Option<::std::string::String>, String>,
     }
-    impl<'a> ListKeysV1AdminApiKeysGet<'a> {
+    impl<'a> ListApiKeys<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -49909,10 +49180,8 @@ pub mod builder {
         ///Sends a `GET` request to `/admin/api_keys`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListKeysV1AdminApiKeysGetResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 cursor,
@@ -49944,7 +49213,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "list_keys_v1_admin_api_keys_get",
+                operation_id: "list_api_keys",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -49962,16 +49231,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_key_v1_admin_api_keys_post`]
+    ///Builder for [`Client::create_api_key`]
     ///
-    ///[`Client::create_key_v1_admin_api_keys_post`]: super::Client::create_key_v1_admin_api_keys_post
+    ///[`Client::create_api_key`]: super::Client::create_api_key
     #[derive(Debug, Clone)]
-    pub struct CreateKeyV1AdminApiKeysPost<'a> {
+    pub struct CreateApiKey<'a> {
         client: &'a super::Client,
         authorization: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::CreateApiKeyOptions, String>,
     }
-    impl<'a> CreateKeyV1AdminApiKeysPost<'a> {
+    impl<'a> CreateApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -50011,10 +49280,8 @@ pub mod builder {
         ///Sends a `POST` request to `/admin/api_keys`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateKeyV1AdminApiKeysPostResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::CreateApiKeyResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 authorization,
@@ -50045,7 +49312,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "create_key_v1_admin_api_keys_post",
+                operation_id: "create_api_key",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -50063,16 +49330,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]
+    ///Builder for [`Client::revoke_api_key`]
     ///
-    ///[`Client::revoke_key_v1_admin_api_keys_api_key_revoke_post`]: super::Client::revoke_key_v1_admin_api_keys_api_key_revoke_post
+    ///[`Client::revoke_api_key`]: super::Client::revoke_api_key
     #[derive(Debug, Clone)]
-    pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePost<'a> {
+    pub struct RevokeApiKey<'a> {
         client: &'a super::Client,
         api_key: Result<::std::string::String, String>,
         authorization: Result<Option<::std::string::String>, String>,
     }
-    impl<'a> RevokeKeyV1AdminApiKeysApiKeyRevokePost<'a> {
+    impl<'a> RevokeApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -50101,10 +49368,8 @@ pub mod builder {
         ///Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<types::RevokeApiKeyResponse>, Error<types::ErrorResponse>>
+        {
             let Self {
                 client,
                 api_key,
@@ -50136,7 +49401,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "revoke_key_v1_admin_api_keys_api_key_revoke_post",
+                operation_id: "revoke_api_key",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -50161,286 +49426,284 @@ pub mod prelude {
 }
 /// Every operation of the document, sorted by operation id: what
 /// `client_core::Runtime` knows about a request beyond its URL.
-pub static OPERATIONS: client_core::Operations = client_core::Operations::new(
-    &[
-        client_core::Operation {
-            id: "auth_v1_admin_token_post",
-            method: "POST",
-            path: "/admin/token",
-            extensions: &[("x-sensitive-response", "true")],
-        },
-        client_core::Operation {
-            id: "create_key_v1_admin_api_keys_post",
-            method: "POST",
-            path: "/admin/api_keys",
-            extensions: &[("x-sensitive-response", "true")],
-        },
-        client_core::Operation {
-            id: "delete_v1_webhooks_webhook_id_delete",
-            method: "DELETE",
-            path: "/webhooks/{webhook_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "disable_monitoring_v1_accounts_account_id_disable_monitoring_post",
-            method: "POST",
-            path: "/accounts/{account_id}/disable_monitoring",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "disconnect_v1_accounts_account_id_disconnect_post",
-            method: "POST",
-            path: "/accounts/{account_id}/disconnect",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_account_v1_accounts_account_id_get",
-            method: "GET",
-            path: "/accounts/{account_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get",
-            method: "GET",
-            path: "/accounts/{account_id}/direct_deposit_allocations",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/earnings_stream/payouts",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_employer_v1_employers_employer_id_get",
-            method: "GET",
-            path: "/employers/{employer_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_employers_lookup_v1_employers_lookup_get",
-            method: "GET",
-            path: "/employers/lookup",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_employment_v1_accounts_account_id_employment_get",
-            method: "GET",
-            path: "/accounts/{account_id}/employment",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_end_user_accounts_v1_end_users_end_user_id_accounts_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/accounts",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_end_user_document_v1_end_users_end_user_id_documents_document_id_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/documents/{document_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_end_user_documents_v1_end_users_end_user_id_documents_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/documents",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/verification_reports/voe",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get",
-            method: "GET",
-            path: "/end_users/{end_user_id}/verification_reports/voie",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_identity_v1_accounts_account_id_identity_get",
-            method: "GET",
-            path: "/accounts/{account_id}/identity",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_income_v1_accounts_account_id_income_get",
-            method: "GET",
-            path: "/accounts/{account_id}/income",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_jobs_v1_jobs_get",
-            method: "GET",
-            path: "/jobs",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_paystub_v1_accounts_account_id_paystubs_paystub_id_get",
-            method: "GET",
-            path: "/accounts/{account_id}/paystubs/{paystub_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_platform_v1_platforms_platform_id_get",
-            method: "GET",
-            path: "/platforms/{platform_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get",
-            method: "GET",
-            path: "/accounts/{account_id}/tax_forms/{tax_form_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_company_connections_company_connection_id_census_get",
-            method: "GET",
-            path: "/company_connections/{company_connection_id}/census",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_company_connections_company_connection_id_employments_get",
-            method: "GET",
-            path: "/company_connections/{company_connection_id}/employments",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_company_connections_company_connection_id_get",
-            method: "GET",
-            path: "/company_connections/{company_connection_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_company_connections_company_connection_id_incomes_get",
-            method: "GET",
-            path: "/company_connections/{company_connection_id}/incomes",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get",
-            method: "GET",
-            path: "/company_connections/{company_connection_id}/paystubs/{employee_external_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_employers_get",
-            method: "GET",
-            path: "/employers",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_search_get",
-            method: "GET",
-            path: "/search",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_v1_webhooks_get",
-            method: "GET",
-            path: "/webhooks",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "get_webhook_by_id_v1_webhooks_webhook_id_get",
-            method: "GET",
-            path: "/webhooks/{webhook_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_accounts_v1_accounts_get",
-            method: "GET",
-            path: "/accounts",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_keys_v1_admin_api_keys_get",
-            method: "GET",
-            path: "/admin/api_keys",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_paystubs_v1_accounts_account_id_paystubs_get",
-            method: "GET",
-            path: "/accounts/{account_id}/paystubs",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_platforms_v1_platforms_get",
-            method: "GET",
-            path: "/platforms",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_shifts_v1_accounts_account_id_shifts_get",
-            method: "GET",
-            path: "/accounts/{account_id}/shifts",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_tax_forms_v1_accounts_account_id_tax_forms_get",
-            method: "GET",
-            path: "/accounts/{account_id}/tax_forms",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "list_v1_company_connections_get",
-            method: "GET",
-            path: "/company_connections",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "patch_monitoring_status_v1_sandbox_accounts_account_id_patch",
-            method: "PATCH",
-            path: "/sandbox/accounts/{account_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "post_v1_company_connect_link_tokens_post",
-            method: "POST",
-            path: "/company_connect/link_tokens",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "post_v1_company_connections_post",
-            method: "POST",
-            path: "/company_connections",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "post_v1_link_tokens_post",
-            method: "POST",
-            path: "/link_tokens",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "post_v1_webhooks_post",
-            method: "POST",
-            path: "/webhooks",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "put_v1_webhooks_webhook_id_put",
-            method: "PUT",
-            path: "/webhooks/{webhook_id}",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "revoke_key_v1_admin_api_keys_api_key_revoke_post",
-            method: "POST",
-            path: "/admin/api_keys/{api_key}/revoke",
-            extensions: &[],
-        },
-        client_core::Operation {
-            id: "update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put",
-            method: "PUT",
-            path: "/end_users/{end_user_id}/bill_navigator/status",
-            extensions: &[],
-        },
-    ],
-);
+pub static OPERATIONS: client_core::Operations = client_core::Operations::new(&[
+    client_core::Operation {
+        id: "create_admin_token",
+        method: "POST",
+        path: "/admin/token",
+        extensions: &[("x-sensitive-response", "true")],
+    },
+    client_core::Operation {
+        id: "create_api_key",
+        method: "POST",
+        path: "/admin/api_keys",
+        extensions: &[("x-sensitive-response", "true")],
+    },
+    client_core::Operation {
+        id: "create_company_connect_link_token",
+        method: "POST",
+        path: "/company_connect/link_tokens",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "create_company_connection",
+        method: "POST",
+        path: "/company_connections",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "create_link_token",
+        method: "POST",
+        path: "/link_tokens",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "create_webhook",
+        method: "POST",
+        path: "/webhooks",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "delete_webhook",
+        method: "DELETE",
+        path: "/webhooks/{webhook_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "disable_monitoring",
+        method: "POST",
+        path: "/accounts/{account_id}/disable_monitoring",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "disconnect_account",
+        method: "POST",
+        path: "/accounts/{account_id}/disconnect",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_account",
+        method: "GET",
+        path: "/accounts/{account_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_company_connection",
+        method: "GET",
+        path: "/company_connections/{company_connection_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_direct_deposit_allocations",
+        method: "GET",
+        path: "/accounts/{account_id}/direct_deposit_allocations",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_employer",
+        method: "GET",
+        path: "/employers/{employer_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_employment",
+        method: "GET",
+        path: "/accounts/{account_id}/employment",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_end_user_document",
+        method: "GET",
+        path: "/end_users/{end_user_id}/documents/{document_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_identity",
+        method: "GET",
+        path: "/accounts/{account_id}/identity",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_income",
+        method: "GET",
+        path: "/accounts/{account_id}/income",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_paystub",
+        method: "GET",
+        path: "/accounts/{account_id}/paystubs/{paystub_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_platform",
+        method: "GET",
+        path: "/platforms/{platform_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_tax_form",
+        method: "GET",
+        path: "/accounts/{account_id}/tax_forms/{tax_form_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_voe_report",
+        method: "GET",
+        path: "/end_users/{end_user_id}/verification_reports/voe",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_voie_report",
+        method: "GET",
+        path: "/end_users/{end_user_id}/verification_reports/voie",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "get_webhook",
+        method: "GET",
+        path: "/webhooks/{webhook_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_accounts",
+        method: "GET",
+        path: "/accounts",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_api_keys",
+        method: "GET",
+        path: "/admin/api_keys",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_company_connections",
+        method: "GET",
+        path: "/company_connections",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_company_employees",
+        method: "GET",
+        path: "/company_connections/{company_connection_id}/census",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_company_employments",
+        method: "GET",
+        path: "/company_connections/{company_connection_id}/employments",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_company_incomes",
+        method: "GET",
+        path: "/company_connections/{company_connection_id}/incomes",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_company_paystubs",
+        method: "GET",
+        path: "/company_connections/{company_connection_id}/paystubs/{employee_external_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_earnings_stream_payouts",
+        method: "GET",
+        path: "/end_users/{end_user_id}/earnings_stream/payouts",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_employers",
+        method: "GET",
+        path: "/employers",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_end_user_accounts",
+        method: "GET",
+        path: "/end_users/{end_user_id}/accounts",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_end_user_documents",
+        method: "GET",
+        path: "/end_users/{end_user_id}/documents",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_jobs",
+        method: "GET",
+        path: "/jobs",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_paystubs",
+        method: "GET",
+        path: "/accounts/{account_id}/paystubs",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_platforms",
+        method: "GET",
+        path: "/platforms",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_shifts",
+        method: "GET",
+        path: "/accounts/{account_id}/shifts",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_tax_forms",
+        method: "GET",
+        path: "/accounts/{account_id}/tax_forms",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "list_webhooks",
+        method: "GET",
+        path: "/webhooks",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "look_up_employer",
+        method: "GET",
+        path: "/employers/lookup",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "revoke_api_key",
+        method: "POST",
+        path: "/admin/api_keys/{api_key}/revoke",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "search",
+        method: "GET",
+        path: "/search",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "set_sandbox_monitoring_status",
+        method: "PATCH",
+        path: "/sandbox/accounts/{account_id}",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "update_bill_navigator_status",
+        method: "PUT",
+        path: "/end_users/{end_user_id}/bill_navigator/status",
+        extensions: &[],
+    },
+    client_core::Operation {
+        id: "update_webhook",
+        method: "PUT",
+        path: "/webhooks/{webhook_id}",
+        extensions: &[],
+    },
+]);
 impl ClientHooks<client_core::Runtime> for Client {
     async fn exec(
         &self,

@@ -10,114 +10,59 @@ fn every_example_decodes_and_round_trips() {
         "pinwheel",
         include_str!("../codegen/examples.json"),
     );
-    oracle.check::<pinwheel_client::types::PostV1LinkTokensPostResponse>(0usize);
+    oracle.check::<pinwheel_client::types::CreateLinkTokenResponse>(0usize);
     oracle.check::<pinwheel_client::types::LinkTokenCreateV20250708>(1usize);
-    oracle.check::<pinwheel_client::types::GetJobsV1JobsGetResponse>(2usize);
-    oracle.check::<pinwheel_client::types::GetV1EmployersGetResponse>(3usize);
-    oracle.check::<pinwheel_client::types::GetEmployersLookupV1EmployersLookupGetResponse>(4usize);
-    oracle.check::<pinwheel_client::types::GetEmployerV1EmployersEmployerIdGetResponse>(5usize);
-    oracle.check::<pinwheel_client::types::GetV1WebhooksGetResponse>(6usize);
-    oracle.check::<pinwheel_client::types::PostV1WebhooksPostResponse>(7usize);
+    oracle.check::<pinwheel_client::types::ListJobsResponse>(2usize);
+    oracle.check::<pinwheel_client::types::ListEmployersResponse>(3usize);
+    oracle.check::<pinwheel_client::types::LookUpEmployerResponse>(4usize);
+    oracle.check::<pinwheel_client::types::GetEmployerResponse>(5usize);
+    oracle.check::<pinwheel_client::types::ListWebhooksResponse>(6usize);
+    oracle.check::<pinwheel_client::types::CreateWebhookResponse>(7usize);
     oracle.check::<pinwheel_client::types::WebhookCreateV20230418>(8usize);
-    oracle.check::<pinwheel_client::types::GetWebhookByIdV1WebhooksWebhookIdGetResponse>(9usize);
-    oracle.check::<pinwheel_client::types::PutV1WebhooksWebhookIdPutResponse>(10usize);
+    oracle.check::<pinwheel_client::types::GetWebhookResponse>(9usize);
+    oracle.check::<pinwheel_client::types::UpdateWebhookResponse>(10usize);
     oracle.check::<pinwheel_client::types::WebhookUpdate>(11usize);
     oracle.check::<::serde_json::Value>(12usize);
-    oracle.check::<pinwheel_client::types::GetPlatformV1PlatformsPlatformIdGetResponse>(13usize);
-    oracle.check::<pinwheel_client::types::ListPlatformsV1PlatformsGetResponse>(14usize);
-    oracle.check::<pinwheel_client::types::GetV1SearchGetResponse>(15usize);
-    oracle
-        .check::<::std::vec::Vec<pinwheel_client::types::GetV1SearchGetSupportedJobsItem>>(16usize);
-    oracle
-        .check::<::std::vec::Vec<pinwheel_client::types::GetV1SearchGetResponseTypesItem>>(17usize);
-    oracle
-        .check::<pinwheel_client::types::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse>(
-            18usize,
-        );
-    oracle
-        .check::<
-            pinwheel_client::types::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-        >(19usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
-        >(20usize);
+    oracle.check::<pinwheel_client::types::GetPlatformResponse>(13usize);
+    oracle.check::<pinwheel_client::types::ListPlatformsResponse>(14usize);
+    oracle.check::<pinwheel_client::types::SearchResponse>(15usize);
+    oracle.check::<::std::vec::Vec<pinwheel_client::types::SearchSupportedJobsItem>>(16usize);
+    oracle.check::<::std::vec::Vec<pinwheel_client::types::SearchResponseTypesItem>>(17usize);
+    oracle.check::<pinwheel_client::types::ListEndUserAccountsResponse>(18usize);
+    oracle.check::<pinwheel_client::types::GetEndUserDocumentResponse>(19usize);
+    oracle.check::<pinwheel_client::types::ListEndUserDocumentsResponse>(20usize);
     oracle.check::<pinwheel_client::types::BillNavigatorStatusUpdateRequest>(21usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-        >(22usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-        >(23usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-        >(24usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-        >(25usize);
-    oracle.check::<pinwheel_client::types::GetEmploymentV1AccountsAccountIdEmploymentGetResponse>(
-        26usize,
-    );
-    oracle.check::<pinwheel_client::types::GetIdentityV1AccountsAccountIdIdentityGetResponse>(
-        27usize,
-    );
-    oracle.check::<pinwheel_client::types::GetIncomeV1AccountsAccountIdIncomeGetResponse>(28usize);
-    oracle.check::<pinwheel_client::types::ListAccountsV1AccountsGetResponse>(29usize);
-    oracle.check::<pinwheel_client::types::GetAccountV1AccountsAccountIdGetResponse>(30usize);
-    oracle.check::<pinwheel_client::types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse>(
-        31usize,
-    );
-    oracle
-        .check::<pinwheel_client::types::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse>(
-            32usize,
-        );
-    oracle.check::<pinwheel_client::types::ListShiftsV1AccountsAccountIdShiftsGetResponse>(33usize);
-    oracle.check::<pinwheel_client::types::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse>(
-        34usize,
-    );
-    oracle
-        .check::<pinwheel_client::types::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse>(
-            35usize,
-        );
-    oracle
-        .check::<
-            pinwheel_client::types::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
-        >(36usize);
-    oracle.check::<pinwheel_client::types::ListV1CompanyConnectionsGetResponse>(37usize);
-    oracle.check::<pinwheel_client::types::PostV1CompanyConnectionsPostResponse>(38usize);
+    oracle.check::<pinwheel_client::types::ListEarningsStreamPayoutsResponse>(22usize);
+    oracle.check::<pinwheel_client::types::GetVoieReportResponse>(23usize);
+    oracle.check::<pinwheel_client::types::GetVoeReportResponse>(24usize);
+    oracle.check::<pinwheel_client::types::GetDirectDepositAllocationsResponse>(25usize);
+    oracle.check::<pinwheel_client::types::GetEmploymentResponse>(26usize);
+    oracle.check::<pinwheel_client::types::GetIdentityResponse>(27usize);
+    oracle.check::<pinwheel_client::types::GetIncomeResponse>(28usize);
+    oracle.check::<pinwheel_client::types::ListAccountsResponse>(29usize);
+    oracle.check::<pinwheel_client::types::GetAccountResponse>(30usize);
+    oracle.check::<pinwheel_client::types::ListPaystubsResponse>(31usize);
+    oracle.check::<pinwheel_client::types::GetPaystubResponse>(32usize);
+    oracle.check::<pinwheel_client::types::ListShiftsResponse>(33usize);
+    oracle.check::<pinwheel_client::types::ListTaxFormsResponse>(34usize);
+    oracle.check::<pinwheel_client::types::GetTaxFormResponse>(35usize);
+    oracle.check::<pinwheel_client::types::ListCompanyEmployeesResponse>(36usize);
+    oracle.check::<pinwheel_client::types::ListCompanyConnectionsResponse>(37usize);
+    oracle.check::<pinwheel_client::types::CreateCompanyConnectionResponse>(38usize);
     oracle.check::<pinwheel_client::types::CompanyConnectionCreate>(39usize);
-    oracle.check::<pinwheel_client::types::GetV1CompanyConnectionsCompanyConnectionIdGetResponse>(
-        40usize,
-    );
-    oracle
-        .check::<
-            pinwheel_client::types::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-        >(41usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-        >(42usize);
-    oracle
-        .check::<
-            pinwheel_client::types::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-        >(43usize);
-    oracle.check::<pinwheel_client::types::PostV1CompanyConnectLinkTokensPostResponse>(44usize);
+    oracle.check::<pinwheel_client::types::GetCompanyConnectionResponse>(40usize);
+    oracle.check::<pinwheel_client::types::ListCompanyEmploymentsResponse>(41usize);
+    oracle.check::<pinwheel_client::types::ListCompanyIncomesResponse>(42usize);
+    oracle.check::<pinwheel_client::types::ListCompanyPaystubsResponse>(43usize);
+    oracle.check::<pinwheel_client::types::CreateCompanyConnectLinkTokenResponse>(44usize);
     oracle.check::<pinwheel_client::types::CompanyConnectLinkTokenCreate>(45usize);
-    oracle
-        .check::<
-            pinwheel_client::types::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-        >(46usize);
+    oracle.check::<pinwheel_client::types::SetSandboxMonitoringStatusResponse>(46usize);
     oracle.check::<pinwheel_client::types::PayrollAccountPatchMonitoringStatus>(47usize);
-    oracle.check::<pinwheel_client::types::AuthV1AdminTokenPostResponse>(48usize);
+    oracle.check::<pinwheel_client::types::CreateAdminTokenResponse>(48usize);
     oracle.check::<pinwheel_client::types::CreateAdminTokenRequest>(49usize);
-    oracle.check::<pinwheel_client::types::ListKeysV1AdminApiKeysGetResponse>(50usize);
-    oracle.check::<pinwheel_client::types::CreateKeyV1AdminApiKeysPostResponse>(51usize);
+    oracle.check::<pinwheel_client::types::ListApiKeysResponse>(50usize);
+    oracle.check::<pinwheel_client::types::CreateApiKeyResponse>(51usize);
     oracle.check::<pinwheel_client::types::CreateApiKeyOptions>(52usize);
-    oracle
-        .check::<pinwheel_client::types::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse>(53usize);
+    oracle.check::<pinwheel_client::types::RevokeApiKeyResponse>(53usize);
     oracle.finish();
 }

@@ -7,8 +7,8 @@ pub mod operations {
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
     use pinwheel_client::*;
-    pub struct PostV1LinkTokensPostWhen(::httpmock::When);
-    impl PostV1LinkTokensPostWhen {
+    pub struct CreateLinkTokenWhen(::httpmock::When);
+    impl CreateLinkTokenWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -23,15 +23,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PostV1LinkTokensPostThen(::httpmock::Then);
-    impl PostV1LinkTokensPostThen {
+    pub struct CreateLinkTokenThen(::httpmock::Then);
+    impl CreateLinkTokenThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PostV1LinkTokensPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateLinkTokenResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -58,8 +58,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetJobsV1JobsGetWhen(::httpmock::When);
-    impl GetJobsV1JobsGetWhen {
+    pub struct ListJobsWhen(::httpmock::When);
+    impl ListJobsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -122,7 +122,7 @@ pub mod operations {
         }
         pub fn outcome<T>(self, value: T) -> Self
         where
-            T: Into<Option<types::GetJobsV1JobsGetOutcome>>,
+            T: Into<Option<types::ListJobsOutcome>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("outcome", value.to_string()))
@@ -141,15 +141,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetJobsV1JobsGetThen(::httpmock::Then);
-    impl GetJobsV1JobsGetThen {
+    pub struct ListJobsThen(::httpmock::Then);
+    impl ListJobsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetJobsV1JobsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListJobsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -176,8 +176,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1EmployersGetWhen(::httpmock::When);
-    impl GetV1EmployersGetWhen {
+    pub struct ListEmployersWhen(::httpmock::When);
+    impl ListEmployersWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -219,15 +219,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1EmployersGetThen(::httpmock::Then);
-    impl GetV1EmployersGetThen {
+    pub struct ListEmployersThen(::httpmock::Then);
+    impl ListEmployersThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetV1EmployersGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListEmployersResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -254,8 +254,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEmployersLookupV1EmployersLookupGetWhen(::httpmock::When);
-    impl GetEmployersLookupV1EmployersLookupGetWhen {
+    pub struct LookUpEmployerWhen(::httpmock::When);
+    impl LookUpEmployerWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -277,15 +277,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetEmployersLookupV1EmployersLookupGetThen(::httpmock::Then);
-    impl GetEmployersLookupV1EmployersLookupGetThen {
+    pub struct LookUpEmployerThen(::httpmock::Then);
+    impl LookUpEmployerThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetEmployersLookupV1EmployersLookupGetResponse) -> Self {
+        pub fn ok(self, value: &types::LookUpEmployerResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -312,8 +312,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEmployerV1EmployersEmployerIdGetWhen(::httpmock::When);
-    impl GetEmployerV1EmployersEmployerIdGetWhen {
+    pub struct GetEmployerWhen(::httpmock::When);
+    impl GetEmployerWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -329,15 +329,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetEmployerV1EmployersEmployerIdGetThen(::httpmock::Then);
-    impl GetEmployerV1EmployersEmployerIdGetThen {
+    pub struct GetEmployerThen(::httpmock::Then);
+    impl GetEmployerThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetEmployerV1EmployersEmployerIdGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetEmployerResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -364,8 +364,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1WebhooksGetWhen(::httpmock::When);
-    impl GetV1WebhooksGetWhen {
+    pub struct ListWebhooksWhen(::httpmock::When);
+    impl ListWebhooksWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -397,15 +397,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1WebhooksGetThen(::httpmock::Then);
-    impl GetV1WebhooksGetThen {
+    pub struct ListWebhooksThen(::httpmock::Then);
+    impl ListWebhooksThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetV1WebhooksGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListWebhooksResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -432,8 +432,8 @@ pub mod operations {
             )
         }
     }
-    pub struct PostV1WebhooksPostWhen(::httpmock::When);
-    impl PostV1WebhooksPostWhen {
+    pub struct CreateWebhookWhen(::httpmock::When);
+    impl CreateWebhookWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -448,15 +448,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PostV1WebhooksPostThen(::httpmock::Then);
-    impl PostV1WebhooksPostThen {
+    pub struct CreateWebhookThen(::httpmock::Then);
+    impl CreateWebhookThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PostV1WebhooksPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateWebhookResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -483,8 +483,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetWebhookByIdV1WebhooksWebhookIdGetWhen(::httpmock::When);
-    impl GetWebhookByIdV1WebhooksWebhookIdGetWhen {
+    pub struct GetWebhookWhen(::httpmock::When);
+    impl GetWebhookWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -500,15 +500,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetWebhookByIdV1WebhooksWebhookIdGetThen(::httpmock::Then);
-    impl GetWebhookByIdV1WebhooksWebhookIdGetThen {
+    pub struct GetWebhookThen(::httpmock::Then);
+    impl GetWebhookThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetWebhookByIdV1WebhooksWebhookIdGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetWebhookResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -535,8 +535,8 @@ pub mod operations {
             )
         }
     }
-    pub struct PutV1WebhooksWebhookIdPutWhen(::httpmock::When);
-    impl PutV1WebhooksWebhookIdPutWhen {
+    pub struct UpdateWebhookWhen(::httpmock::When);
+    impl UpdateWebhookWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -555,15 +555,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PutV1WebhooksWebhookIdPutThen(::httpmock::Then);
-    impl PutV1WebhooksWebhookIdPutThen {
+    pub struct UpdateWebhookThen(::httpmock::Then);
+    impl UpdateWebhookThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PutV1WebhooksWebhookIdPutResponse) -> Self {
+        pub fn ok(self, value: &types::UpdateWebhookResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -590,8 +590,8 @@ pub mod operations {
             )
         }
     }
-    pub struct DeleteV1WebhooksWebhookIdDeleteWhen(::httpmock::When);
-    impl DeleteV1WebhooksWebhookIdDeleteWhen {
+    pub struct DeleteWebhookWhen(::httpmock::When);
+    impl DeleteWebhookWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -607,8 +607,8 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct DeleteV1WebhooksWebhookIdDeleteThen(::httpmock::Then);
-    impl DeleteV1WebhooksWebhookIdDeleteThen {
+    pub struct DeleteWebhookThen(::httpmock::Then);
+    impl DeleteWebhookThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
@@ -642,8 +642,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetPlatformV1PlatformsPlatformIdGetWhen(::httpmock::When);
-    impl GetPlatformV1PlatformsPlatformIdGetWhen {
+    pub struct GetPlatformWhen(::httpmock::When);
+    impl GetPlatformWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -659,15 +659,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetPlatformV1PlatformsPlatformIdGetThen(::httpmock::Then);
-    impl GetPlatformV1PlatformsPlatformIdGetThen {
+    pub struct GetPlatformThen(::httpmock::Then);
+    impl GetPlatformThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetPlatformV1PlatformsPlatformIdGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetPlatformResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -694,8 +694,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListPlatformsV1PlatformsGetWhen(::httpmock::When);
-    impl ListPlatformsV1PlatformsGetWhen {
+    pub struct ListPlatformsWhen(::httpmock::When);
+    impl ListPlatformsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -748,7 +748,7 @@ pub mod operations {
         }
         pub fn type_<T>(self, value: T) -> Self
         where
-            T: Into<Option<types::ListPlatformsV1PlatformsGetType>>,
+            T: Into<Option<types::ListPlatformsType>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("type", value.to_string()))
@@ -757,15 +757,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListPlatformsV1PlatformsGetThen(::httpmock::Then);
-    impl ListPlatformsV1PlatformsGetThen {
+    pub struct ListPlatformsThen(::httpmock::Then);
+    impl ListPlatformsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListPlatformsV1PlatformsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListPlatformsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -792,8 +792,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1SearchGetWhen(::httpmock::When);
-    impl GetV1SearchGetWhen {
+    pub struct SearchWhen(::httpmock::When);
+    impl SearchWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -826,7 +826,7 @@ pub mod operations {
         }
         pub fn platform_type<T>(self, value: T) -> Self
         where
-            T: Into<Option<types::GetV1SearchGetPlatformType>>,
+            T: Into<Option<types::SearchPlatformType>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("platform_type", value.to_string()))
@@ -834,19 +834,19 @@ pub mod operations {
                 Self(self.0.query_param_missing("platform_type"))
             }
         }
-        pub fn q(self, value: &types::GetV1SearchGetQ) -> Self {
+        pub fn q(self, value: &types::SearchQ) -> Self {
             Self(self.0.query_param("q", value.to_string()))
         }
     }
-    pub struct GetV1SearchGetThen(::httpmock::Then);
-    impl GetV1SearchGetThen {
+    pub struct SearchThen(::httpmock::Then);
+    impl SearchThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetV1SearchGetResponse) -> Self {
+        pub fn ok(self, value: &types::SearchResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -873,8 +873,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGetWhen(::httpmock::When);
-    impl GetEndUserAccountsV1EndUsersEndUserIdAccountsGetWhen {
+    pub struct ListEndUserAccountsWhen(::httpmock::When);
+    impl ListEndUserAccountsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -911,18 +911,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetEndUserAccountsV1EndUsersEndUserIdAccountsGetThen(::httpmock::Then);
-    impl GetEndUserAccountsV1EndUsersEndUserIdAccountsGetThen {
+    pub struct ListEndUserAccountsThen(::httpmock::Then);
+    impl ListEndUserAccountsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListEndUserAccountsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -949,8 +946,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetWhen(::httpmock::When);
-    impl GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetWhen {
+    pub struct GetEndUserDocumentWhen(::httpmock::When);
+    impl GetEndUserDocumentWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -972,18 +969,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetThen(::httpmock::Then);
-    impl GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetThen {
+    pub struct GetEndUserDocumentThen(::httpmock::Then);
+    impl GetEndUserDocumentThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetEndUserDocumentResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1010,8 +1004,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetWhen(::httpmock::When);
-    impl GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetWhen {
+    pub struct ListEndUserDocumentsWhen(::httpmock::When);
+    impl ListEndUserDocumentsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1029,7 +1023,7 @@ pub mod operations {
         }
         pub fn type_<T>(self, value: T) -> Self
         where
-            T: Into<Option<types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetType>>,
+            T: Into<Option<types::ListEndUserDocumentsType>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("type", value.to_string()))
@@ -1038,18 +1032,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetThen(::httpmock::Then);
-    impl GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetThen {
+    pub struct ListEndUserDocumentsThen(::httpmock::Then);
+    impl ListEndUserDocumentsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListEndUserDocumentsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1076,10 +1067,8 @@ pub mod operations {
             )
         }
     }
-    pub struct UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutWhen(
-        ::httpmock::When,
-    );
-    impl UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutWhen {
+    pub struct UpdateBillNavigatorStatusWhen(::httpmock::When);
+    impl UpdateBillNavigatorStatusWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::PUT).path_matches(
                 regex::Regex::new("^/end_users/[^/]*/bill_navigator/status$").unwrap(),
@@ -1100,10 +1089,8 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutThen(
-        ::httpmock::Then,
-    );
-    impl UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutThen {
+    pub struct UpdateBillNavigatorStatusThen(::httpmock::Then);
+    impl UpdateBillNavigatorStatusThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
@@ -1132,10 +1119,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetWhen(
-        ::httpmock::When,
-    );
-    impl GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetWhen {
+    pub struct ListEarningsStreamPayoutsWhen(::httpmock::When);
+    impl ListEarningsStreamPayoutsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/end_users/[^/]*/earnings_stream/payouts$").unwrap(),
@@ -1173,20 +1158,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetThen(
-        ::httpmock::Then,
-    );
-    impl GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetThen {
+    pub struct ListEarningsStreamPayoutsThen(::httpmock::Then);
+    impl ListEarningsStreamPayoutsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListEarningsStreamPayoutsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1213,10 +1193,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetWhen(
-        ::httpmock::When,
-    );
-    impl GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetWhen {
+    pub struct GetVoieReportWhen(::httpmock::When);
+    impl GetVoieReportWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/end_users/[^/]*/verification_reports/voie$").unwrap(),
@@ -1234,20 +1212,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetThen(
-        ::httpmock::Then,
-    );
-    impl GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetThen {
+    pub struct GetVoieReportThen(::httpmock::Then);
+    impl GetVoieReportThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetVoieReportResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1274,10 +1247,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetWhen(
-        ::httpmock::When,
-    );
-    impl GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetWhen {
+    pub struct GetVoeReportWhen(::httpmock::When);
+    impl GetVoeReportWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/end_users/[^/]*/verification_reports/voe$").unwrap(),
@@ -1295,20 +1266,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetThen(
-        ::httpmock::Then,
-    );
-    impl GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetThen {
+    pub struct GetVoeReportThen(::httpmock::Then);
+    impl GetVoeReportThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetVoeReportResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1335,10 +1301,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetWhen(
-        ::httpmock::When,
-    );
-    impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetWhen {
+    pub struct GetDirectDepositAllocationsWhen(::httpmock::When);
+    impl GetDirectDepositAllocationsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/accounts/[^/]*/direct_deposit_allocations$").unwrap(),
@@ -1356,20 +1320,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetThen(
-        ::httpmock::Then,
-    );
-    impl GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetThen {
+    pub struct GetDirectDepositAllocationsThen(::httpmock::Then);
+    impl GetDirectDepositAllocationsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetDirectDepositAllocationsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1396,8 +1355,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetEmploymentV1AccountsAccountIdEmploymentGetWhen(::httpmock::When);
-    impl GetEmploymentV1AccountsAccountIdEmploymentGetWhen {
+    pub struct GetEmploymentWhen(::httpmock::When);
+    impl GetEmploymentWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1414,18 +1373,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetEmploymentV1AccountsAccountIdEmploymentGetThen(::httpmock::Then);
-    impl GetEmploymentV1AccountsAccountIdEmploymentGetThen {
+    pub struct GetEmploymentThen(::httpmock::Then);
+    impl GetEmploymentThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetEmploymentV1AccountsAccountIdEmploymentGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetEmploymentResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1452,8 +1408,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetIdentityV1AccountsAccountIdIdentityGetWhen(::httpmock::When);
-    impl GetIdentityV1AccountsAccountIdIdentityGetWhen {
+    pub struct GetIdentityWhen(::httpmock::When);
+    impl GetIdentityWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1470,15 +1426,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetIdentityV1AccountsAccountIdIdentityGetThen(::httpmock::Then);
-    impl GetIdentityV1AccountsAccountIdIdentityGetThen {
+    pub struct GetIdentityThen(::httpmock::Then);
+    impl GetIdentityThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetIdentityV1AccountsAccountIdIdentityGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetIdentityResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1505,8 +1461,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetIncomeV1AccountsAccountIdIncomeGetWhen(::httpmock::When);
-    impl GetIncomeV1AccountsAccountIdIncomeGetWhen {
+    pub struct GetIncomeWhen(::httpmock::When);
+    impl GetIncomeWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1523,15 +1479,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetIncomeV1AccountsAccountIdIncomeGetThen(::httpmock::Then);
-    impl GetIncomeV1AccountsAccountIdIncomeGetThen {
+    pub struct GetIncomeThen(::httpmock::Then);
+    impl GetIncomeThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetIncomeV1AccountsAccountIdIncomeGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetIncomeResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1558,8 +1514,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListAccountsV1AccountsGetWhen(::httpmock::When);
-    impl ListAccountsV1AccountsGetWhen {
+    pub struct ListAccountsWhen(::httpmock::When);
+    impl ListAccountsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1602,7 +1558,7 @@ pub mod operations {
         }
         pub fn monitoring_status<T>(self, value: T) -> Self
         where
-            T: Into<Option<types::ListAccountsV1AccountsGetMonitoringStatus>>,
+            T: Into<Option<types::ListAccountsMonitoringStatus>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("monitoring_status", value.to_string()))
@@ -1611,15 +1567,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListAccountsV1AccountsGetThen(::httpmock::Then);
-    impl ListAccountsV1AccountsGetThen {
+    pub struct ListAccountsThen(::httpmock::Then);
+    impl ListAccountsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListAccountsV1AccountsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListAccountsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1646,8 +1602,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetAccountV1AccountsAccountIdGetWhen(::httpmock::When);
-    impl GetAccountV1AccountsAccountIdGetWhen {
+    pub struct GetAccountWhen(::httpmock::When);
+    impl GetAccountWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1663,15 +1619,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetAccountV1AccountsAccountIdGetThen(::httpmock::Then);
-    impl GetAccountV1AccountsAccountIdGetThen {
+    pub struct GetAccountThen(::httpmock::Then);
+    impl GetAccountThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::GetAccountV1AccountsAccountIdGetResponse) -> Self {
+        pub fn ok(self, value: &types::GetAccountResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1698,8 +1654,8 @@ pub mod operations {
             )
         }
     }
-    pub struct DisableMonitoringV1AccountsAccountIdDisableMonitoringPostWhen(::httpmock::When);
-    impl DisableMonitoringV1AccountsAccountIdDisableMonitoringPostWhen {
+    pub struct DisableMonitoringWhen(::httpmock::When);
+    impl DisableMonitoringWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner.method(::httpmock::Method::POST).path_matches(
@@ -1719,8 +1675,8 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct DisableMonitoringV1AccountsAccountIdDisableMonitoringPostThen(::httpmock::Then);
-    impl DisableMonitoringV1AccountsAccountIdDisableMonitoringPostThen {
+    pub struct DisableMonitoringThen(::httpmock::Then);
+    impl DisableMonitoringThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
@@ -1749,8 +1705,8 @@ pub mod operations {
             )
         }
     }
-    pub struct DisconnectV1AccountsAccountIdDisconnectPostWhen(::httpmock::When);
-    impl DisconnectV1AccountsAccountIdDisconnectPostWhen {
+    pub struct DisconnectAccountWhen(::httpmock::When);
+    impl DisconnectAccountWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1767,8 +1723,8 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct DisconnectV1AccountsAccountIdDisconnectPostThen(::httpmock::Then);
-    impl DisconnectV1AccountsAccountIdDisconnectPostThen {
+    pub struct DisconnectAccountThen(::httpmock::Then);
+    impl DisconnectAccountThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
@@ -1797,8 +1753,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListPaystubsV1AccountsAccountIdPaystubsGetWhen(::httpmock::When);
-    impl ListPaystubsV1AccountsAccountIdPaystubsGetWhen {
+    pub struct ListPaystubsWhen(::httpmock::When);
+    impl ListPaystubsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1855,15 +1811,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListPaystubsV1AccountsAccountIdPaystubsGetThen(::httpmock::Then);
-    impl ListPaystubsV1AccountsAccountIdPaystubsGetThen {
+    pub struct ListPaystubsThen(::httpmock::Then);
+    impl ListPaystubsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListPaystubsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1890,8 +1846,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetWhen(::httpmock::When);
-    impl GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetWhen {
+    pub struct GetPaystubWhen(::httpmock::When);
+    impl GetPaystubWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -1913,18 +1869,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetThen(::httpmock::Then);
-    impl GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetThen {
+    pub struct GetPaystubThen(::httpmock::Then);
+    impl GetPaystubThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetPaystubResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -1951,8 +1904,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListShiftsV1AccountsAccountIdShiftsGetWhen(::httpmock::When);
-    impl ListShiftsV1AccountsAccountIdShiftsGetWhen {
+    pub struct ListShiftsWhen(::httpmock::When);
+    impl ListShiftsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2029,15 +1982,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListShiftsV1AccountsAccountIdShiftsGetThen(::httpmock::Then);
-    impl ListShiftsV1AccountsAccountIdShiftsGetThen {
+    pub struct ListShiftsThen(::httpmock::Then);
+    impl ListShiftsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListShiftsV1AccountsAccountIdShiftsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListShiftsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2064,8 +2017,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGetWhen(::httpmock::When);
-    impl ListTaxFormsV1AccountsAccountIdTaxFormsGetWhen {
+    pub struct ListTaxFormsWhen(::httpmock::When);
+    impl ListTaxFormsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2122,15 +2075,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListTaxFormsV1AccountsAccountIdTaxFormsGetThen(::httpmock::Then);
-    impl ListTaxFormsV1AccountsAccountIdTaxFormsGetThen {
+    pub struct ListTaxFormsThen(::httpmock::Then);
+    impl ListTaxFormsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListTaxFormsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2157,8 +2110,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetWhen(::httpmock::When);
-    impl GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetWhen {
+    pub struct GetTaxFormWhen(::httpmock::When);
+    impl GetTaxFormWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2190,18 +2143,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetThen(::httpmock::Then);
-    impl GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetThen {
+    pub struct GetTaxFormThen(::httpmock::Then);
+    impl GetTaxFormThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetTaxFormResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2228,8 +2178,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGetWhen(::httpmock::When);
-    impl GetV1CompanyConnectionsCompanyConnectionIdCensusGetWhen {
+    pub struct ListCompanyEmployeesWhen(::httpmock::When);
+    impl ListCompanyEmployeesWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner.method(::httpmock::Method::GET).path_matches(
@@ -2269,18 +2219,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdCensusGetThen(::httpmock::Then);
-    impl GetV1CompanyConnectionsCompanyConnectionIdCensusGetThen {
+    pub struct ListCompanyEmployeesThen(::httpmock::Then);
+    impl ListCompanyEmployeesThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListCompanyEmployeesResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2307,8 +2254,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListV1CompanyConnectionsGetWhen(::httpmock::When);
-    impl ListV1CompanyConnectionsGetWhen {
+    pub struct ListCompanyConnectionsWhen(::httpmock::When);
+    impl ListCompanyConnectionsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2340,15 +2287,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListV1CompanyConnectionsGetThen(::httpmock::Then);
-    impl ListV1CompanyConnectionsGetThen {
+    pub struct ListCompanyConnectionsThen(::httpmock::Then);
+    impl ListCompanyConnectionsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListV1CompanyConnectionsGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListCompanyConnectionsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2375,8 +2322,8 @@ pub mod operations {
             )
         }
     }
-    pub struct PostV1CompanyConnectionsPostWhen(::httpmock::When);
-    impl PostV1CompanyConnectionsPostWhen {
+    pub struct CreateCompanyConnectionWhen(::httpmock::When);
+    impl CreateCompanyConnectionWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2391,15 +2338,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PostV1CompanyConnectionsPostThen(::httpmock::Then);
-    impl PostV1CompanyConnectionsPostThen {
+    pub struct CreateCompanyConnectionThen(::httpmock::Then);
+    impl CreateCompanyConnectionThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PostV1CompanyConnectionsPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateCompanyConnectionResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2426,8 +2373,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdGetWhen(::httpmock::When);
-    impl GetV1CompanyConnectionsCompanyConnectionIdGetWhen {
+    pub struct GetCompanyConnectionWhen(::httpmock::When);
+    impl GetCompanyConnectionWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2444,18 +2391,15 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdGetThen(::httpmock::Then);
-    impl GetV1CompanyConnectionsCompanyConnectionIdGetThen {
+    pub struct GetCompanyConnectionThen(::httpmock::Then);
+    impl GetCompanyConnectionThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetV1CompanyConnectionsCompanyConnectionIdGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::GetCompanyConnectionResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2482,8 +2426,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetWhen(::httpmock::When);
-    impl GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetWhen {
+    pub struct ListCompanyEmploymentsWhen(::httpmock::When);
+    impl ListCompanyEmploymentsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/company_connections/[^/]*/employments$").unwrap(),
@@ -2521,18 +2465,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetThen(::httpmock::Then);
-    impl GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetThen {
+    pub struct ListCompanyEmploymentsThen(::httpmock::Then);
+    impl ListCompanyEmploymentsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListCompanyEmploymentsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2559,8 +2500,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGetWhen(::httpmock::When);
-    impl GetV1CompanyConnectionsCompanyConnectionIdIncomesGetWhen {
+    pub struct ListCompanyIncomesWhen(::httpmock::When);
+    impl ListCompanyIncomesWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner.method(::httpmock::Method::GET).path_matches(
@@ -2600,18 +2541,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdIncomesGetThen(::httpmock::Then);
-    impl GetV1CompanyConnectionsCompanyConnectionIdIncomesGetThen {
+    pub struct ListCompanyIncomesThen(::httpmock::Then);
+    impl ListCompanyIncomesThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListCompanyIncomesResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2638,10 +2576,8 @@ pub mod operations {
             )
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetWhen(
-        ::httpmock::When,
-    );
-    impl GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetWhen {
+    pub struct ListCompanyPaystubsWhen(::httpmock::When);
+    impl ListCompanyPaystubsWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(inner.method(::httpmock::Method::GET).path_matches(
                 regex::Regex::new("^/company_connections/[^/]*/paystubs/[^/]*$").unwrap(),
@@ -2707,20 +2643,15 @@ pub mod operations {
             }
         }
     }
-    pub struct GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetThen(
-        ::httpmock::Then,
-    );
-    impl GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetThen {
+    pub struct ListCompanyPaystubsThen(::httpmock::Then);
+    impl ListCompanyPaystubsThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::ListCompanyPaystubsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2747,8 +2678,8 @@ pub mod operations {
             )
         }
     }
-    pub struct PostV1CompanyConnectLinkTokensPostWhen(::httpmock::When);
-    impl PostV1CompanyConnectLinkTokensPostWhen {
+    pub struct CreateCompanyConnectLinkTokenWhen(::httpmock::When);
+    impl CreateCompanyConnectLinkTokenWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2763,15 +2694,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PostV1CompanyConnectLinkTokensPostThen(::httpmock::Then);
-    impl PostV1CompanyConnectLinkTokensPostThen {
+    pub struct CreateCompanyConnectLinkTokenThen(::httpmock::Then);
+    impl CreateCompanyConnectLinkTokenThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PostV1CompanyConnectLinkTokensPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateCompanyConnectLinkTokenResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2798,8 +2729,8 @@ pub mod operations {
             )
         }
     }
-    pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchWhen(::httpmock::When);
-    impl PatchMonitoringStatusV1SandboxAccountsAccountIdPatchWhen {
+    pub struct SetSandboxMonitoringStatusWhen(::httpmock::When);
+    impl SetSandboxMonitoringStatusWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2819,18 +2750,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct PatchMonitoringStatusV1SandboxAccountsAccountIdPatchThen(::httpmock::Then);
-    impl PatchMonitoringStatusV1SandboxAccountsAccountIdPatchThen {
+    pub struct SetSandboxMonitoringStatusThen(::httpmock::Then);
+    impl SetSandboxMonitoringStatusThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchResponse,
-        ) -> Self {
+        pub fn ok(self, value: &types::SetSandboxMonitoringStatusResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2857,8 +2785,8 @@ pub mod operations {
             )
         }
     }
-    pub struct AuthV1AdminTokenPostWhen(::httpmock::When);
-    impl AuthV1AdminTokenPostWhen {
+    pub struct CreateAdminTokenWhen(::httpmock::When);
+    impl CreateAdminTokenWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2873,15 +2801,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct AuthV1AdminTokenPostThen(::httpmock::Then);
-    impl AuthV1AdminTokenPostThen {
+    pub struct CreateAdminTokenThen(::httpmock::Then);
+    impl CreateAdminTokenThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::AuthV1AdminTokenPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateAdminTokenResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2908,8 +2836,8 @@ pub mod operations {
             )
         }
     }
-    pub struct ListKeysV1AdminApiKeysGetWhen(::httpmock::When);
-    impl ListKeysV1AdminApiKeysGetWhen {
+    pub struct ListApiKeysWhen(::httpmock::When);
+    impl ListApiKeysWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -2951,15 +2879,15 @@ pub mod operations {
             }
         }
     }
-    pub struct ListKeysV1AdminApiKeysGetThen(::httpmock::Then);
-    impl ListKeysV1AdminApiKeysGetThen {
+    pub struct ListApiKeysThen(::httpmock::Then);
+    impl ListApiKeysThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ListKeysV1AdminApiKeysGetResponse) -> Self {
+        pub fn ok(self, value: &types::ListApiKeysResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -2986,8 +2914,8 @@ pub mod operations {
             )
         }
     }
-    pub struct CreateKeyV1AdminApiKeysPostWhen(::httpmock::When);
-    impl CreateKeyV1AdminApiKeysPostWhen {
+    pub struct CreateApiKeyWhen(::httpmock::When);
+    impl CreateApiKeyWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -3012,15 +2940,15 @@ pub mod operations {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct CreateKeyV1AdminApiKeysPostThen(::httpmock::Then);
-    impl CreateKeyV1AdminApiKeysPostThen {
+    pub struct CreateApiKeyThen(::httpmock::Then);
+    impl CreateApiKeyThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::CreateKeyV1AdminApiKeysPostResponse) -> Self {
+        pub fn ok(self, value: &types::CreateApiKeyResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -3047,8 +2975,8 @@ pub mod operations {
             )
         }
     }
-    pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostWhen(::httpmock::When);
-    impl RevokeKeyV1AdminApiKeysApiKeyRevokePostWhen {
+    pub struct RevokeApiKeyWhen(::httpmock::When);
+    impl RevokeApiKeyWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
@@ -3075,15 +3003,15 @@ pub mod operations {
             }
         }
     }
-    pub struct RevokeKeyV1AdminApiKeysApiKeyRevokePostThen(::httpmock::Then);
-    impl RevokeKeyV1AdminApiKeysApiKeyRevokePostThen {
+    pub struct RevokeApiKeyThen(::httpmock::Then);
+    impl RevokeApiKeyThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse) -> Self {
+        pub fn ok(self, value: &types::RevokeApiKeyResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -3115,1050 +3043,679 @@ pub mod operations {
 /// adds a method for each operation. These are the equivalent of
 /// type-checked [`mock()`](::httpmock::MockServer::mock) calls.
 pub trait MockServerExt {
-    fn post_v1_link_tokens_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn create_link_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::PostV1LinkTokensPostWhen, operations::PostV1LinkTokensPostThen);
-    fn get_jobs_v1_jobs_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::CreateLinkTokenWhen, operations::CreateLinkTokenThen);
+    fn list_jobs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetJobsV1JobsGetWhen, operations::GetJobsV1JobsGetThen);
-    fn get_v1_employers_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::ListJobsWhen, operations::ListJobsThen);
+    fn list_employers<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetV1EmployersGetWhen, operations::GetV1EmployersGetThen);
-    fn get_employers_lookup_v1_employers_lookup_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::ListEmployersWhen, operations::ListEmployersThen);
+    fn look_up_employer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEmployersLookupV1EmployersLookupGetWhen,
-            operations::GetEmployersLookupV1EmployersLookupGetThen,
-        );
-    fn get_employer_v1_employers_employer_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::LookUpEmployerWhen, operations::LookUpEmployerThen);
+    fn get_employer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEmployerV1EmployersEmployerIdGetWhen,
-            operations::GetEmployerV1EmployersEmployerIdGetThen,
-        );
-    fn get_v1_webhooks_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::GetEmployerWhen, operations::GetEmployerThen);
+    fn list_webhooks<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetV1WebhooksGetWhen, operations::GetV1WebhooksGetThen);
-    fn post_v1_webhooks_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::ListWebhooksWhen, operations::ListWebhooksThen);
+    fn create_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::PostV1WebhooksPostWhen, operations::PostV1WebhooksPostThen);
-    fn get_webhook_by_id_v1_webhooks_webhook_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::CreateWebhookWhen, operations::CreateWebhookThen);
+    fn get_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetWebhookByIdV1WebhooksWebhookIdGetWhen,
-            operations::GetWebhookByIdV1WebhooksWebhookIdGetThen,
-        );
-    fn put_v1_webhooks_webhook_id_put<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::GetWebhookWhen, operations::GetWebhookThen);
+    fn update_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::PutV1WebhooksWebhookIdPutWhen,
-            operations::PutV1WebhooksWebhookIdPutThen,
-        );
-    fn delete_v1_webhooks_webhook_id_delete<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::UpdateWebhookWhen, operations::UpdateWebhookThen);
+    fn delete_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::DeleteV1WebhooksWebhookIdDeleteWhen,
-            operations::DeleteV1WebhooksWebhookIdDeleteThen,
-        );
-    fn get_platform_v1_platforms_platform_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::DeleteWebhookWhen, operations::DeleteWebhookThen);
+    fn get_platform<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetPlatformV1PlatformsPlatformIdGetWhen,
-            operations::GetPlatformV1PlatformsPlatformIdGetThen,
-        );
-    fn list_platforms_v1_platforms_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::GetPlatformWhen, operations::GetPlatformThen);
+    fn list_platforms<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListPlatformsWhen, operations::ListPlatformsThen);
+    fn search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::SearchWhen, operations::SearchThen);
+    fn list_end_user_accounts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListEndUserAccountsWhen, operations::ListEndUserAccountsThen);
+    fn get_end_user_document<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetEndUserDocumentWhen, operations::GetEndUserDocumentThen);
+    fn list_end_user_documents<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListEndUserDocumentsWhen, operations::ListEndUserDocumentsThen);
+    fn update_bill_navigator_status<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::ListPlatformsV1PlatformsGetWhen,
-            operations::ListPlatformsV1PlatformsGetThen,
+            operations::UpdateBillNavigatorStatusWhen,
+            operations::UpdateBillNavigatorStatusThen,
         );
-    fn get_v1_search_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::GetV1SearchGetWhen, operations::GetV1SearchGetThen);
-    fn get_end_user_accounts_v1_end_users_end_user_id_accounts_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn list_earnings_stream_payouts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetWhen,
-            operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetThen,
+            operations::ListEarningsStreamPayoutsWhen,
+            operations::ListEarningsStreamPayoutsThen,
         );
-    fn get_end_user_document_v1_end_users_end_user_id_documents_document_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn get_voie_report<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetVoieReportWhen, operations::GetVoieReportThen);
+    fn get_voe_report<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetVoeReportWhen, operations::GetVoeReportThen);
+    fn get_direct_deposit_allocations<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetWhen,
-            operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetThen,
+            operations::GetDirectDepositAllocationsWhen,
+            operations::GetDirectDepositAllocationsThen,
         );
-    fn get_end_user_documents_v1_end_users_end_user_id_documents_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn get_employment<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetEmploymentWhen, operations::GetEmploymentThen);
+    fn get_identity<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetIdentityWhen, operations::GetIdentityThen);
+    fn get_income<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetIncomeWhen, operations::GetIncomeThen);
+    fn list_accounts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListAccountsWhen, operations::ListAccountsThen);
+    fn get_account<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetAccountWhen, operations::GetAccountThen);
+    fn disable_monitoring<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DisableMonitoringWhen, operations::DisableMonitoringThen);
+    fn disconnect_account<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DisconnectAccountWhen, operations::DisconnectAccountThen);
+    fn list_paystubs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListPaystubsWhen, operations::ListPaystubsThen);
+    fn get_paystub<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetPaystubWhen, operations::GetPaystubThen);
+    fn list_shifts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListShiftsWhen, operations::ListShiftsThen);
+    fn list_tax_forms<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListTaxFormsWhen, operations::ListTaxFormsThen);
+    fn get_tax_form<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetTaxFormWhen, operations::GetTaxFormThen);
+    fn list_company_employees<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyEmployeesWhen, operations::ListCompanyEmployeesThen);
+    fn list_company_connections<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyConnectionsWhen, operations::ListCompanyConnectionsThen);
+    fn create_company_connection<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CreateCompanyConnectionWhen, operations::CreateCompanyConnectionThen);
+    fn get_company_connection<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetCompanyConnectionWhen, operations::GetCompanyConnectionThen);
+    fn list_company_employments<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyEmploymentsWhen, operations::ListCompanyEmploymentsThen);
+    fn list_company_incomes<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyIncomesWhen, operations::ListCompanyIncomesThen);
+    fn list_company_paystubs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyPaystubsWhen, operations::ListCompanyPaystubsThen);
+    fn create_company_connect_link_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetWhen,
-            operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetThen,
+            operations::CreateCompanyConnectLinkTokenWhen,
+            operations::CreateCompanyConnectLinkTokenThen,
         );
-    fn update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn set_sandbox_monitoring_status<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutWhen,
-            operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutThen,
+            operations::SetSandboxMonitoringStatusWhen,
+            operations::SetSandboxMonitoringStatusThen,
         );
-    fn get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn create_admin_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetWhen,
-            operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetThen,
-        );
-    fn get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::CreateAdminTokenWhen, operations::CreateAdminTokenThen);
+    fn list_api_keys<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetWhen,
-            operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetThen,
-        );
-    fn get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::ListApiKeysWhen, operations::ListApiKeysThen);
+    fn create_api_key<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetWhen,
-            operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetThen,
-        );
-    fn get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        F: FnOnce(operations::CreateApiKeyWhen, operations::CreateApiKeyThen);
+    fn revoke_api_key<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetWhen,
-            operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetThen,
-        );
-    fn get_employment_v1_accounts_account_id_employment_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEmploymentV1AccountsAccountIdEmploymentGetWhen,
-            operations::GetEmploymentV1AccountsAccountIdEmploymentGetThen,
-        );
-    fn get_identity_v1_accounts_account_id_identity_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetIdentityV1AccountsAccountIdIdentityGetWhen,
-            operations::GetIdentityV1AccountsAccountIdIdentityGetThen,
-        );
-    fn get_income_v1_accounts_account_id_income_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetIncomeV1AccountsAccountIdIncomeGetWhen,
-            operations::GetIncomeV1AccountsAccountIdIncomeGetThen,
-        );
-    fn list_accounts_v1_accounts_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListAccountsV1AccountsGetWhen,
-            operations::ListAccountsV1AccountsGetThen,
-        );
-    fn get_account_v1_accounts_account_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetAccountV1AccountsAccountIdGetWhen,
-            operations::GetAccountV1AccountsAccountIdGetThen,
-        );
-    fn disable_monitoring_v1_accounts_account_id_disable_monitoring_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostWhen,
-            operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostThen,
-        );
-    fn disconnect_v1_accounts_account_id_disconnect_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::DisconnectV1AccountsAccountIdDisconnectPostWhen,
-            operations::DisconnectV1AccountsAccountIdDisconnectPostThen,
-        );
-    fn list_paystubs_v1_accounts_account_id_paystubs_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListPaystubsV1AccountsAccountIdPaystubsGetWhen,
-            operations::ListPaystubsV1AccountsAccountIdPaystubsGetThen,
-        );
-    fn get_paystub_v1_accounts_account_id_paystubs_paystub_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetWhen,
-            operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetThen,
-        );
-    fn list_shifts_v1_accounts_account_id_shifts_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListShiftsV1AccountsAccountIdShiftsGetWhen,
-            operations::ListShiftsV1AccountsAccountIdShiftsGetThen,
-        );
-    fn list_tax_forms_v1_accounts_account_id_tax_forms_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetWhen,
-            operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetThen,
-        );
-    fn get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetWhen,
-            operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetThen,
-        );
-    fn get_v1_company_connections_company_connection_id_census_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetThen,
-        );
-    fn list_v1_company_connections_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListV1CompanyConnectionsGetWhen,
-            operations::ListV1CompanyConnectionsGetThen,
-        );
-    fn post_v1_company_connections_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PostV1CompanyConnectionsPostWhen,
-            operations::PostV1CompanyConnectionsPostThen,
-        );
-    fn get_v1_company_connections_company_connection_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdGetThen,
-        );
-    fn get_v1_company_connections_company_connection_id_employments_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetThen,
-        );
-    fn get_v1_company_connections_company_connection_id_incomes_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetThen,
-        );
-    fn get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetThen,
-        );
-    fn post_v1_company_connect_link_tokens_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PostV1CompanyConnectLinkTokensPostWhen,
-            operations::PostV1CompanyConnectLinkTokensPostThen,
-        );
-    fn patch_monitoring_status_v1_sandbox_accounts_account_id_patch<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchWhen,
-            operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchThen,
-        );
-    fn auth_v1_admin_token_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::AuthV1AdminTokenPostWhen, operations::AuthV1AdminTokenPostThen);
-    fn list_keys_v1_admin_api_keys_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListKeysV1AdminApiKeysGetWhen,
-            operations::ListKeysV1AdminApiKeysGetThen,
-        );
-    fn create_key_v1_admin_api_keys_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::CreateKeyV1AdminApiKeysPostWhen,
-            operations::CreateKeyV1AdminApiKeysPostThen,
-        );
-    fn revoke_key_v1_admin_api_keys_api_key_revoke_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostWhen,
-            operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostThen,
-        );
+        F: FnOnce(operations::RevokeApiKeyWhen, operations::RevokeApiKeyThen);
 }
 impl MockServerExt for ::httpmock::MockServer {
-    fn post_v1_link_tokens_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn create_link_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::PostV1LinkTokensPostWhen, operations::PostV1LinkTokensPostThen),
+        F: FnOnce(operations::CreateLinkTokenWhen, operations::CreateLinkTokenThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::PostV1LinkTokensPostWhen::new(when),
-                operations::PostV1LinkTokensPostThen::new(then),
+                operations::CreateLinkTokenWhen::new(when),
+                operations::CreateLinkTokenThen::new(then),
             )
         })
     }
-    fn get_jobs_v1_jobs_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn list_jobs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetJobsV1JobsGetWhen, operations::GetJobsV1JobsGetThen),
+        F: FnOnce(operations::ListJobsWhen, operations::ListJobsThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetJobsV1JobsGetWhen::new(when),
-                operations::GetJobsV1JobsGetThen::new(then),
+                operations::ListJobsWhen::new(when),
+                operations::ListJobsThen::new(then),
             )
         })
     }
-    fn get_v1_employers_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn list_employers<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetV1EmployersGetWhen, operations::GetV1EmployersGetThen),
+        F: FnOnce(operations::ListEmployersWhen, operations::ListEmployersThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetV1EmployersGetWhen::new(when),
-                operations::GetV1EmployersGetThen::new(then),
+                operations::ListEmployersWhen::new(when),
+                operations::ListEmployersThen::new(then),
             )
         })
     }
-    fn get_employers_lookup_v1_employers_lookup_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn look_up_employer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::LookUpEmployerWhen, operations::LookUpEmployerThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::LookUpEmployerWhen::new(when),
+                operations::LookUpEmployerThen::new(then),
+            )
+        })
+    }
+    fn get_employer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetEmployerWhen, operations::GetEmployerThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetEmployerWhen::new(when),
+                operations::GetEmployerThen::new(then),
+            )
+        })
+    }
+    fn list_webhooks<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListWebhooksWhen, operations::ListWebhooksThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListWebhooksWhen::new(when),
+                operations::ListWebhooksThen::new(then),
+            )
+        })
+    }
+    fn create_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CreateWebhookWhen, operations::CreateWebhookThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CreateWebhookWhen::new(when),
+                operations::CreateWebhookThen::new(then),
+            )
+        })
+    }
+    fn get_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetWebhookWhen, operations::GetWebhookThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetWebhookWhen::new(when),
+                operations::GetWebhookThen::new(then),
+            )
+        })
+    }
+    fn update_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UpdateWebhookWhen, operations::UpdateWebhookThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::UpdateWebhookWhen::new(when),
+                operations::UpdateWebhookThen::new(then),
+            )
+        })
+    }
+    fn delete_webhook<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DeleteWebhookWhen, operations::DeleteWebhookThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::DeleteWebhookWhen::new(when),
+                operations::DeleteWebhookThen::new(then),
+            )
+        })
+    }
+    fn get_platform<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetPlatformWhen, operations::GetPlatformThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetPlatformWhen::new(when),
+                operations::GetPlatformThen::new(then),
+            )
+        })
+    }
+    fn list_platforms<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListPlatformsWhen, operations::ListPlatformsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListPlatformsWhen::new(when),
+                operations::ListPlatformsThen::new(then),
+            )
+        })
+    }
+    fn search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::SearchWhen, operations::SearchThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::SearchWhen::new(when),
+                operations::SearchThen::new(then),
+            )
+        })
+    }
+    fn list_end_user_accounts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListEndUserAccountsWhen, operations::ListEndUserAccountsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListEndUserAccountsWhen::new(when),
+                operations::ListEndUserAccountsThen::new(then),
+            )
+        })
+    }
+    fn get_end_user_document<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetEndUserDocumentWhen, operations::GetEndUserDocumentThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetEndUserDocumentWhen::new(when),
+                operations::GetEndUserDocumentThen::new(then),
+            )
+        })
+    }
+    fn list_end_user_documents<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListEndUserDocumentsWhen, operations::ListEndUserDocumentsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListEndUserDocumentsWhen::new(when),
+                operations::ListEndUserDocumentsThen::new(then),
+            )
+        })
+    }
+    fn update_bill_navigator_status<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetEmployersLookupV1EmployersLookupGetWhen,
-            operations::GetEmployersLookupV1EmployersLookupGetThen,
+            operations::UpdateBillNavigatorStatusWhen,
+            operations::UpdateBillNavigatorStatusThen,
         ),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetEmployersLookupV1EmployersLookupGetWhen::new(when),
-                operations::GetEmployersLookupV1EmployersLookupGetThen::new(then),
+                operations::UpdateBillNavigatorStatusWhen::new(when),
+                operations::UpdateBillNavigatorStatusThen::new(then),
             )
         })
     }
-    fn get_employer_v1_employers_employer_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn list_earnings_stream_payouts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetEmployerV1EmployersEmployerIdGetWhen,
-            operations::GetEmployerV1EmployersEmployerIdGetThen,
+            operations::ListEarningsStreamPayoutsWhen,
+            operations::ListEarningsStreamPayoutsThen,
         ),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetEmployerV1EmployersEmployerIdGetWhen::new(when),
-                operations::GetEmployerV1EmployersEmployerIdGetThen::new(then),
+                operations::ListEarningsStreamPayoutsWhen::new(when),
+                operations::ListEarningsStreamPayoutsThen::new(then),
             )
         })
     }
-    fn get_v1_webhooks_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn get_voie_report<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetV1WebhooksGetWhen, operations::GetV1WebhooksGetThen),
+        F: FnOnce(operations::GetVoieReportWhen, operations::GetVoieReportThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetV1WebhooksGetWhen::new(when),
-                operations::GetV1WebhooksGetThen::new(then),
+                operations::GetVoieReportWhen::new(when),
+                operations::GetVoieReportThen::new(then),
             )
         })
     }
-    fn post_v1_webhooks_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn get_voe_report<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::PostV1WebhooksPostWhen, operations::PostV1WebhooksPostThen),
+        F: FnOnce(operations::GetVoeReportWhen, operations::GetVoeReportThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::PostV1WebhooksPostWhen::new(when),
-                operations::PostV1WebhooksPostThen::new(then),
+                operations::GetVoeReportWhen::new(when),
+                operations::GetVoeReportThen::new(then),
             )
         })
     }
-    fn get_webhook_by_id_v1_webhooks_webhook_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn get_direct_deposit_allocations<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::GetWebhookByIdV1WebhooksWebhookIdGetWhen,
-            operations::GetWebhookByIdV1WebhooksWebhookIdGetThen,
+            operations::GetDirectDepositAllocationsWhen,
+            operations::GetDirectDepositAllocationsThen,
         ),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetWebhookByIdV1WebhooksWebhookIdGetWhen::new(when),
-                operations::GetWebhookByIdV1WebhooksWebhookIdGetThen::new(then),
+                operations::GetDirectDepositAllocationsWhen::new(when),
+                operations::GetDirectDepositAllocationsThen::new(then),
             )
         })
     }
-    fn put_v1_webhooks_webhook_id_put<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn get_employment<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetEmploymentWhen, operations::GetEmploymentThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetEmploymentWhen::new(when),
+                operations::GetEmploymentThen::new(then),
+            )
+        })
+    }
+    fn get_identity<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetIdentityWhen, operations::GetIdentityThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetIdentityWhen::new(when),
+                operations::GetIdentityThen::new(then),
+            )
+        })
+    }
+    fn get_income<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetIncomeWhen, operations::GetIncomeThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetIncomeWhen::new(when),
+                operations::GetIncomeThen::new(then),
+            )
+        })
+    }
+    fn list_accounts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListAccountsWhen, operations::ListAccountsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListAccountsWhen::new(when),
+                operations::ListAccountsThen::new(then),
+            )
+        })
+    }
+    fn get_account<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetAccountWhen, operations::GetAccountThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetAccountWhen::new(when),
+                operations::GetAccountThen::new(then),
+            )
+        })
+    }
+    fn disable_monitoring<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DisableMonitoringWhen, operations::DisableMonitoringThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::DisableMonitoringWhen::new(when),
+                operations::DisableMonitoringThen::new(then),
+            )
+        })
+    }
+    fn disconnect_account<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::DisconnectAccountWhen, operations::DisconnectAccountThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::DisconnectAccountWhen::new(when),
+                operations::DisconnectAccountThen::new(then),
+            )
+        })
+    }
+    fn list_paystubs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListPaystubsWhen, operations::ListPaystubsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListPaystubsWhen::new(when),
+                operations::ListPaystubsThen::new(then),
+            )
+        })
+    }
+    fn get_paystub<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetPaystubWhen, operations::GetPaystubThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetPaystubWhen::new(when),
+                operations::GetPaystubThen::new(then),
+            )
+        })
+    }
+    fn list_shifts<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListShiftsWhen, operations::ListShiftsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListShiftsWhen::new(when),
+                operations::ListShiftsThen::new(then),
+            )
+        })
+    }
+    fn list_tax_forms<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListTaxFormsWhen, operations::ListTaxFormsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListTaxFormsWhen::new(when),
+                operations::ListTaxFormsThen::new(then),
+            )
+        })
+    }
+    fn get_tax_form<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetTaxFormWhen, operations::GetTaxFormThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetTaxFormWhen::new(when),
+                operations::GetTaxFormThen::new(then),
+            )
+        })
+    }
+    fn list_company_employees<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyEmployeesWhen, operations::ListCompanyEmployeesThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListCompanyEmployeesWhen::new(when),
+                operations::ListCompanyEmployeesThen::new(then),
+            )
+        })
+    }
+    fn list_company_connections<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyConnectionsWhen, operations::ListCompanyConnectionsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListCompanyConnectionsWhen::new(when),
+                operations::ListCompanyConnectionsThen::new(then),
+            )
+        })
+    }
+    fn create_company_connection<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CreateCompanyConnectionWhen, operations::CreateCompanyConnectionThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CreateCompanyConnectionWhen::new(when),
+                operations::CreateCompanyConnectionThen::new(then),
+            )
+        })
+    }
+    fn get_company_connection<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::GetCompanyConnectionWhen, operations::GetCompanyConnectionThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::GetCompanyConnectionWhen::new(when),
+                operations::GetCompanyConnectionThen::new(then),
+            )
+        })
+    }
+    fn list_company_employments<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyEmploymentsWhen, operations::ListCompanyEmploymentsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListCompanyEmploymentsWhen::new(when),
+                operations::ListCompanyEmploymentsThen::new(then),
+            )
+        })
+    }
+    fn list_company_incomes<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyIncomesWhen, operations::ListCompanyIncomesThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListCompanyIncomesWhen::new(when),
+                operations::ListCompanyIncomesThen::new(then),
+            )
+        })
+    }
+    fn list_company_paystubs<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ListCompanyPaystubsWhen, operations::ListCompanyPaystubsThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ListCompanyPaystubsWhen::new(when),
+                operations::ListCompanyPaystubsThen::new(then),
+            )
+        })
+    }
+    fn create_company_connect_link_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::PutV1WebhooksWebhookIdPutWhen,
-            operations::PutV1WebhooksWebhookIdPutThen,
+            operations::CreateCompanyConnectLinkTokenWhen,
+            operations::CreateCompanyConnectLinkTokenThen,
         ),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::PutV1WebhooksWebhookIdPutWhen::new(when),
-                operations::PutV1WebhooksWebhookIdPutThen::new(then),
+                operations::CreateCompanyConnectLinkTokenWhen::new(when),
+                operations::CreateCompanyConnectLinkTokenThen::new(then),
             )
         })
     }
-    fn delete_v1_webhooks_webhook_id_delete<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn set_sandbox_monitoring_status<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(
-            operations::DeleteV1WebhooksWebhookIdDeleteWhen,
-            operations::DeleteV1WebhooksWebhookIdDeleteThen,
+            operations::SetSandboxMonitoringStatusWhen,
+            operations::SetSandboxMonitoringStatusThen,
         ),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::DeleteV1WebhooksWebhookIdDeleteWhen::new(when),
-                operations::DeleteV1WebhooksWebhookIdDeleteThen::new(then),
+                operations::SetSandboxMonitoringStatusWhen::new(when),
+                operations::SetSandboxMonitoringStatusThen::new(then),
             )
         })
     }
-    fn get_platform_v1_platforms_platform_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn create_admin_token<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetPlatformV1PlatformsPlatformIdGetWhen,
-            operations::GetPlatformV1PlatformsPlatformIdGetThen,
-        ),
+        F: FnOnce(operations::CreateAdminTokenWhen, operations::CreateAdminTokenThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetPlatformV1PlatformsPlatformIdGetWhen::new(when),
-                operations::GetPlatformV1PlatformsPlatformIdGetThen::new(then),
+                operations::CreateAdminTokenWhen::new(when),
+                operations::CreateAdminTokenThen::new(then),
             )
         })
     }
-    fn list_platforms_v1_platforms_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn list_api_keys<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::ListPlatformsV1PlatformsGetWhen,
-            operations::ListPlatformsV1PlatformsGetThen,
-        ),
+        F: FnOnce(operations::ListApiKeysWhen, operations::ListApiKeysThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::ListPlatformsV1PlatformsGetWhen::new(when),
-                operations::ListPlatformsV1PlatformsGetThen::new(then),
+                operations::ListApiKeysWhen::new(when),
+                operations::ListApiKeysThen::new(then),
             )
         })
     }
-    fn get_v1_search_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn create_api_key<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::GetV1SearchGetWhen, operations::GetV1SearchGetThen),
+        F: FnOnce(operations::CreateApiKeyWhen, operations::CreateApiKeyThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetV1SearchGetWhen::new(when),
-                operations::GetV1SearchGetThen::new(then),
+                operations::CreateApiKeyWhen::new(when),
+                operations::CreateApiKeyThen::new(then),
             )
         })
     }
-    fn get_end_user_accounts_v1_end_users_end_user_id_accounts_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
+    fn revoke_api_key<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(
-            operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetWhen,
-            operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetThen,
-        ),
+        F: FnOnce(operations::RevokeApiKeyWhen, operations::RevokeApiKeyThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetWhen::new(when),
-                operations::GetEndUserAccountsV1EndUsersEndUserIdAccountsGetThen::new(then),
-            )
-        })
-    }
-    fn get_end_user_document_v1_end_users_end_user_id_documents_document_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetWhen,
-            operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetWhen::new(
-                    when,
-                ),
-                operations::GetEndUserDocumentV1EndUsersEndUserIdDocumentsDocumentIdGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_end_user_documents_v1_end_users_end_user_id_documents_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetWhen,
-            operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetWhen::new(when),
-                operations::GetEndUserDocumentsV1EndUsersEndUserIdDocumentsGetThen::new(then),
-            )
-        })
-    }
-    fn update_bill_navigator_user_status_v1_end_users_end_user_id_bill_navigator_status_put<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutWhen,
-            operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutWhen::new(
-                    when,
-                ),
-                operations::UpdateBillNavigatorUserStatusV1EndUsersEndUserIdBillNavigatorStatusPutThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetWhen,
-            operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetWhen::new(
-                    when,
-                ),
-                operations::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_end_user_verification_reports_voie_v1_end_users_end_user_id_verification_reports_voie_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetWhen,
-            operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetWhen::new(
-                    when,
-                ),
-                operations::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_end_user_verification_reports_voe_v1_end_users_end_user_id_verification_reports_voe_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetWhen,
-            operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetWhen::new(
-                    when,
-                ),
-                operations::GetEndUserVerificationReportsVoeV1EndUsersEndUserIdVerificationReportsVoeGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_direct_deposit_allocations_v1_accounts_account_id_direct_deposit_allocations_get<
-        F,
-    >(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetWhen,
-            operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetWhen::new(
-                    when,
-                ),
-                operations::GetDirectDepositAllocationsV1AccountsAccountIdDirectDepositAllocationsGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn get_employment_v1_accounts_account_id_employment_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetEmploymentV1AccountsAccountIdEmploymentGetWhen,
-            operations::GetEmploymentV1AccountsAccountIdEmploymentGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetEmploymentV1AccountsAccountIdEmploymentGetWhen::new(when),
-                operations::GetEmploymentV1AccountsAccountIdEmploymentGetThen::new(then),
-            )
-        })
-    }
-    fn get_identity_v1_accounts_account_id_identity_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetIdentityV1AccountsAccountIdIdentityGetWhen,
-            operations::GetIdentityV1AccountsAccountIdIdentityGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetIdentityV1AccountsAccountIdIdentityGetWhen::new(when),
-                operations::GetIdentityV1AccountsAccountIdIdentityGetThen::new(then),
-            )
-        })
-    }
-    fn get_income_v1_accounts_account_id_income_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetIncomeV1AccountsAccountIdIncomeGetWhen,
-            operations::GetIncomeV1AccountsAccountIdIncomeGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetIncomeV1AccountsAccountIdIncomeGetWhen::new(when),
-                operations::GetIncomeV1AccountsAccountIdIncomeGetThen::new(then),
-            )
-        })
-    }
-    fn list_accounts_v1_accounts_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListAccountsV1AccountsGetWhen,
-            operations::ListAccountsV1AccountsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListAccountsV1AccountsGetWhen::new(when),
-                operations::ListAccountsV1AccountsGetThen::new(then),
-            )
-        })
-    }
-    fn get_account_v1_accounts_account_id_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetAccountV1AccountsAccountIdGetWhen,
-            operations::GetAccountV1AccountsAccountIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetAccountV1AccountsAccountIdGetWhen::new(when),
-                operations::GetAccountV1AccountsAccountIdGetThen::new(then),
-            )
-        })
-    }
-    fn disable_monitoring_v1_accounts_account_id_disable_monitoring_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostWhen,
-            operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostWhen::new(
-                    when,
-                ),
-                operations::DisableMonitoringV1AccountsAccountIdDisableMonitoringPostThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn disconnect_v1_accounts_account_id_disconnect_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::DisconnectV1AccountsAccountIdDisconnectPostWhen,
-            operations::DisconnectV1AccountsAccountIdDisconnectPostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::DisconnectV1AccountsAccountIdDisconnectPostWhen::new(when),
-                operations::DisconnectV1AccountsAccountIdDisconnectPostThen::new(then),
-            )
-        })
-    }
-    fn list_paystubs_v1_accounts_account_id_paystubs_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListPaystubsV1AccountsAccountIdPaystubsGetWhen,
-            operations::ListPaystubsV1AccountsAccountIdPaystubsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListPaystubsV1AccountsAccountIdPaystubsGetWhen::new(when),
-                operations::ListPaystubsV1AccountsAccountIdPaystubsGetThen::new(then),
-            )
-        })
-    }
-    fn get_paystub_v1_accounts_account_id_paystubs_paystub_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetWhen,
-            operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetWhen::new(when),
-                operations::GetPaystubV1AccountsAccountIdPaystubsPaystubIdGetThen::new(then),
-            )
-        })
-    }
-    fn list_shifts_v1_accounts_account_id_shifts_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListShiftsV1AccountsAccountIdShiftsGetWhen,
-            operations::ListShiftsV1AccountsAccountIdShiftsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListShiftsV1AccountsAccountIdShiftsGetWhen::new(when),
-                operations::ListShiftsV1AccountsAccountIdShiftsGetThen::new(then),
-            )
-        })
-    }
-    fn list_tax_forms_v1_accounts_account_id_tax_forms_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetWhen,
-            operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetWhen::new(when),
-                operations::ListTaxFormsV1AccountsAccountIdTaxFormsGetThen::new(then),
-            )
-        })
-    }
-    fn get_tax_form_v1_accounts_account_id_tax_forms_tax_form_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetWhen,
-            operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetWhen::new(when),
-                operations::GetTaxFormV1AccountsAccountIdTaxFormsTaxFormIdGetThen::new(then),
-            )
-        })
-    }
-    fn get_v1_company_connections_company_connection_id_census_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetWhen::new(when),
-                operations::GetV1CompanyConnectionsCompanyConnectionIdCensusGetThen::new(then),
-            )
-        })
-    }
-    fn list_v1_company_connections_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListV1CompanyConnectionsGetWhen,
-            operations::ListV1CompanyConnectionsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListV1CompanyConnectionsGetWhen::new(when),
-                operations::ListV1CompanyConnectionsGetThen::new(then),
-            )
-        })
-    }
-    fn post_v1_company_connections_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PostV1CompanyConnectionsPostWhen,
-            operations::PostV1CompanyConnectionsPostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::PostV1CompanyConnectionsPostWhen::new(when),
-                operations::PostV1CompanyConnectionsPostThen::new(then),
-            )
-        })
-    }
-    fn get_v1_company_connections_company_connection_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetV1CompanyConnectionsCompanyConnectionIdGetWhen::new(when),
-                operations::GetV1CompanyConnectionsCompanyConnectionIdGetThen::new(then),
-            )
-        })
-    }
-    fn get_v1_company_connections_company_connection_id_employments_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetWhen::new(when),
-                operations::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetThen::new(then),
-            )
-        })
-    }
-    fn get_v1_company_connections_company_connection_id_incomes_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetWhen::new(when),
-                operations::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetThen::new(then),
-            )
-        })
-    }
-    fn get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetWhen,
-            operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetWhen::new(
-                    when,
-                ),
-                operations::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetThen::new(
-                    then,
-                ),
-            )
-        })
-    }
-    fn post_v1_company_connect_link_tokens_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PostV1CompanyConnectLinkTokensPostWhen,
-            operations::PostV1CompanyConnectLinkTokensPostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::PostV1CompanyConnectLinkTokensPostWhen::new(when),
-                operations::PostV1CompanyConnectLinkTokensPostThen::new(then),
-            )
-        })
-    }
-    fn patch_monitoring_status_v1_sandbox_accounts_account_id_patch<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchWhen,
-            operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchWhen::new(when),
-                operations::PatchMonitoringStatusV1SandboxAccountsAccountIdPatchThen::new(then),
-            )
-        })
-    }
-    fn auth_v1_admin_token_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::AuthV1AdminTokenPostWhen, operations::AuthV1AdminTokenPostThen),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::AuthV1AdminTokenPostWhen::new(when),
-                operations::AuthV1AdminTokenPostThen::new(then),
-            )
-        })
-    }
-    fn list_keys_v1_admin_api_keys_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::ListKeysV1AdminApiKeysGetWhen,
-            operations::ListKeysV1AdminApiKeysGetThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::ListKeysV1AdminApiKeysGetWhen::new(when),
-                operations::ListKeysV1AdminApiKeysGetThen::new(then),
-            )
-        })
-    }
-    fn create_key_v1_admin_api_keys_post<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::CreateKeyV1AdminApiKeysPostWhen,
-            operations::CreateKeyV1AdminApiKeysPostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::CreateKeyV1AdminApiKeysPostWhen::new(when),
-                operations::CreateKeyV1AdminApiKeysPostThen::new(then),
-            )
-        })
-    }
-    fn revoke_key_v1_admin_api_keys_api_key_revoke_post<F>(
-        &self,
-        config_fn: F,
-    ) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(
-            operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostWhen,
-            operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostThen,
-        ),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostWhen::new(when),
-                operations::RevokeKeyV1AdminApiKeysApiKeyRevokePostThen::new(then),
+                operations::RevokeApiKeyWhen::new(when),
+                operations::RevokeApiKeyThen::new(then),
             )
         })
     }

@@ -50,12 +50,12 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     let first = "03bbc20e-bc39-464a-b4dc-4b63ffb7213d";
     let second = "5c8c9e4d-6bb0-4ad1-b9a7-cf9b0b61c1c8";
 
-    let list: types::ListAccountsV1AccountsGetResponse = serde_json::from_value(json!({
+    let list: types::ListAccountsResponse = serde_json::from_value(json!({
         "meta": {"count": 2, "next_cursor": "eyJuYW1lIjogImFtYXpvbiJ9"},
         "data": [account(first), account(second)]
     }))
     .unwrap();
-    let list_mock = server.list_accounts_v1_accounts_get(|when, then| {
+    let list_mock = server.list_accounts(|when, then| {
         when.limit(std::num::NonZeroU64::new(2))
             .into_inner()
             .header("x-api-secret", SECRET)
@@ -64,9 +64,9 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
         then.ok(&list);
     });
 
-    let one: types::GetAccountV1AccountsAccountIdGetResponse =
+    let one: types::GetAccountResponse =
         serde_json::from_value(json!({"data": account(first)})).unwrap();
-    let get_mock = server.get_account_v1_accounts_account_id_get(|when, then| {
+    let get_mock = server.get_account(|when, then| {
         when.account_id(&first.parse().unwrap())
             .into_inner()
             .header("x-api-secret", SECRET)
@@ -81,7 +81,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
         "end_user_id": "my_user_12345"
     }))
     .unwrap();
-    let created: types::PostV1LinkTokensPostResponse = serde_json::from_value(json!({
+    let created: types::CreateLinkTokenResponse = serde_json::from_value(json!({
         "data": {
             "id": "bd2c09e7-1303-46d5-87c0-0ffa572d7ae4",
             "token": "eyJhbGciOiJIUz....",
@@ -90,7 +90,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
         }
     }))
     .unwrap();
-    let create_mock = server.post_v1_link_tokens_post(|when, then| {
+    let create_mock = server.create_link_token(|when, then| {
         when.body(&body)
             .into_inner()
             .header("x-api-secret", SECRET)
@@ -100,7 +100,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
 
     let client = client(&server);
     let page = client
-        .list_accounts_v1_accounts_get()
+        .list_accounts()
         .limit(2)
         .send()
         .await
@@ -114,7 +114,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     );
 
     let got = client
-        .get_account_v1_accounts_account_id_get()
+        .get_account()
         .account_id(first.parse::<uuid::Uuid>().unwrap())
         .send()
         .await
@@ -123,7 +123,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     assert_eq!(got.data.id.unwrap().to_string(), first);
 
     let token = client
-        .post_v1_link_tokens_post()
+        .create_link_token()
         .body(body.clone())
         .send()
         .await
@@ -152,14 +152,10 @@ async fn an_undeclared_error_body_is_parsed_as_the_overlay_declares_it() {
         }
     }))
     .unwrap();
-    server.list_accounts_v1_accounts_get(|_, then| {
+    server.list_accounts(|_, then| {
         then.client_error(400, &error);
     });
-    let err = client(&server)
-        .list_accounts_v1_accounts_get()
-        .send()
-        .await
-        .unwrap_err();
+    let err = client(&server).list_accounts().send().await.unwrap_err();
     match err {
         pinwheel_client::Error::ErrorResponse(response) => {
             assert_eq!(response.status(), 400);

@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Link tokens are single-use and expire after an hour: create one per launch.
     let response = client
-        .send(client.api().post_v1_link_tokens_post().body(request).send())
+        .send(client.api().create_link_token().body(request).send())
         .await?;
     let token = &response.data;
     println!(
@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send(
             client
                 .api()
-                .post_v1_link_tokens_post()
+                .create_link_token()
                 .body(unknown_employer)
                 .send(),
         )
@@ -90,7 +90,7 @@ async fn mock_server(
     request: &types::LinkTokenCreateV20250708,
 ) -> Result<MockServer, serde_json::Error> {
     let server = MockServer::start_async().await;
-    let created: types::PostV1LinkTokensPostResponse = serde_json::from_value(serde_json::json!({
+    let created: types::CreateLinkTokenResponse = serde_json::from_value(serde_json::json!({
         "data": {
             "id": "bd2c09e7-1303-46d5-87c0-0ffa572d7ae4",
             "token": "eyJhbGciOiJIUz....pZ-qZZPO-mA06Dzu-nfUdurwaTUA",
@@ -98,7 +98,7 @@ async fn mock_server(
             "mode": "sandbox"
         }
     }))?;
-    server.post_v1_link_tokens_post(|when, then| {
+    server.create_link_token(|when, then| {
         when.body(request);
         then.ok(&created)
             .into_inner()
@@ -113,7 +113,7 @@ async fn mock_server(
             "fields": [{"name": "employer_id", "message": "unknown employer"}]
         }
     }))?;
-    server.post_v1_link_tokens_post(|_, then| {
+    server.create_link_token(|_, then| {
         then.client_error(400, &rejected)
             .into_inner()
             .header("x-pinwheel-request-id", "req-rejected");

@@ -110,12 +110,11 @@ async fn mock_server() -> Result<MockServer, serde_json::Error> {
                 })
             })
             .collect();
-        let page: types::ListAccountsV1AccountsGetResponse =
-            serde_json::from_value(serde_json::json!({
-                "data": data,
-                "meta": {"count": ids.len(), "next_cursor": next}
-            }))?;
-        server.list_accounts_v1_accounts_get(|when, then| {
+        let page: types::ListAccountsResponse = serde_json::from_value(serde_json::json!({
+            "data": data,
+            "meta": {"count": ids.len(), "next_cursor": next}
+        }))?;
+        server.list_accounts(|when, then| {
             when.cursor(cursor).connected(true);
             then.ok(&page).into_inner().header(
                 "x-pinwheel-request-id",

@@ -89,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// A mock Pinwheel with the example webhook of Pinwheel's API document.
 async fn mock_server() -> Result<MockServer, serde_json::Error> {
     let server = MockServer::start_async().await;
-    let page: types::GetV1WebhooksGetResponse = serde_json::from_value(serde_json::json!({
+    let page: types::ListWebhooksResponse = serde_json::from_value(serde_json::json!({
         "data": [{
             "url": "https://example.com/webhook_endpoint",
             "id": "ae0047bf-cd48-4f41-9fa2-2e578ca82969",
@@ -101,7 +101,7 @@ async fn mock_server() -> Result<MockServer, serde_json::Error> {
         }],
         "meta": {"count": 1, "next_cursor": null}
     }))?;
-    server.get_v1_webhooks_get(|_, then| {
+    server.list_webhooks(|_, then| {
         then.ok(&page);
     });
     Ok(server)

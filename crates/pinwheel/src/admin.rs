@@ -228,7 +228,7 @@ impl AdminClient {
         let response = response::call(
             Some(inner.login.inner()),
             CallOptions::default(),
-            inner.login.auth_v1_admin_token_post().body(body).send(),
+            inner.login.create_admin_token().body(body).send(),
         )
         .await?;
         let context = response.context();
@@ -279,8 +279,7 @@ impl AdminClient {
     /// Streams the pages of the workspace's API keys (`GET /admin/api_keys`).
     pub fn key_pages(
         &self,
-    ) -> impl Stream<Item = Result<Page<types::ListKeysV1AdminApiKeysGetResponse>>> + Send + '_
-    {
+    ) -> impl Stream<Item = Result<Page<types::ListApiKeysResponse>>> + Send + '_ {
         self.key_pages_sized(None)
     }
 
@@ -288,20 +287,17 @@ impl AdminClient {
     pub fn key_pages_with_limit(
         &self,
         limit: u64,
-    ) -> Result<
-        impl Stream<Item = Result<Page<types::ListKeysV1AdminApiKeysGetResponse>>> + Send + '_,
-    > {
+    ) -> Result<impl Stream<Item = Result<Page<types::ListApiKeysResponse>>> + Send + '_> {
         Ok(self.key_pages_sized(Some(check_limit(limit)?)))
     }
 
     fn key_pages_sized(
         &self,
         limit: Option<std::num::NonZeroU64>,
-    ) -> impl Stream<Item = Result<Page<types::ListKeysV1AdminApiKeysGetResponse>>> + Send + '_
-    {
+    ) -> impl Stream<Item = Result<Page<types::ListApiKeysResponse>>> + Send + '_ {
         pagination::pages_of(None, move |cursor| async move {
             let session = self.session().await?;
-            let mut request = session.api.list_keys_v1_admin_api_keys_get();
+            let mut request = session.api.list_api_keys();
             if let Some(limit) = limit {
                 request = request.limit(limit);
             }
@@ -340,11 +336,7 @@ impl AdminClient {
         let result = response::call(
             Some(session.api.inner()),
             CallOptions::default(),
-            session
-                .api
-                .create_key_v1_admin_api_keys_post()
-                .body(body)
-                .send(),
+            session.api.create_api_key().body(body).send(),
         )
         .await;
         let response = self.observe(result)?;
@@ -358,11 +350,7 @@ impl AdminClient {
         let result = response::call(
             Some(session.api.inner()),
             CallOptions::default(),
-            session
-                .api
-                .revoke_key_v1_admin_api_keys_api_key_revoke_post()
-                .api_key(key)
-                .send(),
+            session.api.revoke_api_key().api_key(key).send(),
         )
         .await;
         let response = self.observe(result)?;
@@ -371,9 +359,7 @@ impl AdminClient {
 }
 
 /// Moves a new key's secret out of the generated type into a [`SecretString`].
-fn created_key(
-    response: Response<types::CreateKeyV1AdminApiKeysPostResponse>,
-) -> Result<CreatedKey> {
+fn created_key(response: Response<types::CreateApiKeyResponse>) -> Result<CreatedKey> {
     let context: ErrorContext = response.context();
     let request_id = response.request_id().map(str::to_owned);
     let data = response.into_inner().data;

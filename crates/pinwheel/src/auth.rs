@@ -447,7 +447,7 @@ impl Client {
     /// # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
     /// let account_id: uuid::Uuid = "03bbc20e-bc39-464a-b4dc-4b63ffb7213d".parse().unwrap();
     /// let response = client
-    ///     .send(client.api().get_account_v1_accounts_account_id_get().account_id(account_id).send())
+    ///     .send(client.api().get_account().account_id(account_id).send())
     ///     .await?;
     /// println!("{:?} (request {:?})", response.data.connected, response.request_id());
     /// # Ok(())

@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn display_is_lowercase_and_names_code_message_and_request_id() {
         let mut context = ErrorContext::default();
-        context.operation_id = "post_v1_link_tokens_post";
+        context.operation_id = "create_link_token";
         context.method = "POST";
         context.path = "/link_tokens";
         context.status = Some(400);
@@ -570,7 +570,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "invalid request parameters (INVALID_ROUTING_NUMBER: bad routing number); \
-             post_v1_link_tokens_post (POST /link_tokens), status 400, request id req-1"
+             create_link_token (POST /link_tokens), status 400, request id req-1"
         );
         assert_eq!(error.request_id(), Some("req-1"));
         assert_eq!(error.status(), Some(400));

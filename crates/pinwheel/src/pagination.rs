@@ -124,22 +124,22 @@ macro_rules! paginated {
 
 // `by id`: the row type has an `id` to de-duplicate by.
 paginated! {
-    ListKeysV1AdminApiKeysGetResponse => ListApiKeyResponseData,
-    ListAccountsV1AccountsGetResponse => PayrollAccountObjResponse by id,
-    ListV1CompanyConnectionsGetResponse => CompanyConnectionBase by id,
-    GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse => CompanyIdentityObjResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse => CompanyEmploymentObjResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse => CompanyIncomeObjResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse => CompanyPaystubObjResponse,
-    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse => EarningsStreamPayoutObjResponseV20230418,
-    GetV1EmployersGetResponse => EmployerObjResponse by id,
-    ListPlatformsV1PlatformsGetResponse => PlatformObjResponse by id,
-    GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse => PayrollAccountObjResponse by id,
-    ListPaystubsV1AccountsAccountIdPaystubsGetResponse => PaystubObjResponseV20220302 by id,
-    ListShiftsV1AccountsAccountIdShiftsGetResponse => ShiftObjResponse by id,
-    GetJobsV1JobsGetResponse => JobObjResponseV20231122 by id,
-    ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse => TaxFormObjResponseNoDocumentV20220622 by id,
-    GetV1WebhooksGetResponse => WebhookObjResponse by id,
+    ListApiKeysResponse => ListApiKeyResponseData,
+    ListAccountsResponse => PayrollAccountObjResponse by id,
+    ListCompanyConnectionsResponse => CompanyConnectionBase by id,
+    ListCompanyEmployeesResponse => CompanyIdentityObjResponse,
+    ListCompanyEmploymentsResponse => CompanyEmploymentObjResponse,
+    ListCompanyIncomesResponse => CompanyIncomeObjResponse,
+    ListCompanyPaystubsResponse => CompanyPaystubObjResponse,
+    ListEarningsStreamPayoutsResponse => EarningsStreamPayoutObjResponseV20230418,
+    ListEmployersResponse => EmployerObjResponse by id,
+    ListPlatformsResponse => PlatformObjResponse by id,
+    ListEndUserAccountsResponse => PayrollAccountObjResponse by id,
+    ListPaystubsResponse => PaystubObjResponseV20220302 by id,
+    ListShiftsResponse => ShiftObjResponse by id,
+    ListJobsResponse => JobObjResponseV20231122 by id,
+    ListTaxFormsResponse => TaxFormObjResponseNoDocumentV20220622 by id,
+    ListWebhooksResponse => WebhookObjResponse by id,
 }
 
 /// A generated request builder of a cursor-paginated list operation.
@@ -182,22 +182,22 @@ macro_rules! list_request {
 }
 
 list_request! {
-    ListKeysV1AdminApiKeysGet => ListKeysV1AdminApiKeysGetResponse,
-    ListAccountsV1AccountsGet => ListAccountsV1AccountsGetResponse,
-    ListV1CompanyConnectionsGet => ListV1CompanyConnectionsGetResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdCensusGet => GetV1CompanyConnectionsCompanyConnectionIdCensusGetResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet => GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGetResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdIncomesGet => GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse,
-    GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet => GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse,
-    GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet => GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse,
-    GetV1EmployersGet => GetV1EmployersGetResponse,
-    ListPlatformsV1PlatformsGet => ListPlatformsV1PlatformsGetResponse,
-    GetEndUserAccountsV1EndUsersEndUserIdAccountsGet => GetEndUserAccountsV1EndUsersEndUserIdAccountsGetResponse,
-    ListPaystubsV1AccountsAccountIdPaystubsGet => ListPaystubsV1AccountsAccountIdPaystubsGetResponse,
-    ListShiftsV1AccountsAccountIdShiftsGet => ListShiftsV1AccountsAccountIdShiftsGetResponse,
-    GetJobsV1JobsGet => GetJobsV1JobsGetResponse,
-    ListTaxFormsV1AccountsAccountIdTaxFormsGet => ListTaxFormsV1AccountsAccountIdTaxFormsGetResponse,
-    GetV1WebhooksGet => GetV1WebhooksGetResponse,
+    ListApiKeys => ListApiKeysResponse,
+    ListAccounts => ListAccountsResponse,
+    ListCompanyConnections => ListCompanyConnectionsResponse,
+    ListCompanyEmployees => ListCompanyEmployeesResponse,
+    ListCompanyEmployments => ListCompanyEmploymentsResponse,
+    ListCompanyIncomes => ListCompanyIncomesResponse,
+    ListCompanyPaystubs => ListCompanyPaystubsResponse,
+    ListEarningsStreamPayouts => ListEarningsStreamPayoutsResponse,
+    ListEmployers => ListEmployersResponse,
+    ListPlatforms => ListPlatformsResponse,
+    ListEndUserAccounts => ListEndUserAccountsResponse,
+    ListPaystubs => ListPaystubsResponse,
+    ListShifts => ListShiftsResponse,
+    ListJobs => ListJobsResponse,
+    ListTaxForms => ListTaxFormsResponse,
+    ListWebhooks => ListWebhooksResponse,
 }
 
 /// Checks a page size against Pinwheel's `1..=100`.
@@ -515,7 +515,7 @@ fn digest<T: serde::Serialize>(items: &[T]) -> (u64, u64) {
 /// # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
 /// let api = client.api();
 /// let pages = pinwheel::pagination::pages(None, |cursor| {
-///     let mut request = api.get_jobs_v1_jobs_get().limit(50);
+///     let mut request = api.list_jobs().limit(50);
 ///     if let Some(cursor) = cursor {
 ///         request = request.cursor(cursor);
 ///     }
@@ -577,7 +577,7 @@ impl<B> std::fmt::Debug for Listing<'_, B> {
 
 impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     /// A listing of the requests `make` builds, e.g.
-    /// `Listing::new(|| client.api().get_jobs_v1_jobs_get())`.
+    /// `Listing::new(|| client.api().list_jobs())`.
     pub fn new(make: impl Fn() -> B + Send + Sync + 'a) -> Self {
         Self {
             make: Box::new(make),
@@ -677,36 +677,36 @@ impl Client {
     }
 
     /// `GET /accounts`: payroll accounts (filters `connected`, `monitoring_status`).
-    pub fn accounts(&self) -> Listing<'_, builder::ListAccountsV1AccountsGet<'_>> {
-        self.listing(move || self.api().list_accounts_v1_accounts_get())
+    pub fn accounts(&self) -> Listing<'_, builder::ListAccounts<'_>> {
+        self.listing(move || self.api().list_accounts())
     }
 
     /// `GET /end_users/{end_user_id}/accounts`: one end user's payroll accounts.
     pub fn end_user_accounts(
         &self,
         end_user_id: impl Into<String>,
-    ) -> Listing<'_, builder::GetEndUserAccountsV1EndUsersEndUserIdAccountsGet<'_>> {
+    ) -> Listing<'_, builder::ListEndUserAccounts<'_>> {
         let end_user_id = end_user_id.into();
         self.listing(move || {
             self.api()
-                .get_end_user_accounts_v1_end_users_end_user_id_accounts_get()
+                .list_end_user_accounts()
                 .end_user_id(end_user_id.clone())
         })
     }
 
     /// `GET /company_connections`.
-    pub fn company_connections(&self) -> Listing<'_, builder::ListV1CompanyConnectionsGet<'_>> {
-        self.listing(move || self.api().list_v1_company_connections_get())
+    pub fn company_connections(&self) -> Listing<'_, builder::ListCompanyConnections<'_>> {
+        self.listing(move || self.api().list_company_connections())
     }
 
     /// `GET /company_connections/{id}/census`: the connection's employees.
     pub fn company_census(
         &self,
         company_connection_id: uuid::Uuid,
-    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdCensusGet<'_>> {
+    ) -> Listing<'_, builder::ListCompanyEmployees<'_>> {
         self.listing(move || {
             self.api()
-                .get_v1_company_connections_company_connection_id_census_get()
+                .list_company_employees()
                 .company_connection_id(company_connection_id)
         })
     }
@@ -715,10 +715,10 @@ impl Client {
     pub fn company_employments(
         &self,
         company_connection_id: uuid::Uuid,
-    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdEmploymentsGet<'_>> {
+    ) -> Listing<'_, builder::ListCompanyEmployments<'_>> {
         self.listing(move || {
             self.api()
-                .get_v1_company_connections_company_connection_id_employments_get()
+                .list_company_employments()
                 .company_connection_id(company_connection_id)
         })
     }
@@ -727,10 +727,10 @@ impl Client {
     pub fn company_incomes(
         &self,
         company_connection_id: uuid::Uuid,
-    ) -> Listing<'_, builder::GetV1CompanyConnectionsCompanyConnectionIdIncomesGet<'_>> {
+    ) -> Listing<'_, builder::ListCompanyIncomes<'_>> {
         self.listing(move || {
             self.api()
-                .get_v1_company_connections_company_connection_id_incomes_get()
+                .list_company_incomes()
                 .company_connection_id(company_connection_id)
         })
     }
@@ -741,15 +741,11 @@ impl Client {
         &self,
         company_connection_id: uuid::Uuid,
         employee_external_id: impl Into<String>,
-    ) -> Listing<
-        '_,
-        builder::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGet<'_>,
-    > {
+    ) -> Listing<'_, builder::ListCompanyPaystubs<'_>> {
         let employee_external_id = employee_external_id.into();
         self.listing(move || {
             self.api()
-                .get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
-                )
+                .list_company_paystubs()
                 .company_connection_id(company_connection_id)
                 .employee_external_id(employee_external_id.clone())
         })
@@ -759,73 +755,51 @@ impl Client {
     pub fn earnings_stream_payouts(
         &self,
         end_user_id: impl Into<String>,
-    ) -> Listing<'_, builder::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGet<'_>>
-    {
+    ) -> Listing<'_, builder::ListEarningsStreamPayouts<'_>> {
         let end_user_id = end_user_id.into();
         self.listing(move || {
             self.api()
-                .get_earnings_stream_payouts_v1_end_users_end_user_id_earnings_stream_payouts_get()
+                .list_earnings_stream_payouts()
                 .end_user_id(end_user_id.clone())
         })
     }
 
     /// `GET /employers` (filter `last_updated`).
-    pub fn employers(&self) -> Listing<'_, builder::GetV1EmployersGet<'_>> {
-        self.listing(move || self.api().get_v1_employers_get())
+    pub fn employers(&self) -> Listing<'_, builder::ListEmployers<'_>> {
+        self.listing(move || self.api().list_employers())
     }
 
     /// `GET /platforms` (filters `type_`, `include_esps`, `last_updated`).
-    pub fn platforms(&self) -> Listing<'_, builder::ListPlatformsV1PlatformsGet<'_>> {
-        self.listing(move || self.api().list_platforms_v1_platforms_get())
+    pub fn platforms(&self) -> Listing<'_, builder::ListPlatforms<'_>> {
+        self.listing(move || self.api().list_platforms())
     }
 
     /// `GET /accounts/{account_id}/paystubs`, newest first (filters
     /// `from_pay_date`, `to_pay_date`).
-    pub fn paystubs(
-        &self,
-        account_id: uuid::Uuid,
-    ) -> Listing<'_, builder::ListPaystubsV1AccountsAccountIdPaystubsGet<'_>> {
-        self.listing(move || {
-            self.api()
-                .list_paystubs_v1_accounts_account_id_paystubs_get()
-                .account_id(account_id)
-        })
+    pub fn paystubs(&self, account_id: uuid::Uuid) -> Listing<'_, builder::ListPaystubs<'_>> {
+        self.listing(move || self.api().list_paystubs().account_id(account_id))
     }
 
     /// `GET /accounts/{account_id}/shifts`, newest first (date filters).
-    pub fn shifts(
-        &self,
-        account_id: uuid::Uuid,
-    ) -> Listing<'_, builder::ListShiftsV1AccountsAccountIdShiftsGet<'_>> {
-        self.listing(move || {
-            self.api()
-                .list_shifts_v1_accounts_account_id_shifts_get()
-                .account_id(account_id)
-        })
+    pub fn shifts(&self, account_id: uuid::Uuid) -> Listing<'_, builder::ListShifts<'_>> {
+        self.listing(move || self.api().list_shifts().account_id(account_id))
     }
 
     /// `GET /jobs`: completed Link jobs (filters `account_id`, `job_types`,
     /// `outcome`, timestamps, ...).
-    pub fn jobs(&self) -> Listing<'_, builder::GetJobsV1JobsGet<'_>> {
-        self.listing(move || self.api().get_jobs_v1_jobs_get())
+    pub fn jobs(&self) -> Listing<'_, builder::ListJobs<'_>> {
+        self.listing(move || self.api().list_jobs())
     }
 
     /// `GET /accounts/{account_id}/tax_forms`, newest first (filters
     /// `from_year`, `to_year`).
-    pub fn tax_forms(
-        &self,
-        account_id: uuid::Uuid,
-    ) -> Listing<'_, builder::ListTaxFormsV1AccountsAccountIdTaxFormsGet<'_>> {
-        self.listing(move || {
-            self.api()
-                .list_tax_forms_v1_accounts_account_id_tax_forms_get()
-                .account_id(account_id)
-        })
+    pub fn tax_forms(&self, account_id: uuid::Uuid) -> Listing<'_, builder::ListTaxForms<'_>> {
+        self.listing(move || self.api().list_tax_forms().account_id(account_id))
     }
 
     /// `GET /webhooks`: the webhooks registered for this key.
-    pub fn webhooks(&self) -> Listing<'_, builder::GetV1WebhooksGet<'_>> {
-        self.listing(move || self.api().get_v1_webhooks_get())
+    pub fn webhooks(&self) -> Listing<'_, builder::ListWebhooks<'_>> {
+        self.listing(move || self.api().list_webhooks())
     }
 }
 
@@ -872,7 +846,7 @@ mod tests {
         assert_eq!(next_step(&mut requested, Some("")), Next::End);
     }
 
-    fn page(ids: &[&str], next: Option<&str>) -> types::GetV1WebhooksGetResponse {
+    fn page(ids: &[&str], next: Option<&str>) -> types::ListWebhooksResponse {
         let data: Vec<_> = ids
             .iter()
             .map(|id| {
@@ -893,9 +867,7 @@ mod tests {
         .unwrap()
     }
 
-    fn ok(
-        body: types::GetV1WebhooksGetResponse,
-    ) -> Result<Response<types::GetV1WebhooksGetResponse>> {
+    fn ok(body: types::ListWebhooksResponse) -> Result<Response<types::ListWebhooksResponse>> {
         Ok(Response::new(
             ResponseValue::new(body, reqwest::StatusCode::OK, http::HeaderMap::new()),
             client_core::call::CallReport::default(),

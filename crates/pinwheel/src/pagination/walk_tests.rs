@@ -50,7 +50,7 @@ fn answer(
     case: &Case,
     requested: Option<&str>,
     invented: &mut usize,
-) -> types::GetV1WebhooksGetResponse {
+) -> types::ListWebhooksResponse {
     let pages = case.rows.len().div_ceil(case.page).max(1);
     let index = match (case.server, requested) {
         (_, None) | (Server::IgnoresCursor, _) => 0,

@@ -32,7 +32,7 @@ fn login_mock<'a>(server: &'a MockServer, expiration: &str) -> httpmock::Mock<'a
         password: PASSWORD.into(),
         unknown_fields: Default::default(),
     };
-    let response: types::AuthV1AdminTokenPostResponse = serde_json::from_value(json!({"data": {
+    let response: types::CreateAdminTokenResponse = serde_json::from_value(json!({"data": {
         "token": TOKEN,
         "expiration": expiration,
         "workspace_name": "Acme, Inc.",
@@ -40,7 +40,7 @@ fn login_mock<'a>(server: &'a MockServer, expiration: &str) -> httpmock::Mock<'a
         "user_role": "administrator"
     }}))
     .unwrap();
-    server.auth_v1_admin_token_post(|when, then| {
+    server.create_admin_token(|when, then| {
         when.body(&request)
             .into_inner()
             .header("pinwheel-version", pinwheel::API_VERSION)
@@ -50,7 +50,7 @@ fn login_mock<'a>(server: &'a MockServer, expiration: &str) -> httpmock::Mock<'a
     })
 }
 
-fn keys_page() -> types::ListKeysV1AdminApiKeysGetResponse {
+fn keys_page() -> types::ListApiKeysResponse {
     serde_json::from_value(json!({
         "data": [{
             "mode": "production",
@@ -72,37 +72,35 @@ async fn login_then_list_create_and_revoke_with_the_bearer_token() {
     let bearer = format!("Bearer {TOKEN}");
     let login = login_mock(&server, "2099-01-01T00:00:00+00:00");
     let keys = keys_page();
-    let list = server.list_keys_v1_admin_api_keys_get(|when, then| {
+    let list = server.list_api_keys(|when, then| {
         when.authorization(bearer.as_str())
             .into_inner()
             .header_missing("x-api-secret");
         then.ok(&keys);
     });
-    let created: types::CreateKeyV1AdminApiKeysPostResponse =
-        serde_json::from_value(json!({"data": {
-            "mode": "production",
-            "key": KEY,
-            "secret": NEW_SECRET,
-            "expires_at": null,
-            "created_at": "2023-03-24 21:37:00.650846+00:00"
-        }}))
-        .unwrap();
-    let create = server.create_key_v1_admin_api_keys_post(|when, then| {
+    let created: types::CreateApiKeyResponse = serde_json::from_value(json!({"data": {
+        "mode": "production",
+        "key": KEY,
+        "secret": NEW_SECRET,
+        "expires_at": null,
+        "created_at": "2023-03-24 21:37:00.650846+00:00"
+    }}))
+    .unwrap();
+    let create = server.create_api_key(|when, then| {
         when.authorization(bearer.as_str());
         then.ok(&created)
             .into_inner()
             .header("x-pinwheel-request-id", "req-create");
     });
-    let revoked: types::RevokeKeyV1AdminApiKeysApiKeyRevokePostResponse =
-        serde_json::from_value(json!({"data": {
-            "mode": "production",
-            "key": KEY,
-            "expires_at": null,
-            "created_at": "2023-03-20 13:02:21.987347+00:00",
-            "revoked_at": "2023-03-24 21:37:00.768426+00:00"
-        }}))
-        .unwrap();
-    let revoke = server.revoke_key_v1_admin_api_keys_api_key_revoke_post(|when, then| {
+    let revoked: types::RevokeApiKeyResponse = serde_json::from_value(json!({"data": {
+        "mode": "production",
+        "key": KEY,
+        "expires_at": null,
+        "created_at": "2023-03-20 13:02:21.987347+00:00",
+        "revoked_at": "2023-03-24 21:37:00.768426+00:00"
+    }}))
+    .unwrap();
+    let revoke = server.revoke_api_key(|when, then| {
         when.api_key(KEY).authorization(bearer.as_str());
         then.ok(&revoked);
     });
@@ -142,7 +140,7 @@ async fn an_expired_token_is_replaced_before_the_next_call() {
     // The spec's example token expired in 2023.
     let login = login_mock(&server, "2023-03-24 21:37:00.650846+00:00");
     let keys = keys_page();
-    server.list_keys_v1_admin_api_keys_get(|_, then| {
+    server.list_api_keys(|_, then| {
         then.ok(&keys);
     });
     let admin = admin(&server);
@@ -157,7 +155,7 @@ async fn an_expired_token_is_replaced_before_the_next_call() {
 async fn a_refused_token_makes_the_next_call_log_in_again() {
     let server = MockServer::start_async().await;
     let login = login_mock(&server, "2099-01-01T00:00:00+00:00");
-    let refused = server.list_keys_v1_admin_api_keys_get(|_, then| {
+    let refused = server.list_api_keys(|_, then| {
         then.client_error(
             401,
             &crate::support::error_body("UNAUTHORIZED_REQUEST", "TOKEN_EXPIRED", "expired", 401),
@@ -171,7 +169,7 @@ async fn a_refused_token_makes_the_next_call_log_in_again() {
     );
     refused.delete_async().await;
     let keys = keys_page();
-    server.list_keys_v1_admin_api_keys_get(|_, then| {
+    server.list_api_keys(|_, then| {
         then.ok(&keys);
     });
     let listed: Vec<_> = admin.keys().try_collect().await.unwrap();
@@ -182,7 +180,7 @@ async fn a_refused_token_makes_the_next_call_log_in_again() {
 #[tokio::test]
 async fn a_failed_login_is_an_unauthorized_error_and_shows_no_password() {
     let server = MockServer::start_async().await;
-    server.auth_v1_admin_token_post(|_, then| {
+    server.create_admin_token(|_, then| {
         then.client_error(
             401,
             &crate::support::error_body("UNAUTHORIZED_REQUEST", "INVALID_CREDENTIALS", "no", 401),

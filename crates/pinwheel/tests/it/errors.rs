@@ -15,7 +15,7 @@ use crate::support::{SECRET, client, error_body};
 /// the request id `req-<status>`.
 async fn answer(status: u16, body: &str) -> Error {
     let server = MockServer::start_async().await;
-    server.list_accounts_v1_accounts_get(|_, then| {
+    server.list_accounts(|_, then| {
         then.into_inner()
             .status(status)
             .header("content-type", "application/json")
@@ -24,13 +24,13 @@ async fn answer(status: u16, body: &str) -> Error {
     });
     let client = client(&server);
     let error = client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap_err();
     assert_eq!(error.request_id(), Some(format!("req-{status}").as_str()));
     assert_eq!(error.status(), Some(status));
     let context = error.context().unwrap();
-    assert_eq!(context.operation_id, "list_accounts_v1_accounts_get");
+    assert_eq!(context.operation_id, "list_accounts");
     assert_eq!(context.method, "GET");
     assert_eq!(context.attempts, 1);
     error
@@ -161,7 +161,7 @@ async fn a_success_body_of_the_wrong_shape_is_a_decode_error() {
 
 async fn answer_ok(body: &str) -> Error {
     let server = MockServer::start_async().await;
-    server.list_accounts_v1_accounts_get(|_, then| {
+    server.list_accounts(|_, then| {
         then.into_inner()
             .status(200)
             .header("content-type", "application/json")
@@ -170,7 +170,7 @@ async fn answer_ok(body: &str) -> Error {
     });
     let client = client(&server);
     client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap_err()
 }
@@ -189,15 +189,12 @@ async fn a_refused_connection_is_a_transport_error() {
         .build()
         .unwrap();
     let error = client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert_eq!(error.status(), None);
-    assert_eq!(
-        error.context().unwrap().operation_id,
-        "list_accounts_v1_accounts_get"
-    );
+    assert_eq!(error.context().unwrap().operation_id, "list_accounts");
     assert!(error.is_retryable());
 }
 
@@ -205,13 +202,13 @@ async fn a_refused_connection_is_a_transport_error() {
 async fn a_slow_answer_past_the_call_deadline_is_a_deadline_error() {
     let server = MockServer::start_async().await;
     let page = crate::support::accounts_page(&[], None);
-    server.list_accounts_v1_accounts_get(|_, then| {
+    server.list_accounts(|_, then| {
         then.ok(&page).into_inner().delay(Duration::from_secs(3));
     });
     let client = client(&server);
     let options = CallOptions::default().with_deadline(Duration::from_millis(200));
     let error = client
-        .send_with(options, client.api().list_accounts_v1_accounts_get().send())
+        .send_with(options, client.api().list_accounts().send())
         .await
         .unwrap_err();
     assert!(
@@ -226,7 +223,7 @@ async fn a_missing_required_argument_is_an_invalid_request_not_a_panic() {
     let client = client(&server);
     // No account id given.
     let error = client
-        .send(client.api().get_account_v1_accounts_account_id_get().send())
+        .send(client.api().get_account().send())
         .await
         .unwrap_err();
     let Error::InvalidRequest { message, .. } = &error else {
@@ -239,7 +236,7 @@ async fn a_missing_required_argument_is_an_invalid_request_not_a_panic() {
 async fn the_typed_mock_error_helpers_produce_the_same_errors() {
     let server = MockServer::start_async().await;
     let id: uuid::Uuid = "eb240ec6-a227-47ca-b7c7-fbbdfe7170a0".parse().unwrap();
-    server.get_account_v1_accounts_account_id_get(|when, then| {
+    server.get_account(|when, then| {
         when.account_id(&id);
         then.client_error(
             404,
@@ -250,13 +247,7 @@ async fn the_typed_mock_error_helpers_produce_the_same_errors() {
     });
     let client = client(&server);
     let error = client
-        .send(
-            client
-                .api()
-                .get_account_v1_accounts_account_id_get()
-                .account_id(id)
-                .send(),
-        )
+        .send(client.api().get_account().account_id(id).send())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");

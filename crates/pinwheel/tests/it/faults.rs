@@ -104,7 +104,7 @@ fn account_ids(accounts: &[types::PayrollAccountObjResponse]) -> Vec<String> {
     accounts.iter().map(|a| a.id.unwrap().to_string()).collect()
 }
 
-type Accounts = pinwheel::Response<types::ListAccountsV1AccountsGetResponse>;
+type Accounts = pinwheel::Response<types::ListAccountsResponse>;
 
 /// `GET /accounts` once, with `options`.
 async fn list_accounts(
@@ -113,7 +113,7 @@ async fn list_accounts(
 ) -> pinwheel::Result<Accounts> {
     let client = client(server);
     client
-        .send_with(options, client.api().list_accounts_v1_accounts_get().send())
+        .send_with(options, client.api().list_accounts().send())
         .await
 }
 
@@ -126,10 +126,7 @@ async fn create_link_token(server: &ScriptedServer, options: CallOptions) -> pin
     .unwrap();
     let client = client(server);
     client
-        .send_with(
-            options,
-            client.api().post_v1_link_tokens_post().body(body).send(),
-        )
+        .send_with(options, client.api().create_link_token().body(body).send())
         .await
         .map(drop)
 }
@@ -441,10 +438,7 @@ async fn a_body_over_the_cap_is_a_body_error_not_an_allocation() {
     let api = capped_api(&server, CAP);
     let client = client(&server);
 
-    let err = client
-        .send(api.list_accounts_v1_accounts_get().send())
-        .await
-        .unwrap_err();
+    let err = client.send(api.list_accounts().send()).await.unwrap_err();
     let Error::Transport { source, context } = &err else {
         panic!("{err:?}");
     };
@@ -453,10 +447,7 @@ async fn a_body_over_the_cap_is_a_body_error_not_an_allocation() {
     assert_eq!(context.attempts, 1);
 
     // The same client reads a body under the cap.
-    let response = client
-        .send(api.list_accounts_v1_accounts_get().send())
-        .await
-        .unwrap();
+    let response = client.send(api.list_accounts().send()).await.unwrap();
     assert_eq!(account_ids(&response.data), ids(0..2));
     assert_eq!(server.requests().len(), 2);
 }
@@ -471,9 +462,7 @@ async fn a_body_over_the_cap_is_cut_off_whatever_its_content_type() {
     let server = scripted(move |_| Reply::raw(200, "application/octet-stream", big.clone())).await;
     let api = capped_api(&server, CAP);
     let client = client(&server);
-    let result = client
-        .send(api.list_accounts_v1_accounts_get().send())
-        .await;
+    let result = client.send(api.list_accounts().send()).await;
     match &result {
         Err(Error::Transport { source, .. }) => assert!(hit_the_cap(source), "{source:?}"),
         Err(other) => panic!("{other:?}"),

@@ -44,21 +44,19 @@ async fn the_vendor_w2_example_decodes_as_a_w2_with_every_amount() {
     let server = MockServer::start_async().await;
     let document_id: uuid::Uuid = example["data"]["id"].as_str().unwrap().parse().unwrap();
     let body = example.to_string();
-    server.get_end_user_document_v1_end_users_end_user_id_documents_document_id_get(
-        |when, then| {
-            when.end_user_id("u1").document_id(&document_id);
-            then.into_inner()
-                .status(200)
-                .header("content-type", "application/json")
-                .body(body);
-        },
-    );
+    server.get_end_user_document(|when, then| {
+        when.end_user_id("u1").document_id(&document_id);
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(body);
+    });
     let client = client(&server);
     let response = client
         .send(
             client
                 .api()
-                .get_end_user_document_v1_end_users_end_user_id_documents_document_id_get()
+                .get_end_user_document()
                 .end_user_id("u1")
                 .document_id(document_id)
                 .send(),
@@ -268,8 +266,7 @@ async fn a_page_whose_rows_omit_required_nullable_fields_still_decodes() {
         .send(
             client
                 .api()
-                .get_v1_company_connections_company_connection_id_paystubs_employee_external_id_get(
-                )
+                .list_company_paystubs()
                 .company_connection_id(uuid::Uuid::from_u128(
                     0x3a8d0c0e_5e0f_4c1b_9d43_3a4d1d0b2f6e,
                 ))

@@ -14,7 +14,7 @@ async fn every_request_carries_the_secret_and_the_pinned_version() {
     let ids = ids(0..1);
     let page = accounts_page(&[&ids[0]], None);
     let user_agent = format!("pinwheel-rs/{}", env!("CARGO_PKG_VERSION"));
-    let mock = server.list_accounts_v1_accounts_get(|when, then| {
+    let mock = server.list_accounts(|when, then| {
         when.into_inner()
             .header("x-api-secret", SECRET)
             .header("pinwheel-version", API_VERSION)
@@ -26,18 +26,13 @@ async fn every_request_carries_the_secret_and_the_pinned_version() {
 
     // Through the wrapper's `send`...
     let response = client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     // ...and straight through the generated client: the runtime adds the
     // headers to every request either way.
-    let direct = client
-        .api()
-        .list_accounts_v1_accounts_get()
-        .send()
-        .await
-        .unwrap();
+    let direct = client.api().list_accounts().send().await.unwrap();
     assert_eq!(direct.into_inner().data.len(), 1);
 
     mock.assert_calls_async(2).await;
@@ -49,17 +44,17 @@ async fn the_version_header_is_exactly_the_pinned_constant() {
     let server = MockServer::start_async().await;
     let page = accounts_page(&[], None);
     // A mock for any other version must not be hit.
-    let other = server.list_accounts_v1_accounts_get(|when, then| {
+    let other = server.list_accounts(|when, then| {
         when.into_inner().header("pinwheel-version", "2023-11-22");
         then.ok(&page);
     });
-    let pinned = server.list_accounts_v1_accounts_get(|when, then| {
+    let pinned = server.list_accounts(|when, then| {
         when.into_inner().header("pinwheel-version", API_VERSION);
         then.ok(&page);
     });
     let client = client(&server);
     client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap();
     other.assert_calls_async(0).await;
@@ -75,7 +70,7 @@ async fn a_same_origin_redirect_is_followed_with_the_secret() {
         when.method("GET").path("/moved/accounts");
         then.status(307).header("location", "/accounts");
     });
-    let target = server.list_accounts_v1_accounts_get(|when, then| {
+    let target = server.list_accounts(|when, then| {
         when.into_inner().header("x-api-secret", SECRET);
         then.ok(&page);
     });
@@ -106,7 +101,7 @@ async fn a_redirect_to_another_host_is_not_followed() {
     });
     let client = crate::support::client(&server);
     let error = client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(307));

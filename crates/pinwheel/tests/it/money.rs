@@ -25,7 +25,7 @@ fn minors<T>(lines: &[pinwheel::money::MoneyLine<'_, T>]) -> Vec<Option<i64>> {
 async fn paystubs_from_the_wire_have_exact_totals_and_lines_in_the_paystub_currency() {
     let server = MockServer::start_async().await;
     let account_id: uuid::Uuid = "5c1952df-3a84-4f28-8318-58291452061f".parse().unwrap();
-    server.list_paystubs_v1_accounts_account_id_paystubs_get(|when, then| {
+    server.list_paystubs(|when, then| {
         when.account_id(&account_id);
         then.into_inner()
             .status(200)
@@ -34,13 +34,7 @@ async fn paystubs_from_the_wire_have_exact_totals_and_lines_in_the_paystub_curre
     });
     let client = client(&server);
     let page = client
-        .send(
-            client
-                .api()
-                .list_paystubs_v1_accounts_account_id_paystubs_get()
-                .account_id(account_id)
-                .send(),
-        )
+        .send(client.api().list_paystubs().account_id(account_id).send())
         .await
         .unwrap();
     let paystub = &page.data[0];
@@ -90,8 +84,7 @@ async fn paystubs_from_the_wire_have_exact_totals_and_lines_in_the_paystub_curre
 fn the_same_integers_mean_other_amounts_in_other_currencies() {
     let mut paystub: Value = serde_json::from_str(&fixture("paystubs.json")).unwrap();
     paystub["data"][0]["currency"] = "JPY".into();
-    let page: types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse =
-        serde_json::from_str(&paystub.to_string()).unwrap();
+    let page: types::ListPaystubsResponse = serde_json::from_str(&paystub.to_string()).unwrap();
     let paystub = &page.data[0];
     let gross = paystub.gross_pay().unwrap().unwrap();
     assert_eq!(gross.currency(), Currency::JPY);
@@ -106,8 +99,7 @@ fn the_same_integers_mean_other_amounts_in_other_currencies() {
 fn an_amount_without_a_currency_is_an_error_not_a_guess() {
     let mut paystub: Value = serde_json::from_str(&fixture("paystubs.json")).unwrap();
     paystub["data"][0]["currency"] = Value::Null;
-    let page: types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse =
-        serde_json::from_str(&paystub.to_string()).unwrap();
+    let page: types::ListPaystubsResponse = serde_json::from_str(&paystub.to_string()).unwrap();
     let paystub = &page.data[0];
     assert!(matches!(
         paystub.gross_pay(),
@@ -125,14 +117,14 @@ fn an_amount_without_a_currency_is_an_error_not_a_guess() {
 
 #[test]
 fn company_paystubs_and_incomes() {
-    let page: types::GetV1CompanyConnectionsCompanyConnectionIdPaystubsEmployeeExternalIdGetResponse =
+    let page: types::ListCompanyPaystubsResponse =
         serde_json::from_str(&fixture("company_paystubs.json")).unwrap();
     let paystub = &page.data[0];
     assert_eq!(paystub.gross_pay().unwrap(), usd(480720));
     assert_eq!(paystub.net_pay_ytd().unwrap(), usd(4357992));
     assert_eq!(paystub.total_reimbursements().unwrap(), usd(7000));
 
-    let page: types::GetV1CompanyConnectionsCompanyConnectionIdIncomesGetResponse =
+    let page: types::ListCompanyIncomesResponse =
         serde_json::from_str(&fixture("company_incomes.json")).unwrap();
     assert_eq!(page.data[0].compensation().unwrap(), usd(400000));
 }
@@ -150,7 +142,7 @@ fn an_account_income() {
 
 #[test]
 fn annual_incomes_and_their_paystubs_use_the_income_currency() {
-    let report: types::GetEndUserVerificationReportsVoieV1EndUsersEndUserIdVerificationReportsVoieGetResponse =
+    let report: types::GetVoieReportResponse =
         serde_json::from_str(&fixture("verification_report_voie.json")).unwrap();
     let employments = report.data.employments.as_ref().unwrap();
     let income = employments[0].income.as_ref().unwrap();
@@ -178,8 +170,7 @@ fn annual_incomes_and_their_paystubs_use_the_income_currency() {
 
 #[test]
 fn shift_earnings_use_the_shift_currency() {
-    let page: types::ListShiftsV1AccountsAccountIdShiftsGetResponse =
-        serde_json::from_str(&fixture("shifts.json")).unwrap();
+    let page: types::ListShiftsResponse = serde_json::from_str(&fixture("shifts.json")).unwrap();
     let earnings = page.data[0].earnings().unwrap();
     assert_eq!(minors(&earnings), [Some(23000), Some(1509)]);
     assert_eq!(earnings[0].rate, usd(2875));
@@ -237,7 +228,7 @@ fn w2_boxes_are_usd_cents() {
 #[test]
 fn employer_amount_limits_are_exact_decimals_of_major_units() {
     // These are JSON numbers believed to be dollars, not integer cents.
-    let employer: types::GetEmployerV1EmployersEmployerIdGetResponse =
+    let employer: types::GetEmployerResponse =
         serde_json::from_str(&fixture("employer.json")).unwrap();
     let max = employer.data.max_amount.unwrap();
     assert_eq!(max.to_string(), "9999.0");
@@ -254,8 +245,7 @@ fn a_currency_code_pinwheel_adds_later_still_reads_and_garbage_is_an_error() {
     let with_currency = |code: &str| {
         let mut paystub: Value = serde_json::from_str(&fixture("paystubs.json")).unwrap();
         paystub["data"][0]["currency"] = code.into();
-        let page: types::ListPaystubsV1AccountsAccountIdPaystubsGetResponse =
-            serde_json::from_str(&paystub.to_string()).unwrap();
+        let page: types::ListPaystubsResponse = serde_json::from_str(&paystub.to_string()).unwrap();
         page.data.into_iter().next().unwrap()
     };
     // A well-formed code the generated enum does not list decodes as its
@@ -277,7 +267,7 @@ fn a_currency_code_pinwheel_adds_later_still_reads_and_garbage_is_an_error() {
 
 #[test]
 fn earnings_stream_net_pay_entries() {
-    let page: types::GetEarningsStreamPayoutsV1EndUsersEndUserIdEarningsStreamPayoutsGetResponse =
+    let page: types::ListEarningsStreamPayoutsResponse =
         serde_json::from_str(&fixture("earnings_stream_payouts.json")).unwrap();
     // The payout's `earnings` are untyped in the API document; each entry's
     // `net_pay` has the shape of `NetPayObjResponse` (integers only, so

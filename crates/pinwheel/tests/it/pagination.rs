@@ -35,13 +35,13 @@ async fn three_pages_are_followed_and_the_filter_is_sent_with_each() {
     let mocks: Vec<_> = pages
         .iter()
         .map(|(cursor, page)| {
-            server.list_accounts_v1_accounts_get(|when, then| {
+            server.list_accounts(|when, then| {
                 // Each page's request must carry the filter and the limit,
                 // and exactly its own cursor (none on the first page).
                 when.cursor(*cursor)
                     .connected(true)
                     .limit(limit(2))
-                    .monitoring_status(types::ListAccountsV1AccountsGetMonitoringStatus::Active);
+                    .monitoring_status(types::ListAccountsMonitoringStatus::Active);
                 then.ok(page);
             })
         })
@@ -53,7 +53,7 @@ async fn three_pages_are_followed_and_the_filter_is_sent_with_each() {
         .with(|request| {
             request
                 .connected(true)
-                .monitoring_status(types::ListAccountsV1AccountsGetMonitoringStatus::Active)
+                .monitoring_status(types::ListAccountsMonitoringStatus::Active)
         })
         .limit(2)
         .unwrap()
@@ -75,13 +75,13 @@ async fn pages_report_their_cursors_and_request_ids() {
     let ids = ids(0..2);
     let first = accounts_page(&[&ids[0]], Some("next"));
     let second = accounts_page(&[&ids[1]], None);
-    server.list_accounts_v1_accounts_get(|when, then| {
+    server.list_accounts(|when, then| {
         when.cursor(None);
         then.ok(&first)
             .into_inner()
             .header("x-pinwheel-request-id", "req-page-1");
     });
-    server.list_accounts_v1_accounts_get(|when, then| {
+    server.list_accounts(|when, then| {
         when.cursor("next");
         then.ok(&second)
             .into_inner()
@@ -105,11 +105,11 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
     let ids = ids(0..2);
     let first = accounts_page(&[&ids[0]], Some("loop"));
     let looping = accounts_page(&[&ids[1]], Some("loop"));
-    let first_mock = server.list_accounts_v1_accounts_get(|when, then| {
+    let first_mock = server.list_accounts(|when, then| {
         when.cursor(None);
         then.ok(&first);
     });
-    let loop_mock = server.list_accounts_v1_accounts_get(|when, then| {
+    let loop_mock = server.list_accounts(|when, then| {
         when.cursor("loop");
         then.ok(&looping)
             .into_inner()
@@ -139,11 +139,11 @@ async fn an_error_mid_stream_ends_it_and_the_listing_resumes_without_gaps_or_dup
     let first = accounts_page(&ids[0..2], Some("cursor-2"));
     let second = accounts_page(&ids[2..4], Some("cursor-3"));
     let third = accounts_page(&ids[4..5], None);
-    server.list_accounts_v1_accounts_get(|when, then| {
+    server.list_accounts(|when, then| {
         when.cursor(None);
         then.ok(&first);
     });
-    let failing = server.list_accounts_v1_accounts_get(|when, then| {
+    let failing = server.list_accounts(|when, then| {
         when.cursor("cursor-2");
         then.server_error(
             503,
@@ -172,11 +172,11 @@ async fn an_error_mid_stream_ends_it_and_the_listing_resumes_without_gaps_or_dup
 
     // The server recovers; the listing continues where it stopped.
     failing.delete_async().await;
-    server.list_accounts_v1_accounts_get(|when, then| {
+    server.list_accounts(|when, then| {
         when.cursor("cursor-2");
         then.ok(&second);
     });
-    server.list_accounts_v1_accounts_get(|when, then| {
+    server.list_accounts(|when, then| {
         when.cursor("cursor-3");
         then.ok(&third);
     });
@@ -219,7 +219,7 @@ async fn path_parameters_and_date_filters_are_kept_across_paystub_pages() {
     // Another paystub: an identical row would be recognised as a repeat.
     last["data"][0]["id"] = serde_json::json!("7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f");
     let next = "eyJlbXBsb3llciI6ICJVbml0ZWQgUGFyY2VsIFNlcnZpY2UifQ==";
-    let first_mock = server.list_paystubs_v1_accounts_account_id_paystubs_get(|when, then| {
+    let first_mock = server.list_paystubs(|when, then| {
         when.account_id(&account_id)
             .from_pay_date(&from)
             .cursor(None);
@@ -228,7 +228,7 @@ async fn path_parameters_and_date_filters_are_kept_across_paystub_pages() {
             .header("content-type", "application/json")
             .body(example.as_str());
     });
-    let last_mock = server.list_paystubs_v1_accounts_account_id_paystubs_get(|when, then| {
+    let last_mock = server.list_paystubs(|when, then| {
         when.account_id(&account_id)
             .from_pay_date(&from)
             .cursor(next);
@@ -264,18 +264,18 @@ async fn any_list_operation_streams_through_a_cursor_closure() {
         })
     };
     let ids = ids(0..2);
-    let first: types::GetJobsV1JobsGetResponse = serde_json::from_value(serde_json::json!({
+    let first: types::ListJobsResponse = serde_json::from_value(serde_json::json!({
         "data": [job(&ids[0])], "meta": {"count": 1, "next_cursor": "j2"}
     }))
     .unwrap();
-    let second: types::GetJobsV1JobsGetResponse = serde_json::from_value(serde_json::json!({
+    let second: types::ListJobsResponse = serde_json::from_value(serde_json::json!({
         "data": [job(&ids[1])], "meta": {"count": 1, "next_cursor": null}
     }))
     .unwrap();
     for (cursor, page) in [(None, &first), (Some("j2"), &second)] {
-        server.get_jobs_v1_jobs_get(|when, then| {
+        server.list_jobs(|when, then| {
             when.cursor(cursor)
-                .outcome(types::GetJobsV1JobsGetOutcome::Success)
+                .outcome(types::ListJobsOutcome::Success)
                 .limit(limit(1));
             then.ok(page);
         });
@@ -284,8 +284,8 @@ async fn any_list_operation_streams_through_a_cursor_closure() {
     let api = client.api();
     let jobs: Vec<_> = pinwheel::pagination::items(None, |cursor| {
         let mut request = api
-            .get_jobs_v1_jobs_get()
-            .outcome(types::GetJobsV1JobsGetOutcome::Success)
+            .list_jobs()
+            .outcome(types::ListJobsOutcome::Success)
             .limit(limit(1).unwrap());
         if let Some(cursor) = cursor {
             request = request.cursor(cursor);

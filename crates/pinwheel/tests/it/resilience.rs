@@ -26,14 +26,14 @@ async fn a_503_is_retried_and_the_second_answer_returned() {
     // The first request gets a 503; the counter makes the mock match once.
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
-    let unavailable = server.list_accounts_v1_accounts_get(|when, then| {
+    let unavailable = server.list_accounts(|when, then| {
         when.into_inner()
             .is_true(move |_| counter.fetch_add(1, Ordering::SeqCst) == 0);
         then.server_error(503, &error_body("UNKNOWN_ERROR", "OVERLOADED", "busy", 503));
     });
     let ids = ids(0..1);
     let page = accounts_page(&[&ids[0]], None);
-    let ok = server.list_accounts_v1_accounts_get(|_, then| {
+    let ok = server.list_accounts(|_, then| {
         then.ok(&page)
             .into_inner()
             .header("x-pinwheel-request-id", "req-ok");
@@ -46,7 +46,7 @@ async fn a_503_is_retried_and_the_second_answer_returned() {
         .unwrap();
 
     let response = client
-        .send(client.api().list_accounts_v1_accounts_get().send())
+        .send(client.api().list_accounts().send())
         .await
         .unwrap();
     assert_eq!(response.attempts(), 2);
@@ -64,7 +64,7 @@ async fn a_503_is_retried_and_the_second_answer_returned() {
 #[tokio::test]
 async fn a_post_that_reached_the_server_is_not_replayed() {
     let server = MockServer::start_async().await;
-    let create = server.post_v1_link_tokens_post(|_, then| {
+    let create = server.create_link_token(|_, then| {
         then.server_error(503, &error_body("UNKNOWN_ERROR", "OVERLOADED", "busy", 503));
     });
     let client = Client::builder(SECRET)
@@ -81,7 +81,7 @@ async fn a_post_that_reached_the_server_is_not_replayed() {
     }))
     .unwrap();
     let error = client
-        .send(client.api().post_v1_link_tokens_post().body(body).send())
+        .send(client.api().create_link_token().body(body).send())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Server { .. }), "{error:?}");
@@ -93,7 +93,7 @@ async fn a_post_that_reached_the_server_is_not_replayed() {
 async fn a_burst_over_the_rate_limit_is_paced_not_dropped() {
     let server = MockServer::start_async().await;
     let page = accounts_page(&[], None);
-    let mock = server.list_accounts_v1_accounts_get(|_, then| {
+    let mock = server.list_accounts(|_, then| {
         then.ok(&page);
     });
     let client = Client::builder(SECRET)
@@ -101,7 +101,7 @@ async fn a_burst_over_the_rate_limit_is_paced_not_dropped() {
         .rate_limit(RateLimit::per_second(NonZeroU32::new(5).unwrap()))
         .build()
         .unwrap();
-    let calls = (0..10).map(|_| client.send(client.api().list_accounts_v1_accounts_get().send()));
+    let calls = (0..10).map(|_| client.send(client.api().list_accounts().send()));
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
     mock.assert_calls_async(10).await;
@@ -119,7 +119,7 @@ async fn a_burst_over_the_rate_limit_is_paced_not_dropped() {
 async fn each_mode_paces_to_its_documented_limit_by_default() {
     let server = MockServer::start_async().await;
     let page = accounts_page(&[], None);
-    server.list_accounts_v1_accounts_get(|_, then| {
+    server.list_accounts(|_, then| {
         then.ok(&page);
     });
     // Sandbox allows 10 per second: 12 quick calls make at least two wait.
@@ -127,7 +127,7 @@ async fn each_mode_paces_to_its_documented_limit_by_default() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let calls = (0..12).map(|_| client.send(client.api().list_accounts_v1_accounts_get().send()));
+    let calls = (0..12).map(|_| client.send(client.api().list_accounts().send()));
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
     assert!(

@@ -123,7 +123,7 @@ async fn a_server_echoing_the_secret_cannot_put_it_into_an_error_or_a_log() {
             .send(
                 client
                     .api()
-                    .get_account_v1_accounts_account_id_get()
+                    .get_account()
                     .account_id(ACCOUNT.parse::<uuid::Uuid>().unwrap())
                     .send(),
             )
@@ -173,7 +173,7 @@ async fn the_budget_is_per_key_and_mode() {
     let started = tokio::time::Instant::now();
     for client in [&sandbox, &production] {
         client
-            .send(client.api().list_platforms_v1_platforms_get().send())
+            .send(client.api().list_platforms().send())
             .await
             .unwrap();
     }
@@ -182,7 +182,7 @@ async fn the_budget_is_per_key_and_mode() {
         "two modes, two budgets"
     );
     sandbox_too
-        .send(sandbox_too.api().list_platforms_v1_platforms_get().send())
+        .send(sandbox_too.api().list_platforms().send())
         .await
         .unwrap();
     assert!(
@@ -207,7 +207,7 @@ async fn the_builders_deadline_bounds_the_whole_call() {
         .unwrap();
     let started = tokio::time::Instant::now();
     let error = client
-        .send(client.api().list_platforms_v1_platforms_get().send())
+        .send(client.api().list_platforms().send())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Deadline { .. }), "{error:?}");
@@ -251,7 +251,7 @@ async fn a_rate_store_outage_is_its_own_retryable_error() {
         .build()
         .unwrap();
     let error = client
-        .send(client.api().list_platforms_v1_platforms_get().send())
+        .send(client.api().list_platforms().send())
         .await
         .unwrap_err();
     assert!(

@@ -36,10 +36,7 @@ pub(crate) fn account(id: &str) -> serde_json::Value {
 }
 
 /// A page of accounts with the given ids and next cursor.
-pub(crate) fn accounts_page(
-    ids: &[&str],
-    next: Option<&str>,
-) -> types::ListAccountsV1AccountsGetResponse {
+pub(crate) fn accounts_page(ids: &[&str], next: Option<&str>) -> types::ListAccountsResponse {
     let data: Vec<_> = ids.iter().map(|id| account(id)).collect();
     serde_json::from_value(json!({
         "data": data,
