@@ -72,5 +72,7 @@ async fn a_burst_is_throttled_by_the_runtime() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(runtime.metrics().throttled_waits, 3);
+    // How many waits that took depends on how fast this machine sends; the
+    // time it took does not.
+    assert!(runtime.metrics().throttled_waits <= 3);
 }

@@ -167,13 +167,15 @@ async fn a_burst_is_held_to_the_configured_rate() {
     for _ in 0..6 {
         get(&runtime, &server).await.0.unwrap();
     }
-    // One at once, then five more 50 ms apart.
-    assert!(
-        started.elapsed() >= Duration::from_millis(240),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(runtime.metrics().throttled_waits >= 5);
+    // One at once, then five more at 50 ms intervals: the server sees the
+    // sixth at least 250 ms after the first. (How often the limiter had to
+    // wait depends on how fast this machine sends: a loaded one needs fewer
+    // waits for the same rate, so the waits are not what is checked.)
+    let arrivals = server.arrivals();
+    assert_eq!(arrivals.len(), 6);
+    let span = arrivals[5].duration_since(arrivals[0]);
+    assert!(span >= Duration::from_millis(240), "six requests in {span:?}");
+    assert!(started.elapsed() >= Duration::from_millis(240));
 }
 
 #[tokio::test]
