@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use client_core::call::{CallOptions, with_call};
+use client_core::call::{with_call, CallOptions};
 use client_core::rate::RateLimit;
 use client_core::retry::{GiveUpReason, RetryBudget, RetryConfig};
 use client_core::testing::{Reply, ScriptedServer};
@@ -174,7 +174,10 @@ async fn a_burst_is_held_to_the_configured_rate() {
     let arrivals = server.arrivals();
     assert_eq!(arrivals.len(), 6);
     let span = arrivals[5].duration_since(arrivals[0]);
-    assert!(span >= Duration::from_millis(240), "six requests in {span:?}");
+    assert!(
+        span >= Duration::from_millis(240),
+        "six requests in {span:?}"
+    );
     assert!(started.elapsed() >= Duration::from_millis(240));
 }
 
