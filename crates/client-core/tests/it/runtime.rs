@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use client_core::call::{with_call, CallOptions};
+use client_core::call::{CallOptions, with_call};
 use client_core::rate::RateLimit;
 use client_core::retry::{GiveUpReason, RetryBudget, RetryConfig};
 use client_core::testing::{Reply, ScriptedServer};
