@@ -55,6 +55,11 @@ pub(crate) struct Walker<'a, T> {
     queue: VecDeque<u32>,
     /// Windows requested, consumed in the order they were queued.
     inflight: FuturesOrdered<BoxFuture<'a, (u32, Result<Window<T>>)>>,
+    /// Windows at the front of `inflight` requested before the walk went
+    /// sequential: their rows are not used, but their answers are awaited
+    /// and remembered, because a server may hand one of them out again as
+    /// the answer to a later request (see `previous`).
+    ignored: usize,
     /// `Id`s yielded so far (and the resume anchor).
     seen: HashSet<i64>,
     /// The last rows yielded (a window's worth), with their place in the
@@ -89,7 +94,8 @@ pub(crate) struct Walker<'a, T> {
     latest_total: Option<u64>,
     /// Requests in a row that brought no new row.
     wasted: u32,
-    /// The `Id`s of the window consumed last and where it was asked for.
+    /// The `Id`s of the window answered last (consumed or ignored) and
+    /// where it was asked for.
     previous: (u32, Vec<i64>),
     pub(crate) yielded: u64,
     pub(crate) requests: u64,
@@ -104,6 +110,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             floor: settings.start,
             queue: VecDeque::from([settings.start]),
             inflight: FuturesOrdered::new(),
+            ignored: 0,
             seen: HashSet::new(),
             recent: std::collections::HashMap::new(),
             recent_order: VecDeque::new(),
@@ -168,6 +175,13 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
                 return None;
             };
             self.requests += 1;
+            if self.ignored > 0 {
+                self.ignored -= 1;
+                if let Ok((rows, _)) = &window {
+                    self.previous = (skip, rows.iter().filter_map(Row::row_id).collect());
+                }
+                continue;
+            }
             let (rows, total) = match window {
                 Ok(window) => window,
                 Err(error) => {
@@ -231,7 +245,10 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
     }
 
     fn go_sequential(&mut self) {
-        self.inflight = FuturesOrdered::new();
+        // Windows already requested are awaited, not dropped: the request
+        // may have reached the server, and its answer is one the server
+        // could hand out again.
+        self.ignored = self.inflight.len();
         self.queue.clear();
         self.sequential = true;
     }
