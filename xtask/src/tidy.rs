@@ -7,7 +7,8 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    /// Every tracked text file, relative to the workspace root.
+    /// Every tracked text file, relative to the workspace root, except this
+    /// one (which names what it looks for).
     fn tracked(root: &Path) -> Vec<String> {
         let output = Command::new("git")
             .args(["ls-files", "-z"])
@@ -16,7 +17,7 @@ mod tests {
             .expect("git ls-files");
         String::from_utf8_lossy(&output.stdout)
             .split('\0')
-            .filter(|path| !path.is_empty())
+            .filter(|path| !path.is_empty() && *path != "xtask/src/tidy.rs")
             .filter(|path| {
                 [".rs", ".md", ".toml", ".yaml", ".yml", ".json", ".txt"]
                     .iter()
