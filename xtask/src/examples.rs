@@ -3,7 +3,7 @@
 //! Every `example` and `examples` of the normalised document (media types of
 //! request and response bodies, parameters, component schemas and their
 //! properties) is paired with the generated Rust type it must decode into,
-//! found in the generated code itself: an operation's `send()` return type
+//! found in the generated code itself: an operation's `send_raw()` return type
 //! for its success and error bodies, its builder's fields for the request
 //! body and parameters, a component's type and its struct fields for schema
 //! examples. The pairs go to `codegen/examples.json`, and a generated test
@@ -434,7 +434,9 @@ impl Index {
                                     }
                                 }
                             }
-                            syn::Item::Impl(imp) => {
+                            // The inherent `send_raw` (the `Request` impl's
+                            // returns an opaque future).
+                            syn::Item::Impl(imp) if imp.trait_.is_none() => {
                                 let Some(name) = last_ident(&imp.self_ty) else {
                                     continue;
                                 };
@@ -442,7 +444,7 @@ impl Index {
                                     syn::ImplItem::Fn(f) => Some(f),
                                     _ => None,
                                 }) {
-                                    if f.sig.ident != "send" {
+                                    if f.sig.ident != "send" && f.sig.ident != "send_raw" {
                                         continue;
                                     }
                                     if let syn::ReturnType::Type(_, ty) = &f.sig.output

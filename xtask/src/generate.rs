@@ -80,6 +80,7 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
         open_enums(&mut client_file);
     }
     let notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
+    requests(&mut client_file);
     let examples = crate::examples::collect(doc, &client_file, &api.source.codegen);
     let client = format_file(&client_file)?;
     let httpmock = format_rust(&mock_tokens.to_string())?;
@@ -384,6 +385,96 @@ fn open_enums(file: &mut syn::File) {
             }
         }
     }
+}
+
+/// Implements `client_core::Request` for every operation's builder, so a
+/// wrapper can give all of them one `send()` returning its own result type.
+/// progenitor's own `send` becomes `send_raw`: an inherent method would
+/// otherwise shadow the wrapper's.
+fn requests(file: &mut syn::File) {
+    let Some(builders) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    let mut impls = Vec::new();
+    for item in builders.1.iter_mut() {
+        let syn::Item::Impl(implementation) = item else {
+            continue;
+        };
+        if implementation.trait_.is_some() {
+            continue;
+        }
+        let self_ty = implementation.self_ty.clone();
+        let generics = implementation.generics.clone();
+        for impl_item in &mut implementation.items {
+            let syn::ImplItem::Fn(function) = impl_item else {
+                continue;
+            };
+            if function.sig.ident != "send" || function.sig.asyncness.is_none() {
+                continue;
+            }
+            let syn::ReturnType::Type(_, output) = &function.sig.output else {
+                continue;
+            };
+            let Some((ok, err)) = result_types(output) else {
+                continue;
+            };
+            function.sig.ident = syn::Ident::new("send_raw", function.sig.ident.span());
+            function
+                .attrs
+                .push(syn::parse_quote!(#[doc = " (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)"]));
+            impls.push(quote! {
+                impl #generics client_core::Request for #self_ty {
+                    type Output = #ok;
+                    type Error = #err;
+                    fn runtime(&self) -> &client_core::Runtime {
+                        &self.client.inner
+                    }
+                    fn send_raw(
+                        self,
+                    ) -> impl ::std::future::Future<
+                        Output = Result<ResponseValue<#ok>, Error<#err>>,
+                    > + Send {
+                        self.send_raw()
+                    }
+                }
+            });
+        }
+    }
+    for code in impls {
+        if let Ok(item) = syn::parse2(code) {
+            builders.1.push(item);
+        }
+    }
+}
+
+/// `Result<ResponseValue<T>, Error<E>>` -> `(T, E)`.
+fn result_types(ty: &syn::Type) -> Option<(syn::Type, syn::Type)> {
+    fn args(ty: &syn::Type) -> Vec<syn::Type> {
+        let syn::Type::Path(path) = ty else {
+            return Vec::new();
+        };
+        let Some(last) = path.path.segments.last() else {
+            return Vec::new();
+        };
+        match &last.arguments {
+            syn::PathArguments::AngleBracketed(list) => list
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    syn::GenericArgument::Type(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let outer = args(ty);
+    let ok = args(outer.first()?).into_iter().next()?;
+    let err = args(outer.get(1)?).into_iter().next()?;
+    Some((ok, err))
 }
 
 /// prettyplease prints a multi-line doc attribute as a `/** ... */` block,

@@ -2,6 +2,8 @@
 //! `{metric, value, unit, goal?, met?}`; ratios are always against a baseline
 //! measured in the same run.
 
+use pensionpro::Call as _;
+use pinwheel::Call as _;
 use std::future::Future;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::pin::Pin;
@@ -71,10 +73,8 @@ async fn overhead() -> anyhow::Result<Value> {
     // Warm up connections and allocators.
     for _ in 0..200 {
         plain_get::<pinwheel::types::ListAccountsResponse>(&plain, &accounts_url).await?;
-        pinwheel.send(pinwheel.api().list_accounts().send()).await?;
-        pensionpro
-            .call(pensionpro.api().list_plans().send())
-            .await?;
+        pinwheel.list_accounts().send().await?;
+        pensionpro.list_plans().send().await?;
     }
     // Five repetitions of 400 rounds; every round times one request of each
     // series back to back, so a change in the machine's speed (a shared
@@ -89,15 +89,13 @@ async fn overhead() -> anyhow::Result<Value> {
             plain_get::<pinwheel::types::ListAccountsResponse>(&plain, &accounts_url).await?;
             rep[0].push(started.elapsed());
             let started = Instant::now();
-            pinwheel.send(pinwheel.api().list_accounts().send()).await?;
+            pinwheel.list_accounts().send().await?;
             rep[1].push(started.elapsed());
             let started = Instant::now();
             plain_get::<pensionpro::types::PlanListResponse>(&plain, &plans_url).await?;
             rep[2].push(started.elapsed());
             let started = Instant::now();
-            pensionpro
-                .call(pensionpro.api().list_plans().send())
-                .await?;
+            pensionpro.list_plans().send().await?;
             rep[3].push(started.elapsed());
         }
         ratios[0].push(median(&mut rep[1]).as_secs_f64() / median(&mut rep[0]).as_secs_f64());
@@ -178,17 +176,13 @@ async fn export() -> anyhow::Result<Value> {
     let mut skip = 0;
     loop {
         let page = client
-            .call(
-                client
-                    .api()
-                    .list_plans()
-                    .top(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
-                    .skip(skip)
-                    .orderby("Id")
-                    .send(),
-            )
+            .list_plans()
+            .top(NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN))
+            .skip(skip)
+            .orderby("Id")
+            .send()
             .await?;
-        let values = page.values.unwrap_or_default();
+        let values = page.into_inner().values.unwrap_or_default();
         rows += values.len() as u64;
         if values.len() < 1000 {
             break;
@@ -210,7 +204,7 @@ async fn export() -> anyhow::Result<Value> {
         .page_concurrency(NonZeroUsize::new(concurrency).unwrap_or(NonZeroUsize::MIN))
         .build()?;
     let started = Instant::now();
-    let mut walk = client.list(client.api().list_plans(), &pensionpro::Query::new());
+    let mut walk = client.list(client.list_plans(), &pensionpro::Query::new());
     let mut seen = 0u64;
     let mut last = 0i64;
     while let Some(plan) = walk.next().await {
@@ -322,7 +316,7 @@ async fn load(url: &str, redis: Option<&str>, duration: Duration) -> anyhow::Res
         async move {
             while Instant::now() < end {
                 // A 429 is counted by the server; keep going.
-                let _ = client.call(client.api().list_plans().send()).await;
+                let _ = client.list_plans().send().await;
             }
         }
     });
@@ -416,7 +410,7 @@ async fn stream_rows(rows: u64, concurrency: NonZeroUsize) -> anyhow::Result<()>
         .rate_limit(unlimited())
         .page_concurrency(concurrency)
         .build()?;
-    let mut walk = client.list(client.api().list_plans(), &pensionpro::Query::new());
+    let mut walk = client.list(client.list_plans(), &pensionpro::Query::new());
     let mut count = 0u64;
     while let Some(row) = walk.next().await {
         row?;

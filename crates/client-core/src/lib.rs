@@ -9,6 +9,7 @@ mod operation;
 pub mod rate;
 #[cfg(feature = "redis")]
 pub mod redis_store;
+pub mod request;
 pub mod retry;
 mod runtime;
 #[cfg(feature = "test-util")]
@@ -18,5 +19,6 @@ pub mod webhook;
 
 pub use metrics::Metrics;
 pub use operation::{Operation, Operations, SENSITIVE_RESPONSE};
+pub use request::{CallError, Request, Response};
 pub use runtime::{ConfigError, LOCAL_RESPONSE_HEADER, Runtime, RuntimeBuilder, SecretHeader};
 pub use secrecy::{ExposeSecret, SecretString};

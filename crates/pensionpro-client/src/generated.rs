@@ -32766,7 +32766,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -32870,7 +32871,10 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -32994,7 +32998,10 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/plans/{planId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33084,7 +33091,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/plans/{planId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, plan_id } = self;
             let plan_id = plan_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -33227,7 +33235,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/plancontactroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
         {
@@ -33394,7 +33403,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/planCycles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanCycleListResponse>, Error<types::ErrorResponse>>
         {
@@ -33561,7 +33571,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/planServicesProvidedLinks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::PlanServicesProvidedLinkListResponse>,
@@ -33730,7 +33741,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/investmentproviders`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::InvestmentProviderLinkListResponse>,
@@ -33899,7 +33911,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/feeschedules`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::FeeScheduleListResponse>, Error<types::ErrorResponse>>
         {
@@ -34066,7 +34079,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/projects`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
         {
@@ -34233,7 +34247,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/todos`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -34399,7 +34414,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/notes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -34565,7 +34581,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/projectfields`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
         {
@@ -34732,7 +34749,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/employeeplanroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
         {
@@ -34899,7 +34917,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/{planId}/legalplanfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LegalPlanFileListResponse>, Error<types::ErrorResponse>>
         {
@@ -35055,7 +35074,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/form5500types`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -35204,7 +35224,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plans/plangroups`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -35353,7 +35374,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/clients`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ClientListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -35457,7 +35479,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/clients/{clientId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Client>, Error<types::ErrorResponse>> {
             let Self {
@@ -35608,7 +35631,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/clients/{clientId}/plans`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -35774,7 +35798,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/clients/{clientId}/notes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -35929,7 +35954,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/employerdata`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployerDataListResponse>, Error<types::ErrorResponse>>
         {
@@ -36079,7 +36105,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/employerdata/entitytypes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -36228,7 +36255,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/contacts`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ContactListResponse>, Error<types::ErrorResponse>>
         {
@@ -36333,7 +36361,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/contacts/{contactId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
             let Self {
@@ -36448,7 +36477,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/contacts/{contactId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
             let Self {
@@ -36604,7 +36634,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/contacts/{contactId}/notes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -36770,7 +36801,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/contacts/{contactId}/numbers`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ContactPhoneNumberLinkListResponse>,
@@ -36928,7 +36960,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/addresses`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AddressListResponse>, Error<types::ErrorResponse>>
         {
@@ -37078,7 +37111,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plancontactroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
         {
@@ -37181,7 +37215,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/plancontactroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -37269,7 +37304,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/plancontactroles/{planContactRoleId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
             let Self {
@@ -37373,7 +37409,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/plancontactroles/{planContactRoleId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
             let Self {
@@ -37470,7 +37507,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/plancontactright`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanContactRight>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -37603,7 +37641,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/employeeplanroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
         {
@@ -37708,7 +37747,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/employeeplanroles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -37807,7 +37847,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/employeeplanroles/{employeePlanRoleId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
             let Self {
@@ -37893,7 +37934,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/employeeplanroles/{employeePlanRoleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 employee_plan_role_id,
@@ -38028,7 +38070,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/employees`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::EmployeeListResponse>, Error<types::ErrorResponse>>
         {
@@ -38178,7 +38221,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
         {
@@ -38281,7 +38325,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/projects`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -38369,7 +38414,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
             let Self {
@@ -38484,7 +38530,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/projects/{projectId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
             let Self {
@@ -38593,7 +38640,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/projects/{projectId}/abort`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -38744,7 +38792,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/taskgroups`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
         {
@@ -38911,7 +38960,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/tasks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -39077,7 +39127,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/participants`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ParticipantListResponse>, Error<types::ErrorResponse>>
         {
@@ -39244,7 +39295,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/notes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -39410,7 +39462,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/todos`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -39576,7 +39629,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/projectfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFileListResponse>, Error<types::ErrorResponse>>
         {
@@ -39743,7 +39797,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/distributionfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DistributionFileListResponse>, Error<types::ErrorResponse>>
         {
@@ -39910,7 +39965,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projects/{projectId}/projectfields`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
         {
@@ -40066,7 +40122,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projectfields`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
         {
@@ -40216,7 +40273,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/projecttemplates`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectTemplateListResponse>, Error<types::ErrorResponse>>
         {
@@ -40366,7 +40424,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/taskgroups`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
         {
@@ -40460,7 +40519,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskGroup>, Error<types::ErrorResponse>> {
             let Self {
@@ -40620,7 +40680,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}/tasks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -40781,7 +40842,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/tasks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -40885,7 +40947,10 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/tasks/{taskId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Task>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41034,7 +41099,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/tasks/{taskId}/notes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -41200,7 +41266,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/tasks/{taskId}/taskitems`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskItemListResponse>, Error<types::ErrorResponse>>
         {
@@ -41300,7 +41367,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/tasks/{taskId}/completetask`
-        pub async fn send(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41376,7 +41444,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/tasks/{taskId}/uncompletetask`
-        pub async fn send(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41452,7 +41521,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/tasks/{taskId}/overrideTask`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41539,7 +41609,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/tasks/employee/{taskId}/{employeeId}`
-        pub async fn send(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41632,7 +41703,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/tasks/{taskId}/{worktrayId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41745,7 +41817,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/taskitems/{taskItemId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TaskItem>, Error<types::ErrorResponse>> {
             let Self {
@@ -41890,7 +41963,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/worktrays`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WorktrayListResponse>, Error<types::ErrorResponse>>
         {
@@ -41984,7 +42058,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/worktrays/{worktrayId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Worktray>, Error<types::ErrorResponse>> {
             let Self {
@@ -42121,7 +42196,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/worktrayMembers`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WorktrayMemberListResponse>, Error<types::ErrorResponse>>
         {
@@ -42271,7 +42347,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/todos`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -42373,7 +42450,10 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/todos`
-        pub async fn send(self) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ToDoCreate::try_from(v).map_err(|e| e.to_string()))
@@ -42448,7 +42528,10 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/todos/{todoId}`
-        pub async fn send(self) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
             let Self { client, todo_id } = self;
             let todo_id = todo_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -42544,7 +42627,10 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/todos/{todoId}`
-        pub async fn send(self) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 todo_id,
@@ -42695,7 +42781,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/todos/{todoId}/todocomments`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ToDoCommentListResponse>, Error<types::ErrorResponse>>
         {
@@ -42804,7 +42891,10 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/notes`
-        pub async fn send(self) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::NoteCreate::try_from(v).map_err(|e| e.to_string()))
@@ -42910,7 +43000,10 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/notes/{noteId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 note_id,
@@ -42997,7 +43090,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/notes/{noteId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, note_id } = self;
             let note_id = note_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -43084,7 +43178,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/interactions`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Interaction>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -43148,7 +43243,8 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `POST` request to `/v2/projectfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
             let Self { client } = self;
@@ -43252,7 +43348,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/projectfiles/{projectFileId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
             let Self {
@@ -43341,7 +43438,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/projectfiles/{projectFileId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_file_id,
@@ -43407,7 +43505,8 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `POST` request to `/v2/distributionfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DistributionFile>, Error<types::ErrorResponse>> {
             let Self { client } = self;
@@ -43467,7 +43566,8 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `POST` request to `/v2/legalplanfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
             let Self { client } = self;
@@ -43571,7 +43671,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/legalplanfiles/{legalPlanFileId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
             let Self {
@@ -43660,7 +43761,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/legalplanfiles/{legalPlanFileId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 legal_plan_file_id,
@@ -43726,7 +43828,8 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `POST` request to `/v2/adminformplanfiles`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AdminFormPlanFile>, Error<types::ErrorResponse>> {
             let Self { client } = self;
@@ -43855,7 +43958,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/distributions`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DistributionListResponse>, Error<types::ErrorResponse>>
         {
@@ -43960,7 +44064,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/distributions/{projectId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
             let Self {
@@ -44075,7 +44180,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/distributions/{projectId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
             let Self {
@@ -44177,7 +44283,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/distributions/createplandistribution`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -44285,7 +44392,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/plancycles/{planCycleId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanCycle>, Error<types::ErrorResponse>> {
             let Self {
@@ -44430,7 +44538,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/planServicesProvidedLinks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::PlanServicesProvidedLinkListResponse>,
@@ -44539,7 +44648,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/planServicesProvidedLinks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::PlanServicesProvidedLink>, Error<types::ErrorResponse>>
         {
@@ -44619,7 +44729,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/planServicesProvidedLinks/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -44751,7 +44862,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/investmentproviders/investmentproviders`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -44860,7 +44972,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/investmentproviderlink`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
         {
@@ -44975,7 +45088,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/investmentproviderlink/{investmentProviderLinkId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
         {
@@ -45122,7 +45236,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/feescheduletemplates`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::FeeScheduleTemplateListResponse>,
@@ -45249,7 +45364,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/feeschedules/{feeScheduleId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
             let Self {
@@ -45352,7 +45468,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/feeschedules/copyfromtemplate`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -45462,7 +45579,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v2/feescheduleitems/{feeScheduleItemId}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::FeeScheduleItem>, Error<types::ErrorResponse>> {
             let Self {
@@ -45607,7 +45725,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/timeEntries`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TimeEntryListResponse>, Error<types::ErrorResponse>>
         {
@@ -45710,7 +45829,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/timeEntries`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TimeEntry>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
@@ -45787,7 +45907,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/timeEntries/{timeEntryId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 time_entry_id,
@@ -45839,6 +45960,1572 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> client_core::Request for ListPlans<'a> {
+        type Output = types::PlanListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetPlan<'a> {
+        type Output = types::Plan;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdatePlan<'a> {
+        type Output = types::Plan;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeletePlan<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanContactRolesForPlan<'a> {
+        type Output = types::PlanContactRoleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanContactRoleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanCyclesForPlan<'a> {
+        type Output = types::PlanCycleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanCycleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanServicesProvidedLinksForPlan<'a> {
+        type Output = types::PlanServicesProvidedLinkListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanServicesProvidedLinkListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListInvestmentProviderLinksForPlan<'a> {
+        type Output = types::InvestmentProviderLinkListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::InvestmentProviderLinkListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListFeeSchedulesForPlan<'a> {
+        type Output = types::FeeScheduleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::FeeScheduleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectsForPlan<'a> {
+        type Output = types::ProjectListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListToDosForPlan<'a> {
+        type Output = types::ToDoListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListNotesForPlan<'a> {
+        type Output = types::NoteListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectFieldsForPlan<'a> {
+        type Output = types::ProjectFieldListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProjectFieldListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEmployeePlanRolesForPlan<'a> {
+        type Output = types::EmployeePlanRoleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::EmployeePlanRoleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListLegalPlanFilesForPlan<'a> {
+        type Output = types::LegalPlanFileListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LegalPlanFileListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListForm5500Types<'a> {
+        type Output = types::LookupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanGroups<'a> {
+        type Output = types::LookupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListClients<'a> {
+        type Output = types::ClientListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ClientListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetClient<'a> {
+        type Output = types::Client;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Client>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlansForClient<'a> {
+        type Output = types::PlanListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListNotesForClient<'a> {
+        type Output = types::NoteListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEmployerData<'a> {
+        type Output = types::EmployerDataListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::EmployerDataListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEntityTypes<'a> {
+        type Output = types::LookupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListContacts<'a> {
+        type Output = types::ContactListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ContactListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetContact<'a> {
+        type Output = types::Contact;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateContact<'a> {
+        type Output = types::Contact;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListNotesForContact<'a> {
+        type Output = types::NoteListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPhoneNumberLinksForContact<'a> {
+        type Output = types::ContactPhoneNumberLinkListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ContactPhoneNumberLinkListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListAddresses<'a> {
+        type Output = types::AddressListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AddressListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanContactRoles<'a> {
+        type Output = types::PlanContactRoleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanContactRoleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreatePlanContactRole<'a> {
+        type Output = types::PlanContactRole;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetPlanContactRole<'a> {
+        type Output = types::PlanContactRole;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdatePlanContactRole<'a> {
+        type Output = types::PlanContactRole;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreatePlanContactRight<'a> {
+        type Output = types::PlanContactRight;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanContactRight>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEmployeePlanRoles<'a> {
+        type Output = types::EmployeePlanRoleListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::EmployeePlanRoleListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateEmployeePlanRole<'a> {
+        type Output = types::EmployeePlanRole;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateEmployeePlanRole<'a> {
+        type Output = types::EmployeePlanRole;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteEmployeePlanRole<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEmployees<'a> {
+        type Output = types::EmployeeListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::EmployeeListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjects<'a> {
+        type Output = types::ProjectListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateProject<'a> {
+        type Output = types::Project;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Project>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetProject<'a> {
+        type Output = types::Project;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Project>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateProject<'a> {
+        type Output = types::Project;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Project>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for AbortProject<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTaskGroupsForProject<'a> {
+        type Output = types::TaskGroupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskGroupListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTasksForProject<'a> {
+        type Output = types::TaskListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListParticipantsForProject<'a> {
+        type Output = types::ParticipantListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ParticipantListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListNotesForProject<'a> {
+        type Output = types::NoteListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListToDosForProject<'a> {
+        type Output = types::ToDoListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectFilesForProject<'a> {
+        type Output = types::ProjectFileListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProjectFileListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListDistributionFilesForProject<'a> {
+        type Output = types::DistributionFileListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DistributionFileListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectFieldsForProject<'a> {
+        type Output = types::ProjectFieldListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProjectFieldListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectFields<'a> {
+        type Output = types::ProjectFieldListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProjectFieldListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListProjectTemplates<'a> {
+        type Output = types::ProjectTemplateListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProjectTemplateListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTaskGroups<'a> {
+        type Output = types::TaskGroupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskGroupListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetTaskGroup<'a> {
+        type Output = types::TaskGroup;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TaskGroup>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTasksForTaskGroup<'a> {
+        type Output = types::TaskListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTasks<'a> {
+        type Output = types::TaskListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetTask<'a> {
+        type Output = types::Task;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Task>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListNotesForTask<'a> {
+        type Output = types::NoteListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTaskItemsForTask<'a> {
+        type Output = types::TaskItemListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskItemListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CompleteTask<'a> {
+        type Output = bool;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<bool>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UncompleteTask<'a> {
+        type Output = bool;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<bool>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for OverrideTask<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ReassignTaskToEmployee<'a> {
+        type Output = bool;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<bool>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ReassignTaskToWorktray<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateTaskItem<'a> {
+        type Output = types::TaskItem;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TaskItem>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListWorktrays<'a> {
+        type Output = types::WorktrayListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::WorktrayListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetWorktray<'a> {
+        type Output = types::Worktray;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Worktray>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListWorktrayMembers<'a> {
+        type Output = types::WorktrayMemberListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::WorktrayMemberListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListToDos<'a> {
+        type Output = types::ToDoListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateToDo<'a> {
+        type Output = types::ToDo;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetToDo<'a> {
+        type Output = types::ToDo;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateToDo<'a> {
+        type Output = types::ToDo;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListToDoCommentsForToDo<'a> {
+        type Output = types::ToDoCommentListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ToDoCommentListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateNote<'a> {
+        type Output = types::Note;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Note>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateNote<'a> {
+        type Output = types::Note;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Note>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteNote<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateInteraction<'a> {
+        type Output = types::Interaction;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Interaction>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateProjectFile<'a> {
+        type Output = types::ProjectFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateProjectFile<'a> {
+        type Output = types::ProjectFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteProjectFile<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateDistributionFile<'a> {
+        type Output = types::DistributionFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DistributionFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateLegalPlanFile<'a> {
+        type Output = types::LegalPlanFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateLegalPlanFile<'a> {
+        type Output = types::LegalPlanFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteLegalPlanFile<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateAdminFormPlanFile<'a> {
+        type Output = types::AdminFormPlanFile;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AdminFormPlanFile>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListDistributions<'a> {
+        type Output = types::DistributionListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DistributionListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetDistribution<'a> {
+        type Output = types::Distribution;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateDistribution<'a> {
+        type Output = types::Distribution;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreatePlanDistribution<'a> {
+        type Output = types::Distribution;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdatePlanCycle<'a> {
+        type Output = types::PlanCycle;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlanCycle>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlanServicesProvidedLinks<'a> {
+        type Output = types::PlanServicesProvidedLinkListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanServicesProvidedLinkListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreatePlanServicesProvidedLink<'a> {
+        type Output = types::PlanServicesProvidedLink;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PlanServicesProvidedLink>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeletePlanServicesProvidedLink<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListInvestmentProviders<'a> {
+        type Output = types::LookupListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateInvestmentProviderLink<'a> {
+        type Output = types::InvestmentProviderLink;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::InvestmentProviderLink>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateInvestmentProviderLink<'a> {
+        type Output = types::InvestmentProviderLink;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::InvestmentProviderLink>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListFeeScheduleTemplates<'a> {
+        type Output = types::FeeScheduleTemplateListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::FeeScheduleTemplateListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateFeeSchedule<'a> {
+        type Output = types::FeeSchedule;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CopyFeeScheduleFromTemplate<'a> {
+        type Output = types::FeeSchedule;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateFeeScheduleItem<'a> {
+        type Output = types::FeeScheduleItem;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FeeScheduleItem>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTimeEntries<'a> {
+        type Output = types::TimeEntryListResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TimeEntryListResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateTimeEntry<'a> {
+        type Output = types::TimeEntry;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TimeEntry>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteTimeEntry<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
         }
     }
 }

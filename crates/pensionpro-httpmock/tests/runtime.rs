@@ -39,7 +39,7 @@ async fn a_503_is_retried_by_the_runtime() {
         .build();
     let page = client(&server, runtime.clone())
         .list_plans()
-        .send()
+        .send_raw()
         .await
         .unwrap();
     assert!(page.into_inner().values.unwrap_or_default().is_empty());
@@ -64,7 +64,7 @@ async fn a_burst_is_throttled_by_the_runtime() {
     let client = client(&server, runtime.clone());
     let started = std::time::Instant::now();
     for _ in 0..5 {
-        client.list_plans().send().await.unwrap();
+        client.list_plans().send_raw().await.unwrap();
     }
     // Two at once, three more 100 ms apart.
     assert!(

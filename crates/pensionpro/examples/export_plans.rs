@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     println!("Id,Name,AddedOn,InternalPlanId");
-    let mut plans = client.list(client.api().list_plans(), &Query::new());
+    let mut plans = client.list(client.list_plans(), &Query::new());
     let mut count = 0;
     while let Some(plan) = plans.next().await {
         let plan = plan?;

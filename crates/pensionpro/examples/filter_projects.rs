@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let projects: Vec<types::Project> = client
-        .list(client.api().list_projects(), &query)
+        .list(client.list_projects(), &query)
         .try_collect()
         .await?;
     for project in &projects {

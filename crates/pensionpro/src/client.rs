@@ -9,22 +9,17 @@
 //! published), so both names can be changed without a new release.
 
 use std::fmt;
-use std::future::Future;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::call::CallOptions;
-use client_core::error::{ErrorContext, classify};
 use client_core::rate::{RateLimit, RateStore};
 use client_core::retry::RetryConfig;
 use client_core::{ExposeSecret, Runtime, SecretHeader, SecretString};
-use pensionpro_client::types::ErrorResponse;
-use progenitor_client::ResponseValue;
 use reqwest::header::HeaderName;
 use tokio::sync::Semaphore;
 
-use crate::error::{Error, Result, parse_error_body};
+use crate::error::{Error, Result};
 
 /// The production host; v2 paths start with `/v2/`.
 pub const DEFAULT_BASE_URL: &str = "https://api.pensionpro.com";
@@ -412,8 +407,10 @@ impl Client {
         Client::builder().credentials_from_env().build()
     }
 
-    /// The generated client: every operation of the document, as builders.
-    /// Send them with [`Client::call`] to get this crate's errors.
+    /// The generated client (also reached through `Deref`): every operation
+    /// of the document, as builders that carry this client's credentials,
+    /// rate budget and retries, including those a method of [`Client`]
+    /// shadows, such as the plain `update_plan` PUT.
     pub fn api(&self) -> &pensionpro_client::Client {
         &self.inner.api
     }
@@ -444,62 +441,19 @@ impl Client {
     pub fn requests_sent(&self) -> u64 {
         self.inner.runtime.metrics().attempts
     }
-
-    /// Sends one generated request (the future of a builder's `send()`) and
-    /// returns its body, or this crate's error.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: pensionpro::Client) -> pensionpro::Result<()> {
-    /// let plan = client.call(client.api().get_plan().plan_id(309388).send()).await?;
-    /// println!("{:?}", plan.name);
-    /// # Ok(()) }
-    /// ```
-    pub async fn call<T, F>(&self, request: F) -> Result<T>
-    where
-        F: Future<
-            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
-        >,
-    {
-        self.call_with(CallOptions::default(), request).await
-    }
-
-    /// [`Client::call`] with per-call options (deadline, retry policy).
-    pub async fn call_with<T, F>(&self, options: CallOptions, request: F) -> Result<T>
-    where
-        F: Future<
-            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
-        >,
-    {
-        call_generated(&self.inner.runtime, options, request).await
-    }
 }
 
-/// Runs one generated request in a call scope (with the client's default
-/// deadline) and maps its failure.
-pub(crate) async fn call_generated<T, F>(
-    runtime: &Runtime,
-    options: CallOptions,
-    request: F,
-) -> Result<T>
-where
-    F: Future<
-        Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>,
-    >,
-{
-    // Generated entities are large (a Plan with every lookup inline), and
-    // futures holding them by value can overflow a worker thread's stack in
-    // debug builds; the call's state lives on the heap instead.
-    let (outcome, report) = Box::pin(runtime.run(options, request)).await;
-    match outcome {
-        Ok(Ok(response)) => Ok(response.into_inner()),
-        Ok(Err(error)) => {
-            let (failure, context) = classify(error, &report, parse_error_body).await;
-            Err(Error::from_failure(failure, context, &report.redactor))
-        }
-        Err(exceeded) => Err(Error::Deadline {
-            deadline: exceeded.deadline,
-            context: Box::new(ErrorContext::from_report(&report)),
-        }),
+impl std::ops::Deref for Client {
+    type Target = pensionpro_client::Client;
+
+    /// Every operation of the generated client, as a builder:
+    /// `client.get_plan().plan_id(id).send().await?` (with
+    /// [`Call`](crate::Call) in scope) runs it with this client's
+    /// credentials, rate budget and retries. The few operations a method of
+    /// [`Client`] shadows (`update_plan`, ...: get-modify-put) are reached
+    /// through [`Client::api`].
+    fn deref(&self) -> &pensionpro_client::Client {
+        &self.inner.api
     }
 }
 

@@ -234,8 +234,16 @@ fn message_suffix(message: &Option<String>) -> String {
 }
 
 impl Error {
-    /// What was called and what the server answered.
-    pub fn context(&self) -> &ErrorContext {
+    /// What was called and what happened, for errors that come from a call
+    /// (`None` for a configuration error, or a query or amount refused
+    /// before anything was sent).
+    pub fn context(&self) -> Option<&ErrorContext> {
+        let context = self.context_or_empty();
+        let from_a_call = !context.operation_id.is_empty() || context.attempts > 0;
+        from_a_call.then_some(context)
+    }
+
+    fn context_or_empty(&self) -> &ErrorContext {
         match self {
             Error::BadRequest { context, .. }
             | Error::Unauthorized { context, .. }
@@ -255,7 +263,7 @@ impl Error {
             | Error::Config { context, .. }
             | Error::RateStoreUnavailable { context, .. }
             | Error::WalkStopped { context, .. } => context,
-            Error::Interrupted { source, .. } => source.context(),
+            Error::Interrupted { source, .. } => source.context_or_empty(),
         }
     }
 
@@ -307,7 +315,13 @@ impl Error {
 
     /// The HTTP status of the last response, if one arrived.
     pub fn status(&self) -> Option<u16> {
-        self.context().status
+        self.context()?.status
+    }
+
+    /// The request id of the last response, if the server sent one (to
+    /// quote in a support request).
+    pub fn request_id(&self) -> Option<&str> {
+        self.context()?.request_id.as_deref()
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
@@ -426,6 +440,12 @@ impl Error {
                 context: Box::new(context),
             },
         }
+    }
+}
+
+impl From<client_core::CallError<ErrorResponse>> for Error {
+    fn from(error: client_core::CallError<ErrorResponse>) -> Self {
+        Error::from_failure(error.failure, error.context, &error.redactor)
     }
 }
 

@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::auth::Client;
+use crate::client::Client;
 use crate::error::{Error, PII_EXTENSION, Result, parse_error_body};
 
 /// The table entry of hand-built downloads, so their errors name what was

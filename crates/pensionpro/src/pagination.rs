@@ -73,16 +73,14 @@
 mod tests;
 mod walker;
 
-use std::future::Future;
 use std::num::{NonZeroU32, NonZeroUsize};
 
-use client_core::call::CallOptions;
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
 use pensionpro_client::types::{self, ErrorResponse};
-use progenitor_client::ResponseValue;
 
-use crate::auth::{Client, call_generated};
+use crate::call::Call;
+use crate::client::Client;
 use crate::error::Result;
 use crate::odata::{MAX_TOP, Query};
 use walker::{Settings, Walker};
@@ -193,25 +191,16 @@ impl ListOptions {
     }
 }
 
-/// A generated list builder (`client.api().list_plans()`, ...): implemented
+/// A generated list builder (`client.list_plans()`, ...): implemented
 /// for all of them, so queries and walks work on every list operation.
-pub trait ListRequest<'a>: Clone + Send + Sized + 'a {
+pub trait ListRequest<'a>:
+    client_core::Request<Output = Self::Page, Error = ErrorResponse> + Clone + Send + Sized + 'a
+{
     /// The response type, `{Values, TotalCount}`.
     type Page: ListPage;
 
     /// Sets the options that are `Some`, leaving the others as they are.
     fn apply(self, options: &ListOptions) -> Self;
-
-    /// Sends the request (the builder's `send()`).
-    fn send_page(
-        self,
-    ) -> impl Future<
-        Output = std::result::Result<
-            ResponseValue<Self::Page>,
-            progenitor_client::Error<ErrorResponse>,
-        >,
-    > + Send
-    + 'a;
 
     /// Applies a query's options (all of them, `$top` and `$skip` included).
     ///
@@ -342,18 +331,6 @@ macro_rules! list_requests {
                     request = request.skip(skip);
                 }
                 request
-            }
-
-            fn send_page(
-                self,
-            ) -> impl Future<
-                Output = std::result::Result<
-                    ResponseValue<Self::Page>,
-                    progenitor_client::Error<ErrorResponse>,
-                >,
-            > + Send
-            + 'a {
-                self.send()
             }
         }
     )*};
@@ -494,7 +471,7 @@ impl Client {
     /// use pensionpro::odata::{Query, field};
     ///
     /// let query = Query::new().filter(field("Status.DisplayName").eq("Active"));
-    /// let plans: Vec<_> = client.list(client.api().list_plans(), &query).try_collect().await?;
+    /// let plans: Vec<_> = client.list(client.list_plans(), &query).try_collect().await?;
     /// println!("{} active plans", plans.len());
     /// # Ok(()) }
     /// ```
@@ -506,7 +483,7 @@ impl Client {
         if let Some(top) = query.top_value() {
             options = options.page_size(top.get());
         }
-        walk(self, request, query, options)
+        walk(request, query, options)
     }
 
     /// [`Client::list`] with explicit paging options.
@@ -519,13 +496,13 @@ impl Client {
     where
         R: ListRequest<'a>,
     {
-        walk(self, request, query, options)
+        walk(request, query, options)
     }
 }
 
-/// Starts a walk with `client`'s runtime; see the module docs.
+/// Starts a walk over `request` (a list builder of a client, which sends
+/// every page through that client's runtime); see the module docs.
 pub fn walk<'a, R>(
-    client: &Client,
     request: R,
     query: &Query,
     options: PageOptions,
@@ -546,7 +523,6 @@ where
         Ok(base) => base,
         Err(error) => return stream::once(async move { Err(error) }).boxed(),
     };
-    let runtime = client.inner.runtime.clone();
     let fetch = Box::new(move |skip: u32, top: u32| {
         let top = NonZeroU32::new(top).unwrap_or(DEFAULT_PAGE_SIZE);
         let request = base.clone().apply(&ListOptions {
@@ -554,11 +530,11 @@ where
             top: Some(top),
             ..ListOptions::default()
         });
-        let runtime = runtime.clone();
         async move {
-            call_generated(&runtime, CallOptions::default(), request.send_page())
+            request
+                .send()
                 .await
-                .map(ListPage::into_parts)
+                .map(|response| response.into_inner().into_parts())
         }
         .boxed()
     });

@@ -8,14 +8,11 @@
 
 use std::future::Future;
 
-use pensionpro_client::types::{self, ErrorResponse};
-use progenitor_client::ResponseValue;
+use pensionpro_client::types;
 
-use crate::auth::Client;
+use crate::call::{Call, Response};
+use crate::client::Client;
 use crate::error::{Error, Result};
-
-/// What a generated request's `send()` resolves to.
-type Sent<T> = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorResponse>>;
 
 /// A record PensionPro identifies by `Id` and `DataKey`.
 pub trait Entity: Clone {
@@ -67,10 +64,12 @@ entities!(
 
 impl Client {
     /// Fetches a record with `get`, changes it with `modify`, and replaces it
-    /// with `put`, keeping the fetched `Id` and `DataKey`.
+    /// with `put`, keeping the fetched `Id` and `DataKey`; returns the PUT's
+    /// response.
     ///
     /// ```no_run
     /// # async fn demo(client: pensionpro::Client) -> pensionpro::Result<()> {
+    /// use pensionpro::Call;
     /// let api = client.api();
     /// let plan = client
     ///     .update_with(
@@ -81,18 +80,23 @@ impl Client {
     ///     .await?;
     /// # let _ = plan; Ok(()) }
     /// ```
-    pub async fn update_with<T, G, GF, M, P, PF>(&self, get: G, modify: M, put: P) -> Result<T>
+    pub async fn update_with<T, G, GF, M, P, PF>(
+        &self,
+        get: G,
+        modify: M,
+        put: P,
+    ) -> Result<Response<T>>
     where
         T: Entity,
         G: FnOnce() -> GF,
-        GF: Future<Output = Sent<T>>,
+        GF: Future<Output = Result<Response<T>>>,
         M: FnOnce(&mut T),
         P: FnOnce(T) -> PF,
-        PF: Future<Output = Sent<T>>,
+        PF: Future<Output = Result<Response<T>>>,
     {
         // Boxed: two copies of a large entity would otherwise sit in the
-        // caller's future (see `call_generated`).
-        let current = self.call(Box::pin(get())).await?;
+        // caller's future.
+        let current = Box::pin(get()).await?.into_inner();
         Box::pin(self.replace_with(current, modify, put)).await
     }
 
@@ -104,12 +108,17 @@ impl Client {
     ///
     /// [`Error::InvalidRequest`] when `current` has no `Id` or `DataKey`:
     /// it did not come from PensionPro and a PUT would replace nothing.
-    pub async fn replace_with<T, M, P, PF>(&self, current: T, modify: M, put: P) -> Result<T>
+    pub async fn replace_with<T, M, P, PF>(
+        &self,
+        current: T,
+        modify: M,
+        put: P,
+    ) -> Result<Response<T>>
     where
         T: Entity,
         M: FnOnce(&mut T),
         P: FnOnce(T) -> PF,
-        PF: Future<Output = Sent<T>>,
+        PF: Future<Output = Result<Response<T>>>,
     {
         if current.id().is_none() || current.data_key().is_none() {
             return Err(Error::invalid_request(
@@ -120,7 +129,7 @@ impl Client {
         modify(&mut changed);
         changed.keep_identity_of(&current);
         drop(current);
-        self.call(Box::pin(put(changed))).await
+        Box::pin(put(changed)).await
     }
 
     /// Changes plan `plan_id` (GET, modify, PUT).
@@ -128,7 +137,7 @@ impl Client {
         &self,
         plan_id: i32,
         modify: impl FnOnce(&mut types::Plan),
-    ) -> Result<types::Plan> {
+    ) -> Result<Response<types::Plan>> {
         let api = self.api();
         self.update_with(
             || api.get_plan().plan_id(plan_id).send(),
@@ -143,7 +152,7 @@ impl Client {
         &self,
         project_id: i32,
         modify: impl FnOnce(&mut types::Project),
-    ) -> Result<types::Project> {
+    ) -> Result<Response<types::Project>> {
         let api = self.api();
         self.update_with(
             || api.get_project().project_id(project_id).send(),
@@ -163,7 +172,7 @@ impl Client {
         &self,
         contact_id: i32,
         modify: impl FnOnce(&mut types::Contact),
-    ) -> Result<types::Contact> {
+    ) -> Result<Response<types::Contact>> {
         let api = self.api();
         self.update_with(
             || api.get_contact().contact_id(contact_id).send(),
@@ -183,7 +192,7 @@ impl Client {
         &self,
         todo_id: i32,
         modify: impl FnOnce(&mut types::ToDo),
-    ) -> Result<types::ToDo> {
+    ) -> Result<Response<types::ToDo>> {
         let api = self.api();
         self.update_with(
             || api.get_to_do().todo_id(todo_id).send(),
@@ -199,7 +208,7 @@ impl Client {
         &self,
         note: types::Note,
         modify: impl FnOnce(&mut types::Note),
-    ) -> Result<types::Note> {
+    ) -> Result<Response<types::Note>> {
         let api = self.api();
         let note_id = note.id.unwrap_or_default();
         self.replace_with(note, modify, |note| {

@@ -45046,7 +45046,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/link_tokens`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CreateLinkTokenResponse>, Error<types::ErrorResponse>>
         {
@@ -45205,7 +45206,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/jobs`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -45333,7 +45335,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/employers`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListEmployersResponse>, Error<types::ErrorResponse>>
         {
@@ -45412,7 +45415,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/employers/lookup`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LookUpEmployerResponse>, Error<types::ErrorResponse>>
         {
@@ -45479,7 +45483,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/employers/{employer_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>
         {
@@ -45563,7 +45568,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webhooks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListWebhooksResponse>, Error<types::ErrorResponse>>
         {
@@ -45649,7 +45655,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/webhooks`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CreateWebhookResponse>, Error<types::ErrorResponse>>
         {
@@ -45718,7 +45725,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webhooks/{webhook_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>> {
             let Self { client, webhook_id } = self;
@@ -45807,7 +45815,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/webhooks/{webhook_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::UpdateWebhookResponse>, Error<types::ErrorResponse>>
         {
@@ -45885,7 +45894,8 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webhooks/{webhook_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<::serde_json::Value>, Error<types::ErrorResponse>> {
             let Self { client, webhook_id } = self;
@@ -45954,7 +45964,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/platforms/{platform_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>
         {
@@ -46077,7 +46088,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/platforms`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListPlatformsResponse>, Error<types::ErrorResponse>>
         {
@@ -46229,7 +46241,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/search`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -46347,7 +46360,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/accounts`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListEndUserAccountsResponse>, Error<types::ErrorResponse>>
         {
@@ -46437,7 +46451,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetEndUserDocumentResponse>, Error<types::ErrorResponse>>
         {
@@ -46524,7 +46539,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/documents`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListEndUserDocumentsResponse>, Error<types::ErrorResponse>>
         {
@@ -46625,7 +46641,8 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/end_users/{end_user_id}/bill_navigator/status`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46724,7 +46741,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/earnings_stream/payouts`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ListEarningsStreamPayoutsResponse>,
@@ -46805,7 +46823,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetVoieReportResponse>, Error<types::ErrorResponse>>
         {
@@ -46878,7 +46897,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetVoeReportResponse>, Error<types::ErrorResponse>>
         {
@@ -46951,7 +46971,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/direct_deposit_allocations`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::GetDirectDepositAllocationsResponse>,
@@ -47023,7 +47044,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/employment`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetEmploymentResponse>, Error<types::ErrorResponse>>
         {
@@ -47093,7 +47115,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/identity`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetIdentityResponse>, Error<types::ErrorResponse>>
         {
@@ -47163,7 +47186,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/income`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
@@ -47267,7 +47291,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListAccountsResponse>, Error<types::ErrorResponse>>
         {
@@ -47349,7 +47374,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetAccountResponse>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
@@ -47418,7 +47444,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/accounts/{account_id}/disable_monitoring`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47485,7 +47512,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/accounts/{account_id}/disconnect`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47597,7 +47625,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/paystubs`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListPaystubsResponse>, Error<types::ErrorResponse>>
         {
@@ -47699,7 +47728,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetPaystubResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -47843,7 +47873,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/shifts`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -47991,7 +48022,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/tax_forms`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListTaxFormsResponse>, Error<types::ErrorResponse>>
         {
@@ -48099,7 +48131,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>> {
             let Self {
@@ -48202,7 +48235,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/census`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListCompanyEmployeesResponse>, Error<types::ErrorResponse>>
         {
@@ -48292,7 +48326,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListCompanyConnectionsResponse>, Error<types::ErrorResponse>>
         {
@@ -48378,7 +48413,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/company_connections`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CreateCompanyConnectionResponse>,
@@ -48451,7 +48487,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections/{company_connection_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GetCompanyConnectionResponse>, Error<types::ErrorResponse>>
         {
@@ -48546,7 +48583,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListCompanyEmploymentsResponse>, Error<types::ErrorResponse>>
         {
@@ -48647,7 +48685,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListCompanyIncomesResponse>, Error<types::ErrorResponse>>
         {
@@ -48783,7 +48822,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListCompanyPaystubsResponse>, Error<types::ErrorResponse>>
         {
@@ -48891,7 +48931,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/company_connect/link_tokens`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CreateCompanyConnectLinkTokenResponse>,
@@ -48989,7 +49030,8 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/sandbox/accounts/{account_id}`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::SetSandboxMonitoringStatusResponse>,
@@ -49085,7 +49127,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/admin/token`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CreateAdminTokenResponse>, Error<types::ErrorResponse>>
         {
@@ -49178,7 +49221,8 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/admin/api_keys`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>
         {
@@ -49278,7 +49322,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/admin/api_keys`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CreateApiKeyResponse>, Error<types::ErrorResponse>>
         {
@@ -49366,7 +49411,8 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
-        pub async fn send(
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::RevokeApiKeyResponse>, Error<types::ErrorResponse>>
         {
@@ -49417,6 +49463,740 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> client_core::Request for CreateLinkToken<'a> {
+        type Output = types::CreateLinkTokenResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateLinkTokenResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListJobs<'a> {
+        type Output = types::ListJobsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEmployers<'a> {
+        type Output = types::ListEmployersResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListEmployersResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for LookUpEmployer<'a> {
+        type Output = types::LookUpEmployerResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LookUpEmployerResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetEmployer<'a> {
+        type Output = types::GetEmployerResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListWebhooks<'a> {
+        type Output = types::ListWebhooksResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListWebhooksResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateWebhook<'a> {
+        type Output = types::CreateWebhookResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateWebhookResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetWebhook<'a> {
+        type Output = types::GetWebhookResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateWebhook<'a> {
+        type Output = types::UpdateWebhookResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::UpdateWebhookResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DeleteWebhook<'a> {
+        type Output = ::serde_json::Value;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetPlatform<'a> {
+        type Output = types::GetPlatformResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPlatforms<'a> {
+        type Output = types::ListPlatformsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListPlatformsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for Search<'a> {
+        type Output = types::SearchResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEndUserAccounts<'a> {
+        type Output = types::ListEndUserAccountsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListEndUserAccountsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetEndUserDocument<'a> {
+        type Output = types::GetEndUserDocumentResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetEndUserDocumentResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEndUserDocuments<'a> {
+        type Output = types::ListEndUserDocumentsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListEndUserDocumentsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for UpdateBillNavigatorStatus<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListEarningsStreamPayouts<'a> {
+        type Output = types::ListEarningsStreamPayoutsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListEarningsStreamPayoutsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetVoieReport<'a> {
+        type Output = types::GetVoieReportResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetVoieReportResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetVoeReport<'a> {
+        type Output = types::GetVoeReportResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetVoeReportResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetDirectDepositAllocations<'a> {
+        type Output = types::GetDirectDepositAllocationsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetDirectDepositAllocationsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetEmployment<'a> {
+        type Output = types::GetEmploymentResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetEmploymentResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetIdentity<'a> {
+        type Output = types::GetIdentityResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetIdentityResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetIncome<'a> {
+        type Output = types::GetIncomeResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListAccounts<'a> {
+        type Output = types::ListAccountsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListAccountsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetAccount<'a> {
+        type Output = types::GetAccountResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetAccountResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DisableMonitoring<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for DisconnectAccount<'a> {
+        type Output = ();
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<()>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListPaystubs<'a> {
+        type Output = types::ListPaystubsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListPaystubsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetPaystub<'a> {
+        type Output = types::GetPaystubResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetPaystubResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListShifts<'a> {
+        type Output = types::ListShiftsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListTaxForms<'a> {
+        type Output = types::ListTaxFormsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListTaxFormsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetTaxForm<'a> {
+        type Output = types::GetTaxFormResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListCompanyEmployees<'a> {
+        type Output = types::ListCompanyEmployeesResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListCompanyEmployeesResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListCompanyConnections<'a> {
+        type Output = types::ListCompanyConnectionsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListCompanyConnectionsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateCompanyConnection<'a> {
+        type Output = types::CreateCompanyConnectionResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateCompanyConnectionResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for GetCompanyConnection<'a> {
+        type Output = types::GetCompanyConnectionResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetCompanyConnectionResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListCompanyEmployments<'a> {
+        type Output = types::ListCompanyEmploymentsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListCompanyEmploymentsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListCompanyIncomes<'a> {
+        type Output = types::ListCompanyIncomesResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListCompanyIncomesResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListCompanyPaystubs<'a> {
+        type Output = types::ListCompanyPaystubsResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListCompanyPaystubsResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateCompanyConnectLinkToken<'a> {
+        type Output = types::CreateCompanyConnectLinkTokenResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateCompanyConnectLinkTokenResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for SetSandboxMonitoringStatus<'a> {
+        type Output = types::SetSandboxMonitoringStatusResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SetSandboxMonitoringStatusResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateAdminToken<'a> {
+        type Output = types::CreateAdminTokenResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateAdminTokenResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for ListApiKeys<'a> {
+        type Output = types::ListApiKeysResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for CreateApiKey<'a> {
+        type Output = types::CreateApiKeyResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateApiKeyResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
+        }
+    }
+    impl<'a> client_core::Request for RevokeApiKey<'a> {
+        type Output = types::RevokeApiKeyResponse;
+        type Error = types::ErrorResponse;
+        fn runtime(&self) -> &client_core::Runtime {
+            &self.client.inner
+        }
+        fn send_raw(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RevokeApiKeyResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > + Send {
+            self.send_raw()
         }
     }
 }

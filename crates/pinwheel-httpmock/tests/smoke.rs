@@ -102,7 +102,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     let page = client
         .list_accounts()
         .limit(2)
-        .send()
+        .send_raw()
         .await
         .unwrap()
         .into_inner();
@@ -116,7 +116,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     let got = client
         .get_account()
         .account_id(first.parse::<uuid::Uuid>().unwrap())
-        .send()
+        .send_raw()
         .await
         .unwrap()
         .into_inner();
@@ -125,7 +125,7 @@ async fn list_get_and_create_round_trip_through_the_typed_mocks() {
     let token = client
         .create_link_token()
         .body(body.clone())
-        .send()
+        .send_raw()
         .await
         .unwrap()
         .into_inner();
@@ -155,7 +155,11 @@ async fn an_undeclared_error_body_is_parsed_as_the_overlay_declares_it() {
     server.list_accounts(|_, then| {
         then.client_error(400, &error);
     });
-    let err = client(&server).list_accounts().send().await.unwrap_err();
+    let err = client(&server)
+        .list_accounts()
+        .send_raw()
+        .await
+        .unwrap_err();
     match err {
         pinwheel_client::Error::ErrorResponse(response) => {
             assert_eq!(response.status(), 400);

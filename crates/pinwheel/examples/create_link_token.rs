@@ -15,6 +15,7 @@
 )]
 
 use httpmock::MockServer;
+use pinwheel::Call;
 use pinwheel::{Client, Error, types};
 use pinwheel_httpmock::MockServerExt;
 
@@ -28,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }))?;
 
     let mut mock = None;
-    let client = if std::env::var_os(pinwheel::auth::ENV_API_SECRET).is_some() {
+    let client = if std::env::var_os(pinwheel::client::ENV_API_SECRET).is_some() {
         Client::from_env()?
     } else {
         let server = mock_server(&request).await?;
@@ -41,9 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // Link tokens are single-use and expire after an hour: create one per launch.
-    let response = client
-        .send(client.api().create_link_token().body(request).send())
-        .await?;
+    let response = client.create_link_token().body(request).send().await?;
     let token = &response.data;
     println!(
         "link token {} (mode {:?}) expires {:?}; request id {:?}",
@@ -63,13 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "employer_id": "00000000-0000-4000-8000-000000000000"
         }))?;
     match client
-        .send(
-            client
-                .api()
-                .create_link_token()
-                .body(unknown_employer)
-                .send(),
-        )
+        .create_link_token()
+        .body(unknown_employer)
+        .send()
         .await
     {
         Err(Error::InvalidParameters { body, context }) => {

@@ -23,7 +23,7 @@ use pinwheel_httpmock::MockServerExt;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The mock server must live as long as the client uses it.
     let mut mock = None;
-    let client = if std::env::var_os(pinwheel::auth::ENV_API_SECRET).is_some() {
+    let client = if std::env::var_os(pinwheel::client::ENV_API_SECRET).is_some() {
         Client::from_env()?
     } else {
         let server = mock_server().await?;

@@ -26,7 +26,7 @@ use pinwheel_httpmock::MockServerExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let online = std::env::var(pinwheel::auth::ENV_API_SECRET).ok();
+    let online = std::env::var(pinwheel::client::ENV_API_SECRET).ok();
     let secret = SecretString::from(online.clone().unwrap_or_else(|| "test-secret".to_owned()));
     let verifier = Verifier::new(secret.clone())?;
     let log = DeliveryLog::default();

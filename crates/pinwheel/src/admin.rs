@@ -34,18 +34,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use client_core::call::CallOptions;
 use client_core::error::ErrorContext;
 use client_core::{ExposeSecret, SecretHeader, SecretString};
 use futures::Stream;
 use http::header::AUTHORIZATION;
 
-use progenitor_client::ClientInfo as _;
-
-use crate::auth::{Mode, Transport, transport_setters};
+use crate::call::{Call, Response};
+use crate::client::{Mode, Transport, transport_setters};
 use crate::error::{Error, Result};
 use crate::pagination::{self, Page, check_limit};
-use crate::response::{self, Response};
 use crate::types;
 
 /// How long before its expiration a token is replaced, so that a request
@@ -225,12 +222,7 @@ impl AdminClient {
             password: inner.password.expose_secret().to_owned(),
             unknown_fields: Default::default(),
         };
-        let response = response::call(
-            Some(inner.login.inner()),
-            CallOptions::default(),
-            inner.login.create_admin_token().body(body).send(),
-        )
-        .await?;
+        let response = inner.login.create_admin_token().body(body).send().await?;
         let context = response.context();
         let data = response.into_inner().data;
         let token = data.token.ok_or_else(|| Error::UnexpectedResponse {
@@ -304,12 +296,7 @@ impl AdminClient {
             if let Some(cursor) = cursor {
                 request = request.cursor(cursor);
             }
-            let result = response::call(
-                Some(session.api.inner()),
-                CallOptions::default(),
-                request.send(),
-            )
-            .await;
+            let result = request.send().await;
             self.observe(result)
         })
     }
@@ -333,12 +320,7 @@ impl AdminClient {
             expires_at,
             unknown_fields: Default::default(),
         };
-        let result = response::call(
-            Some(session.api.inner()),
-            CallOptions::default(),
-            session.api.create_api_key().body(body).send(),
-        )
-        .await;
+        let result = session.api.create_api_key().body(body).send().await;
         let response = self.observe(result)?;
         created_key(response)
     }
@@ -347,12 +329,7 @@ impl AdminClient {
     /// secret fail from then on.
     pub async fn revoke_key(&self, key: &str) -> Result<Response<types::RevokeApiKeyResponseData>> {
         let session = self.session().await?;
-        let result = response::call(
-            Some(session.api.inner()),
-            CallOptions::default(),
-            session.api.revoke_api_key().api_key(key).send(),
-        )
-        .await;
+        let result = session.api.revoke_api_key().api_key(key).send().await;
         let response = self.observe(result)?;
         Ok(response.map(|r| r.data))
     }

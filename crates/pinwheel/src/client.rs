@@ -19,20 +19,16 @@
 //! - The rate budget is per API key and mode, as Pinwheel keeps it.
 
 use std::fmt;
-use std::future::Future;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::call::CallOptions;
 use client_core::{Metrics, Runtime, SecretHeader, SecretString};
 use http::{HeaderName, HeaderValue};
-use progenitor_client::ResponseValue;
 
 use crate::error::{Error, Result};
-use crate::response::{self, Response};
-use crate::retry::{RateLimit, RateStore, RetryConfig, default_rate_limit};
-use crate::types;
+use crate::retry::{RateLimit, RateStore, RetryConfig};
 
 /// The `Pinwheel-Version` this crate sends and its types were generated from.
 pub const API_VERSION: &str = "2025-07-08";
@@ -73,6 +69,16 @@ impl Mode {
             Mode::Development => "https://development.getpinwheel.com/v1",
             Mode::Production => "https://api.getpinwheel.com/v1",
         }
+    }
+
+    /// Pinwheel's documented rate limit in the mode: 50 requests per second
+    /// in production, 10 in sandbox and development.
+    pub fn rate_limit(self) -> RateLimit {
+        let per_second = match self {
+            Mode::Production => NonZeroU32::new(50),
+            Mode::Sandbox | Mode::Development => NonZeroU32::new(10),
+        };
+        RateLimit::per_second(per_second.unwrap_or(NonZeroU32::MIN))
     }
 
     /// The name used in `PINWHEEL_MODE` and in Pinwheel's `mode` fields.
@@ -192,7 +198,7 @@ impl Transport {
             runtime = runtime.deadline(deadline);
         }
         match self.rate {
-            RateChoice::ModeDefault => runtime = runtime.rate_limit(default_rate_limit(self.mode)),
+            RateChoice::ModeDefault => runtime = runtime.rate_limit(self.mode.rate_limit()),
             RateChoice::Custom(limit) => runtime = runtime.rate_limit(limit),
             RateChoice::Off => {}
         }
@@ -213,7 +219,7 @@ macro_rules! transport_setters {
         /// The Pinwheel environment (default [`Mode::Sandbox`]); it also picks
         /// the default rate limit.
         #[must_use]
-        pub fn mode(mut self, mode: crate::auth::Mode) -> Self {
+        pub fn mode(mut self, mode: crate::client::Mode) -> Self {
             self.transport.mode = mode;
             self
         }
@@ -266,14 +272,14 @@ macro_rules! transport_setters {
         /// Paces requests to `limit` instead of the mode's documented default.
         #[must_use]
         pub fn rate_limit(mut self, limit: crate::retry::RateLimit) -> Self {
-            self.transport.rate = crate::auth::RateChoice::Custom(limit);
+            self.transport.rate = crate::client::RateChoice::Custom(limit);
             self
         }
 
         /// Sends without proactive pacing (a 429 still holds requests back).
         #[must_use]
         pub fn without_rate_limit(mut self) -> Self {
-            self.transport.rate = crate::auth::RateChoice::Off;
+            self.transport.rate = crate::client::RateChoice::Off;
             self
         }
 
@@ -414,9 +420,9 @@ impl Client {
         ClientBuilder::from_env()?.build()
     }
 
-    /// The generated client: every operation of the API, as builders. Requests
-    /// made through it get the same credentials, retries and limits; run them
-    /// with [`Client::send`] to get this crate's errors and request ids.
+    /// The generated client (also reached through `Deref`): every operation
+    /// of the API, as builders that carry this client's credentials, limits
+    /// and retries.
     pub fn api(&self) -> &pinwheel_client::Client {
         &self.api
     }
@@ -431,51 +437,21 @@ impl Client {
         &self.base_url
     }
 
-    /// The runtime every request of this client passes through.
-    pub(crate) fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
     /// Counters of what the runtime did: calls, attempts, retries, waits.
     pub fn metrics(&self) -> Metrics {
         self.runtime.metrics()
     }
+}
 
-    /// Runs one generated call and maps its outcome to this crate's types.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
-    /// let account_id: uuid::Uuid = "03bbc20e-bc39-464a-b4dc-4b63ffb7213d".parse().unwrap();
-    /// let response = client
-    ///     .send(client.api().get_account().account_id(account_id).send())
-    ///     .await?;
-    /// println!("{:?} (request {:?})", response.data.connected, response.request_id());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn send<T, F>(&self, call: F) -> Result<Response<T>>
-    where
-        F: Future<
-            Output = std::result::Result<
-                ResponseValue<T>,
-                progenitor_client::Error<types::ErrorResponse>,
-            >,
-        >,
-    {
-        response::call(Some(&self.runtime), CallOptions::default(), call).await
-    }
+impl std::ops::Deref for Client {
+    type Target = pinwheel_client::Client;
 
-    /// [`Client::send`] with per-call options: deadline, timeout, retry policy.
-    pub async fn send_with<T, F>(&self, options: CallOptions, call: F) -> Result<Response<T>>
-    where
-        F: Future<
-            Output = std::result::Result<
-                ResponseValue<T>,
-                progenitor_client::Error<types::ErrorResponse>,
-            >,
-        >,
-    {
-        response::call(Some(&self.runtime), options, call).await
+    /// Every operation of the generated client, as a builder:
+    /// `client.get_account().account_id(id).send().await?` (with
+    /// [`Call`](crate::Call) in scope) runs it with this client's
+    /// credentials, limits and retries.
+    fn deref(&self) -> &pinwheel_client::Client {
+        &self.api
     }
 }
 

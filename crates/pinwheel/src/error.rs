@@ -26,12 +26,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use client_core::call::{CallReport, DeadlineExceeded};
-use client_core::error::{ErrorContext, Failure, classify};
+use client_core::CallError;
+use client_core::error::{ErrorContext, Failure};
 use client_core::money::MoneyError;
 
 use crate::types;
-use crate::webhook::WebhookRejection;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -269,7 +268,7 @@ pub enum Error {
         /// Pages fetched.
         pages: u64,
         /// Why it stopped.
-        reason: crate::pagination::WalkStop,
+        reason: WalkStop,
         /// The next cursor the server sent.
         resume_cursor: Option<String>,
     },
@@ -460,46 +459,114 @@ pub(crate) fn from_status(status: u16, body: ErrorBody, context: Box<ErrorContex
 }
 
 /// Reads Pinwheel's error format from a body the generated code did not parse.
-fn parse_error_body(bytes: &[u8]) -> Option<types::ErrorResponse> {
+pub(crate) fn parse_error_body(bytes: &[u8]) -> Option<types::ErrorResponse> {
     serde_json::from_slice::<types::ErrorResponse>(bytes)
         .ok()
         .filter(|body| body.error.is_some())
 }
 
-/// Turns a generated client's error, with the runtime's report of the call,
-/// into this crate's error.
-pub(crate) async fn from_call(
-    error: progenitor_client::Error<types::ErrorResponse>,
-    report: &CallReport,
-) -> Error {
-    let (failure, context) = classify(error, report, parse_error_body).await;
-    let context = Box::new(context);
-    match failure {
-        Failure::Api { status, body } => from_status(
-            status,
-            ErrorBody::from(body).redacted(&report.redactor),
+/// A failed call of the generated client, as this crate's error.
+impl From<CallError<types::ErrorResponse>> for Error {
+    fn from(error: CallError<types::ErrorResponse>) -> Self {
+        let CallError {
+            failure,
             context,
-        ),
-        Failure::UnexpectedStatus { status } => from_status(status, ErrorBody::default(), context),
-        // The generated code decodes error bodies too; an error status whose
-        // body is not JSON (an HTML page from a proxy, an empty 401) is an
-        // error answer, not a decoding problem.
-        Failure::Decode { source } => match context.status {
-            Some(status) if status >= 400 => from_status(status, ErrorBody::default(), context),
-            _ => Error::Decode { source, context },
-        },
-        Failure::Transport { source } => Error::Transport { source, context },
-        Failure::InvalidRequest { message } => Error::InvalidRequest { message, context },
-        Failure::Deadline { deadline } => Error::Deadline { deadline, context },
-        Failure::RateStore { message } => Error::RateStoreUnavailable { message, context },
+            redactor,
+        } = error;
+        let context = Box::new(context);
+        match failure {
+            Failure::Api { status, body } => {
+                from_status(status, ErrorBody::from(body).redacted(&redactor), context)
+            }
+            Failure::UnexpectedStatus { status } => {
+                from_status(status, ErrorBody::default(), context)
+            }
+            // The generated code decodes error bodies too; an error status
+            // whose body is not JSON (an HTML page from a proxy, an empty
+            // 401) is an error answer, not a decoding problem.
+            Failure::Decode { source } => match context.status {
+                Some(status) if status >= 400 => from_status(status, ErrorBody::default(), context),
+                _ => Error::Decode { source, context },
+            },
+            Failure::Transport { source } => Error::Transport { source, context },
+            Failure::InvalidRequest { message } => Error::InvalidRequest { message, context },
+            Failure::Deadline { deadline } => Error::Deadline { deadline, context },
+            Failure::RateStore { message } => Error::RateStoreUnavailable { message, context },
+        }
     }
 }
 
-/// The error for a call whose overall deadline passed.
-pub(crate) fn deadline(exceeded: DeadlineExceeded, report: &CallReport) -> Error {
-    Error::Deadline {
-        deadline: exceeded.deadline,
-        context: Box::new(ErrorContext::from_report(report)),
+/// Why a delivery was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// There is no `x-pinwheel-signature` header.
+    MissingSignature,
+    /// The signature header has no `v2=` entry of 64 hex digits.
+    MalformedSignature,
+    /// No signature matches the body under any configured secret.
+    SignatureMismatch,
+    /// There is no `x-timestamp` header.
+    MissingTimestamp,
+    /// The timestamp is not a number of Unix seconds.
+    MalformedTimestamp,
+    /// The delivery was signed longer ago than the tolerance.
+    Expired {
+        /// Seconds between signing and now.
+        age_secs: u64,
+    },
+    /// The delivery was signed further in the future than the tolerance.
+    FromTheFuture {
+        /// Seconds the timestamp is ahead of now.
+        ahead_secs: u64,
+    },
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WebhookRejection::MissingSignature => f.write_str("no `x-pinwheel-signature` header"),
+            WebhookRejection::MalformedSignature => {
+                f.write_str("`x-pinwheel-signature` has no `v2=` signature of 64 hex digits")
+            }
+            WebhookRejection::SignatureMismatch => f.write_str("signature does not match the body"),
+            WebhookRejection::MissingTimestamp => f.write_str("no `x-timestamp` header"),
+            WebhookRejection::MalformedTimestamp => {
+                f.write_str("`x-timestamp` is not a number of unix seconds")
+            }
+            WebhookRejection::Expired { age_secs } => {
+                write!(f, "signed {age_secs} s ago, beyond the tolerance")
+            }
+            WebhookRejection::FromTheFuture { ahead_secs } => {
+                write!(
+                    f,
+                    "signed {ahead_secs} s in the future, beyond the tolerance"
+                )
+            }
+        }
+    }
+}
+
+/// Why a listing stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalkStop {
+    /// `pages` pages in a row, each at a new cursor, brought no new row:
+    /// rows already seen, or the page before again.
+    NoProgress {
+        /// Pages in a row without a new row.
+        pages: u32,
+    },
+}
+
+impl std::fmt::Display for WalkStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkStop::NoProgress { pages } => write!(
+                f,
+                "{pages} pages in a row brought no new row (the server may be ignoring the cursor)"
+            ),
+        }
     }
 }
 

@@ -62,21 +62,17 @@ use std::future::Future;
 use std::num::NonZeroU64;
 
 use client_core::call::CallOptions;
-use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
-use progenitor_client::ResponseValue;
 
-use crate::auth::Client;
+use crate::call::{Call, Response};
+use crate::client::Client;
+pub use crate::error::WalkStop;
 use crate::error::{Error, Result};
-use crate::response::{self, Response};
 use crate::types;
 use pinwheel_client::builder;
 
 /// The largest page Pinwheel serves.
 pub const MAX_LIMIT: u64 = 100;
-
-/// The error type of the generated client's calls.
-pub type GeneratedError = progenitor_client::Error<types::ErrorResponse>;
 
 /// One page of a list response: its items and the cursor of the next page.
 pub trait Paginated {
@@ -143,7 +139,9 @@ paginated! {
 }
 
 /// A generated request builder of a cursor-paginated list operation.
-pub trait ListRequest<'a>: Sized + Send + 'a {
+pub trait ListRequest<'a>:
+    client_core::Request<Output = Self::Response, Error = types::ErrorResponse> + Sized + Send + 'a
+{
     /// The operation's response.
     type Response: Paginated + Send + 'a;
 
@@ -152,11 +150,6 @@ pub trait ListRequest<'a>: Sized + Send + 'a {
 
     /// Sets the `limit` query parameter.
     fn with_limit(self, limit: NonZeroU64) -> Self;
-
-    /// Sends the request.
-    fn send_page(
-        self,
-    ) -> BoxFuture<'a, std::result::Result<ResponseValue<Self::Response>, GeneratedError>>;
 }
 
 macro_rules! list_request {
@@ -170,12 +163,6 @@ macro_rules! list_request {
 
             fn with_limit(self, limit: NonZeroU64) -> Self {
                 self.limit(limit)
-            }
-
-            fn send_page(
-                self,
-            ) -> BoxFuture<'a, std::result::Result<ResponseValue<types::$response>, GeneratedError>> {
-                Box::pin(self.send())
             }
         }
     )*};
@@ -349,29 +336,6 @@ where
 /// Pages in a row that bring nothing new before a listing stops.
 pub const DEFAULT_STALL_BUDGET: u32 = 3;
 
-/// Why a listing stopped before its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WalkStop {
-    /// `pages` pages in a row, each at a new cursor, brought no new row:
-    /// rows already seen, or the page before again.
-    NoProgress {
-        /// Pages in a row without a new row.
-        pages: u32,
-    },
-}
-
-impl std::fmt::Display for WalkStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WalkStop::NoProgress { pages } => write!(
-                f,
-                "{pages} pages in a row brought no new row (the server may be ignoring the cursor)"
-            ),
-        }
-    }
-}
-
 /// What a listing of items keeps between pages.
 struct Items<S, T> {
     pages: std::pin::Pin<Box<S>>,
@@ -512,10 +476,10 @@ fn digest<T: serde::Serialize>(items: &[T]) -> (u64, u64) {
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
+/// use pinwheel::Call;
 /// # async fn demo(client: pinwheel::Client) -> pinwheel::Result<()> {
-/// let api = client.api();
 /// let pages = pinwheel::pagination::pages(None, |cursor| {
-///     let mut request = api.list_jobs().limit(50);
+///     let mut request = client.list_jobs().limit(50);
 ///     if let Some(cursor) = cursor {
 ///         request = request.cursor(cursor);
 ///     }
@@ -527,16 +491,14 @@ fn digest<T: serde::Serialize>(items: &[T]) -> (u64, u64) {
 /// ```
 pub fn pages<'a, R, F, Fut>(
     start: Option<String>,
-    mut fetch: F,
+    fetch: F,
 ) -> impl Stream<Item = Result<Page<R>>> + Send + 'a
 where
     R: Paginated + Send + 'a,
     F: FnMut(Option<String>) -> Fut + Send + 'a,
-    Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
+    Fut: Future<Output = Result<Response<R>>> + Send + 'a,
 {
-    pages_of(start, move |cursor| {
-        response::call(None, CallOptions::default(), fetch(cursor))
-    })
+    pages_of(start, fetch)
 }
 
 /// Streams the items of any list operation; see [`pages`].
@@ -548,7 +510,7 @@ where
     R: Paginated + Send + 'a,
     R::Item: Send + 'a,
     F: FnMut(Option<String>) -> Fut + Send + 'a,
-    Fut: Future<Output = std::result::Result<ResponseValue<R>, GeneratedError>> + Send + 'a,
+    Fut: Future<Output = Result<Response<R>>> + Send + 'a,
 {
     flatten(pages(start, fetch), DEFAULT_STALL_BUDGET)
 }
@@ -557,8 +519,6 @@ where
 /// caller's filters, a page size and a starting cursor.
 pub struct Listing<'a, B> {
     make: Box<dyn Fn() -> B + Send + Sync + 'a>,
-    /// The client's runtime: its default deadline and redaction.
-    runtime: Option<client_core::Runtime>,
     limit: Option<NonZeroU64>,
     start: Option<String>,
     options: CallOptions,
@@ -577,11 +537,10 @@ impl<B> std::fmt::Debug for Listing<'_, B> {
 
 impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     /// A listing of the requests `make` builds, e.g.
-    /// `Listing::new(|| client.api().list_jobs())`.
+    /// `Listing::new(|| client.list_jobs())`.
     pub fn new(make: impl Fn() -> B + Send + Sync + 'a) -> Self {
         Self {
             make: Box::new(make),
-            runtime: None,
             limit: None,
             start: None,
             options: CallOptions::default(),
@@ -633,7 +592,6 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
     pub fn pages(self) -> impl Stream<Item = Result<Page<B::Response>>> + Send + 'a {
         let Listing {
             make,
-            runtime,
             limit,
             start,
             options,
@@ -647,9 +605,7 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
             if let Some(cursor) = cursor {
                 request = request.with_cursor(cursor);
             }
-            let runtime = runtime.clone();
-            let options = options.clone();
-            async move { response::call(runtime.as_ref(), options, request.send_page()).await }
+            request.send_with(options.clone())
         })
     }
 
@@ -666,14 +622,12 @@ impl<'a, B: ListRequest<'a>> Listing<'a, B> {
 /// One method per cursor-paginated list operation. Path parameters are
 /// arguments; filters go through [`Listing::with`].
 impl Client {
-    /// A listing of `make`'s requests with this client's default deadline.
+    /// A listing of `make`'s requests.
     fn listing<'a, B: ListRequest<'a>>(
         &self,
         make: impl Fn() -> B + Send + Sync + 'a,
     ) -> Listing<'a, B> {
-        let mut listing = Listing::new(make);
-        listing.runtime = Some(self.runtime().clone());
-        listing
+        Listing::new(make)
     }
 
     /// `GET /accounts`: payroll accounts (filters `connected`, `monitoring_status`).
@@ -869,7 +823,11 @@ mod tests {
 
     fn ok(body: types::ListWebhooksResponse) -> Result<Response<types::ListWebhooksResponse>> {
         Ok(Response::new(
-            ResponseValue::new(body, reqwest::StatusCode::OK, http::HeaderMap::new()),
+            progenitor_client::ResponseValue::new(
+                body,
+                reqwest::StatusCode::OK,
+                http::HeaderMap::new(),
+            ),
             client_core::call::CallReport::default(),
         ))
     }

@@ -2,8 +2,7 @@
 //! one call, because Pinwheel rate-limits per key and sheds load with 5xx.
 //!
 //! Every request goes through the shared runtime (`client_core`), which
-//! applies these policies to every operation, including those called through
-//! [`crate::Client::api`]:
+//! applies these policies to every operation:
 //!
 //! - **Retries** ([`RetryConfig`], default [`RetryConfig::default`]): three
 //!   attempts with full-jitter exponential backoff for 408, 429, 500, 502, 503
@@ -15,14 +14,14 @@
 //!   retried when the connection failed before anything was sent.
 //! - **Rate limit** ([`RateLimit`]): Pinwheel allows 50 requests per second
 //!   per key in production and 10 in sandbox and development
-//!   ([`default_rate_limit`]); the client paces itself to stay under it, and
+//!   ([`Mode::rate_limit`](crate::Mode::rate_limit)); the client paces itself to stay under it, and
 //!   after a 429 it holds every request on the key back for the server's
 //!   `Retry-After` (or one window when none is sent). Processes that share a
 //!   key can share the budget through a [`RateStore`].
 //! - **Per call** ([`CallOptions`]): a deadline for the whole call (waits and
 //!   retries included), a per-attempt timeout, another retry policy, or
 //!   permission to replay a POST you know is harmless; pass them to
-//!   [`crate::Client::send_with`] or
+//!   [`Call::send_with`](crate::Call::send_with) or
 //!   [`crate::pagination::Listing::call_options`].
 //!
 //! ```
@@ -36,35 +35,21 @@
 //! # let _ = options;
 //! ```
 
-use std::num::NonZeroU32;
-
 pub use client_core::call::CallOptions;
 pub use client_core::rate::{InProcessStore, RateLimit, RateStore};
 pub use client_core::retry::{RetryBudget, RetryConfig};
 
-use crate::auth::Mode;
-
-/// Pinwheel's documented default limit for `mode`: 50 requests per second in
-/// production, 10 in sandbox and development.
-pub fn default_rate_limit(mode: Mode) -> RateLimit {
-    let per_second = match mode {
-        Mode::Production => NonZeroU32::new(50),
-        Mode::Sandbox | Mode::Development => NonZeroU32::new(10),
-    };
-    RateLimit::per_second(per_second.unwrap_or(NonZeroU32::MIN))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::Mode;
 
     #[test]
     fn documented_limits_per_mode() {
-        assert_eq!(default_rate_limit(Mode::Production).limit().get(), 50);
-        assert_eq!(default_rate_limit(Mode::Sandbox).limit().get(), 10);
-        assert_eq!(default_rate_limit(Mode::Development).limit().get(), 10);
+        assert_eq!(Mode::Production.rate_limit().limit().get(), 50);
+        assert_eq!(Mode::Sandbox.rate_limit().limit().get(), 10);
+        assert_eq!(Mode::Development.rate_limit().limit().get(), 10);
         assert_eq!(
-            default_rate_limit(Mode::Production).per(),
+            Mode::Production.rate_limit().per(),
             std::time::Duration::from_secs(1)
         );
     }

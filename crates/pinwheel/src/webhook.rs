@@ -66,6 +66,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Sha256;
 
+pub use crate::error::WebhookRejection;
 use crate::error::{Error, Result};
 
 /// The header carrying the signature, `v2=<hex>`.
@@ -79,60 +80,6 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
 /// The signature scheme's version prefix, in the header and in the signed message.
 const SCHEME: &str = "v2";
-
-/// Why a delivery was rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WebhookRejection {
-    /// There is no `x-pinwheel-signature` header.
-    MissingSignature,
-    /// The signature header has no `v2=` entry of 64 hex digits.
-    MalformedSignature,
-    /// No signature matches the body under any configured secret.
-    SignatureMismatch,
-    /// There is no `x-timestamp` header.
-    MissingTimestamp,
-    /// The timestamp is not a number of Unix seconds.
-    MalformedTimestamp,
-    /// The delivery was signed longer ago than the tolerance.
-    Expired {
-        /// Seconds between signing and now.
-        age_secs: u64,
-    },
-    /// The delivery was signed further in the future than the tolerance.
-    FromTheFuture {
-        /// Seconds the timestamp is ahead of now.
-        ahead_secs: u64,
-    },
-}
-
-impl fmt::Display for WebhookRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WebhookRejection::MissingSignature => write!(f, "no `{SIGNATURE_HEADER}` header"),
-            WebhookRejection::MalformedSignature => {
-                write!(
-                    f,
-                    "`{SIGNATURE_HEADER}` has no `v2=` signature of 64 hex digits"
-                )
-            }
-            WebhookRejection::SignatureMismatch => f.write_str("signature does not match the body"),
-            WebhookRejection::MissingTimestamp => write!(f, "no `{TIMESTAMP_HEADER}` header"),
-            WebhookRejection::MalformedTimestamp => {
-                write!(f, "`{TIMESTAMP_HEADER}` is not a number of unix seconds")
-            }
-            WebhookRejection::Expired { age_secs } => {
-                write!(f, "signed {age_secs} s ago, beyond the tolerance")
-            }
-            WebhookRejection::FromTheFuture { ahead_secs } => {
-                write!(
-                    f,
-                    "signed {ahead_secs} s in the future, beyond the tolerance"
-                )
-            }
-        }
-    }
-}
 
 fn reject(reason: WebhookRejection) -> Error {
     Error::Webhook { reason }

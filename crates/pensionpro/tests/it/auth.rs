@@ -2,6 +2,7 @@
 //! names, and a client whose `Debug` never shows them.
 
 use httpmock::MockServer;
+use pensionpro::Call;
 use pensionpro::types;
 use pensionpro_httpmock::MockServerExt;
 
@@ -22,7 +23,7 @@ async fn every_request_carries_the_key_and_the_username() {
         then.ok(&empty_page());
     });
     let client = client(&server.base_url());
-    let page = client.call(client.api().list_plans().send()).await.unwrap();
+    let page = client.list_plans().send().await.unwrap();
     assert_eq!(page.total_count, Some(0));
     mock.assert_async().await;
 }
@@ -46,7 +47,7 @@ async fn header_names_can_be_changed() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    client.call(client.api().list_plans().send()).await.unwrap();
+    client.list_plans().send().await.unwrap();
     mock.assert_async().await;
 }
 
@@ -60,10 +61,7 @@ async fn debug_of_the_client_and_its_errors_never_shows_the_secrets() {
         });
     });
     let client = client(&server.base_url());
-    let error = client
-        .call(client.api().list_plans().send())
-        .await
-        .unwrap_err();
+    let error = client.list_plans().send().await.unwrap_err();
     let shown = format!("{client:?} {client:#?} {error:?} {error}");
     assert!(!shown.contains(KEY), "{shown}");
     assert!(!shown.contains(USER), "{shown}");
@@ -79,12 +77,12 @@ async fn requests_sent_counts_every_attempt() {
     let client = client(&server.base_url());
     assert_eq!(client.requests_sent(), 0);
     for _ in 0..3 {
-        client.call(client.api().list_plans().send()).await.unwrap();
+        client.list_plans().send().await.unwrap();
     }
     assert_eq!(client.requests_sent(), 3);
     // Clones share the counter.
     let clone = client.clone();
-    clone.call(clone.api().list_plans().send()).await.unwrap();
+    clone.list_plans().send().await.unwrap();
     assert_eq!(client.requests_sent(), 4);
 }
 
@@ -115,7 +113,7 @@ async fn a_redis_store_is_one_line_and_an_outage_falls_back() {
         .unwrap()
         .build()
         .unwrap();
-    client.call(client.api().list_plans().send()).await.unwrap();
+    client.list_plans().send().await.unwrap();
     mock.assert_async().await;
     assert!(pensionpro::Client::builder().redis("not a url").is_err());
 }

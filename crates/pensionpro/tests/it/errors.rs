@@ -2,6 +2,7 @@
 //! an operation that needs a PII category names the missing category.
 
 use httpmock::MockServer;
+use pensionpro::Call;
 use pensionpro::{Error, types};
 use pensionpro_httpmock::MockServerExt;
 
@@ -22,7 +23,9 @@ async fn a_401_on_a_notes_operation_is_the_pii_error() {
     });
     let client = client(&server.base_url());
     let error = client
-        .call(client.api().list_notes_for_plan().plan_id(309388).send())
+        .list_notes_for_plan()
+        .plan_id(309388)
+        .send()
         .await
         .unwrap_err();
     mock.assert_async().await;
@@ -57,10 +60,7 @@ async fn a_401_elsewhere_is_unauthorized_even_with_an_empty_body() {
         then.into_inner().status(401);
     });
     let client = client(&server.base_url());
-    let error = client
-        .call(client.api().list_plans().send())
-        .await
-        .unwrap_err();
+    let error = client.list_plans().send().await.unwrap_err();
     assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
     assert_eq!(error.status(), Some(401));
 }
@@ -77,14 +77,11 @@ async fn validation_failures_carry_rules_and_field_errors() {
     });
     let client = client(&server.base_url());
     let error = client
-        .call(
-            client
-                .api()
-                .update_plan()
-                .plan_id(7)
-                .body(types::Plan::default())
-                .send(),
-        )
+        .api()
+        .update_plan()
+        .plan_id(7)
+        .body(types::Plan::default())
+        .send()
         .await
         .unwrap_err();
     match error {
@@ -114,10 +111,7 @@ async fn a_429_body_decodes_into_rate_limited() {
             .body(r#"{"Message": "API calls quota exceeded! maximum admitted 100 per 1m."}"#);
     });
     let client = client(&server.base_url());
-    let error = client
-        .call(client.api().list_plans().send())
-        .await
-        .unwrap_err();
+    let error = client.list_plans().send().await.unwrap_err();
     match error {
         Error::RateLimited { message, .. } => {
             assert!(message.unwrap().contains("quota exceeded"));
@@ -145,7 +139,7 @@ async fn other_statuses_keep_their_meaning() {
             .body("<html>oops</html>");
     });
     let client = client(&server.base_url());
-    let get = |id: i32| client.call(client.api().get_plan().plan_id(id).send());
+    let get = |id: i32| client.get_plan().plan_id(id).send();
     assert!(matches!(
         get(404).await.unwrap_err(),
         Error::NotFound { .. }
@@ -168,10 +162,7 @@ async fn other_statuses_keep_their_meaning() {
 #[tokio::test]
 async fn a_missing_path_argument_is_an_invalid_request() {
     let client = client("http://127.0.0.1:9");
-    let error = client
-        .call(client.api().get_plan().send())
-        .await
-        .unwrap_err();
+    let error = client.get_plan().send().await.unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
 }
 
@@ -186,7 +177,9 @@ async fn a_call_deadline_becomes_the_deadline_error() {
     let options = pensionpro::retry::CallOptions::default()
         .with_deadline(std::time::Duration::from_millis(100));
     let error = client
-        .call_with(options, client.api().get_plan().plan_id(1).send())
+        .get_plan()
+        .plan_id(1)
+        .send_with(options)
         .await
         .unwrap_err();
     match error {

@@ -2,6 +2,7 @@
 //! a query reaches the wire as the generated builders send it.
 
 use httpmock::MockServer;
+use pensionpro::Call;
 use pensionpro::odata::{Query, field};
 use pensionpro::pagination::ListRequest;
 use pensionpro::types;
@@ -156,11 +157,11 @@ async fn a_query_reaches_the_wire_through_any_list_builder() {
         .top(50)
         .unwrap();
     let client = client(&server.base_url());
-    let request = client.api().list_projects().with_query(&query).unwrap();
-    let page = client.call(request.send()).await.unwrap();
+    let request = client.list_projects().with_query(&query).unwrap();
+    let page = request.send().await.unwrap();
     mock.assert_async().await;
     assert_eq!(
-        page.values.unwrap()[0].name.as_deref(),
+        page.values.as_ref().unwrap()[0].name.as_deref(),
         Some("O'Brien 401(k)")
     );
 }
@@ -169,7 +170,7 @@ async fn a_query_reaches_the_wire_through_any_list_builder() {
 fn an_invalid_query_is_refused_before_any_request() {
     let client = client("http://127.0.0.1:9");
     let query = Query::new().order_by("Name desc, Id");
-    let error = client.api().list_plans().with_query(&query).unwrap_err();
+    let error = client.list_plans().with_query(&query).unwrap_err();
     assert!(
         matches!(error, pensionpro::Error::InvalidQuery { .. }),
         "{error:?}"

@@ -89,7 +89,7 @@ async fn walk_ids(base_url: &str, page_size: u32) -> Vec<i64> {
         .page_size(page_size)
         .concurrency(NonZeroUsize::new(4).unwrap());
     client
-        .list_with(client.api().list_plans(), &Query::new(), options)
+        .list_with(client.list_plans(), &Query::new(), options)
         .map(|row| row.unwrap().id.map(i64::from).unwrap())
         .collect()
         .await
@@ -192,10 +192,7 @@ async fn a_caller_order_gets_id_as_tie_breaker() {
     let query = Query::new()
         .filter(field("IsDeactivated").eq(false))
         .order_by_desc("UpdatedOn");
-    let rows: Vec<_> = client
-        .list(client.api().list_plans(), &query)
-        .collect()
-        .await;
+    let rows: Vec<_> = client.list(client.list_plans(), &query).collect().await;
     assert_eq!(rows.len(), 1);
     // A page shorter than asked is confirmed with one request from its last
     // row; both carry the order.
@@ -224,7 +221,7 @@ async fn an_error_mid_walk_is_an_item_and_ends_the_stream() {
         .page_size(10)
         .concurrency(NonZeroUsize::new(1).unwrap());
     let items: Vec<_> = client
-        .list_with(client.api().list_plans(), &Query::new(), options)
+        .list_with(client.list_plans(), &Query::new(), options)
         .collect()
         .await;
     let (ok, err): (Vec<_>, Vec<_>) = items.iter().partition(|item| item.is_ok());
@@ -251,7 +248,7 @@ async fn an_empty_list_is_an_empty_stream() {
     let url = serve(|_| async { Response::json(&json!({"Values": [], "TotalCount": 0})) }).await;
     let client = client(&url);
     let rows: Vec<_> = client
-        .list(client.api().list_plans(), &Query::new())
+        .list(client.list_plans(), &Query::new())
         .collect()
         .await;
     assert!(rows.is_empty());
@@ -294,7 +291,7 @@ async fn a_server_that_ignores_skip_ends_the_walk_with_the_error_not_a_quiet_end
     let client = client(&url);
     let options = PageOptions::default().page_size(10).stall_budget(5);
     let items: Vec<_> = client
-        .list_with(client.api().list_plans(), &Query::new(), options)
+        .list_with(client.list_plans(), &Query::new(), options)
         .collect()
         .await;
     let ids: Vec<i32> = items

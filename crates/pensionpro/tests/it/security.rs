@@ -3,6 +3,7 @@
 //! is the firm's (the key's, whoever the user), the builder's deadline bounds
 //! the whole call, and no error, `Debug` print or log line shows a secret.
 
+use pensionpro::Call;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,10 +30,7 @@ async fn a_redirect_to_another_origin_is_not_followed_and_the_credentials_stay_h
         then.status(302).header("location", target.as_str());
     });
     let client = client(&api.base_url());
-    let error = client
-        .call(client.api().get_plan().plan_id(7).send())
-        .await
-        .unwrap_err();
+    let error = client.get_plan().plan_id(7).send().await.unwrap_err();
     assert_eq!(
         stolen.calls_async().await,
         0,
@@ -57,10 +55,7 @@ async fn a_redirect_within_the_origin_is_followed_with_the_credentials() {
             .body(r#"{"Id": 8}"#);
     });
     let client = client(&api.base_url());
-    let plan = client
-        .call(client.api().get_plan().plan_id(7).send())
-        .await
-        .unwrap();
+    let plan = client.get_plan().plan_id(7).send().await.unwrap();
     assert_eq!(plan.id, Some(8));
     moved.assert_async().await;
 }
@@ -108,15 +103,9 @@ async fn jobs_with_one_key_and_different_usernames_share_the_firms_budget() {
     let store = Arc::new(InProcessStore::new());
     let first = job("alice", &store, &server.url());
     let second = job("bob", &store, &server.url());
-    first
-        .call(first.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap();
+    first.get_plan().plan_id(1).send().await.unwrap();
     let started = tokio::time::Instant::now();
-    second
-        .call(second.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap();
+    second.get_plan().plan_id(1).send().await.unwrap();
     // One request a minute for the key: bob waits out alice's minute.
     assert!(
         started.elapsed() >= Duration::from_secs(59),
@@ -142,10 +131,7 @@ async fn the_builders_deadline_bounds_slow_attempts_and_limiter_waits() {
         .build()
         .unwrap();
     let started = tokio::time::Instant::now();
-    let error = client
-        .call(client.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap_err();
+    let error = client.get_plan().plan_id(1).send().await.unwrap_err();
     assert!(matches!(error, Error::Deadline { .. }), "{error:?}");
     assert!(error.is_retryable());
     assert!(
@@ -167,15 +153,9 @@ async fn the_builders_deadline_bounds_slow_attempts_and_limiter_waits() {
         .deadline(Duration::from_secs(2))
         .build()
         .unwrap();
-    client
-        .call(client.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap();
+    client.get_plan().plan_id(1).send().await.unwrap();
     let started = tokio::time::Instant::now();
-    let error = client
-        .call(client.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap_err();
+    let error = client.get_plan().plan_id(1).send().await.unwrap_err();
     assert!(matches!(error, Error::Deadline { .. }), "{error:?}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -217,10 +197,7 @@ async fn a_rate_store_outage_is_its_own_retryable_error_and_nothing_is_sent() {
         .rate_store(Arc::new(DownStore))
         .build()
         .unwrap();
-    let error = client
-        .call(client.api().get_plan().plan_id(1).send())
-        .await
-        .unwrap_err();
+    let error = client.get_plan().plan_id(1).send().await.unwrap_err();
     assert!(
         matches!(error, Error::RateStoreUnavailable { .. }),
         "{error:?}"
@@ -280,10 +257,7 @@ async fn no_error_debug_print_or_log_line_shows_the_credentials_a_server_echoes(
             .await
             .unwrap();
         let client = client(&server.url());
-        let error = client
-            .call(client.api().get_plan().plan_id(1).send())
-            .await
-            .unwrap_err();
+        let error = client.get_plan().plan_id(1).send().await.unwrap_err();
         for shown in [
             error.to_string(),
             format!("{error:?}"),

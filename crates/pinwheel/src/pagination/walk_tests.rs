@@ -98,7 +98,11 @@ fn run(case: &Case) -> (Vec<Listed>, Option<Error>, usize) {
         assert!(n < 10_000, "the listing does not end: {case:?}");
         let body = answer(case, requested.as_deref(), &mut invented.lock().unwrap());
         std::future::ready(Ok(Response::new(
-            ResponseValue::new(body, reqwest::StatusCode::OK, http::HeaderMap::new()),
+            progenitor_client::ResponseValue::new(
+                body,
+                reqwest::StatusCode::OK,
+                http::HeaderMap::new(),
+            ),
             client_core::call::CallReport::default(),
         )))
     });

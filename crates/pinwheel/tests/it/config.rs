@@ -29,16 +29,6 @@ fn debug_output_of_builders_and_clients_never_shows_the_secret() {
 
 #[test]
 fn production_is_paced_at_fifty_and_sandbox_at_ten_per_second() {
-    assert_eq!(
-        pinwheel::retry::default_rate_limit(Mode::Production)
-            .limit()
-            .get(),
-        50
-    );
-    assert_eq!(
-        pinwheel::retry::default_rate_limit(Mode::Sandbox)
-            .limit()
-            .get(),
-        10
-    );
+    assert_eq!(Mode::Production.rate_limit().limit().get(), 50);
+    assert_eq!(Mode::Sandbox.rate_limit().limit().get(), 10);
 }

@@ -1,6 +1,7 @@
 //! Pinwheel's error answers become typed errors, each with the request id
 //! of the response; failures without an answer keep what is known.
 
+use pinwheel::Call;
 use std::time::Duration;
 
 use httpmock::MockServer;
@@ -23,10 +24,7 @@ async fn answer(status: u16, body: &str) -> Error {
             .body(body);
     });
     let client = client(&server);
-    let error = client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap_err();
+    let error = client.list_accounts().send().await.unwrap_err();
     assert_eq!(error.request_id(), Some(format!("req-{status}").as_str()));
     assert_eq!(error.status(), Some(status));
     let context = error.context().unwrap();
@@ -169,10 +167,7 @@ async fn answer_ok(body: &str) -> Error {
             .body(body);
     });
     let client = client(&server);
-    client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap_err()
+    client.list_accounts().send().await.unwrap_err()
 }
 
 #[tokio::test]
@@ -188,10 +183,7 @@ async fn a_refused_connection_is_a_transport_error() {
         .retry(pinwheel::retry::RetryConfig::disabled())
         .build()
         .unwrap();
-    let error = client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap_err();
+    let error = client.list_accounts().send().await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert_eq!(error.status(), None);
     assert_eq!(error.context().unwrap().operation_id, "list_accounts");
@@ -207,10 +199,7 @@ async fn a_slow_answer_past_the_call_deadline_is_a_deadline_error() {
     });
     let client = client(&server);
     let options = CallOptions::default().with_deadline(Duration::from_millis(200));
-    let error = client
-        .send_with(options, client.api().list_accounts().send())
-        .await
-        .unwrap_err();
+    let error = client.list_accounts().send_with(options).await.unwrap_err();
     assert!(
         matches!(error, Error::Deadline { deadline, .. } if deadline == Duration::from_millis(200)),
         "{error:?}"
@@ -222,10 +211,7 @@ async fn a_missing_required_argument_is_an_invalid_request_not_a_panic() {
     let server = MockServer::start_async().await;
     let client = client(&server);
     // No account id given.
-    let error = client
-        .send(client.api().get_account().send())
-        .await
-        .unwrap_err();
+    let error = client.get_account().send().await.unwrap_err();
     let Error::InvalidRequest { message, .. } = &error else {
         panic!("{error:?}");
     };
@@ -247,7 +233,9 @@ async fn the_typed_mock_error_helpers_produce_the_same_errors() {
     });
     let client = client(&server);
     let error = client
-        .send(client.api().get_account().account_id(id).send())
+        .get_account()
+        .account_id(id)
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");

@@ -13,6 +13,7 @@
 //! arrive, and the generated code reads the body afterwards, so a body that
 //! breaks is a transport error of that one attempt and is not retried.
 
+use pinwheel::Call;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +22,7 @@ use std::time::Duration;
 use client_core::retry::GiveUpReason;
 use client_core::testing::{Fault, Recorded, Reply, ScriptedServer};
 use futures::StreamExt;
-use pinwheel::auth::REQUEST_ID_HEADER;
+use pinwheel::client::REQUEST_ID_HEADER;
 use pinwheel::retry::{CallOptions, RateLimit, RetryConfig};
 use pinwheel::{Client, Error, types};
 use serde_json::json;
@@ -112,9 +113,7 @@ async fn list_accounts(
     options: CallOptions,
 ) -> pinwheel::Result<Accounts> {
     let client = client(server);
-    client
-        .send_with(options, client.api().list_accounts().send())
-        .await
+    client.list_accounts().send_with(options).await
 }
 
 /// `POST /link_tokens` once.
@@ -126,7 +125,9 @@ async fn create_link_token(server: &ScriptedServer, options: CallOptions) -> pin
     .unwrap();
     let client = client(server);
     client
-        .send_with(options, client.api().create_link_token().body(body).send())
+        .create_link_token()
+        .body(body)
+        .send_with(options)
         .await
         .map(drop)
 }
@@ -436,9 +437,8 @@ async fn a_body_over_the_cap_is_a_body_error_not_an_allocation() {
     let server =
         scripted(move |n| Reply::json(200, if n == 0 { &big } else { &small }.clone())).await;
     let api = capped_api(&server, CAP);
-    let client = client(&server);
 
-    let err = client.send(api.list_accounts().send()).await.unwrap_err();
+    let err = api.list_accounts().send().await.unwrap_err();
     let Error::Transport { source, context } = &err else {
         panic!("{err:?}");
     };
@@ -447,7 +447,7 @@ async fn a_body_over_the_cap_is_a_body_error_not_an_allocation() {
     assert_eq!(context.attempts, 1);
 
     // The same client reads a body under the cap.
-    let response = client.send(api.list_accounts().send()).await.unwrap();
+    let response = api.list_accounts().send().await.unwrap();
     assert_eq!(account_ids(&response.data), ids(0..2));
     assert_eq!(server.requests().len(), 2);
 }
@@ -461,8 +461,7 @@ async fn a_body_over_the_cap_is_cut_off_whatever_its_content_type() {
     let big = page(&ids(0..40), None);
     let server = scripted(move |_| Reply::raw(200, "application/octet-stream", big.clone())).await;
     let api = capped_api(&server, CAP);
-    let client = client(&server);
-    let result = client.send(api.list_accounts().send()).await;
+    let result = api.list_accounts().send().await;
     match &result {
         Err(Error::Transport { source, .. }) => assert!(hit_the_cap(source), "{source:?}"),
         Err(other) => panic!("{other:?}"),

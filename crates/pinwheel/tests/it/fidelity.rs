@@ -4,6 +4,7 @@
 //! row that omits required-but-nullable fields still decodes.
 
 use httpmock::MockServer;
+use pinwheel::Call;
 use pinwheel::money::UploadedW2Money;
 use pinwheel::types::{self, ParsedData};
 use pinwheel_httpmock::MockServerExt;
@@ -53,14 +54,10 @@ async fn the_vendor_w2_example_decodes_as_a_w2_with_every_amount() {
     });
     let client = client(&server);
     let response = client
-        .send(
-            client
-                .api()
-                .get_end_user_document()
-                .end_user_id("u1")
-                .document_id(document_id)
-                .send(),
-        )
+        .get_end_user_document()
+        .end_user_id("u1")
+        .document_id(document_id)
+        .send()
         .await
         .unwrap();
     let Some(ParsedData::W2Informed(w2)) = &response.data.parsed_data else {
@@ -263,16 +260,12 @@ async fn a_page_whose_rows_omit_required_nullable_fields_still_decodes() {
     });
     let client = client(&server);
     let page = client
-        .send(
-            client
-                .api()
-                .list_company_paystubs()
-                .company_connection_id(uuid::Uuid::from_u128(
-                    0x3a8d0c0e_5e0f_4c1b_9d43_3a4d1d0b2f6e,
-                ))
-                .employee_external_id("e1")
-                .send(),
-        )
+        .list_company_paystubs()
+        .company_connection_id(uuid::Uuid::from_u128(
+            0x3a8d0c0e_5e0f_4c1b_9d43_3a4d1d0b2f6e,
+        ))
+        .employee_external_id("e1")
+        .send()
         .await
         .unwrap();
     assert_eq!(page.data.len(), 2);

@@ -4,6 +4,7 @@
 
 use httpmock::MockServer;
 use pinwheel::API_VERSION;
+use pinwheel::Call;
 use pinwheel_httpmock::MockServerExt;
 
 use crate::support::{SECRET, accounts_page, client, ids};
@@ -25,14 +26,11 @@ async fn every_request_carries_the_secret_and_the_pinned_version() {
     let client = client(&server);
 
     // Through the wrapper's `send`...
-    let response = client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap();
+    let response = client.list_accounts().send().await.unwrap();
     assert_eq!(response.status(), 200);
-    // ...and straight through the generated client: the runtime adds the
-    // headers to every request either way.
-    let direct = client.api().list_accounts().send().await.unwrap();
+    // ...and straight through the generated client's own `send_raw`: the
+    // runtime adds the headers to every request either way.
+    let direct = client.api().list_accounts().send_raw().await.unwrap();
     assert_eq!(direct.into_inner().data.len(), 1);
 
     mock.assert_calls_async(2).await;
@@ -53,10 +51,7 @@ async fn the_version_header_is_exactly_the_pinned_constant() {
         then.ok(&page);
     });
     let client = client(&server);
-    client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap();
+    client.list_accounts().send().await.unwrap();
     other.assert_calls_async(0).await;
     pinned.assert_calls_async(1).await;
 }
@@ -100,10 +95,7 @@ async fn a_redirect_to_another_host_is_not_followed() {
             .header("location", elsewhere.url("/accounts").as_str());
     });
     let client = crate::support::client(&server);
-    let error = client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap_err();
+    let error = client.list_accounts().send().await.unwrap_err();
     assert_eq!(error.status(), Some(307));
     stolen.assert_calls_async(0).await;
 }

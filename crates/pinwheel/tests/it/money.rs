@@ -3,6 +3,7 @@
 //! the parent object.
 
 use httpmock::MockServer;
+use pinwheel::Call;
 use pinwheel::money::{
     AmountMoney, AnnualIncomeMoney, Currency, EarningsMoney, HasCurrency, IncomeMoney, Money,
     PaystubItemsMoney, PaystubMoney, W2Money,
@@ -34,7 +35,9 @@ async fn paystubs_from_the_wire_have_exact_totals_and_lines_in_the_paystub_curre
     });
     let client = client(&server);
     let page = client
-        .send(client.api().list_paystubs().account_id(account_id).send())
+        .list_paystubs()
+        .account_id(account_id)
+        .send()
         .await
         .unwrap();
     let paystub = &page.data[0];

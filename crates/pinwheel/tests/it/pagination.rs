@@ -2,6 +2,7 @@
 //! the stream follows `next_cursor` to the end, stops on a repeated cursor,
 //! and an error ends it with the cursor to resume from.
 
+use pinwheel::Call;
 use std::num::NonZeroU64;
 
 use futures::{StreamExt, TryStreamExt};

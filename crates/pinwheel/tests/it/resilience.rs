@@ -1,6 +1,7 @@
 //! The runtime's retries and rate limiting, seen through the wrapper: a
 //! transient 503 is retried, a POST is not replayed, and a burst is paced.
 
+use pinwheel::Call;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,10 +46,7 @@ async fn a_503_is_retried_and_the_second_answer_returned() {
         .build()
         .unwrap();
 
-    let response = client
-        .send(client.api().list_accounts().send())
-        .await
-        .unwrap();
+    let response = client.list_accounts().send().await.unwrap();
     assert_eq!(response.attempts(), 2);
     assert_eq!(response.request_id(), Some("req-ok"));
     assert_eq!(response.data.len(), 1);
@@ -81,7 +79,9 @@ async fn a_post_that_reached_the_server_is_not_replayed() {
     }))
     .unwrap();
     let error = client
-        .send(client.api().create_link_token().body(body).send())
+        .create_link_token()
+        .body(body)
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Server { .. }), "{error:?}");
@@ -101,7 +101,7 @@ async fn a_burst_over_the_rate_limit_is_paced_not_dropped() {
         .rate_limit(RateLimit::per_second(NonZeroU32::new(5).unwrap()))
         .build()
         .unwrap();
-    let calls = (0..10).map(|_| client.send(client.api().list_accounts().send()));
+    let calls = (0..10).map(|_| client.list_accounts().send());
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
     mock.assert_calls_async(10).await;
@@ -127,7 +127,7 @@ async fn each_mode_paces_to_its_documented_limit_by_default() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let calls = (0..12).map(|_| client.send(client.api().list_accounts().send()));
+    let calls = (0..12).map(|_| client.list_accounts().send());
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
     assert!(

@@ -4,6 +4,7 @@
 //! rate budget is per key and mode, the builder's deadline bounds the whole
 //! call, and a rate-store outage is its own error.
 
+use pinwheel::Call;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,13 +121,9 @@ async fn a_server_echoing_the_secret_cannot_put_it_into_an_error_or_a_log() {
             .unwrap();
         let client = client(&server.url());
         let error = client
-            .send(
-                client
-                    .api()
-                    .get_account()
-                    .account_id(ACCOUNT.parse::<uuid::Uuid>().unwrap())
-                    .send(),
-            )
+            .get_account()
+            .account_id(ACCOUNT.parse::<uuid::Uuid>().unwrap())
+            .send()
             .await
             .unwrap_err();
         // The server's own message is kept (minus the secret): it is what
@@ -172,19 +169,13 @@ async fn the_budget_is_per_key_and_mode() {
     let sandbox_too = paced(Mode::Sandbox, &store, &server.url());
     let started = tokio::time::Instant::now();
     for client in [&sandbox, &production] {
-        client
-            .send(client.api().list_platforms().send())
-            .await
-            .unwrap();
+        client.list_platforms().send().await.unwrap();
     }
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "two modes, two budgets"
     );
-    sandbox_too
-        .send(sandbox_too.api().list_platforms().send())
-        .await
-        .unwrap();
+    sandbox_too.list_platforms().send().await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(59),
         "one key and mode, one budget"
@@ -206,10 +197,7 @@ async fn the_builders_deadline_bounds_the_whole_call() {
         .build()
         .unwrap();
     let started = tokio::time::Instant::now();
-    let error = client
-        .send(client.api().list_platforms().send())
-        .await
-        .unwrap_err();
+    let error = client.list_platforms().send().await.unwrap_err();
     assert!(matches!(error, Error::Deadline { .. }), "{error:?}");
     assert!(error.is_retryable());
     assert!(
@@ -250,10 +238,7 @@ async fn a_rate_store_outage_is_its_own_retryable_error() {
         .rate_store(Arc::new(DownStore))
         .build()
         .unwrap();
-    let error = client
-        .send(client.api().list_platforms().send())
-        .await
-        .unwrap_err();
+    let error = client.list_platforms().send().await.unwrap_err();
     assert!(
         matches!(error, Error::RateStoreUnavailable { .. }),
         "{error:?}"

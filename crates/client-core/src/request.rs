@@ -1,0 +1,183 @@
+//! One way to send a request of any generated client, so every wrapper runs
+//! calls, classifies failures and reports what happened the same way.
+//!
+//! The generator implements [`Request`] for every operation's builder of
+//! every generated client (its own `send` becomes `send_raw`). A wrapper adds
+//! a `send()` on top, through [`send`] and its own error type, so a call
+//! reads `client.get_account().account_id(id).send().await?` and returns the
+//! wrapper's `Result<Response<T>>`.
+
+use std::future::Future;
+use std::ops::Deref;
+
+use progenitor_client::ResponseValue;
+
+use crate::Runtime;
+use crate::call::{CallOptions, CallReport, Redactor};
+use crate::error::{ErrorContext, Failure, classify};
+
+/// A built request of a generated client, ready to send.
+pub trait Request: Sized + Send {
+    /// The decoded body of a success.
+    type Output: Send;
+    /// The vendor's error body.
+    type Error: Send;
+
+    /// The runtime of the client the request belongs to.
+    fn runtime(&self) -> &Runtime;
+
+    /// Sends the request as progenitor does, without a call scope.
+    fn send_raw(
+        self,
+    ) -> impl Future<
+        Output = Result<ResponseValue<Self::Output>, progenitor_client::Error<Self::Error>>,
+    > + Send;
+}
+
+/// A decoded body with its status, its headers, the vendor's request id and
+/// the runtime's report of the call.
+///
+/// Dereferences to the body, so `response.data` reads the body's `data`.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    /// Boxed: generated bodies can be large, and a response passes through
+    /// every future that awaits it.
+    inner: Box<T>,
+    status: u16,
+    headers: http::HeaderMap,
+    report: CallReport,
+}
+
+impl<T> Response<T> {
+    /// A response from progenitor's value and the call's report.
+    pub fn new(value: ResponseValue<T>, report: CallReport) -> Self {
+        Self {
+            status: value.status().as_u16(),
+            headers: value.headers().clone(),
+            inner: Box::new(value.into_inner()),
+            report,
+        }
+    }
+
+    /// The body.
+    pub fn into_inner(self) -> T {
+        *self.inner
+    }
+
+    /// The body, borrowed.
+    pub fn get(&self) -> &T {
+        &self.inner
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The vendor's request id, to quote in support requests.
+    pub fn request_id(&self) -> Option<&str> {
+        self.report.request_id.as_deref()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+
+    /// What the runtime did: attempts, waits, the reason it stopped retrying.
+    pub fn report(&self) -> &CallReport {
+        &self.report
+    }
+
+    /// Attempts the runtime made for this call (more than one after retries).
+    pub fn attempts(&self) -> u32 {
+        self.report.attempts
+    }
+
+    /// The same response with its body transformed.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            inner: Box::new(f(*self.inner)),
+            status: self.status,
+            headers: self.headers,
+            report: self.report,
+        }
+    }
+
+    /// The call as an error would have reported it (for an answer that
+    /// turns out to be unusable).
+    pub fn context(&self) -> ErrorContext {
+        let mut context = ErrorContext::from_report(&self.report);
+        context.status = Some(self.status);
+        context
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+/// A call that failed: what went wrong, what was called, and what scrubs
+/// the client's credentials from the vendor's text. Wrappers turn it into
+/// their own error.
+#[derive(Debug)]
+pub struct CallError<E> {
+    /// What went wrong.
+    pub failure: Failure<E>,
+    /// What was called and what the runtime did.
+    pub context: ErrorContext,
+    /// Scrubs the client's credentials from text (vendor error bodies).
+    pub redactor: Redactor,
+}
+
+/// Sends `request` in a call scope with `options` and the client's default
+/// deadline, and classifies a failure; `parse_error_body` reads the vendor's
+/// error format from bodies the generated code did not parse.
+///
+/// Generated requests can be large (an entity with every lookup inline, in
+/// the builder and again in the body being sent), so the request's state
+/// goes to the heap as soon as it is built and the returned future holds a
+/// pointer to it: awaiting calls in nested futures does not pile copies of
+/// it up on the stack.
+///
+/// # Errors
+///
+/// A [`CallError`] for an error answer, a transport failure, a body that
+/// does not decode, a passed deadline or an unavailable rate store.
+pub fn send<R: Request>(
+    request: R,
+    options: CallOptions,
+    parse_error_body: impl Fn(&[u8]) -> Option<R::Error> + Send,
+) -> impl Future<Output = Result<Response<R::Output>, CallError<R::Error>>> + Send {
+    let runtime = request.runtime().clone();
+    let sent = request.send_raw();
+    let call = Box::pin(async move { runtime.run(options, sent).await });
+    async move {
+        let (outcome, report) = call.await;
+        // Only the error, not the decoded body, stays alive across the
+        // await below: the body can be large.
+        let error = match outcome {
+            Ok(Ok(value)) => return Ok(Response::new(value, report)),
+            Ok(Err(error)) => error,
+            Err(exceeded) => {
+                return Err(CallError {
+                    failure: Failure::Deadline {
+                        deadline: exceeded.deadline,
+                    },
+                    context: ErrorContext::from_report(&report),
+                    redactor: report.redactor,
+                });
+            }
+        };
+        let (failure, context) = classify(error, &report, parse_error_body).await;
+        Err(CallError {
+            failure,
+            context,
+            redactor: report.redactor,
+        })
+    }
+}
