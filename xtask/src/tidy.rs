@@ -1,9 +1,11 @@
 //! Conventions prose cannot enforce, checked over every tracked file: the
 //! repository stands alone (every file path it cites exists, and nothing
-//! points outside it).
+//! points outside it), and the modules of a handwritten crate form layers
+//! (no module reaches back to one that depends on it).
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
     use std::process::Command;
 
@@ -133,5 +135,212 @@ mod tests {
             ["specs/pensionpro/evidence/FACTS.md", "crates/a/src/b.rs"]
         );
         assert!(cited_paths("the crates/ directory, xcrates/x.rs").is_empty());
+    }
+
+    /// The top-level module a source file belongs to (`None` for the root).
+    fn module_of(src: &Path, file: &Path) -> Option<String> {
+        let relative = file.strip_prefix(src).ok()?;
+        let first = relative.components().next()?.as_os_str().to_str()?;
+        let name = first.strip_suffix(".rs").unwrap_or(first);
+        (name != "lib" && name != "main").then(|| name.to_owned())
+    }
+
+    /// The code of a Rust file without comments and docs (links in docs are
+    /// not dependencies).
+    fn code_of(text: &str) -> String {
+        text.lines()
+            .map(|line| match line.find("//") {
+                Some(at) => &line[..at],
+                None => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The names `crate::{a, b::c}` or `crate::a` reaches, first segments only.
+    fn crate_paths(code: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let before = rest[..at].chars().next_back();
+            let tail = &rest[at + "crate::".len()..];
+            rest = tail;
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            if let Some(group) = tail.strip_prefix('{') {
+                // Top-level items of the group.
+                let mut depth = 0;
+                let mut item = String::new();
+                for c in group.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            found.push(first_segment(&item));
+                            item.clear();
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    item.push(c);
+                }
+                found.push(first_segment(&item));
+            } else {
+                found.push(first_segment(tail));
+            }
+        }
+        found.retain(|name| !name.is_empty() && name != "self");
+        found
+    }
+
+    fn first_segment(text: &str) -> String {
+        text.trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    }
+
+    /// Module -> modules it uses, for the crate at `src`; names re-exported
+    /// at the root (`crate::Client`) count as the module they come from.
+    fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+        let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
+        let lib_code = code_of(&lib);
+        let modules: BTreeSet<String> = lib_code
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let line = line.strip_prefix("pub ").unwrap_or(line);
+                line.strip_prefix("mod ")?
+                    .strip_suffix(';')
+                    .map(str::to_owned)
+            })
+            .collect();
+        let mut reexports = BTreeMap::new();
+        for statement in lib_code.split(';') {
+            let statement = statement.trim();
+            let Some(path) = statement.strip_prefix("pub use ") else {
+                continue;
+            };
+            let module = first_segment(path);
+            if !modules.contains(&module) {
+                continue;
+            }
+            let names = path[module.len()..].trim_start_matches("::");
+            let names = names.trim_start_matches('{').trim_end_matches('}');
+            for name in names.split(',') {
+                let name = name.trim().rsplit("::").next().unwrap_or("").trim();
+                let name = name.rsplit(" as ").next().unwrap_or(name).trim();
+                if !name.is_empty() {
+                    reexports.insert(name.to_owned(), module.clone());
+                }
+            }
+        }
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut files = vec![src.to_path_buf()];
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("read_dir").flatten() {
+                    files.push(entry.path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "rs") {
+                continue;
+            }
+            let Some(module) = module_of(src, &path) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).expect("source");
+            let uses = graph.entry(module.clone()).or_default();
+            for name in crate_paths(&code_of(&text)) {
+                let target = if modules.contains(&name) {
+                    Some(name)
+                } else {
+                    reexports.get(&name).cloned()
+                };
+                if let Some(target) = target.filter(|t| *t != module) {
+                    uses.insert(target);
+                }
+            }
+        }
+        graph
+    }
+
+    /// A cycle in `graph`, as the modules along it, if there is one.
+    fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+        fn visit(
+            node: &str,
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(at) = path.iter().position(|n| n == node) {
+                let mut cycle = path[at..].to_vec();
+                cycle.push(node.to_owned());
+                return Some(cycle);
+            }
+            if done.contains(node) {
+                return None;
+            }
+            path.push(node.to_owned());
+            for next in graph.get(node).into_iter().flatten() {
+                if let Some(cycle) = visit(next, graph, path, done) {
+                    return Some(cycle);
+                }
+            }
+            path.pop();
+            done.insert(node.to_owned());
+            None
+        }
+        let mut done = BTreeSet::new();
+        graph
+            .keys()
+            .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+    }
+
+    #[test]
+    fn the_modules_of_each_handwritten_crate_form_layers() {
+        let root = crate::workspace_root();
+        for krate in ["client-core", "pinwheel", "pensionpro"] {
+            let graph = module_graph(&root.join("crates").join(krate).join("src"));
+            assert!(graph.len() > 3, "{krate}: {graph:?}");
+            if let Some(cycle) = find_cycle(&graph) {
+                panic!("{krate}: modules import each other: {}", cycle.join(" -> "));
+            }
+        }
+    }
+
+    #[test]
+    fn the_layer_check_sees_groups_reexports_and_cycles() {
+        assert_eq!(
+            crate_paths("use crate::{a::B, c, d::{e, f}};\nlet x = crate::g::h();"),
+            ["a", "c", "d", "g"]
+        );
+        // Docs and comments do not count.
+        assert!(crate_paths(&code_of("/// [`crate::a`]\n// crate::b")).is_empty());
+        let dir = std::env::temp_dir().join(format!("layers-{}", std::process::id()));
+        let src = dir.join("src");
+        std::fs::create_dir_all(src.join("b")).unwrap();
+        std::fs::write(
+            src.join("lib.rs"),
+            "pub mod a;\npub mod b;\npub use a::Thing;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            src.join("a.rs"),
+            "use crate::b::Other;\npub struct Thing;\n",
+        )
+        .unwrap();
+        std::fs::write(src.join("b.rs"), "mod inner;\n").unwrap();
+        std::fs::write(src.join("b").join("inner.rs"), "use crate::Thing;\n").unwrap();
+        let graph = module_graph(&src);
+        let cycle = find_cycle(&graph);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            cycle.map(|c| c.join(" -> ")).as_deref(),
+            Some("a -> b -> a")
+        );
     }
 }

@@ -21,6 +21,12 @@ use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
+/// Pages a walk fetches at once unless configured otherwise.
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = match NonZeroUsize::new(4) {
+    Some(pages) => pages,
+    None => NonZeroUsize::MIN,
+};
+
 /// The production host; v2 paths start with `/v2/`.
 pub const DEFAULT_BASE_URL: &str = "https://api.pensionpro.com";
 
@@ -132,7 +138,7 @@ impl Default for ClientBuilder {
             deadline: None,
             file_timeout: DEFAULT_FILE_TIMEOUT,
             http: client_core::transport::HttpSettings::new(DEFAULT_USER_AGENT),
-            page_concurrency: crate::pagination::DEFAULT_CONCURRENCY,
+            page_concurrency: DEFAULT_CONCURRENCY,
             fixed_jitter: None,
         }
     }

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use client_core::Operation;
 use client_core::error::{ErrorContext, Failure};
 use pensionpro_client::types::ErrorResponse;
 
@@ -204,9 +205,9 @@ pub enum Error {
         /// Requests it made.
         requests: u64,
         /// Why it stopped.
-        reason: crate::pagination::WalkStop,
+        reason: WalkStop,
         /// Where it can be taken up again (`None` before any row).
-        resume: Option<crate::pagination::ResumePoint>,
+        resume: Option<ResumePoint>,
         /// Empty: the walk's requests succeeded.
         context: Box<ErrorContext>,
     },
@@ -218,7 +219,7 @@ pub enum Error {
         /// Rows the walk yielded before the failure.
         yielded: u64,
         /// Where it can be taken up again (`None` before any row).
-        resume: Option<crate::pagination::ResumePoint>,
+        resume: Option<ResumePoint>,
         /// The page's error.
         #[source]
         source: Box<Error>,
@@ -297,7 +298,7 @@ impl Error {
     }
 
     /// Where an interrupted or stopped list walk can be taken up again.
-    pub fn resume_point(&self) -> Option<crate::pagination::ResumePoint> {
+    pub fn resume_point(&self) -> Option<ResumePoint> {
         match self {
             Error::WalkStopped { resume, .. } | Error::Interrupted { resume, .. } => *resume,
             _ => None,
@@ -470,6 +471,18 @@ fn redact_body(mut body: ErrorResponse, redactor: &client_core::call::Redactor) 
     body
 }
 
+/// The table entry of hand-built downloads, so their errors name what was
+/// called and a 401 is reported as the missing Files permission.
+pub(crate) const DOWNLOAD: Operation = Operation {
+    id: "download_file",
+    method: "GET",
+    path: "(file location)",
+    extensions: &[(PII_EXTENSION, "Files")],
+};
+
+/// Operations `files` sends that the generated table does not list.
+static HAND_BUILT_OPERATIONS: &[Operation] = &[DOWNLOAD];
+
 /// The PII category of the operation in `context`, if it has one.
 fn pii_category(context: &ErrorContext) -> Option<&'static str> {
     if context.operation_id.is_empty() {
@@ -481,7 +494,7 @@ fn pii_category(context: &ErrorContext) -> Option<&'static str> {
         .or_else(|| {
             // Hand-built requests (uploads, downloads) carry their own table
             // entry, which the generated table does not know by id.
-            crate::files::OPERATIONS
+            HAND_BUILT_OPERATIONS
                 .iter()
                 .find(|op| op.id == context.operation_id)
                 .and_then(|op| op.extension(PII_EXTENSION))
@@ -494,6 +507,46 @@ fn pii_category(context: &ErrorContext) -> Option<&'static str> {
 pub(crate) fn parse_error_body(bytes: &[u8]) -> Option<ErrorResponse> {
     let body: ErrorResponse = serde_json::from_slice(bytes).ok()?;
     (body.message.is_some() || body.rules.is_some() || body.errors.is_some()).then_some(body)
+}
+
+/// Where a walk can be taken up again: after the row with `Id`
+/// `after_id`, which was at `$skip` `skip` when last seen, when the server
+/// counted `total` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// Where the row was when last seen.
+    pub skip: u32,
+    /// The row after which the walk goes on.
+    pub after_id: i64,
+    /// The `TotalCount` then: rows inserted or deleted ahead of the row
+    /// since move it by the difference, so the walk looks there first.
+    pub total: Option<u64>,
+}
+
+/// Why a walk stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalkStop {
+    /// `wasted` requests brought no new row, more than the budget allows:
+    /// the server ignores `$skip`, or rows are inserted ahead of the walk
+    /// faster than it pages, or deleted behind it faster than it finds its
+    /// place again.
+    NoProgress {
+        /// Requests that brought no new row.
+        wasted: u32,
+    },
+}
+
+impl std::fmt::Display for WalkStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkStop::NoProgress { wasted } => write!(
+                f,
+                "{wasted} requests brought no new row (the server may ignore $skip, or rows are inserted ahead of \
+                 the walk faster than it pages)"
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

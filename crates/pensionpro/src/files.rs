@@ -35,19 +35,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::client::Client;
-use crate::error::{Error, PII_EXTENSION, Result, parse_error_body};
-
-/// The table entry of hand-built downloads, so their errors name what was
-/// called and a 401 is reported as the missing Files permission.
-const DOWNLOAD: Operation = Operation {
-    id: "download_file",
-    method: "GET",
-    path: "(file location)",
-    extensions: &[(PII_EXTENSION, "Files")],
-};
-
-/// Operations this module sends that the generated table does not list.
-pub(crate) static OPERATIONS: &[Operation] = &[DOWNLOAD];
+use crate::error::{DOWNLOAD, Error, Result, parse_error_body};
 
 static DOWNLOAD_OPERATION: Operation = DOWNLOAD;
 

@@ -81,7 +81,9 @@ use pensionpro_client::types::{self, ErrorResponse};
 
 use crate::call::Call;
 use crate::client::Client;
+pub use crate::client::DEFAULT_CONCURRENCY;
 use crate::error::Result;
+pub use crate::error::{ResumePoint, WalkStop};
 use crate::odata::{MAX_TOP, Query};
 use walker::{Settings, Walker};
 
@@ -92,54 +94,8 @@ pub const DEFAULT_PAGE_SIZE: NonZeroU32 = match NonZeroU32::new(MAX_TOP) {
     None => NonZeroU32::MIN,
 };
 
-/// Pages fetched at once unless configured otherwise.
-pub const DEFAULT_CONCURRENCY: NonZeroUsize = match NonZeroUsize::new(4) {
-    Some(pages) => pages,
-    None => NonZeroUsize::MIN,
-};
-
 /// Requests in a row without a new row a walk may make before it stops.
 pub const DEFAULT_STALL_BUDGET: u32 = 20;
-
-/// Where a walk can be taken up again: after the row with `Id`
-/// `after_id`, which was at `$skip` `skip` when last seen, when the server
-/// counted `total` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResumePoint {
-    /// Where the row was when last seen.
-    pub skip: u32,
-    /// The row after which the walk goes on.
-    pub after_id: i64,
-    /// The `TotalCount` then: rows inserted or deleted ahead of the row
-    /// since move it by the difference, so the walk looks there first.
-    pub total: Option<u64>,
-}
-
-/// Why a walk stopped before its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WalkStop {
-    /// `wasted` requests brought no new row, more than the budget allows:
-    /// the server ignores `$skip`, or rows are inserted ahead of the walk
-    /// faster than it pages, or deleted behind it faster than it finds its
-    /// place again.
-    NoProgress {
-        /// Requests that brought no new row.
-        wasted: u32,
-    },
-}
-
-impl std::fmt::Display for WalkStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WalkStop::NoProgress { wasted } => write!(
-                f,
-                "{wasted} requests brought no new row (the server may ignore $skip, or rows are inserted ahead of \
-                 the walk faster than it pages)"
-            ),
-        }
-    }
-}
 
 /// A row of a list: anything with PensionPro's integer `Id`.
 pub trait Row {

@@ -468,6 +468,14 @@ mod tests {
     }
 
     #[test]
+    fn documented_limits_per_mode() {
+        assert_eq!(Mode::Production.rate_limit().limit().get(), 50);
+        assert_eq!(Mode::Sandbox.rate_limit().limit().get(), 10);
+        assert_eq!(Mode::Development.rate_limit().limit().get(), 10);
+        assert_eq!(Mode::Production.rate_limit().per(), Duration::from_secs(1));
+    }
+
+    #[test]
     fn modes_have_their_hosts() {
         assert_eq!(
             Mode::Sandbox.base_url(),

@@ -38,19 +38,3 @@
 pub use client_core::call::CallOptions;
 pub use client_core::rate::{InProcessStore, RateLimit, RateStore};
 pub use client_core::retry::{RetryBudget, RetryConfig};
-
-#[cfg(test)]
-mod tests {
-    use crate::Mode;
-
-    #[test]
-    fn documented_limits_per_mode() {
-        assert_eq!(Mode::Production.rate_limit().limit().get(), 50);
-        assert_eq!(Mode::Sandbox.rate_limit().limit().get(), 10);
-        assert_eq!(Mode::Development.rate_limit().limit().get(), 10);
-        assert_eq!(
-            Mode::Production.rate_limit().per(),
-            std::time::Duration::from_secs(1)
-        );
-    }
-}
