@@ -12,6 +12,7 @@ pub mod redis_store;
 pub mod request;
 pub mod retry;
 mod runtime;
+pub mod settings;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod transport;

@@ -13,8 +13,8 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::rate::{RateLimit, RateStore};
-use client_core::retry::RetryConfig;
+use client_core::rate::RateLimit;
+use client_core::settings::{ClientSettings, Connection};
 use client_core::{ExposeSecret, Runtime, SecretHeader, SecretString};
 use reqwest::header::HeaderName;
 use tokio::sync::Semaphore;
@@ -93,19 +93,12 @@ impl RatePlan {
 pub struct ClientBuilder {
     api_key: Option<SecretString>,
     username: Option<SecretString>,
-    base_url: String,
     api_key_header: String,
     username_header: String,
     rate_plan: RatePlan,
-    rate_limit: Option<RateLimit>,
-    rate_store: Option<Arc<dyn RateStore>>,
-    retry: RetryConfig,
-    attempt_timeout: Option<Duration>,
-    deadline: Option<Duration>,
+    settings: ClientSettings,
     file_timeout: Duration,
-    http: client_core::transport::HttpSettings,
     page_concurrency: NonZeroUsize,
-    fixed_jitter: Option<u32>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -113,7 +106,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("username", &self.username.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
+            .field("settings", &self.settings)
             .field("api_key_header", &self.api_key_header)
             .field("username_header", &self.username_header)
             .field("rate_plan", &self.rate_plan)
@@ -127,19 +120,12 @@ impl Default for ClientBuilder {
         Self {
             api_key: None,
             username: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
             api_key_header: DEFAULT_API_KEY_HEADER.to_owned(),
             username_header: DEFAULT_USERNAME_HEADER.to_owned(),
             rate_plan: RatePlan::Standard,
-            rate_limit: None,
-            rate_store: None,
-            retry: crate::retry::default_policy(),
-            attempt_timeout: None,
-            deadline: None,
+            settings: ClientSettings::new(DEFAULT_USER_AGENT, crate::retry::default_policy()),
             file_timeout: DEFAULT_FILE_TIMEOUT,
-            http: client_core::transport::HttpSettings::new(DEFAULT_USER_AGENT),
             page_concurrency: DEFAULT_CONCURRENCY,
-            fixed_jitter: None,
         }
     }
 }
@@ -175,15 +161,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The API host (default `https://api.pensionpro.com`); paths include
-    /// `/v2`. It must be `https`, or `http` on a loopback address (for local
-    /// mocks), so the key and the username never cross a network in clear
-    /// text.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
     /// The header that carries the API key (default `apikey`).
     pub fn api_key_header(mut self, name: impl Into<String>) -> Self {
         self.api_key_header = name.into();
@@ -196,89 +173,28 @@ impl ClientBuilder {
         self
     }
 
-    /// The firm's subscription (default [`RatePlan::Standard`]).
+    /// The firm's subscription (default [`RatePlan::Standard`]): the
+    /// documented limit the client paces itself to, unless `rate_limit`
+    /// sets another.
     pub fn rate_plan(mut self, plan: RatePlan) -> Self {
         self.rate_plan = plan;
         self
     }
 
-    /// Overrides the limit derived from the rate plan, e.g. to leave part of
-    /// the firm's budget to other programs using the same key.
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-
-    /// Where the limiter keeps its state; share one store between processes
-    /// that use the same key.
-    pub fn rate_store(mut self, store: Arc<dyn RateStore>) -> Self {
-        self.rate_store = Some(store);
-        self
-    }
-
-    /// Shares the firm's rate budget with every program using the same key
-    /// through the Redis at `url`, falling back to this process's own limiter
-    /// (with a warning) while Redis is unreachable. Needs the `redis` feature;
-    /// for another outage policy pass a configured store to `rate_store`.
-    #[cfg(feature = "redis")]
-    pub fn redis(self, url: &str) -> crate::Result<Self> {
-        let store = client_core::redis_store::RedisStore::new(url)
-            .map_err(|e| crate::Error::config(format!("invalid Redis URL: {e}")))?;
-        Ok(self.rate_store(Arc::new(store)))
-    }
-
-    /// The retry policy (default [`crate::retry::default_policy`]).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The timeout of each attempt of an ordinary call (default 30 s).
-    /// Uploads and downloads use [`ClientBuilder::file_timeout`] instead.
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = Some(timeout);
-        self
-    }
+    client_core::client_settings!(settings);
 
     /// The time one upload or download may take, body included (default one
     /// hour), because a large file must not be cut off by the 30 s attempt
-    /// timeout of ordinary calls.
+    /// timeout of ordinary calls; it bounds them instead of the attempt
+    /// timeout and the deadline.
     pub fn file_timeout(mut self, timeout: Duration) -> Self {
         self.file_timeout = timeout;
-        self
-    }
-
-    /// A default overall deadline for each call: limiter waits, every
-    /// attempt, the waits between them and reading the body all count
-    /// against it. A per-call deadline (`CallOptions`) replaces it; uploads
-    /// and downloads are bounded by [`ClientBuilder::file_timeout`] instead.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
-
-    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.http.user_agent = user_agent.into();
-        self
-    }
-
-    /// How long connecting (TCP and TLS) may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.connect_timeout = timeout;
         self
     }
 
     /// How many pages a [`crate::pagination`] walk fetches at once (default 4).
     pub fn page_concurrency(mut self, pages: NonZeroUsize) -> Self {
         self.page_concurrency = pages;
-        self
-    }
-
-    /// Replaces random retry jitter with a fixed fraction, for tests that
-    /// assert exact waits.
-    pub fn fixed_jitter(mut self, fraction: u32) -> Self {
-        self.fixed_jitter = Some(fraction);
         self
     }
 
@@ -316,38 +232,23 @@ impl ClientBuilder {
                 "the API key and the username need two different headers",
             ));
         }
-        let base_url = client_core::transport::check_base_url(&self.base_url)
-            .map_err(|error| Error::config(error.to_string()))?;
-
         let secret = |name: HeaderName, value: SecretString| {
             SecretHeader::new(name, value).map_err(|error| Error::config(error.to_string()))
         };
         // PensionPro limits each firm's API key, whoever the user is: the
         // budget is named by the key alone, so jobs that share a key and
         // differ in username share it too.
-        let mut runtime = Runtime::builder("pensionpro")
+        let runtime = Runtime::builder("pensionpro")
             .rate_key_headers([key_header.clone()])
             .secret_header(secret(key_header, api_key)?)
-            .secret_header(secret(user_header, username)?)
-            .retry(self.retry)
-            .rate_limit(self.rate_limit.unwrap_or(self.rate_plan.rate_limit()));
-        if let Some(store) = self.rate_store {
-            runtime = runtime.rate_store(store);
-        }
-        if let Some(timeout) = self.attempt_timeout {
-            runtime = runtime.attempt_timeout(timeout);
-        }
-        if let Some(deadline) = self.deadline {
-            runtime = runtime.deadline(deadline);
-        }
-        if let Some(fraction) = self.fixed_jitter {
-            runtime = runtime.fixed_jitter(fraction);
-        }
-        let runtime = runtime.build();
-        let http = self
-            .http
-            .client()
-            .map_err(|error| Error::config(error.to_string()))?;
+            .secret_header(secret(user_header, username)?);
+        let Connection {
+            base_url,
+            http,
+            runtime,
+        } = self
+            .settings
+            .connect(runtime, DEFAULT_BASE_URL, self.rate_plan.rate_limit())?;
         let api =
             pensionpro_client::Client::new_with_client(&base_url, http.clone(), runtime.clone());
         Ok(Client {

@@ -444,6 +444,12 @@ impl Error {
     }
 }
 
+impl From<client_core::settings::SettingsError> for Error {
+    fn from(error: client_core::settings::SettingsError) -> Self {
+        Error::config(error.to_string())
+    }
+}
+
 impl From<client_core::CallError<ErrorResponse>> for Error {
     fn from(error: client_core::CallError<ErrorResponse>) -> Self {
         Error::from_failure(error.failure, error.context, &error.redactor)

@@ -21,14 +21,13 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
 
+use client_core::settings::{ClientSettings, Connection};
 use client_core::{Metrics, Runtime, SecretHeader, SecretString};
 use http::{HeaderName, HeaderValue};
 
 use crate::error::{Error, Result};
-use crate::retry::{RateLimit, RateStore, RetryConfig};
+use crate::retry::{RateLimit, RetryConfig};
 
 /// The `Pinwheel-Version` this crate sends and its types were generated from.
 pub const API_VERSION: &str = "2025-07-08";
@@ -113,49 +112,21 @@ impl FromStr for Mode {
     }
 }
 
-/// Whether and how the client paces itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RateChoice {
-    ModeDefault,
-    Custom(RateLimit),
-    Off,
-}
-
-/// The HTTP settings shared by [`Client`] and [`crate::admin::AdminClient`].
+/// The settings shared by [`Client`] and [`crate::admin::AdminClient`]: the
+/// mode and everything `client_core::settings` configures.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     pub(crate) mode: Mode,
-    pub(crate) base_url: Option<String>,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) attempt_timeout: Duration,
-    pub(crate) deadline: Option<Duration>,
-    pub(crate) user_agent: String,
-    pub(crate) retry: RetryConfig,
-    pub(crate) rate: RateChoice,
-    pub(crate) rate_store: Option<Arc<dyn RateStore>>,
+    pub(crate) settings: ClientSettings,
 }
 
 impl Default for Transport {
     fn default() -> Self {
         Self {
             mode: Mode::default(),
-            base_url: None,
-            connect_timeout: Duration::from_secs(10),
-            attempt_timeout: Duration::from_secs(30),
-            deadline: None,
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
-            retry: RetryConfig::default(),
-            rate: RateChoice::ModeDefault,
-            rate_store: None,
+            settings: ClientSettings::new(DEFAULT_USER_AGENT, RetryConfig::default()),
         }
     }
-}
-
-/// What [`Transport::build`] produces: everything a generated client needs.
-pub(crate) struct Built {
-    pub(crate) base_url: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) runtime: Runtime,
 }
 
 impl Transport {
@@ -163,23 +134,8 @@ impl Transport {
         self.mode
     }
 
-    /// The base URL to use: the override, checked, or the mode's.
-    fn base_url(&self) -> Result<String> {
-        match &self.base_url {
-            None => Ok(self.mode.base_url().to_owned()),
-            Some(custom) => client_core::transport::check_base_url(custom)
-                .map_err(|e| Error::config_with("the base URL cannot be used", e)),
-        }
-    }
-
-    /// Builds the HTTP client and the runtime, with `secrets` sent on every request.
-    pub(crate) fn build(&self, secrets: Vec<SecretHeader>) -> Result<Built> {
-        let base_url = self.base_url()?;
-        let mut settings = client_core::transport::HttpSettings::new(self.user_agent.as_str());
-        settings.connect_timeout = self.connect_timeout;
-        let http = settings
-            .client()
-            .map_err(|e| Error::config_with("the HTTP client cannot be built", e))?;
+    /// The HTTP client and the runtime, with `secrets` sent on every request.
+    pub(crate) fn build(&self, secrets: Vec<SecretHeader>) -> Result<Connection> {
         // Pinwheel keeps one budget per API key in each mode: the budget is
         // named by the secret and the mode.
         let mut runtime = Runtime::builder("pinwheel")
@@ -188,119 +144,29 @@ impl Transport {
                 HeaderName::from_static(VERSION_HEADER),
                 HeaderValue::from_static(API_VERSION),
             )
-            .request_id_header(HeaderName::from_static(REQUEST_ID_HEADER))
-            .retry(self.retry.clone())
-            .attempt_timeout(self.attempt_timeout);
+            .request_id_header(HeaderName::from_static(REQUEST_ID_HEADER));
         for secret in secrets {
             runtime = runtime.secret_header(secret);
         }
-        if let Some(deadline) = self.deadline {
-            runtime = runtime.deadline(deadline);
-        }
-        match self.rate {
-            RateChoice::ModeDefault => runtime = runtime.rate_limit(self.mode.rate_limit()),
-            RateChoice::Custom(limit) => runtime = runtime.rate_limit(limit),
-            RateChoice::Off => {}
-        }
-        if let Some(store) = &self.rate_store {
-            runtime = runtime.rate_store(Arc::clone(store));
-        }
-        Ok(Built {
-            base_url,
-            http,
-            runtime: runtime.build(),
-        })
+        Ok(self
+            .settings
+            .connect(runtime, self.mode.base_url(), self.mode.rate_limit())?)
     }
 }
 
-/// The settings methods shared by both builders, written once.
+/// The settings methods shared by both builders: the mode, and
+/// `client_core`'s.
 macro_rules! transport_setters {
     () => {
         /// The Pinwheel environment (default [`Mode::Sandbox`]); it also picks
-        /// the default rate limit.
+        /// the host and the documented rate limit.
         #[must_use]
         pub fn mode(mut self, mode: crate::client::Mode) -> Self {
             self.transport.mode = mode;
             self
         }
 
-        /// Sends requests to `base_url` instead of the mode's host, e.g. a
-        /// mock server (`https`, or `http` on a loopback address).
-        #[must_use]
-        pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-            self.transport.base_url = Some(base_url.into());
-            self
-        }
-
-        /// Timeout for establishing a connection (default 10 s).
-        #[must_use]
-        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.transport.connect_timeout = timeout;
-            self
-        }
-
-        /// Timeout of each attempt, headers and body (default 30 s).
-        #[must_use]
-        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.transport.attempt_timeout = timeout;
-            self
-        }
-
-        /// Default overall deadline of a call (default none): limiter waits,
-        /// every attempt, the waits between them and reading the body all
-        /// count against it. A per-call deadline replaces it.
-        #[must_use]
-        pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
-            self.transport.deadline = Some(deadline);
-            self
-        }
-
-        /// The `User-Agent` (default `pinwheel-rs/<version>`).
-        #[must_use]
-        pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-            self.transport.user_agent = user_agent.into();
-            self
-        }
-
-        /// The retry policy (see [`crate::retry`]).
-        #[must_use]
-        pub fn retry(mut self, retry: crate::retry::RetryConfig) -> Self {
-            self.transport.retry = retry;
-            self
-        }
-
-        /// Paces requests to `limit` instead of the mode's documented default.
-        #[must_use]
-        pub fn rate_limit(mut self, limit: crate::retry::RateLimit) -> Self {
-            self.transport.rate = crate::client::RateChoice::Custom(limit);
-            self
-        }
-
-        /// Sends without proactive pacing (a 429 still holds requests back).
-        #[must_use]
-        pub fn without_rate_limit(mut self) -> Self {
-            self.transport.rate = crate::client::RateChoice::Off;
-            self
-        }
-
-        /// Shares the rate budget through `store`, e.g. with other processes
-        /// using the same key.
-        #[must_use]
-        pub fn rate_store(mut self, store: std::sync::Arc<dyn crate::retry::RateStore>) -> Self {
-            self.transport.rate_store = Some(store);
-            self
-        }
-
-        /// Shares the rate budget with every process using the same key through
-        /// the Redis at `url`, falling back to this process's own limiter (with a
-        /// warning) while Redis is unreachable. Needs the `redis` feature; for
-        /// another outage policy pass a configured store to `rate_store`.
-        #[cfg(feature = "redis")]
-        pub fn redis(self, url: &str) -> crate::Result<Self> {
-            let store = client_core::redis_store::RedisStore::new(url)
-                .map_err(|e| crate::Error::config_with("invalid Redis URL", e))?;
-            Ok(self.rate_store(std::sync::Arc::new(store)))
-        }
+        client_core::client_settings!(transport.settings);
     };
 }
 pub(crate) use transport_setters;
@@ -313,7 +179,7 @@ pub(crate) use transport_setters;
 ///
 /// let client = Client::builder("sandbox-secret")
 ///     .mode(Mode::Sandbox)
-///     .timeout(Duration::from_secs(10))
+///     .attempt_timeout(Duration::from_secs(10))
 ///     .build()?;
 /// assert_eq!(client.base_url(), "https://sandbox.getpinwheel.com/v1");
 /// assert!(!format!("{client:?}").contains("sandbox-secret"));
@@ -457,6 +323,8 @@ impl std::ops::Deref for Client {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

@@ -466,6 +466,12 @@ pub(crate) fn parse_error_body(bytes: &[u8]) -> Option<types::ErrorResponse> {
 }
 
 /// A failed call of the generated client, as this crate's error.
+impl From<client_core::settings::SettingsError> for Error {
+    fn from(error: client_core::settings::SettingsError) -> Self {
+        Error::config_with("the client cannot be configured", error)
+    }
+}
+
 impl From<CallError<types::ErrorResponse>> for Error {
     fn from(error: CallError<types::ErrorResponse>) -> Self {
         let CallError {

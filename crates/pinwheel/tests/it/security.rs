@@ -191,7 +191,7 @@ async fn the_builders_deadline_bounds_the_whole_call() {
     .unwrap();
     let client = Client::builder(SECRET)
         .base_url(server.url())
-        .timeout(Duration::from_secs(300))
+        .attempt_timeout(Duration::from_secs(300))
         .deadline(Duration::from_secs(2))
         .without_rate_limit()
         .build()
