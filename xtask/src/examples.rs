@@ -494,7 +494,8 @@ fn last_ident(ty: &syn::Type) -> Option<String> {
     }
 }
 
-fn generic_args(ty: &syn::Type) -> Vec<syn::Type> {
+/// The type arguments of a path type's last segment (`A<B, C>` -> `[B, C]`).
+pub(crate) fn generic_args(ty: &syn::Type) -> Vec<syn::Type> {
     let syn::Type::Path(p) = ty else {
         return Vec::new();
     };

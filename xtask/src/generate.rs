@@ -452,25 +452,7 @@ fn requests(file: &mut syn::File) {
 
 /// `Result<ResponseValue<T>, Error<E>>` -> `(T, E)`.
 fn result_types(ty: &syn::Type) -> Option<(syn::Type, syn::Type)> {
-    fn args(ty: &syn::Type) -> Vec<syn::Type> {
-        let syn::Type::Path(path) = ty else {
-            return Vec::new();
-        };
-        let Some(last) = path.path.segments.last() else {
-            return Vec::new();
-        };
-        match &last.arguments {
-            syn::PathArguments::AngleBracketed(list) => list
-                .args
-                .iter()
-                .filter_map(|a| match a {
-                    syn::GenericArgument::Type(t) => Some(t.clone()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
+    let args = crate::examples::generic_args;
     let outer = args(ty);
     let ok = args(outer.first()?).into_iter().next()?;
     let err = args(outer.get(1)?).into_iter().next()?;

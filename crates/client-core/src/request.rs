@@ -181,3 +181,70 @@ pub fn send<R: Request>(
         })
     }
 }
+
+/// Defines a wrapper's `Call` trait, implemented for every request of its
+/// generated client whose error body is `$body`: `send()` and
+/// `send_with(options)` run it through [`send`] and turn a [`CallError`]
+/// into the wrapper's error with `From`. Expanded in a module of a crate
+/// with a `Result<T>` alias whose error is `From<CallError<$body>>`;
+/// `$parse` reads the vendor's error format from a body.
+#[macro_export]
+#[allow(
+    clippy::crate_in_macro_def,
+    reason = "the trait returns the Result of the crate that expands the macro"
+)]
+macro_rules! call_trait {
+    (error_body: $body:ty, parse: $parse:path $(,)?) => {
+        /// Sends a request of the generated client with this crate's
+        /// client: its credentials, limits, retries and default deadline.
+        pub trait Call: $crate::Request<Error = $body> {
+            /// Sends the request with the client's settings.
+            fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = crate::Result<$crate::Response<Self::Output>>>
+            + Send;
+
+            /// Sends the request with per-call `options` (deadline, attempt
+            /// timeout, retry policy) over the client's.
+            fn send_with(
+                self,
+                options: $crate::call::CallOptions,
+            ) -> impl ::std::future::Future<Output = crate::Result<$crate::Response<Self::Output>>>
+            + Send;
+        }
+
+        impl<R> Call for R
+        where
+            R: $crate::Request<Error = $body>,
+        {
+            fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = crate::Result<$crate::Response<Self::Output>>>
+            + Send {
+                $crate::request::send_into(self, $crate::call::CallOptions::default(), $parse)
+            }
+
+            fn send_with(
+                self,
+                options: $crate::call::CallOptions,
+            ) -> impl ::std::future::Future<Output = crate::Result<$crate::Response<Self::Output>>>
+            + Send {
+                $crate::request::send_into(self, options, $parse)
+            }
+        }
+    };
+}
+
+/// [`send`], with a [`CallError`] turned into the caller's error type.
+///
+/// # Errors
+///
+/// As [`send`], converted with `From`.
+pub fn send_into<R: Request, E: From<CallError<R::Error>>>(
+    request: R,
+    options: CallOptions,
+    parse_error_body: impl Fn(&[u8]) -> Option<R::Error> + Send,
+) -> impl Future<Output = Result<Response<R::Output>, E>> + Send {
+    use futures::FutureExt as _;
+    send(request, options, parse_error_body).map(|result| result.map_err(E::from))
+}
