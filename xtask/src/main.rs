@@ -37,7 +37,10 @@ const USAGE: &str = "usage:
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&workspace_root(), &args) {
+    let root = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|cwd| find_workspace(std::env::var_os("CARGO_MANIFEST_DIR"), &cwd));
+    match root.and_then(|root| run(&root, &args)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -46,12 +49,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: the parent of this crate's directory.
+/// The workspace this run works on, found when it runs (not when xtask was
+/// compiled: checkouts that share a target directory share one binary).
+/// `cargo run` and `cargo test` name xtask's directory in
+/// `CARGO_MANIFEST_DIR`; otherwise the nearest directory at or above `cwd`
+/// that holds `specs/` and `xtask/Cargo.toml`.
+fn find_workspace(manifest_dir: Option<std::ffi::OsString>, cwd: &Path) -> Result<PathBuf> {
+    let is_root = |dir: &Path| dir.join("specs").is_dir() && dir.join("xtask/Cargo.toml").is_file();
+    if let Some(dir) = manifest_dir
+        && let Some(parent) = Path::new(&dir).parent()
+        && is_root(parent)
+    {
+        return Ok(parent.to_path_buf());
+    }
+    match cwd.ancestors().find(|dir| is_root(dir)) {
+        Some(root) => Ok(root.to_path_buf()),
+        None => bail!(
+            "no workspace here: {} and the directories above it have no specs/ and xtask/; \
+             run cargo xtask from inside the repository",
+            cwd.display()
+        ),
+    }
+}
+
+/// The workspace the tests run in.
+#[cfg(test)]
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    find_workspace(std::env::var_os("CARGO_MANIFEST_DIR"), &cwd).unwrap_or(cwd)
 }
 
 #[allow(clippy::print_stdout, reason = "a command-line tool reports on stdout")]

@@ -558,3 +558,33 @@ fn conversions_and_open_enums_shape_the_generated_types() {
     let closed = crate::generate::generate(&api, &normalised).unwrap().client;
     assert!(!closed.contains("Unknown(::std::string::String)"));
 }
+
+/// Two checkouts that share a target directory share one xtask binary: the
+/// workspace is found when it runs, from cargo's `CARGO_MANIFEST_DIR` or
+/// the current directory, never from where the binary was compiled.
+#[test]
+fn the_workspace_is_found_where_xtask_runs() {
+    let scratch = std::env::temp_dir().join(format!("xtask-root-{}", std::process::id()));
+    let make = |name: &str| {
+        let root = scratch.join(name);
+        std::fs::create_dir_all(root.join("specs")).unwrap();
+        std::fs::create_dir_all(root.join("xtask/src")).unwrap();
+        std::fs::write(root.join("xtask/Cargo.toml"), "[package]\n").unwrap();
+        root
+    };
+    let (one, other) = (make("one"), make("other"));
+    let deep = other.join("xtask/src");
+    // cargo run names the checkout it was started in.
+    let found = crate::find_workspace(Some(one.join("xtask").into_os_string()), &deep).unwrap();
+    assert_eq!(found, one);
+    // Without cargo, the directory it runs in decides.
+    assert_eq!(crate::find_workspace(None, &deep).unwrap(), other);
+    // A stale variable that names no workspace is not trusted.
+    let found = crate::find_workspace(Some(scratch.join("gone/xtask").into_os_string()), &deep);
+    assert_eq!(found.unwrap(), other);
+    let error = crate::find_workspace(None, &scratch)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no workspace here"), "{error}");
+    std::fs::remove_dir_all(&scratch).unwrap();
+}
