@@ -6,6 +6,7 @@
 //! `cargo xtask fetch <api> [--url URL]`; see ARCHITECTURE.md for the flow.
 
 mod codegen;
+mod corpus;
 mod document;
 mod examples;
 mod fetch;
@@ -33,7 +34,8 @@ use crate::source::Api;
 
 const USAGE: &str = "usage:
   cargo xtask codegen [--check] [<api>...]   regenerate crates from specs/<api>/ (all APIs by default)
-  cargo xtask fetch <api> [--url URL]        download the vendor document and re-pin it in SOURCE.toml";
+  cargo xtask fetch <api> [--url URL]        download the vendor document and re-pin it in SOURCE.toml
+  cargo xtask corpus [--compile] [<name>...] run xtask/corpus/ documents through the pipeline (and cargo check them)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -114,6 +116,25 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
                 }
             );
             Ok(ExitCode::FAILURE)
+        }
+        Some((command, rest)) if command == "corpus" => {
+            let compile = rest.iter().any(|a| a == "--compile");
+            if let Some(unknown) = rest
+                .iter()
+                .find(|a| a.starts_with("--") && *a != "--compile")
+            {
+                bail!("unknown option {unknown}\n{USAGE}");
+            }
+            let names: Vec<String> = rest
+                .iter()
+                .filter(|a| !a.starts_with("--"))
+                .cloned()
+                .collect();
+            let apis = corpus::documents(root, &names)?;
+            let scratch = corpus::default_scratch(root);
+            let outcomes = corpus::run(root, &apis, compile.then_some(scratch.as_path()))?;
+            println!("{}", corpus::table(&outcomes));
+            Ok(ExitCode::SUCCESS)
         }
         Some((command, rest)) if command == "fetch" => {
             let mut name = None;

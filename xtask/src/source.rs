@@ -178,7 +178,12 @@ impl Api {
                 "API name `{name}` must be lower-case ASCII letters, digits and `-` (it names crates)"
             );
         }
-        let dir = root.join("specs").join(name);
+        Self::load_from(&root.join("specs").join(name), name)
+    }
+
+    /// Reads `SOURCE.toml` in `dir`, a spec folder anywhere (the corpus).
+    pub fn load_from(dir: &Path, name: &str) -> Result<Self> {
+        let dir = dir.to_path_buf();
         let path = dir.join("SOURCE.toml");
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
