@@ -115,6 +115,30 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                 .and_then(|op| op.get_mut("responses"))
                 .and_then(Value::as_object_mut)
             {
+                // progenitor's mock generator names a response by its reason
+                // phrase, and codes outside the registry have none.
+                let unnamed: Vec<String> = responses
+                    .keys()
+                    .filter(|code| {
+                        code.parse::<u16>().is_ok_and(|n| {
+                            reqwest::StatusCode::from_u16(n)
+                                .ok()
+                                .and_then(|s| s.canonical_reason())
+                                .is_none()
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                for code in unnamed {
+                    responses.shift_remove(&code);
+                    omissions.push((
+                        format!("{pointer}/responses/{code}"),
+                        format!(
+                            "status {code} has no standard reason phrase, which progenitor's mock generator names \
+                             its method after; the typed mock has no method for it (use `then.status({code})`)"
+                        ),
+                    ));
+                }
                 for (code, response) in responses.iter_mut() {
                     let Some(schema) = response.pointer_mut("/content/application~1json/schema")
                     else {

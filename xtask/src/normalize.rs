@@ -31,6 +31,67 @@ use crate::source::Conversion;
 
 const STAGE: &str = "normalise";
 
+/// Whether typify would give two of `values` one variant name: it tries
+/// the Pascal-cased value with non-identifier characters as separators,
+/// then with them spelled `X`, and panics when both collide.
+fn variant_names_collide(values: &[&str]) -> bool {
+    use heck::ToPascalCase;
+    let sanitize = |input: &str| {
+        let out = input
+            .replace('\'', "")
+            .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+            .to_pascal_case();
+        match out.chars().next() {
+            Some(c) if unicode_ident::is_xid_start(c) => out,
+            _ => format!("X{out}"),
+        }
+    };
+    let unique = |names: Vec<String>| names.iter().collect::<BTreeSet<_>>().len() == names.len();
+    let simple = values.iter().map(|v| sanitize(v)).collect();
+    if unique(simple) {
+        return false;
+    }
+    let spelled = values
+        .iter()
+        .map(|v| {
+            sanitize(&v.replace(
+                |c: char| c == '_' || !unicode_ident::is_xid_continue(c),
+                "X",
+            ))
+        })
+        .collect();
+    !unique(spelled)
+}
+
+/// `pattern` rewritten from Python's dialect (named groups `(?P<name>...)`
+/// and backreferences `(?P=name)`) to ECMAScript's, when that is all that
+/// stops `regress` from compiling it.
+fn translate_pattern(pattern: &str) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(at) = rest.find("(?P") {
+        // An escaped parenthesis is a literal, not a group.
+        let escaped = rest[..at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if escaped {
+            out.push_str("(?P");
+            rest = &tail[3..];
+        } else if let Some(after) = tail.strip_prefix("(?P<") {
+            out.push_str("(?<");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("(?P=") {
+            let end = after.find(')')?;
+            out.push_str(&format!("\\k<{}>", &after[..end]));
+            rest = &after[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    (out != pattern && regress::Regex::new(&out).is_ok()).then_some(out)
+}
+
 /// HTTP methods of a path item, in the order progenitor visits them.
 pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -77,6 +138,7 @@ pub fn normalise_with(
     n.version(doc)?;
     n.external_refs(doc, "");
     n.fail_if_errors()?;
+    n.deep_refs(doc);
     n.top_level(doc);
     n.all_schemas(doc);
     n.operations(doc);
@@ -277,6 +339,9 @@ impl Normaliser<'_> {
                     );
                 }
                 for (key, value) in map {
+                    if is_extension(pointer, key) {
+                        continue;
+                    }
                     self.external_refs(value, &format!("{pointer}/{}", escape_pointer(key)));
                 }
             }
@@ -454,6 +519,26 @@ impl Normaliser<'_> {
         };
         if let Some(Value::Object(content)) = map.get_mut("content") {
             for (media, media_value) in content.iter_mut() {
+                if let Some(media_map) = media_value.as_object_mut()
+                    && !media_map.contains_key("schema")
+                {
+                    let json_like = essence(media).ends_with("json");
+                    let schema = if json_like {
+                        json!({})
+                    } else {
+                        json!({"type": "string", "format": "binary"})
+                    };
+                    self.note(
+                        "media/no-schema",
+                        &format!("{pointer}/content/{}", escape_pointer(media)),
+                        if json_like {
+                            "media type without a schema: any JSON value"
+                        } else {
+                            "media type without a schema: raw bytes"
+                        },
+                    );
+                    media_map.insert("schema".into(), schema);
+                }
                 if let Some(schema) = media_value.get_mut("schema") {
                     self.schema(
                         schema,
@@ -680,6 +765,161 @@ impl Normaliser<'_> {
             }
         }
 
+        // A `default` that is not a value of the schema (`"false"` for a
+        // boolean): typify refuses the whole document.
+        if let Some(default) = map.get("default").cloned()
+            && !default.is_null()
+        {
+            let kind = map.get("type").and_then(Value::as_str).unwrap_or_default();
+            let fits = |v: &Value| match kind {
+                "string" => v.is_string(),
+                "boolean" => v.is_boolean(),
+                "integer" => v.is_i64() || v.is_u64(),
+                "number" => v.is_number(),
+                "array" => v.is_array(),
+                "object" => v.is_object(),
+                _ => true,
+            };
+            let in_enum = |v: &Value| {
+                map.get("enum")
+                    .and_then(Value::as_array)
+                    .is_none_or(|values| values.contains(v))
+            };
+            if !(fits(&default) && in_enum(&default)) {
+                let coerced = default.as_str().and_then(|text| match kind {
+                    "boolean" => text.trim().parse::<bool>().ok().map(Value::Bool),
+                    "integer" => text.trim().parse::<i64>().ok().map(|n| json!(n)),
+                    "number" => text
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number),
+                    _ => None,
+                });
+                match coerced.filter(|v| fits(v) && in_enum(v)) {
+                    Some(value) => {
+                        self.note(
+                            "schema/default-value",
+                            pointer,
+                            format!("`default: {default}` is not a {kind}; written as `{value}`"),
+                        );
+                        map.insert("default".into(), value);
+                    }
+                    None => {
+                        map.shift_remove("default");
+                        self.note(
+                            "schema/default-value",
+                            pointer,
+                            format!("`default: {default}` is not a value of the schema; removed"),
+                        );
+                    }
+                }
+            }
+        }
+
+        // `enum` without `type`: typify cannot tell what the values are.
+        if !map.contains_key("type")
+            && let Some(Value::Array(values)) = map.get("enum")
+            && !values.is_empty()
+        {
+            let kinds: BTreeSet<&str> = values
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| match v {
+                    Value::String(_) => "string",
+                    Value::Bool(_) => "boolean",
+                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                    Value::Number(_) => "number",
+                    _ => "object",
+                })
+                .collect();
+            let kind = match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
+                [one] if *one != "object" => Some(*one),
+                ["integer", "number"] => Some("number"),
+                _ => None,
+            };
+            match kind {
+                Some(kind) => {
+                    map.insert("type".into(), json!(kind));
+                    let dropped_format = map
+                        .get("format")
+                        .and_then(Value::as_str)
+                        .filter(|_| kind == "string")
+                        .filter(|f| ["float", "double", "int32", "int64", "decimal"].contains(f))
+                        .map(str::to_owned);
+                    if dropped_format.is_some() {
+                        map.shift_remove("format");
+                    }
+                    self.note(
+                        "schema/enum-type",
+                        pointer,
+                        format!(
+                            "`enum` without `type`: every value is a {kind}, so `type: {kind}`{}",
+                            dropped_format
+                                .map(|f| format!(" (its numeric `format: {f}` removed)"))
+                                .unwrap_or_default()
+                        ),
+                    );
+                }
+                None => {
+                    map.shift_remove("enum");
+                    self.note(
+                        "schema/enum-type",
+                        pointer,
+                        "`enum` without `type` mixing kinds of values; removed, so any value is accepted",
+                    );
+                }
+            }
+        }
+
+        // String values that typify cannot name apart (`ASC` and `asc`).
+        if let Some(Value::Array(values)) = map.get("enum") {
+            let names: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+            if names.len() == values.len() - values.iter().filter(|v| v.is_null()).count()
+                && variant_names_collide(&names)
+            {
+                let shown = names.join(", ");
+                map.shift_remove("enum");
+                self.note(
+                    "schema/enum-variant-names",
+                    pointer,
+                    format!(
+                        "enum values [{shown}] cannot all become distinct Rust variants (they differ only in case or \
+                         punctuation); generated as a string, so every value is kept"
+                    ),
+                );
+            }
+        }
+
+        // `pattern` in another regex dialect: typify checks it with (and the
+        // generated code runs it on) `regress`, an ECMAScript engine.
+        if let Some(Value::String(pattern)) = map.get("pattern").cloned()
+            && regress::Regex::new(&pattern).is_err()
+        {
+            match translate_pattern(&pattern) {
+                Some(translated) => {
+                    self.note(
+                        "schema/pattern-dialect",
+                        pointer,
+                        format!("pattern `{pattern}` is not ECMAScript; translated to `{translated}`, same meaning"),
+                    );
+                    map.insert("pattern".into(), Value::String(translated));
+                }
+                None => {
+                    map.shift_remove("pattern");
+                    self.note(
+                        "schema/pattern-dialect",
+                        pointer,
+                        format!(
+                            "pattern `{pattern}` is not ECMAScript and has no ECMAScript equivalent (inline flags, \
+                             engine-specific syntax); removed, so values are not checked against it"
+                        ),
+                    );
+                }
+            }
+        }
+
         for keyword in [
             "$schema",
             "$id",
@@ -717,7 +957,114 @@ impl Normaliser<'_> {
 
     // ------------------------------------------------------------- operations
 
+    /// Path parameters whose Rust names collide with another parameter of
+    /// the path's operations (`{statementID}` beside `?statementId`, or
+    /// `{UserName}` beside `{userName}`): the path parameter is renamed, in
+    /// the path template and in every operation, so nothing on the wire
+    /// changes and both stay settable.
+    fn path_parameter_names(&mut self, doc: &mut Value) {
+        let components = doc.get("components").cloned().unwrap_or(Value::Null);
+        let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+            return;
+        };
+        let old = std::mem::take(paths);
+        for (path, mut item) in old {
+            let mut template = path.clone();
+            let placeholders: Vec<String> = path
+                .split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect();
+            // Rust names taken by parameters that are not these placeholders.
+            let mut others: BTreeSet<String> = BTreeSet::new();
+            let mut lists: Vec<Value> = Vec::new();
+            if let Some(list) = item.get("parameters") {
+                lists.push(list.clone());
+            }
+            for method in METHODS {
+                if let Some(list) = item.get(method).and_then(|op| op.get("parameters")) {
+                    lists.push(list.clone());
+                }
+            }
+            for list in &lists {
+                for parameter in list.as_array().into_iter().flatten() {
+                    let resolved = resolve(parameter, &components).unwrap_or(parameter);
+                    if resolved.get("in").and_then(Value::as_str) != Some("path")
+                        && let Some(name) = resolved.get("name").and_then(Value::as_str)
+                    {
+                        others.insert(rust_ident(name));
+                    }
+                }
+            }
+            let mut taken = others.clone();
+            let mut renames: Vec<(String, String)> = Vec::new();
+            for name in &placeholders {
+                let ident = rust_ident(name);
+                if !taken.contains(&ident) {
+                    taken.insert(ident);
+                    continue;
+                }
+                let mut new = format!("{name}_path");
+                let mut n = 2;
+                while taken.contains(&rust_ident(&new)) {
+                    new = format!("{name}_path{n}");
+                    n += 1;
+                }
+                taken.insert(rust_ident(&new));
+                template = template.replacen(&format!("{{{name}}}"), &format!("{{{new}}}"), 1);
+                renames.push((name.clone(), new));
+            }
+            if !renames.is_empty() {
+                let rename_in = |list: &mut Value| {
+                    for parameter in list.as_array_mut().into_iter().flatten() {
+                        let resolved = resolve(parameter, &components).cloned();
+                        let Some(mut resolved) = resolved.or_else(|| Some(parameter.clone()))
+                        else {
+                            continue;
+                        };
+                        if resolved.get("in").and_then(Value::as_str) != Some("path") {
+                            continue;
+                        }
+                        let name = resolved
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned();
+                        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
+                            resolved["name"] = json!(new);
+                            *parameter = resolved;
+                        }
+                    }
+                };
+                if let Some(list) = item.get_mut("parameters") {
+                    rename_in(list);
+                }
+                for method in METHODS {
+                    if let Some(list) = item.get_mut(method).and_then(|op| op.get_mut("parameters"))
+                    {
+                        rename_in(list);
+                    }
+                }
+                let shown: Vec<String> = renames
+                    .iter()
+                    .map(|(a, b)| format!("`{a}` -> `{b}`"))
+                    .collect();
+                self.note(
+                    "operation/path-parameter-rename",
+                    &format!("/paths/{}", escape_pointer(&path)),
+                    format!(
+                        "path parameters renamed ({}) because their Rust names collide with another parameter's; \
+                         the template follows, so the URL is unchanged",
+                        shown.join(", ")
+                    ),
+                );
+            }
+            paths.insert(template, item);
+        }
+    }
+
     fn operations(&mut self, doc: &mut Value) {
+        self.path_parameter_names(doc);
         let components = doc.get("components").cloned().unwrap_or(Value::Null);
         self.component_media(doc);
         let Some(Value::Object(paths)) = doc.get_mut("paths") else {
@@ -903,6 +1250,223 @@ impl Normaliser<'_> {
                 );
             }
         }
+        // A body progenitor sends as raw bytes or text must be described
+        // exactly as `type: string` (with `format: binary` for bytes).
+        let Some(Value::Object(content)) = op
+            .get_mut("requestBody")
+            .and_then(|body| body.get_mut("content"))
+        else {
+            return;
+        };
+        for (media, media_value) in content.iter_mut() {
+            let raw = essence(media) == "application/octet-stream";
+            let text = essence(media).starts_with("text/") && !essence(media).ends_with("json");
+            if !(raw || text) {
+                continue;
+            }
+            let expected = if raw {
+                json!({"type": "string", "format": "binary"})
+            } else {
+                json!({"type": "string"})
+            };
+            let current = media_value
+                .get("schema")
+                .map(|s| resolve_schema(s, components).clone());
+            let bare = current.clone().map(|mut s| {
+                if let Some(map) = s.as_object_mut() {
+                    map.shift_remove("description");
+                }
+                s
+            });
+            if bare.as_ref() != Some(&expected) {
+                let description = current.as_ref().and_then(|s| s.get("description")).cloned();
+                let mut schema = expected;
+                if let Some(description) = description {
+                    schema["description"] = description;
+                }
+                media_value["schema"] = schema;
+                self.note(
+                    "media/raw-body-schema",
+                    &format!("{body_pointer}/content/{}", escape_pointer(media)),
+                    format!(
+                        "a `{media}` body is sent as {}; its schema is written the one way progenitor accepts",
+                        if raw { "raw bytes" } else { "text" }
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A query parameter whose value is an object: progenitor sends only
+    /// scalars and lists. Serialised as `style: form` (exploded: one
+    /// `key=value` per property, the default) or `style: deepObject`
+    /// (`name[key]=value`), it is the same on the wire as one parameter per
+    /// property, which is what it becomes. Properties that are objects
+    /// themselves are left out, with a report line.
+    fn object_parameter(
+        &mut self,
+        parameter: Value,
+        pointer: &str,
+        components: &Value,
+    ) -> Vec<Value> {
+        let resolved = resolve(&parameter, components)
+            .cloned()
+            .unwrap_or_else(|| parameter.clone());
+        let Some(schema) = resolved.get("schema") else {
+            return vec![parameter];
+        };
+        let schema = resolve_schema(schema, components).clone();
+        let is_object = schema.get("type").and_then(Value::as_str) == Some("object")
+            || (schema.get("type").is_none() && schema.get("properties").is_some());
+        let location = resolved
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let style = resolved
+            .get("style")
+            .and_then(Value::as_str)
+            .unwrap_or("form");
+        let explode = resolved
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style == "form");
+        // A union of scalars (`anyOf: [uuid, string]`): typify makes it a
+        // struct, which progenitor cannot take as a parameter. On the wire
+        // a path, query or header value is text whichever branch it
+        // matches, so it is sent as a string.
+        if !is_object
+            && location != "body"
+            && let Some(branches) = ["anyOf", "oneOf"]
+                .iter()
+                .find_map(|k| schema.get(*k).and_then(Value::as_array))
+        {
+            let scalar = |b: &Value| {
+                let b = resolve_schema(b, components);
+                matches!(
+                    b.get("type").and_then(Value::as_str),
+                    Some("string" | "integer" | "number" | "boolean")
+                ) && b.get("properties").is_none()
+            };
+            if branches.iter().all(scalar) {
+                let name = resolved
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let kinds: Vec<String> = branches
+                    .iter()
+                    .map(|b| {
+                        let b = resolve_schema(b, components);
+                        let t = b.get("type").and_then(Value::as_str).unwrap_or("?");
+                        match b.get("format").and_then(Value::as_str) {
+                            Some(f) => format!("{t} ({f})"),
+                            None => t.to_owned(),
+                        }
+                    })
+                    .collect();
+                let mut plain = resolved.clone();
+                let mut replacement = json!({"type": "string"});
+                if let Some(nullable) = schema.get("nullable") {
+                    replacement["nullable"] = nullable.clone();
+                }
+                plain["schema"] = replacement;
+                self.note(
+                    "operation/union-parameter",
+                    pointer,
+                    format!(
+                        "{location} parameter `{name}` is one of {}; progenitor takes no union as a parameter, and \
+                         on the wire each is text, so it is sent as a string",
+                        kinds.join(", ")
+                    ),
+                );
+                return vec![plain];
+            }
+        }
+        if !is_object || location != "query" {
+            if style == "deepObject" {
+                let mut plain = resolved;
+                if let Some(map) = plain.as_object_mut() {
+                    map.shift_remove("style");
+                    map.shift_remove("explode");
+                }
+                self.note(
+                    "operation/object-parameter",
+                    pointer,
+                    "`style: deepObject` on a value that is not an object means nothing; removed",
+                );
+                return vec![plain];
+            }
+            return vec![parameter];
+        }
+        let name = resolved
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if style == "form" && !explode {
+            let mut plain = resolved;
+            plain["schema"] = json!({"type": "string", "description": "the object serialised as `key,value,key,value`"});
+            self.note(
+                "operation/object-parameter",
+                pointer,
+                format!("query parameter `{name}` is an unexploded object (`key,value,...`); sent as that string"),
+            );
+            return vec![plain];
+        }
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        let mut left_out = Vec::new();
+        for (key, property) in &properties {
+            let resolved_property = resolve_schema(property, components);
+            let nested = resolved_property.get("type").and_then(Value::as_str) == Some("object")
+                || resolved_property.get("properties").is_some()
+                || resolved_property
+                    .get("items")
+                    .map(|items| resolve_schema(items, components))
+                    .is_some_and(|items| {
+                        items.get("type").and_then(Value::as_str) == Some("object")
+                            || items.get("properties").is_some()
+                    });
+            if nested {
+                left_out.push(key.clone());
+                continue;
+            }
+            let wire = if style == "deepObject" {
+                format!("{name}[{key}]")
+            } else {
+                key.clone()
+            };
+            let mut expanded =
+                json!({"name": wire, "in": "query", "required": false, "schema": property});
+            if let Some(description) = resolved_property.get("description") {
+                expanded["description"] = description.clone();
+            }
+            out.push(expanded);
+        }
+        let wire = if style == "deepObject" {
+            format!("`{name}[key]=value`")
+        } else {
+            "`key=value`".to_owned()
+        };
+        self.note(
+            "operation/object-parameter",
+            pointer,
+            format!(
+                "query parameter `{name}` is an object sent as {wire}; progenitor sends only scalars, so it \
+                 becomes {} parameter(s), one per property, the same on the wire{}",
+                out.len(),
+                if left_out.is_empty() {
+                    String::new()
+                } else {
+                    format!("; nested properties left out: {}", left_out.join(", "))
+                }
+            ),
+        );
+        out
     }
 
     fn parameters(&mut self, op: &mut Map<String, Value>, pointer: &str, components: &Value) {
@@ -910,6 +1474,14 @@ impl Normaliser<'_> {
         let Some(Value::Array(parameters)) = op.get_mut("parameters") else {
             return;
         };
+        let expanded = std::mem::take(parameters)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, parameter)| {
+                self.object_parameter(parameter, &format!("{pointer}/parameters/{i}"), components)
+            })
+            .collect();
+        *parameters = expanded;
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         if has_body {
             seen.insert("body".into(), "the request body".into());
@@ -1117,6 +1689,78 @@ impl Normaliser<'_> {
     }
 
     /// Internal references that point nowhere.
+    /// References into the inside of a component schema
+    /// (`#/components/schemas/Event/allOf/0`): typify resolves a reference
+    /// to a whole component only. The target becomes a component of its own,
+    /// its place refers to it, and every reference points at it; deepest
+    /// first, so a target inside another target is already a reference when
+    /// the outer one moves.
+    fn deep_refs(&mut self, doc: &mut Value) {
+        let mut found = Vec::new();
+        collect_refs(doc, "", &mut found);
+        let mut targets: Vec<String> = found
+            .iter()
+            .filter_map(|(_, target)| target.strip_prefix("#/components/schemas/"))
+            .filter(|rest| rest.contains('/'))
+            .map(|rest| format!("/components/schemas/{rest}"))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        targets.sort_by_key(|t| std::cmp::Reverse(t.matches('/').count()));
+        let mut moved: BTreeMap<String, String> = BTreeMap::new();
+        for target in targets {
+            let Some(schema) = doc.pointer(&target).cloned() else {
+                continue;
+            };
+            // A reference to a reference: point at what it points at.
+            let new_ref = if let Some(Value::String(inner)) = schema.get("$ref")
+                && schema.as_object().is_some_and(|m| m.len() == 1)
+            {
+                inner.clone()
+            } else {
+                let mut segments = target
+                    .trim_start_matches("/components/schemas/")
+                    .split('/')
+                    .map(|s| s.replace("~1", "/").replace("~0", "~"));
+                let base = segments.next().unwrap_or_default();
+                let tail: String = segments
+                    .map(|s| {
+                        use heck::ToPascalCase;
+                        s.to_pascal_case()
+                    })
+                    .collect();
+                let mut name = format!("{base}{tail}");
+                let schemas = doc
+                    .pointer("/components/schemas")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                let mut n = 2;
+                while schemas.contains_key(&name) {
+                    name = format!("{base}{tail}{n}");
+                    n += 1;
+                }
+                if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+                    schemas.insert(name.clone(), schema);
+                }
+                let reference = format!("#/components/schemas/{}", escape_pointer(&name));
+                if let Some(place) = doc.pointer_mut(&target) {
+                    *place = json!({ "$ref": reference });
+                }
+                reference
+            };
+            self.note(
+                "schema/deep-ref",
+                &target,
+                format!("referenced from elsewhere; typify resolves only whole components, so references now point at `{new_ref}`"),
+            );
+            moved.insert(format!("#{target}"), new_ref);
+        }
+        if !moved.is_empty() {
+            retarget_refs(doc, "", &moved);
+        }
+    }
+
     fn dangling_refs(&mut self, doc: &Value) {
         let mut found = Vec::new();
         collect_refs(doc, "", &mut found);
@@ -1141,6 +1785,9 @@ fn collect_refs(node: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
                 out.push((pointer.to_owned(), target.clone()));
             }
             for (key, value) in map {
+                if is_extension(pointer, key) {
+                    continue;
+                }
                 collect_refs(value, &format!("{pointer}/{}", escape_pointer(key)), out);
             }
         }
@@ -1151,6 +1798,68 @@ fn collect_refs(node: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
         }
         _ => {}
     }
+}
+
+/// Points every `$ref` found in `moved` at its new place.
+fn retarget_refs(node: &mut Value, pointer: &str, moved: &BTreeMap<String, String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref")
+                && let Some(new) = moved.get(target.as_str())
+            {
+                *target = new.clone();
+            }
+            for (key, value) in map.iter_mut() {
+                if is_extension(pointer, key) {
+                    continue;
+                }
+                retarget_refs(value, &format!("{pointer}/{}", escape_pointer(key)), moved);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                retarget_refs(item, &format!("{pointer}/{i}"), moved);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `key` of the object at `pointer` is a vendor extension (`x-...`),
+/// whose content is the vendor's own business (documentation blocks,
+/// references to Markdown files) and never a schema the generator reads.
+/// Keys of maps of names (`properties`, `headers`, ...) are names, not
+/// extensions, even when they start with `x-`.
+fn is_extension(pointer: &str, key: &str) -> bool {
+    const NAMED: [&str; 13] = [
+        "properties",
+        "headers",
+        "schemas",
+        "parameters",
+        "responses",
+        "requestBodies",
+        "securitySchemes",
+        "examples",
+        "links",
+        "callbacks",
+        "patternProperties",
+        "definitions",
+        "mapping",
+    ];
+    let parent = pointer.rsplit('/').next().unwrap_or_default();
+    key.starts_with("x-") && !NAMED.contains(&parent)
+}
+
+/// A schema with its `$ref`s followed (components only), or itself.
+fn resolve_schema<'a>(schema: &'a Value, components: &'a Value) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..8 {
+        match resolve(current, components) {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    current
 }
 
 /// Follows a local `$ref` (one level deep is all OpenAPI components need).

@@ -466,6 +466,32 @@ impl Pass<'_> {
             .collect();
         let expected: Vec<&str> = union.variants.iter().map(|(t, _)| t.as_str()).collect();
         let actual: Vec<String> = found.iter().map(|(_, ty)| type_string(ty)).collect();
+        // typify recognised the tag itself and wrote an internally tagged
+        // enum with the variants' fields inline: it decodes by the tag, but
+        // a tag added later is an error, not kept.
+        let inline_tagged = found.is_empty()
+            && enumeration
+                .variants
+                .iter()
+                .all(|v| matches!(v.fields, syn::Fields::Named(_)))
+            && enumeration.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && quote::ToTokens::to_token_stream(a)
+                        .to_string()
+                        .contains("tag")
+            });
+        if inline_tagged {
+            self.note(
+                "rewrite/typify-tagged-enum",
+                &name_str,
+                format!(
+                    "typify generated an internally tagged enum on `{}` itself (variants inline); it chooses by \
+                     the tag, but a tag this version does not know fails to decode instead of being kept",
+                    union.property
+                ),
+            );
+            return Ok(Vec::new());
+        }
         if found.len() != enumeration.variants.len() || actual != expected {
             bail!(
                 "the discriminated union `{name_str}` was generated with variants {actual:?}, expected newtypes of \

@@ -122,6 +122,16 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("unions", "union/overlap"),
         ("unions", "schema/title-collision"),
         ("fastapi-ids", "operation/generated-id"),
+        ("patterns", "schema/pattern-dialect"),
+        ("parameter-case", "operation/path-parameter-rename"),
+        ("schemaless-media", "media/no-schema"),
+        ("schemaless-media", "media/raw-body-schema"),
+        ("schema-repairs", "schema/deep-ref"),
+        ("schema-repairs", "schema/enum-type"),
+        ("schema-repairs", "schema/enum-variant-names"),
+        ("schema-repairs", "schema/default-value"),
+        ("parameter-shapes", "operation/union-parameter"),
+        ("parameter-shapes", "operation/object-parameter"),
     ];
     for (case, rule) in expect {
         let input = fixtures().join("normalise").join(case).join("input.yaml");
@@ -587,4 +597,49 @@ fn the_workspace_is_found_where_xtask_runs() {
         .to_string();
     assert!(error.contains("no workspace here"), "{error}");
     std::fs::remove_dir_all(&scratch).unwrap();
+}
+
+/// The typed mocks name a response's method after its reason phrase; codes
+/// outside the registry have none and are left out with a report line
+/// instead of a panic in progenitor's mock generator.
+#[test]
+fn statuses_without_a_reason_phrase_are_left_out_of_the_typed_mocks() {
+    let dir = fixtures().join("normalise/response-status");
+    let input = dir.join("input.yaml");
+    let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
+    crate::normalize::normalise(&mut doc, &mut Report::default()).unwrap();
+    let api = api_for("fixture", &dir, "input.yaml", String::new());
+    let generated = crate::generate::generate(&api, &doc).unwrap();
+    let left_out: Vec<&str> = generated
+        .mock_omissions
+        .iter()
+        .filter(|(_, message)| message.contains("reason phrase"))
+        .map(|(pointer, _)| pointer.rsplit('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(left_out, ["299", "420"], "{:?}", generated.mock_omissions);
+}
+
+/// `$ref`s inside `x-` extensions are not followed, checked or refused (an
+/// external one used to stop normalisation); a property named `x-...` is a
+/// property and its reference is still checked.
+#[test]
+fn references_inside_extensions_are_left_alone() {
+    let input = fixtures().join("normalise/extension-refs/input.yaml");
+    let original = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
+    let mut doc = original.clone();
+    crate::normalize::normalise(&mut doc, &mut Report::default()).unwrap();
+    assert_eq!(
+        doc.pointer("/info/x-docs"),
+        original.pointer("/info/x-docs")
+    );
+    let mut broken = original.clone();
+    broken["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("Trace");
+    let error = format!(
+        "{:#}",
+        crate::normalize::normalise(&mut broken, &mut Report::default()).unwrap_err()
+    );
+    assert!(error.contains("x-trace"), "{error}");
 }

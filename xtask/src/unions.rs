@@ -287,7 +287,17 @@ fn tag(
     let Some((key, branches)) = branches(schema) else {
         return;
     };
+    // Properties or `allOf` beside the branches make typify merge them into
+    // one struct: not a tagged enum, so leave it to typify.
+    if schema.get("properties").is_some() || schema.get("allOf").is_some() {
+        return;
+    }
     let mut union = schema.clone();
+    // `type: object` beside the branches (Box) would make typify build a
+    // struct; every branch is an object already.
+    if let Some(map) = union.as_object_mut() {
+        map.shift_remove("type");
+    }
     let union_name = if component {
         pointer
             .rsplit('/')
