@@ -61,8 +61,8 @@ pub fn run(api: &Api) -> Result<Output> {
             .apply(&mut doc, &mut report)
             .with_context(|| format!("applying {}", path.display()))?;
     }
-    crate::normalize::normalise_with(&mut doc, &api.source.codegen.conversions, &mut report)
-        .with_context(|| format!("normalising specs/{}/{}", api.name, upstream.document))?;
+    crate::normalize::normalise_with(&mut doc, &api.source.codegen, &mut report)
+        .with_context(|| format!("normalising {}", api.document_path().display()))?;
     let generated = generate(api, &doc)?;
     for (pointer, message) in &generated.mock_omissions {
         report.push(

@@ -17,6 +17,7 @@ mod overlay;
 mod report;
 mod rewrite;
 mod source;
+mod swagger2;
 mod tidy;
 mod unions;
 

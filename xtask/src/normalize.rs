@@ -7,6 +7,8 @@
 //! inside progenitor.
 //!
 //! Rules, by family:
+//! - `swagger-2.0/*`: Swagger 2.0 documents are converted to OpenAPI 3.0.3
+//!   first (see [`crate::swagger2`]).
 //! - `openapi-3.1/*`: 3.1 documents (FastAPI and friends) are rewritten to 3.0.3:
 //!   `type: [T, "null"]`, `anyOf`/`oneOf` with a `null` branch, `type: "null"`,
 //!   `const`, `examples` arrays in schemas, numeric `exclusiveMinimum`/`Maximum`,
@@ -27,7 +29,7 @@ use serde_json::{Map, Value, json};
 
 use crate::document::escape_pointer;
 use crate::report::Report;
-use crate::source::Conversion;
+use crate::source::{Conversion, ExternalRefs, Settings};
 
 const STAGE: &str = "normalise";
 
@@ -121,19 +123,16 @@ impl std::fmt::Display for Unsupported {
 /// Normalises `doc` in place, recording every change in `report`.
 #[cfg(test)]
 pub fn normalise(doc: &mut Value, report: &mut Report) -> Result<()> {
-    normalise_with(doc, &[], report)
+    normalise_with(doc, &crate::source::Settings::default(), report)
 }
 
 /// Normalises `doc` in place and applies the API's schema conversions.
-pub fn normalise_with(
-    doc: &mut Value,
-    conversions: &[Conversion],
-    report: &mut Report,
-) -> Result<()> {
+pub fn normalise_with(doc: &mut Value, settings: &Settings, report: &mut Report) -> Result<()> {
     let mut n = Normaliser {
         report,
         errors: Vec::new(),
-        conversions,
+        conversions: &settings.conversions,
+        external: settings.external_refs,
     };
     n.version(doc)?;
     n.external_refs(doc, "");
@@ -153,6 +152,7 @@ struct Normaliser<'r> {
     report: &'r mut Report,
     errors: Vec<Unsupported>,
     conversions: &'r [Conversion],
+    external: ExternalRefs,
 }
 
 /// Keys that give a schema structure of its own; such a schema is never converted.
@@ -276,17 +276,19 @@ impl Normaliser<'_> {
     // ---------------------------------------------------------------- version
 
     fn version(&mut self, doc: &mut Value) -> Result<()> {
-        if let Some(swagger) = doc.get("swagger") {
-            bail!(
-                "{}",
-                Unsupported {
-                    pointer: "/swagger".into(),
-                    what: format!("this is a Swagger {} document; only OpenAPI 3.0 and 3.1 are accepted", swagger),
-                    way_out: "convert it to OpenAPI 3 first (e.g. `npx swagger2openapi in.json -o out.json`), pin the \
-                              converted file and record the conversion in SOURCE.toml's provenance"
-                        .into(),
-                }
-            );
+        if let Some(swagger) = doc.get("swagger").cloned() {
+            if swagger != "2.0" {
+                bail!(
+                    "{}",
+                    Unsupported {
+                        pointer: "/swagger".into(),
+                        what: format!("Swagger version {swagger} is not supported"),
+                        way_out: "only Swagger 2.0 and OpenAPI 3.0 and 3.1 documents can be generated from".into(),
+                    }
+                );
+            }
+            crate::swagger2::convert(doc, self.report);
+            return Ok(());
         }
         let Some(version) = doc
             .get("openapi")
@@ -325,28 +327,52 @@ impl Normaliser<'_> {
         )
     }
 
-    fn external_refs(&mut self, node: &Value, pointer: &str) {
+    fn external_refs(&mut self, node: &mut Value, pointer: &str) {
         match node {
             Value::Object(map) => {
                 if let Some(Value::String(target)) = map.get("$ref")
                     && !target.starts_with('#')
                 {
+                    let target = target.clone();
+                    // A path item is not a schema: nothing can stand in for it.
+                    let path_item =
+                        pointer.starts_with("/paths/") && pointer.matches('/').count() == 2;
+                    if self.external == ExternalRefs::FreeForm && !path_item {
+                        map.shift_remove("$ref");
+                        map.insert(
+                            "description".into(),
+                            json!(format!("Any JSON value: the document refers to `{target}`, which is not published with it.")),
+                        );
+                        self.note(
+                            "schema/external-ref",
+                            pointer,
+                            format!("`$ref: {target}` points outside the document; read as any JSON value (`external_refs = \"free-form\"`)"),
+                        );
+                        return;
+                    }
                     self.unsupported(
                         pointer,
                         format!("`$ref: {target}` points outside the document"),
-                        "bundle the document into one file first (e.g. `npx @redocly/cli bundle`), or inline \
-                         the referenced part with an overlay `update`",
+                        if path_item {
+                            "bundle the document into one file first (e.g. `npx @redocly/cli bundle`), or inline \
+                             the path item with an overlay `update`"
+                        } else {
+                            "bundle the document into one file first (e.g. `npx @redocly/cli bundle`), inline the \
+                             referenced part with an overlay `update`, or, when the vendor never published that \
+                             file, set `external_refs = \"free-form\"` under `[codegen]` in SOURCE.toml"
+                        },
                     );
                 }
-                for (key, value) in map {
+                for (key, value) in map.iter_mut() {
                     if is_extension(pointer, key) {
                         continue;
                     }
-                    self.external_refs(value, &format!("{pointer}/{}", escape_pointer(key)));
+                    let child = format!("{pointer}/{}", escape_pointer(key));
+                    self.external_refs(value, &child);
                 }
             }
             Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in items.iter_mut().enumerate() {
                     self.external_refs(item, &format!("{pointer}/{i}"));
                 }
             }
@@ -814,6 +840,58 @@ impl Normaliser<'_> {
                             format!("`default: {default}` is not a value of the schema; removed"),
                         );
                     }
+                }
+            }
+        }
+
+        // `format` without `type`: typify has no rule for it. Beside a
+        // shape (`properties`, `items`, ...) it can only be noise
+        // (`format: object`).
+        if !map.contains_key("type")
+            && STRUCTURAL
+                .iter()
+                .any(|k| *k != "$ref" && map.contains_key(*k))
+            && let Some(format) = map.shift_remove("format")
+        {
+            self.note(
+                "schema/format-type",
+                pointer,
+                format!("`format: {format}` beside a shape and without `type` describes nothing; removed"),
+            );
+        }
+        if !map.contains_key("type")
+            && !map.contains_key("enum")
+            && !STRUCTURAL.iter().any(|k| map.contains_key(*k))
+            && let Some(format) = map.get("format").and_then(Value::as_str).map(str::to_owned)
+        {
+            let kind = match format.as_str() {
+                "float" | "double" | "decimal" | "number" => Some("number"),
+                "int32" | "int64" | "integer" | "int" => Some("integer"),
+                "date" | "date-time" | "uuid" | "byte" | "binary" | "password" | "email"
+                | "uri" | "string" | "hostname" | "ipv4" | "ipv6" => Some("string"),
+                _ => None,
+            };
+            match kind {
+                Some(kind) => {
+                    map.insert("type".into(), json!(kind));
+                    if format == kind || format == "int" {
+                        map.shift_remove("format");
+                    }
+                    self.note(
+                        "schema/format-type",
+                        pointer,
+                        format!("`format: {format}` without `type`: `type: {kind}`"),
+                    );
+                }
+                None => {
+                    map.shift_remove("format");
+                    self.note(
+                        "schema/format-type",
+                        pointer,
+                        format!(
+                            "`format: {format}` without `type` says nothing typify can use; removed"
+                        ),
+                    );
                 }
             }
         }

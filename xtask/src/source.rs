@@ -77,6 +77,22 @@ pub struct Settings {
     /// its reason (`[[codegen.example_skips]] pointer = "..." reason = "..."`).
     /// Prefer an overlay action that fixes the example or the schema.
     pub example_skips: Vec<ExampleSkip>,
+    /// What a `$ref` to another file means when that file is not published
+    /// with the document (default `refuse`: an error naming each one;
+    /// `free-form`: any JSON value there, each listed in the report).
+    pub external_refs: ExternalRefs,
+}
+
+/// What to do with `$ref`s that point outside the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExternalRefs {
+    /// An error that names each one and the way out (bundle the document).
+    #[default]
+    Refuse,
+    /// Replaced by a free-form schema (any JSON value) with a report line:
+    /// for vendors that never published the files they point at.
+    FreeForm,
 }
 
 /// One example the oracle leaves out on purpose.
@@ -131,6 +147,7 @@ impl Default for Settings {
             unknown_fields: true,
             absent_nullable: AbsentNullable::Null,
             example_skips: Vec::new(),
+            external_refs: ExternalRefs::Refuse,
         }
     }
 }

@@ -70,7 +70,11 @@ fn every_normalisation_fixture_matches_its_snapshot_and_generates() {
         let input = dir.join("input.yaml");
         let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
         let mut report = Report::default();
-        match crate::normalize::normalise(&mut doc, &mut report) {
+        // A fixture may carry `[codegen]` settings of its own.
+        let settings: crate::source::Settings = std::fs::read_to_string(dir.join("codegen.toml"))
+            .map(|text| toml::from_str(&text).unwrap())
+            .unwrap_or_default();
+        match crate::normalize::normalise_with(&mut doc, &settings, &mut report) {
             Ok(()) => {
                 assert!(
                     !dir.join("error.txt").exists(),
@@ -132,6 +136,16 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("schema-repairs", "schema/default-value"),
         ("parameter-shapes", "operation/union-parameter"),
         ("parameter-shapes", "operation/object-parameter"),
+        ("swagger-2.0", "swagger-2.0/version"),
+        ("swagger-2.0", "swagger-2.0/servers"),
+        ("swagger-2.0", "swagger-2.0/definitions"),
+        ("swagger-2.0", "swagger-2.0/body-parameter"),
+        ("swagger-2.0", "swagger-2.0/form-data"),
+        ("swagger-2.0", "swagger-2.0/collection-format"),
+        ("swagger-2.0", "swagger-2.0/x-nullable"),
+        ("swagger-2.0", "swagger-2.0/discriminator"),
+        ("swagger-2.0", "swagger-2.0/security"),
+        ("schema-repairs", "schema/format-type"),
     ];
     for (case, rule) in expect {
         let input = fixtures().join("normalise").join(case).join("input.yaml");
@@ -148,7 +162,7 @@ fn fixture_reports_name_each_rule_they_exist_for() {
 #[test]
 fn unfixable_documents_fail_with_the_place_and_the_way_out() {
     for (case, place) in [
-        ("swagger-2.0", "/swagger"),
+        ("swagger-1.2", "/swagger"),
         (
             "external-ref",
             "/paths/~1a/get/responses/200/content/application~1json/schema",
@@ -535,12 +549,7 @@ fn conversions_and_open_enums_shape_the_generated_types() {
     api.source.codegen.conversions = vec![conversion];
     let mut normalised = doc.clone();
     let mut report = Report::default();
-    crate::normalize::normalise_with(
-        &mut normalised,
-        &api.source.codegen.conversions,
-        &mut report,
-    )
-    .unwrap();
+    crate::normalize::normalise_with(&mut normalised, &api.source.codegen, &mut report).unwrap();
     assert_eq!(
         report.by_rule("conversion/schema").count(),
         1,
