@@ -50,11 +50,55 @@ pub fn progenitor_version() -> String {
 
 /// Generates the client and httpmock sources for `api` from its normalised document.
 pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
+    let unformatted = generate_unformatted(api, doc)?;
+    Ok(Generated {
+        client: format_file(&unformatted.client)?,
+        httpmock: format_rust(&unformatted.httpmock.to_string())?,
+        mock_omissions: unformatted.mock_omissions,
+        notes: unformatted.notes,
+        examples: unformatted.examples,
+    })
+}
+
+/// Everything [`generate`] does but the formatting (which runs rustfmt).
+pub struct Unformatted {
+    /// The client crate's code, rewritten.
+    pub client: syn::File,
+    /// The httpmock crate's code.
+    pub httpmock: proc_macro2::TokenStream,
+    /// See [`Generated::mock_omissions`].
+    pub mock_omissions: Vec<(String, String)>,
+    /// See [`Generated::notes`].
+    pub notes: Vec<crate::rewrite::Note>,
+    /// See [`Generated::examples`].
+    pub examples: crate::examples::Examples,
+}
+
+/// A serde path as a JSON pointer into the document (`/paths/~1pets/get`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let pointer: String = path
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", crate::document::escape_pointer(key))),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect();
+    if pointer.is_empty() {
+        "/".into()
+    } else {
+        pointer
+    }
+}
+
+/// progenitor and the rewrites, without formatting.
+pub fn generate_unformatted(api: &Api, doc: &Value) -> Result<Unformatted> {
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
         anyhow!(
             "the normalised document is not valid OpenAPI 3.0 at `{}`: {}\n    way out: fix that place with an \
              overlay action in specs/{}/",
-            e.path(),
+            pointer_of(e.path()),
             e.inner(),
             api.name
         )
@@ -82,11 +126,9 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
     let notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
     requests(&mut client_file);
     let examples = crate::examples::collect(doc, &client_file, &api.source.codegen);
-    let client = format_file(&client_file)?;
-    let httpmock = format_rust(&mock_tokens.to_string())?;
-    Ok(Generated {
-        client,
-        httpmock,
+    Ok(Unformatted {
+        client: client_file,
+        httpmock: mock_tokens,
         mock_omissions,
         notes,
         examples,
@@ -99,9 +141,26 @@ pub fn generate(api: &Api, doc: &Value) -> Result<Generated> {
 /// - array-valued query parameters (`.to_string()` on a `Vec`): left out of
 ///   the matcher, so the mock matches any value (tests can add `httpmock`
 ///   matchers by hand via `into_inner`);
-/// - primitive JSON response bodies (`true`, a number): passed by value where
+/// - primitive JSON response bodies (`true`, a number, a string enum, inline
+///   or by reference) and nullable ones (`Option<&T>`): passed by value where
 ///   a reference is needed; the mock takes a `serde_json::Value` instead.
 fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
+    /// The schema a chain of local `$ref`s ends at (itself when it is none).
+    fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+        for _ in 0..32 {
+            match schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| doc.pointer(p))
+            {
+                Some(target) => schema = target,
+                None => break,
+            }
+        }
+        schema
+    }
+
     let mut copy = doc.clone();
     let mut omissions = Vec::new();
     let Some(paths) = copy.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -144,16 +203,20 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                     else {
                         continue;
                     };
-                    let primitive = schema
+                    let resolved = resolve(doc, schema);
+                    let primitive = resolved
                         .get("type")
                         .and_then(Value::as_str)
                         .is_some_and(|t| matches!(t, "boolean" | "integer" | "number" | "string"));
-                    if primitive && schema.get("enum").is_none() {
+                    let nullable = [schema, resolved]
+                        .iter()
+                        .any(|s| s.get("nullable") == Some(&Value::Bool(true)));
+                    if primitive || nullable {
                         *schema = serde_json::json!({});
                         omissions.push((
                             format!("{pointer}/responses/{code}"),
-                            "primitive response body: the typed mock takes a serde_json::Value (progenitor's mock \
-                             generator passes primitives by value)"
+                            "primitive or nullable response body: the typed mock takes a serde_json::Value \
+                             (progenitor's mock generator passes such a value where httpmock wants a reference)"
                                 .to_owned(),
                         ));
                     }
@@ -422,6 +485,26 @@ fn requests(file: &mut syn::File) {
     }) else {
         return;
     };
+    // The field holding `&super::Client` is `client`, or `_client` when an
+    // operation has a parameter called `client`.
+    let client_fields: std::collections::HashMap<String, syn::Ident> = builders
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => s.fields.iter().find_map(|field| {
+                let ty = &field.ty;
+                let is_client = quote!(#ty)
+                    .to_string()
+                    .replace(' ', "")
+                    .ends_with("super::Client");
+                is_client
+                    .then(|| field.ident.clone())
+                    .flatten()
+                    .map(|ident| (s.ident.to_string(), ident))
+            }),
+            _ => None,
+        })
+        .collect();
     let mut impls = Vec::new();
     for item in builders.1.iter_mut() {
         let syn::Item::Impl(implementation) = item else {
@@ -431,6 +514,16 @@ fn requests(file: &mut syn::File) {
             continue;
         }
         let self_ty = implementation.self_ty.clone();
+        let client_field = match &*self_ty {
+            syn::Type::Path(path) => path
+                .path
+                .segments
+                .last()
+                .and_then(|segment| client_fields.get(&segment.ident.to_string()))
+                .cloned(),
+            _ => None,
+        }
+        .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
         let generics = implementation.generics.clone();
         for impl_item in &mut implementation.items {
             let syn::ImplItem::Fn(function) = impl_item else {
@@ -445,6 +538,10 @@ fn requests(file: &mut syn::File) {
             let Some((ok, err)) = result_types(output) else {
                 continue;
             };
+            syn::visit_mut::VisitMut::visit_block_mut(
+                &mut MethodsReqwestLacks,
+                &mut function.block,
+            );
             function.sig.ident = syn::Ident::new("send_raw", function.sig.ident.span());
             function
                 .attrs
@@ -454,7 +551,7 @@ fn requests(file: &mut syn::File) {
                     type Output = #ok;
                     type Error = #err;
                     fn runtime(&self) -> &client_core::Runtime {
-                        &self.client.inner
+                        &self.#client_field.inner
                     }
                     fn send_raw(
                         self,
@@ -471,6 +568,30 @@ fn requests(file: &mut syn::File) {
         if let Ok(item) = syn::parse2(code) {
             builders.1.push(item);
         }
+    }
+}
+
+/// progenitor builds an OPTIONS or TRACE request with `client.options(url)` /
+/// `client.trace(url)`, which `reqwest::Client` does not have; those become
+/// `client.request(reqwest::Method::OPTIONS, url)`.
+struct MethodsReqwestLacks;
+
+impl syn::visit_mut::VisitMut for MethodsReqwestLacks {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        let method = match call.method.to_string().as_str() {
+            "options" => quote!(OPTIONS),
+            "trace" => quote!(TRACE),
+            _ => return,
+        };
+        let receiver_is_reqwest = matches!(&*call.receiver, syn::Expr::Field(field)
+            if matches!(&field.member, syn::Member::Named(name) if name == "client"));
+        if !receiver_is_reqwest || call.args.len() != 1 {
+            return;
+        }
+        let url = call.args.first().cloned();
+        call.method = syn::Ident::new("request", call.method.span());
+        call.args = syn::parse_quote!(::reqwest::Method::#method, #url);
     }
 }
 

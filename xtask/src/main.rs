@@ -22,6 +22,8 @@ mod tidy;
 mod unions;
 
 #[cfg(test)]
+mod mutation_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeSet;

@@ -301,6 +301,20 @@ fn becomes_named_type(schema: &Value) -> bool {
         || schema.get("type").is_some_and(|t| t == "object")
 }
 
+/// A reference, or a reference wrapped to add `nullable` or prose
+/// (`allOf: [{$ref}]`): typify uses the referenced type, naming nothing new.
+fn wraps_one_ref(schema: &Value) -> bool {
+    schema.get("$ref").is_some()
+        || (["allOf", "anyOf", "oneOf"].iter().any(|k| {
+            schema
+                .get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|list| list.len() == 1 && list[0].get("$ref").is_some())
+        }) && !["properties", "enum", "items", "additionalProperties"]
+            .iter()
+            .any(|k| schema.get(*k).is_some()))
+}
+
 /// The schema without what only feeds documentation, so that two schemas that
 /// differ only in prose count as one type (typify's reuse is right for them).
 fn shape(schema: &Value) -> Value {
@@ -329,6 +343,8 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
     let nodes = schema_nodes(doc);
     // Every name a component or a title asks for, with the shapes asking.
     let mut wanted: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
+    // Untitled inline schemas typify names from where they sit.
+    let mut placed: Vec<(usize, String)> = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let Some(schema) = doc.pointer(&node.pointer) else {
             continue;
@@ -338,6 +354,10 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
         } else {
             match schema.get("title").and_then(Value::as_str) {
                 Some(title) if becomes_named_type(schema) => rust_type_name(title),
+                None if becomes_named_type(schema) && !wraps_one_ref(schema) => {
+                    placed.push((i, node.context.clone()));
+                    continue;
+                }
                 _ => continue,
             }
         };
@@ -345,6 +365,50 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
     }
     let mut taken: BTreeSet<String> = wanted.keys().cloned().collect();
     let mut renames = Vec::new();
+    // An untitled inline schema whose name from its place (`Classification`
+    // + `$template`) is a component's or a title's: typify would define the
+    // name twice.
+    for (i, name) in &placed {
+        let Some(askers) = wanted.get(name) else {
+            continue;
+        };
+        let Some(schema) = doc.pointer(&nodes[*i].pointer) else {
+            continue;
+        };
+        let own = shape(schema);
+        if askers.iter().any(|(_, s)| *s != own) {
+            renames.push((
+                nodes[*i].pointer.clone(),
+                format!("{name}Inline"),
+                name.clone(),
+                "this untitled schema would be named `{old}` from where it sits, a name a different schema has; \
+                 typify would define it twice",
+            ));
+        }
+    }
+    // A nullable component titled with its own name: typify wraps it in a
+    // newtype of that name around an inner type named by the title.
+    for node in nodes.iter().filter(|n| n.component) {
+        let Some(schema) = doc.pointer(&node.pointer) else {
+            continue;
+        };
+        let titled_alike = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .is_some_and(|t| rust_type_name(t) == node.context);
+        if titled_alike
+            && schema.get("nullable") == Some(&Value::Bool(true))
+            && becomes_named_type(schema)
+        {
+            renames.push((
+                node.pointer.clone(),
+                format!("{}Value", node.context),
+                node.context.clone(),
+                "this nullable component is titled with its own name `{old}`; typify would name both the \
+                 `Option` newtype and the type inside it `{old}`",
+            ));
+        }
+    }
     for (name, askers) in &wanted {
         let distinct: BTreeSet<String> = askers.iter().map(|(_, s)| s.to_string()).collect();
         if distinct.len() < 2 {
@@ -361,10 +425,16 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
             if node.component || component_shape.as_deref() == Some(&schema_shape.to_string()) {
                 continue;
             }
-            renames.push((node.pointer.clone(), node.context.clone(), name.clone()));
+            renames.push((
+                node.pointer.clone(),
+                node.context.clone(),
+                name.clone(),
+                "title names the type `{old}`, which a different schema also asks for (typify would silently reuse \
+                 one type for both)",
+            ));
         }
     }
-    for (pointer, context, old) in renames {
+    for (pointer, context, old, why) in renames {
         let mut new = context.clone();
         let mut n = 2;
         while taken.contains(&new) {
@@ -379,10 +449,7 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
             "normalise",
             "schema/title-collision",
             pointer,
-            format!(
-                "title names the type `{old}`, which a different schema also asks for (typify would silently reuse \
-                 one type for both); retitled `{new}`"
-            ),
+            format!("{}; retitled `{new}`", why.replace("{old}", &old)),
         );
     }
 }

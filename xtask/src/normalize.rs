@@ -546,6 +546,18 @@ impl Normaliser<'_> {
         if let Some(Value::Object(content)) = map.get_mut("content") {
             for (media, media_value) in content.iter_mut() {
                 if let Some(media_map) = media_value.as_object_mut()
+                    && media_map
+                        .get("schema")
+                        .is_some_and(|s| !s.is_object() && !s.is_boolean())
+                {
+                    media_map.shift_remove("schema");
+                    self.note(
+                        "media/no-schema",
+                        &format!("{pointer}/content/{}/schema", escape_pointer(media)),
+                        "`schema` is not a schema object; treated as absent",
+                    );
+                }
+                if let Some(media_map) = media_value.as_object_mut()
                     && !media_map.contains_key("schema")
                 {
                     let json_like = essence(media).ends_with("json");
@@ -598,6 +610,7 @@ impl Normaliser<'_> {
             return;
         };
         self.rewrite(map, pointer);
+        self.invalid_type(map, pointer);
         for key in ["properties", "patternProperties"] {
             if let Some(Value::Object(children)) = map.get_mut(key) {
                 for (name, child) in children.iter_mut() {
@@ -621,6 +634,25 @@ impl Normaliser<'_> {
         }
     }
 
+    /// A `type` that names no JSON Schema type (after the 3.1 rewrites,
+    /// which may move a branch's `type` up).
+    fn invalid_type(&mut self, map: &mut Map<String, Value>, pointer: &str) {
+        // A `type` that names no JSON Schema type.
+        if let Some(t) = map.get("type")
+            && !matches!(
+                t.as_str(),
+                Some("string" | "number" | "integer" | "boolean" | "array" | "object" | "null")
+            )
+        {
+            self.unsupported(
+                &format!("{pointer}/type"),
+                format!("`type: {t}` is not a JSON Schema type"),
+                "set one of string, number, integer, boolean, array, object with an overlay `update`",
+            );
+            map.shift_remove("type");
+        }
+    }
+
     fn rewrite(&mut self, map: &mut Map<String, Value>, pointer: &str) {
         // `$ref` with siblings: 3.0 ignores the siblings (and openapiv3 drops
         // them silently); `allOf` keeps both the reference and e.g. `nullable`.
@@ -639,6 +671,60 @@ impl Normaliser<'_> {
         }
         if map.contains_key("$ref") {
             return;
+        }
+
+        // An empty `allOf`/`anyOf`/`oneOf` constrains nothing typify can use.
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if map
+                .get(key)
+                .is_some_and(|v| v.as_array().is_some_and(Vec::is_empty))
+            {
+                map.shift_remove(key);
+                self.note(
+                    "schema/empty-composition",
+                    pointer,
+                    format!("empty `{key}` list removed"),
+                );
+            }
+        }
+
+        // `allOf` members that only document (`allOf: [{$ref}, {description}]`):
+        // typify merges such a list into a copy of the referenced schema
+        // under that schema's own name, a second type of the same name. The
+        // prose moves up to the schema itself and the member goes.
+        if let Some(Value::Array(members)) = map.get("allOf").cloned()
+            && members.len() > 1
+        {
+            let prose_only = |m: &Value| {
+                m.as_object().is_some_and(|m| {
+                    !m.is_empty()
+                        && m.keys().all(|k| {
+                            matches!(
+                                k.as_str(),
+                                "description" | "title" | "example" | "examples" | "deprecated"
+                            ) || k.starts_with("x-")
+                        })
+                })
+            };
+            let (prose, kept): (Vec<Value>, Vec<Value>) = members.into_iter().partition(prose_only);
+            if !prose.is_empty() && !kept.is_empty() {
+                for member in &prose {
+                    for (key, value) in member.as_object().into_iter().flatten() {
+                        if key != "title" && !map.contains_key(key) {
+                            map.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+                map.insert("allOf".into(), Value::Array(kept));
+                self.note(
+                    "schema/allof-prose-member",
+                    pointer,
+                    format!(
+                        "{} `allOf` member(s) carrying only documentation merged into the schema itself",
+                        prose.len()
+                    ),
+                );
+            }
         }
 
         // `type: [T, "null"]`.
@@ -666,6 +752,37 @@ impl Normaliser<'_> {
                 pointer,
                 "`type` array rewritten as one type (+ `nullable`) or `anyOf`",
             );
+        }
+
+        // No `type`, but keywords that apply to one kind of value only
+        // (`exclusiveMaximum` alone): typify cannot convert that; the kind
+        // those keywords imply becomes the type.
+        if !map.contains_key("type")
+            && !["enum", "const", "allOf", "anyOf", "oneOf", "not", "$ref"]
+                .iter()
+                .any(|k| map.contains_key(*k))
+        {
+            let kinds: BTreeSet<&str> = map
+                .keys()
+                .filter_map(|k| match k.as_str() {
+                    "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum"
+                    | "multipleOf" => Some("number"),
+                    "minLength" | "maxLength" | "pattern" => Some("string"),
+                    "items" | "minItems" | "maxItems" | "uniqueItems" => Some("array"),
+                    "minProperties" | "maxProperties" => Some("object"),
+                    _ => None,
+                })
+                .collect();
+            if let [kind] = kinds.iter().copied().collect::<Vec<_>>().as_slice()
+                && !(*kind == "object" && map.contains_key("properties"))
+            {
+                map.insert("type".into(), json!(kind));
+                self.note(
+                    "schema/implied-type",
+                    pointer,
+                    format!("no `type`, but keywords only a {kind} can have; `type: {kind}`"),
+                );
+            }
         }
 
         // `type: "null"` alone.
@@ -951,6 +1068,39 @@ impl Normaliser<'_> {
             }
         }
 
+        // `enum` values that are not of the schema's `type` (`type: string`,
+        // `enum: [1, 2]`): typify rejects them. Without the list every value
+        // of the type is accepted, so nothing the server sends is refused.
+        if let (Some(Value::String(kind)), Some(Value::Array(values))) =
+            (map.get("type"), map.get("enum"))
+        {
+            let fits = |v: &Value| match (kind.as_str(), v) {
+                (_, Value::Null) => true,
+                ("string", Value::String(_)) | ("boolean", Value::Bool(_)) => true,
+                ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+                ("number", Value::Number(_)) => true,
+                ("object", Value::Object(_)) | ("array", Value::Array(_)) => true,
+                _ => false,
+            };
+            let strays: Vec<String> = values
+                .iter()
+                .filter(|v| !fits(v))
+                .map(Value::to_string)
+                .collect();
+            if !strays.is_empty() {
+                let kind = kind.clone();
+                map.shift_remove("enum");
+                self.note(
+                    "schema/enum-type",
+                    pointer,
+                    format!(
+                        "`enum` values {} are not of `type: {kind}`; the list is removed, so any {kind} is accepted",
+                        strays.join(", ")
+                    ),
+                );
+            }
+        }
+
         // String values that typify cannot name apart (`ASC` and `asc`).
         if let Some(Value::Array(values)) = map.get("enum") {
             let names: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
@@ -1199,6 +1349,7 @@ impl Normaliser<'_> {
                         *own_list = merged;
                     }
                 }
+                self.template_parameters(op, &path, &pointer, &components);
                 self.operation_id(op, method, &path, &pointer, &mut used_ids);
                 self.tags(op, &pointer);
                 self.request_body(op, &pointer, &components);
@@ -1206,6 +1357,107 @@ impl Normaliser<'_> {
                 self.responses(op, &pointer, &components);
             }
         }
+    }
+
+    /// Every `{name}` of the path template needs a path parameter; one the
+    /// document forgot is added as a required string (the text of a path
+    /// segment), so the URL can be built.
+    fn template_parameters(
+        &mut self,
+        op: &mut Map<String, Value>,
+        path: &str,
+        pointer: &str,
+        components: &Value,
+    ) {
+        let declared: BTreeSet<String> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| parameter_key(p, components))
+            .filter(|(_, location)| location == "path")
+            .map(|(name, _)| name)
+            .collect();
+        // A path parameter is always required (OpenAPI says so; progenitor asserts it).
+        let mut optional = Vec::new();
+        if let Some(Value::Array(list)) = op.get_mut("parameters") {
+            for parameter in list.iter_mut() {
+                let resolved = resolve(parameter, components).unwrap_or(parameter).clone();
+                if resolved.get("in").and_then(Value::as_str) == Some("path")
+                    && resolved.get("required") != Some(&Value::Bool(true))
+                {
+                    let mut fixed = resolved;
+                    fixed["required"] = json!(true);
+                    optional.push(
+                        fixed
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_owned(),
+                    );
+                    *parameter = fixed;
+                }
+            }
+        }
+        if !optional.is_empty() {
+            self.note(
+                "operation/path-parameter-required",
+                pointer,
+                format!(
+                    "path parameter(s) {} not marked `required: true`; a path parameter always is",
+                    optional
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let placeholders: BTreeSet<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        let unused: Vec<&String> = declared.difference(&placeholders).collect();
+        if !unused.is_empty() {
+            if let Some(Value::Array(list)) = op.get_mut("parameters") {
+                list.retain(|p| {
+                    parameter_key(p, components).is_none_or(|(name, location)| {
+                        location != "path" || placeholders.contains(&name)
+                    })
+                });
+            }
+            self.note(
+                "operation/path-parameter-unused",
+                pointer,
+                format!(
+                    "path parameter(s) {} do not occur in the path template, so no URL can carry them; removed",
+                    unused.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        let missing: Vec<&String> = placeholders.difference(&declared).collect();
+        if missing.is_empty() {
+            return;
+        }
+        let list = op.entry("parameters").or_insert_with(|| json!([]));
+        if !list.is_array() {
+            *list = json!([]);
+        }
+        if let Value::Array(list) = list {
+            for name in &missing {
+                list.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        self.note(
+            "operation/path-parameter-missing",
+            pointer,
+            format!(
+                "the path template names {} but the operation declares no such path parameter; added as a \
+                 required string",
+                missing.iter().map(|m| format!("`{{{m}}}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
 
     fn operation_id(
@@ -1339,7 +1591,7 @@ impl Normaliser<'_> {
         for (media, media_value) in content.iter_mut() {
             let raw = essence(media) == "application/octet-stream";
             let text = essence(media).starts_with("text/") && !essence(media).ends_with("json");
-            if !(raw || text) {
+            if !(raw || text) || !media_value.is_object() {
                 continue;
             }
             let expected = if raw {
@@ -1373,6 +1625,54 @@ impl Normaliser<'_> {
                 );
             }
         }
+    }
+
+    /// A nullable scalar in a header or path parameter: progenitor writes the
+    /// value with `to_string()`, which an `Option` does not have. A header or
+    /// a path segment cannot carry JSON `null` anyway (an optional header is
+    /// left out instead), so `nullable` goes.
+    fn nullable_parameter(&mut self, parameter: Value, pointer: &str, components: &Value) -> Value {
+        let mut resolved = resolve(&parameter, components)
+            .cloned()
+            .unwrap_or_else(|| parameter.clone());
+        let location = resolved
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !matches!(location, "header" | "path") {
+            return parameter;
+        }
+        let Some(schema) = resolved.get("schema") else {
+            return parameter;
+        };
+        let mut schema = resolve_schema(schema, components).clone();
+        let scalar = matches!(
+            schema.get("type").and_then(Value::as_str),
+            Some("string" | "integer" | "number" | "boolean")
+        );
+        let Some(map) = schema.as_object_mut() else {
+            return parameter;
+        };
+        if !scalar || map.get("nullable") != Some(&Value::Bool(true)) {
+            return parameter;
+        }
+        map.shift_remove("nullable");
+        let name = resolved
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let location = location.to_owned();
+        resolved["schema"] = schema;
+        self.note(
+            "operation/nullable-parameter",
+            pointer,
+            format!(
+                "{location} parameter `{name}` is nullable; a {location} cannot carry null (an optional one is left \
+                 out instead) and progenitor cannot write an Option there, so `nullable` is removed"
+            ),
+        );
+        resolved
     }
 
     /// A query parameter whose value is an object: progenitor sends only
@@ -1418,14 +1718,18 @@ impl Normaliser<'_> {
                 .iter()
                 .find_map(|k| schema.get(*k).and_then(Value::as_array))
         {
+            // A branch that is a scalar, or any value (`{}`); in a path, a
+            // header or a cookie every value is text whatever its branch.
             let scalar = |b: &Value| {
                 let b = resolve_schema(b, components);
-                matches!(
+                let typed = matches!(
                     b.get("type").and_then(Value::as_str),
                     Some("string" | "integer" | "number" | "boolean")
-                ) && b.get("properties").is_none()
+                );
+                let any = b.get("type").is_none() && b.get("items").is_none();
+                (typed || any) && b.get("properties").is_none()
             };
-            if branches.iter().all(scalar) {
+            if location != "query" || branches.iter().all(scalar) {
                 let name = resolved
                     .get("name")
                     .and_then(Value::as_str)
@@ -1435,7 +1739,7 @@ impl Normaliser<'_> {
                     .iter()
                     .map(|b| {
                         let b = resolve_schema(b, components);
-                        let t = b.get("type").and_then(Value::as_str).unwrap_or("?");
+                        let t = b.get("type").and_then(Value::as_str).unwrap_or("any value");
                         match b.get("format").and_then(Value::as_str) {
                             Some(f) => format!("{t} ({f})"),
                             None => t.to_owned(),
@@ -1459,6 +1763,28 @@ impl Normaliser<'_> {
                 );
                 return vec![plain];
             }
+        }
+        if is_object && location != "query" && location != "body" {
+            let name = resolved
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let (location, style) = (location.to_owned(), style.to_owned());
+            let mut plain = resolved;
+            plain["schema"] = json!({
+                "type": "string",
+                "description": format!("the object serialised as {location} `{style}` style asks (`key,value,...`)"),
+            });
+            self.note(
+                "operation/object-parameter",
+                pointer,
+                format!(
+                    "{location} parameter `{name}` is an object; progenitor sends only scalars there, so it is \
+                     sent as the string the caller serialises"
+                ),
+            );
+            return vec![plain];
         }
         if !is_object || location != "query" {
             if style == "deepObject" {
@@ -1556,7 +1882,9 @@ impl Normaliser<'_> {
             .into_iter()
             .enumerate()
             .flat_map(|(i, parameter)| {
-                self.object_parameter(parameter, &format!("{pointer}/parameters/{i}"), components)
+                let at = format!("{pointer}/parameters/{i}");
+                let parameter = self.nullable_parameter(parameter, &at, components);
+                self.object_parameter(parameter, &at, components)
             })
             .collect();
         *parameters = expanded;
@@ -1671,7 +1999,11 @@ impl Normaliser<'_> {
             match response.get("content").and_then(Value::as_object) {
                 None => "none".into(),
                 Some(content) if content.is_empty() => "none".into(),
-                Some(content) => match content.get("application/json") {
+                Some(content) => match content
+                    .iter()
+                    .find(|(media, _)| essence(media).ends_with("json"))
+                    .map(|(_, value)| value)
+                {
                     Some(media) => format!(
                         "json:{}",
                         serde_json::to_string(media.get("schema").unwrap_or(&Value::Null))
@@ -1843,16 +2175,66 @@ impl Normaliser<'_> {
         let mut found = Vec::new();
         collect_refs(doc, "", &mut found);
         for (pointer, target) in found {
-            if let Some(local) = target.strip_prefix('#')
-                && doc.pointer(local).is_none()
-            {
+            let Some(local) = target.strip_prefix('#') else {
+                continue;
+            };
+            if doc.pointer(local).is_none() {
                 self.unsupported(
                     &pointer,
                     format!("`$ref: {target}` points at nothing in the document"),
                     "add the missing component with an overlay `update` on `$.components`, or fix the reference",
                 );
+                continue;
+            }
+            let section = expected_section(&pointer);
+            let tokens: Vec<&str> = local.split('/').skip(1).collect();
+            if !matches!(tokens.as_slice(), ["components", s, _] if *s == section) {
+                self.unsupported(
+                    &pointer,
+                    format!(
+                        "`$ref: {target}` points at something that is not one of `#/components/{section}`, which is \
+                         what may stand here"
+                    ),
+                    format!("point the reference at a component in `#/components/{section}` with an overlay `update`"),
+                );
             }
         }
+    }
+}
+
+/// The components section a `$ref` at `pointer` must point into.
+fn expected_section(pointer: &str) -> &'static str {
+    let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    let in_schema = tokens.iter().any(|t| {
+        matches!(
+            *t,
+            "schema"
+                | "schemas"
+                | "properties"
+                | "items"
+                | "allOf"
+                | "anyOf"
+                | "oneOf"
+                | "not"
+                | "additionalProperties"
+        )
+    });
+    if in_schema {
+        return "schemas";
+    }
+    match tokens.as_slice() {
+        ["components", "parameters", _]
+        | ["paths", _, "parameters", _]
+        | ["paths", _, _, "parameters", _] => "parameters",
+        ["components", "requestBodies", _] | ["paths", _, _, "requestBody"] => "requestBodies",
+        ["components", "responses", _] | ["paths", _, _, "responses", _] => "responses",
+        ["components", "headers", _] | [.., "headers", _] => "headers",
+        ["components", "examples", _] | [.., "examples", _] => "examples",
+        ["components", "securitySchemes", _] => "securitySchemes",
+        ["components", "links", _] | [.., "links", _] => "links",
+        ["components", "callbacks", _] | [.., "callbacks", _] => "callbacks",
+        ["paths", _] => "pathItems",
+        _ => "schemas",
     }
 }
 

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -88,10 +88,11 @@ pub fn rewrite(file: &mut syn::File, doc: &Value, settings: &Settings) -> Result
     }
     for name in unions.keys() {
         if !pass.shapes.contains_key(name) {
-            bail!(
-                "the discriminated union `{name}` (x-codegen-union) was not generated as an enum of that name; \
-                 typify named it otherwise. Look for it in the generated types and report a bug in \
-                 xtask/src/rewrite.rs"
+            pass.note(
+                "rewrite/union-left-alone",
+                name,
+                "the discriminated union (x-codegen-union) was not generated as an enum of that name; typify \
+                 named or shaped it otherwise, and it is left as typify wrote it",
             );
         }
     }
@@ -465,7 +466,16 @@ impl Pass<'_> {
             })
             .collect();
         let expected: Vec<&str> = union.variants.iter().map(|(t, _)| t.as_str()).collect();
-        let actual: Vec<String> = found.iter().map(|(_, ty)| type_string(ty)).collect();
+        // A variant that contains the union itself is boxed (`Box<Node>`).
+        let actual: Vec<String> = found
+            .iter()
+            .map(|(_, ty)| {
+                let text = type_string(ty);
+                text.strip_prefix("::std::boxed::Box<")
+                    .and_then(|t| t.strip_suffix('>'))
+                    .map_or(text.clone(), str::to_owned)
+            })
+            .collect();
         // typify recognised the tag itself and wrote an internally tagged
         // enum with the variants' fields inline: it decodes by the tag, but
         // a tag added later is an error, not kept.
@@ -493,10 +503,16 @@ impl Pass<'_> {
             return Ok(Vec::new());
         }
         if found.len() != enumeration.variants.len() || actual != expected {
-            bail!(
-                "the discriminated union `{name_str}` was generated with variants {actual:?}, expected newtypes of \
-                 {expected:?} in that order; report a bug in xtask/src/rewrite.rs"
+            self.note(
+                "rewrite/union-left-alone",
+                &name_str,
+                format!(
+                    "typify generated variants {actual:?}, not newtypes of {expected:?} in that order; the enum is \
+                     left as typify wrote it (it decodes by trying each variant, and a tag this version does not \
+                     know fails instead of being kept)"
+                ),
             );
+            return Ok(Vec::new());
         }
         let property = &union.property;
         let unknown = if found.iter().any(|(v, _)| v == "Unknown") {

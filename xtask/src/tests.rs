@@ -146,6 +146,19 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("swagger-2.0", "swagger-2.0/discriminator"),
         ("swagger-2.0", "swagger-2.0/security"),
         ("schema-repairs", "schema/format-type"),
+        ("compile-repairs", "operation/nullable-parameter"),
+        ("compile-repairs", "schema/allof-prose-member"),
+        ("compile-repairs", "schema/title-collision"),
+        ("malformed-repairs", "schema/enum-type"),
+        ("malformed-repairs", "schema/implied-type"),
+        ("malformed-repairs", "schema/empty-composition"),
+        ("malformed-repairs", "media/no-schema"),
+        ("malformed-repairs", "operation/path-parameter-required"),
+        ("malformed-repairs", "operation/path-parameter-unused"),
+        ("malformed-repairs", "operation/path-parameter-missing"),
+        ("malformed-repairs", "operation/object-parameter"),
+        ("malformed-repairs", "operation/union-parameter"),
+        ("malformed-repairs", "operation/response-type"),
     ];
     for (case, rule) in expect {
         let input = fixtures().join("normalise").join(case).join("input.yaml");
@@ -168,6 +181,11 @@ fn unfixable_documents_fail_with_the_place_and_the_way_out() {
             "/paths/~1a/get/responses/200/content/application~1json/schema",
         ),
         ("cookie-parameter", "/paths/~1a/get/parameters/0"),
+        ("not-a-component", "/components/schemas/Thing/type"),
+        (
+            "not-a-component",
+            "/paths/~1things/get/responses/200/content/application~1json/schema",
+        ),
     ] {
         let input = fixtures().join("normalise").join(case).join("input.yaml");
         let mut doc = parse(&std::fs::read(&input).unwrap(), &input).unwrap();
@@ -408,11 +426,14 @@ fn a_new_api_added_as_data_generates_and_compiles() {
         &unions,
         "[[codegen.conversions]]\nmatch = { type = \"number\" }\nname = \"DecimalAmount\"\nrust_type = \"client_core::money::DecimalAmount\"\n",
     );
+    // What generated from real documents but did not compile.
+    let repairs = std::fs::read(fixtures().join("normalise/compile-repairs/input.yaml")).unwrap();
+    add_spec(root, "repairs", "openapi.yaml", &repairs);
 
     let apis = Api::discover(root).unwrap();
     assert_eq!(
         apis.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
-        ["fastitems", "fixture-unions", "widgets"]
+        ["fastitems", "fixture-unions", "repairs", "widgets"]
     );
     assert!(
         crate::codegen_all(root, &apis, false, true)
@@ -425,6 +446,8 @@ fn a_new_api_added_as_data_generates_and_compiles() {
         "fastitems-client",
         "fastitems-httpmock",
         "fixture-unions-client",
+        "repairs-client",
+        "repairs-httpmock",
     ] {
         assert!(
             root.join("crates")
