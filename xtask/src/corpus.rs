@@ -95,11 +95,21 @@ fn one_line(error: &anyhow::Error) -> String {
     line.chars().take(300).collect()
 }
 
+/// A scratch workspace for corpus crates, and the target directory it builds in.
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    /// The workspace root.
+    pub dir: PathBuf,
+    /// Its `CARGO_TARGET_DIR` (one shared with other scratch workspaces saves
+    /// building the dependencies twice).
+    pub target: PathBuf,
+}
+
 /// Runs every document through the pipeline; with `compile`, also into a
-/// scratch workspace at `scratch` to `cargo check` and test.
-pub fn run(root: &Path, apis: &[Api], compile: Option<&Path>) -> Result<Vec<Outcome>> {
+/// scratch workspace to `cargo check` and test.
+pub fn run(root: &Path, apis: &[Api], compile: Option<&Scratch>) -> Result<Vec<Outcome>> {
     if let Some(scratch) = compile {
-        scratch_workspace(root, scratch)?;
+        scratch_workspace(root, &scratch.dir)?;
     }
     let mut outcomes = Vec::new();
     for api in apis {
@@ -130,7 +140,7 @@ pub fn run(root: &Path, apis: &[Api], compile: Option<&Path>) -> Result<Vec<Outc
             seconds: 0.0,
         };
         if let (Some(scratch), Ok(output)) = (compile, &output) {
-            crate::codegen::write(scratch, output)?;
+            crate::codegen::write(&scratch.dir, output)?;
             outcome.compiles = Some(
                 cargo(
                     scratch,
@@ -145,33 +155,7 @@ pub fn run(root: &Path, apis: &[Api], compile: Option<&Path>) -> Result<Vec<Outc
                 .map(|_| ()),
             );
             if matches!(outcome.compiles, Some(Ok(()))) {
-                outcome.examples = Some(
-                    match cargo(
-                        scratch,
-                        &[
-                            "test",
-                            "-p",
-                            &api.client_crate(),
-                            "--test",
-                            "examples",
-                            "--",
-                            "--nocapture",
-                        ],
-                    ) {
-                        Ok(text) => text
-                            .lines()
-                            .find_map(|l| {
-                                l.split_once("example oracle for ")
-                                    .map(|(_, rest)| rest.to_owned())
-                            })
-                            .map(|rest| {
-                                rest.split_once(": ")
-                                    .map_or(rest.clone(), |(_, counts)| counts.to_owned())
-                            })
-                            .unwrap_or_else(|| "none".to_owned()),
-                        Err(error) => format!("FAILED: {error}"),
-                    },
-                );
+                outcome.examples = Some(example_oracle(scratch, &api.client_crate()));
             }
         }
         outcome.seconds = started.elapsed().as_secs_f64();
@@ -180,13 +164,65 @@ pub fn run(root: &Path, apis: &[Api], compile: Option<&Path>) -> Result<Vec<Outc
     Ok(outcomes)
 }
 
+/// The example oracle's counts for one generated crate: `found, decoded,
+/// round-tripped, skipped`, and how many failed (examples that contradict
+/// the vendor's own schema fail; the full list with CORPUS_VERBOSE=1).
+fn example_oracle(scratch: &Scratch, client_crate: &str) -> String {
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            client_crate,
+            "--test",
+            "examples",
+            "--",
+            "--nocapture",
+        ])
+        .current_dir(&scratch.dir)
+        .env("CARGO_TARGET_DIR", &scratch.target)
+        .output();
+    let Ok(output) = output else {
+        return "cargo did not run".to_owned();
+    };
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if std::env::var_os("CORPUS_VERBOSE").is_some() {
+        eprintln!("{text}");
+    }
+    let counts = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("example oracle for ")
+                .map(|(_, rest)| rest.to_owned())
+        })
+        .map(|rest| {
+            rest.split_once(": ")
+                .map_or(rest.clone(), |(_, counts)| counts.to_owned())
+        });
+    let failed = text
+        .lines()
+        .find_map(|l| l.trim().strip_suffix("example(s) failed:"))
+        .map(str::trim)
+        .map(str::to_owned);
+    match (counts, failed, output.status.success()) {
+        (Some(counts), None, true) => counts,
+        (Some(counts), Some(failed), _) => format!("{counts}; {failed} contradict their schema"),
+        (Some(counts), None, false) => format!("{counts}; the test failed"),
+        (None, _, _) => "the example test did not run".to_owned(),
+    }
+}
+
 /// Runs cargo in the scratch workspace; `Err` with the first error line.
-fn cargo(scratch: &Path, args: &[&str]) -> std::result::Result<String, String> {
+fn cargo(scratch: &Scratch, args: &[&str]) -> std::result::Result<String, String> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
         .arg("--quiet")
-        .current_dir(scratch)
-        .env("CARGO_TARGET_DIR", scratch.join("target"))
+        .current_dir(&scratch.dir)
+        .env("CARGO_TARGET_DIR", &scratch.target)
         .output()
         .map_err(|e| format!("cargo did not run: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -281,6 +317,9 @@ pub fn table(outcomes: &[Outcome]) -> String {
 }
 
 /// Where a scratch workspace goes unless told otherwise.
-pub fn default_scratch(root: &Path) -> PathBuf {
-    root.join("target/corpus")
+pub fn default_scratch(root: &Path) -> Scratch {
+    Scratch {
+        dir: root.join("target/corpus"),
+        target: root.join("target/corpus/target"),
+    }
 }

@@ -222,6 +222,28 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                     }
                 }
             }
+            // The same for a request body the mock's matcher compares.
+            if let Some(schema) = item
+                .get_mut(method)
+                .and_then(|op| op.pointer_mut("/requestBody/content/application~1json/schema"))
+            {
+                let resolved = resolve(doc, schema);
+                let primitive = resolved
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| matches!(t, "boolean" | "integer" | "number" | "string"));
+                let nullable = [&*schema, resolved]
+                    .iter()
+                    .any(|s| s.get("nullable") == Some(&Value::Bool(true)));
+                if primitive || nullable {
+                    *schema = serde_json::json!({});
+                    omissions.push((
+                        format!("{pointer}/requestBody"),
+                        "primitive or nullable request body: the typed mock's matcher takes a serde_json::Value"
+                            .to_owned(),
+                    ));
+                }
+            }
             let Some(parameters) = item
                 .get_mut(method)
                 .and_then(|op| op.get_mut("parameters"))

@@ -135,7 +135,7 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
                 .collect();
             let apis = corpus::documents(root, &names)?;
             let scratch = corpus::default_scratch(root);
-            let outcomes = corpus::run(root, &apis, compile.then_some(scratch.as_path()))?;
+            let outcomes = corpus::run(root, &apis, compile.then_some(&scratch))?;
             println!("{}", corpus::table(&outcomes));
             Ok(ExitCode::SUCCESS)
         }

@@ -272,13 +272,14 @@ fn walk(
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(children) = map.get(key).and_then(Value::as_array) {
             for (i, child) in children.iter().enumerate() {
-                walk(
-                    child,
-                    format!("{pointer}/{key}/{i}"),
-                    format!("{context}Variant{i}"),
-                    false,
-                    nodes,
-                );
+                // typify merges `allOf` members into the schema itself, so
+                // what sits in them is named from the schema.
+                let name = if key == "allOf" {
+                    context.clone()
+                } else {
+                    format!("{context}Variant{i}")
+                };
+                walk(child, format!("{pointer}/{key}/{i}"), name, false, nodes);
             }
         }
     }
@@ -299,6 +300,40 @@ fn becomes_named_type(schema: &Value) -> bool {
     .iter()
     .any(|k| schema.get(*k).is_some())
         || schema.get("type").is_some_and(|t| t == "object")
+}
+
+/// Whether the schema at `pointer` is a member of an `allOf` list (typify
+/// merges it into the list's owner; it is no type of its own).
+fn is_all_of_member(pointer: &str) -> bool {
+    pointer
+        .rsplit_once('/')
+        .is_some_and(|(parent, last)| parent.ends_with("/allOf") && last.parse::<usize>().is_ok())
+}
+
+/// Whether a schema is nullable itself or through an `allOf` member (which
+/// typify merges into it).
+fn nullable_through_all_of(doc: &Value, schema: &Value, depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    let schema = match schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| doc.pointer(p))
+    {
+        Some(target) => target,
+        None => schema,
+    };
+    schema.get("nullable") == Some(&Value::Bool(true))
+        || schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|members| {
+                members
+                    .iter()
+                    .any(|m| nullable_through_all_of(doc, m, depth + 1))
+            })
 }
 
 /// A reference, or a reference wrapped to add `nullable` or prose
@@ -354,7 +389,10 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
         } else {
             match schema.get("title").and_then(Value::as_str) {
                 Some(title) if becomes_named_type(schema) => rust_type_name(title),
-                None if becomes_named_type(schema) && !wraps_one_ref(schema) => {
+                None if becomes_named_type(schema)
+                    && !wraps_one_ref(schema)
+                    && !is_all_of_member(&node.pointer) =>
+                {
                     placed.push((i, node.context.clone()));
                     continue;
                 }
@@ -396,10 +434,7 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
             .get("title")
             .and_then(Value::as_str)
             .is_some_and(|t| rust_type_name(t) == node.context);
-        if titled_alike
-            && schema.get("nullable") == Some(&Value::Bool(true))
-            && becomes_named_type(schema)
-        {
+        if titled_alike && nullable_through_all_of(doc, schema, 0) && becomes_named_type(schema) {
             renames.push((
                 node.pointer.clone(),
                 format!("{}Value", node.context),
@@ -408,6 +443,40 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
                  `Option` newtype and the type inside it `{old}`",
             ));
         }
+    }
+    // An inline schema titled like a component and the same as it but for
+    // prose: typify does not always reuse the component's type for it (a
+    // parameter's schema gets a second type of the same name), so it
+    // becomes a reference to the component.
+    let mut reuses: Vec<(String, String)> = Vec::new();
+    for askers in wanted.values() {
+        let Some((component, component_shape)) = askers.iter().find(|(i, _)| nodes[*i].component)
+        else {
+            continue;
+        };
+        for (i, schema_shape) in askers {
+            if nodes[*i].component || schema_shape != component_shape {
+                continue;
+            }
+            let same = doc.pointer(&nodes[*i].pointer) == doc.pointer(&nodes[*component].pointer);
+            if !same {
+                reuses.push((nodes[*i].pointer.clone(), nodes[*component].pointer.clone()));
+            }
+        }
+    }
+    for (pointer, component) in reuses {
+        if let Some(node) = doc.pointer_mut(&pointer) {
+            *node = json!({ "$ref": format!("#{component}") });
+        }
+        report.push(
+            "normalise",
+            "schema/title-reuse",
+            pointer,
+            format!(
+                "titled like `#{component}` and the same but for its prose; now a reference to it, so one type \
+                 serves both"
+            ),
+        );
     }
     for (name, askers) in &wanted {
         let distinct: BTreeSet<String> = askers.iter().map(|(_, s)| s.to_string()).collect();

@@ -673,6 +673,63 @@ impl Normaliser<'_> {
             return;
         }
 
+        // Properties whose Rust field names collide (`id` and `ID`): typify
+        // would declare the field twice. The first keeps its field; the
+        // others leave the typed fields and, like every key the schema does
+        // not describe, are kept as sent in `unknown_fields`.
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            let mut fields: BTreeMap<String, String> = BTreeMap::new();
+            let mut moved: Vec<(String, String)> = Vec::new();
+            for name in properties.keys() {
+                let field = rust_ident(name);
+                match fields.get(&field) {
+                    Some(first) => moved.push((name.clone(), first.clone())),
+                    None => {
+                        fields.insert(field, name.clone());
+                    }
+                }
+            }
+            // A required name that is no property gets a field of its own
+            // too (`required: [ID]` beside a property `id`).
+            let listed: Vec<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|r| !properties.contains_key(*r))
+                .map(str::to_owned)
+                .collect();
+            for name in listed {
+                if let Some(first) = fields.get(&rust_ident(&name)) {
+                    moved.push((name, first.clone()));
+                }
+            }
+            if !moved.is_empty() {
+                if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                    for (name, _) in &moved {
+                        properties.shift_remove(name);
+                    }
+                }
+                if let Some(Value::Array(required)) = map.get_mut("required") {
+                    required.retain(|r| !moved.iter().any(|(name, _)| r.as_str() == Some(name)));
+                }
+                let shown: Vec<String> = moved
+                    .iter()
+                    .map(|(name, first)| format!("`{name}` (beside `{first}`)"))
+                    .collect();
+                self.note(
+                    "schema/property-name-collision",
+                    pointer,
+                    format!(
+                        "properties {} would be the same Rust field; they leave the typed fields and are kept as \
+                         sent among the unknown fields (with `[codegen] unknown_fields`, the default)",
+                        shown.join(", ")
+                    ),
+                );
+            }
+        }
+
         // An empty `allOf`/`anyOf`/`oneOf` constrains nothing typify can use.
         for key in ["allOf", "anyOf", "oneOf"] {
             if map

@@ -149,6 +149,8 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("compile-repairs", "operation/nullable-parameter"),
         ("compile-repairs", "schema/allof-prose-member"),
         ("compile-repairs", "schema/title-collision"),
+        ("compile-repairs", "schema/property-name-collision"),
+        ("compile-repairs", "schema/title-reuse"),
         ("malformed-repairs", "schema/enum-type"),
         ("malformed-repairs", "schema/implied-type"),
         ("malformed-repairs", "schema/empty-composition"),
@@ -674,4 +676,66 @@ fn references_inside_extensions_are_left_alone() {
         crate::normalize::normalise(&mut broken, &mut Report::default()).unwrap_err()
     );
     assert!(error.contains("x-trace"), "{error}");
+}
+
+/// The corpus in `cargo test`: every document through the pipeline, and the
+/// smaller ones, one of each generator family, compiled with their examples
+/// checked. `cargo make corpus` compiles all of them.
+#[test]
+fn the_corpus_generates_and_a_representative_subset_compiles() {
+    let root = root();
+    let all = crate::corpus::documents(&root, &[]).unwrap();
+    assert!(all.len() >= 15, "only {} corpus documents", all.len());
+    // unit-banking publishes its paths as files it does not publish: it must
+    // fail, naming the place and the way out.
+    let outcomes = crate::corpus::run(&root, &all, None).unwrap();
+    for outcome in &outcomes {
+        match (&outcome.generated, outcome.name.as_str()) {
+            (Ok(_), "unit-banking") => {
+                panic!("unit-banking generated, but its paths are unpublished files")
+            }
+            (Ok(_), _) => {}
+            (Err(error), "unit-banking") => {
+                assert!(
+                    error.contains("at `/paths/") && error.contains("way out"),
+                    "{error}"
+                );
+            }
+            (Err(error), name) => panic!("{name} no longer generates: {error}"),
+        }
+    }
+
+    let subset = [
+        "adyen-raise-disputes", // vendor pipeline, 3.1, a pattern with an inline flag
+        "drf-spectacular-polymorphic", // drf-spectacular, discriminators
+        "nswag-sample",         // NSwag
+        "odata-trippin",        // OData converter, case-only parameter names
+        "redocly-museum",       // hand-written 3.1 with examples
+        "springdoc-data-rest",  // springdoc
+        "xero-webhooks",        // 3.1 webhooks only
+    ];
+    let names: Vec<String> = subset.iter().map(|s| (*s).to_owned()).collect();
+    let apis = crate::corpus::documents(&root, &names).unwrap();
+    assert_eq!(apis.len(), subset.len());
+    let temp = tempfile::tempdir().unwrap();
+    let scratch = crate::corpus::Scratch {
+        dir: temp.path().to_owned(),
+        // Shared with a_new_api_added_as_data_generates_and_compiles.
+        target: root.join("target/xtask-fixtures"),
+    };
+    let outcomes = crate::corpus::run(&root, &apis, Some(&scratch)).unwrap();
+    let table = crate::corpus::table(&outcomes);
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome.compiles, Some(Ok(()))),
+            "{} does not compile:\n{table}",
+            outcome.name
+        );
+        let examples = outcome.examples.as_deref().unwrap_or_default();
+        assert!(
+            examples.contains("found") && !examples.contains(';'),
+            "{}: example oracle: {examples}\n{table}",
+            outcome.name
+        );
+    }
 }
