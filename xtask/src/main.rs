@@ -7,6 +7,7 @@
 
 mod codegen;
 mod corpus;
+mod diff;
 mod document;
 mod examples;
 mod fetch;
@@ -36,7 +37,11 @@ use crate::source::Api;
 const USAGE: &str = "usage:
   cargo xtask codegen [--check] [<api>...]   regenerate crates from specs/<api>/ (all APIs by default)
   cargo xtask fetch <api> [--url URL]        download the vendor document and re-pin it in SOURCE.toml
-  cargo xtask corpus [--compile] [<name>...] run xtask/corpus/ documents through the pipeline (and cargo check them)";
+  cargo xtask corpus [--compile] [<name>...] run xtask/corpus/ documents through the pipeline (and cargo check them)
+  cargo xtask diff <api> [--against <git-rev>|<file>] [--document <file>]
+      API changelog of the pinned document (or --document, a vendor document as published; both
+      through overlay + normalisation) against a normalised document: normalized.json at a git
+      revision (default HEAD) or in a file; breaking changes first, then the implied semver bump";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -135,6 +140,10 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
             let scratch = corpus::default_scratch(root);
             let outcomes = corpus::run(root, &apis, compile.then_some(scratch.as_path()))?;
             println!("{}", corpus::table(&outcomes));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((command, rest)) if command == "diff" => {
+            println!("{}", diff::command(root, rest, USAGE)?.trim_end());
             Ok(ExitCode::SUCCESS)
         }
         Some((command, rest)) if command == "fetch" => {
