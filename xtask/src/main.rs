@@ -21,6 +21,7 @@ mod source;
 mod swagger2;
 mod tidy;
 mod unions;
+mod update;
 
 #[cfg(test)]
 mod tests;
@@ -41,7 +42,10 @@ const USAGE: &str = "usage:
   cargo xtask diff <api> [--against <git-rev>|<file>] [--document <file>]
       API changelog of the pinned document (or --document, a vendor document as published; both
       through overlay + normalisation) against a normalised document: normalized.json at a git
-      revision (default HEAD) or in a file; breaking changes first, then the implied semver bump";
+      revision (default HEAD) or in a file; breaking changes first, then the implied semver bump
+  cargo xtask update <api> [--document <file>|--url <url>] [--no-test]
+      pin the new vendor document (downloaded from SOURCE.toml's url unless given), regenerate,
+      cargo test -p <api>-client -p <api>, prepend the changelog to crates/<api>-client/CHANGELOG.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -145,6 +149,15 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
         Some((command, rest)) if command == "diff" => {
             println!("{}", diff::command(root, rest, USAGE)?.trim_end());
             Ok(ExitCode::SUCCESS)
+        }
+        Some((command, rest)) if command == "update" => {
+            let (summary, tests_passed) = update::command(root, rest, USAGE)?;
+            println!("{}", summary.trim_end());
+            Ok(if tests_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Some((command, rest)) if command == "fetch" => {
             let mut name = None;
