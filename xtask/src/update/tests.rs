@@ -127,6 +127,10 @@ fn update_pins_regenerates_tests_and_writes_the_changelog_newest_first() {
     assert!(changelog.contains(
         "## pinwheel-client 0.1.0 -> 0.2.0 (vendor v2025-07-08 -> v2025-09-01)\n\nBreaking (3)\n"
     ));
+    // The changelog is not a stray file of the generated crate.
+    let api = crate::source::Api::load(root, "pinwheel").unwrap();
+    let drift = crate::codegen::check(root, &crate::codegen::run(&api).unwrap()).unwrap();
+    assert!(drift.is_empty(), "{drift:?}");
     let summary = updated.summary().unwrap();
     println!("{summary}");
     assert!(summary.starts_with("pinwheel: vendor v2025-07-08 -> v2025-09-01 (document changed"));
