@@ -20,7 +20,9 @@
 //! (`client.op().param(x).body(..)`, `Type::builder()`) and reads the typed
 //! responses. Building generated structs with struct literals is not
 //! covered (every new field would break it; the builders exist for that).
-//! Each rule has a fixture pair in `xtask/tests/fixtures/diff/<rule>/`.
+//! Each rule has a fixture in `xtask/tests/fixtures/diff/<rule>/`: an
+//! overlay stating the rule's edit of the shared `base.yaml`, and the
+//! expected changelog (layout in the docs of `diff/tests.rs`).
 //!
 //! Operations (a builder method per `operationId`, `snake_case`):
 //! - `operation-removed`: breaking, the builder method is gone.

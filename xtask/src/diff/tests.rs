@@ -1,7 +1,28 @@
-//! Tests of `cargo xtask diff`: one fixture pair per classification rule
-//! (`xtask/tests/fixtures/diff/<rule>/`; rerun with `UPDATE_EXPECT=1` after
-//! an intended change and review the diff), both real documents against
-//! themselves, and three edits of Pinwheel's document.
+//! Tests of `cargo xtask diff`: one fixture per classification rule, both
+//! real documents against themselves, and three edits of Pinwheel's
+//! document.
+//!
+//! # Rule fixtures
+//!
+//! `xtask/tests/fixtures/diff/` holds `base.yaml`, a small document shared
+//! by every rule, and a folder per rule (named as the rule) with:
+//! - `after.overlay.yaml`: the edit the rule is about, as an OpenAPI Overlay
+//!   1.0 document (see [`crate::overlay`]) whose every action says the edit
+//!   in its `description`;
+//! - `before.overlay.yaml`, only where the rule needs another starting point
+//!   (a parameter that becomes optional must exist first);
+//! - `expected.txt`: the rendered changelog (rerun with `UPDATE_EXPECT=1`
+//!   after an intended change and review the diff).
+//!
+//! The "before" document is `base.yaml` with `before.overlay.yaml` applied
+//! (or `base.yaml` itself); the "after" document is always the *before*
+//! document with `after.overlay.yaml` applied, so an after overlay states
+//! only its rule's edit (and the vendor version going from 1 to 2). Both are
+//! compared as parsed, without normalisation, as they always were.
+//!
+//! An overlay cannot rename a key in place: a renamed field, schema or path
+//! is removed by one action and added by the next, so it moves to the end
+//! of its object; member order does not matter to the comparison.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +30,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::document::parse;
+use crate::overlay::Overlay;
+use crate::report::Report;
 
 fn root() -> PathBuf {
     crate::workspace_root()
@@ -16,6 +39,42 @@ fn root() -> PathBuf {
 
 fn read(path: &Path) -> Value {
     parse(&std::fs::read(path).unwrap(), path).unwrap()
+}
+
+/// The rule fixtures' folder.
+fn fixtures() -> PathBuf {
+    root().join("xtask/tests/fixtures/diff")
+}
+
+/// `doc` with the overlay in `path` applied. Every action must say what it
+/// changes: the description is the fixture's only prose.
+fn overlaid(mut doc: Value, path: &Path) -> Value {
+    let overlay = Overlay::from_value(read(path)).unwrap();
+    for action in &overlay.actions {
+        assert!(
+            action.description.as_deref().is_some_and(|d| !d.is_empty()),
+            "{}: the action on `{}` has no description",
+            path.display(),
+            action.target
+        );
+    }
+    overlay
+        .apply(&mut doc, &mut Report::default())
+        .unwrap_or_else(|e| panic!("applying {}: {e:#}", path.display()));
+    doc
+}
+
+/// The before and after documents of the fixture of `rule` (see the module
+/// docs).
+fn fixture(rule: &str) -> (Value, Value) {
+    let case = fixtures().join(rule);
+    let mut before = read(&fixtures().join("base.yaml"));
+    let before_overlay = case.join("before.overlay.yaml");
+    if before_overlay.exists() {
+        before = overlaid(before, &before_overlay);
+    }
+    let after = overlaid(before.clone(), &case.join("after.overlay.yaml"));
+    (before, after)
 }
 
 fn normalised(api: &str) -> Value {
@@ -32,13 +91,24 @@ fn class_of(rule: &str) -> Class {
 
 #[test]
 fn every_rule_has_a_fixture_that_fires_it_and_nothing_else() {
-    let dir = root().join("xtask/tests/fixtures/diff");
     let mut seen = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
         let case = entry.unwrap().path();
+        if !case.is_dir() {
+            continue; // base.yaml
+        }
         let rule = case.file_name().unwrap().to_string_lossy().into_owned();
-        let before = read(&case.join("before.yaml"));
-        let after = read(&case.join("after.yaml"));
+        // Refuse stray files: a full `after.yaml` left over would be ignored silently.
+        for file in std::fs::read_dir(&case).unwrap() {
+            let name = file.unwrap().file_name();
+            assert!(
+                ["before.overlay.yaml", "after.overlay.yaml", "expected.txt"]
+                    .contains(&name.to_string_lossy().as_ref()),
+                "{rule}: unexpected file {name:?}"
+            );
+        }
+        let (before, after) = fixture(&rule);
+        assert_ne!(before, after, "{rule}: the after overlay changes nothing");
         let log = Changelog::new("fixture", "0.1.0", &before, &after);
         assert!(!log.changes.is_empty(), "{rule}: no change found");
         for change in &log.changes {
@@ -182,9 +252,8 @@ fn three_edits_of_pinwheel_are_classified_with_the_wrapper_code_they_touch() {
 
 #[test]
 fn the_bump_follows_cargos_rules_for_0x_and_1x() {
-    let before = read(&root().join("xtask/tests/fixtures/diff/field-added/before.yaml"));
-    let added = read(&root().join("xtask/tests/fixtures/diff/field-added/after.yaml"));
-    let removed = read(&root().join("xtask/tests/fixtures/diff/field-removed/after.yaml"));
+    let (before, added) = fixture("field-added");
+    let (_, removed) = fixture("field-removed");
     let bump = |version: &str, after: &Value| {
         let (bump, _, next) = Changelog::new("c", version, &before, after).bump().unwrap();
         (bump, next)
