@@ -27,11 +27,17 @@ pub struct Fetched {
 pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
     let api = Api::load(root, name)?;
     let url = url.unwrap_or(&api.source.upstream.url).to_owned();
+    let bytes = download(&url)?;
+    pin(&api, &bytes, &url)
+}
+
+/// The body of a successful GET of `url`.
+pub fn download(url: &str) -> Result<Vec<u8>> {
     let response = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .user_agent(concat!("payroll-apis-xtask/", env!("CARGO_PKG_VERSION")))
         .build()?
-        .get(&url)
+        .get(url)
         .send()
         .with_context(|| format!("downloading {url}"))?;
     let status = response.status();
@@ -41,7 +47,15 @@ pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
     let bytes = response
         .bytes()
         .with_context(|| format!("reading the body of {url}"))?;
-    let doc: Value = parse(&bytes, Path::new(&url))
+    Ok(bytes.to_vec())
+}
+
+/// Makes `bytes` (a vendor document read from `origin`) the pinned document
+/// of `api`: writes the file and updates `sha256` and `api_version` in
+/// SOURCE.toml. Refuses anything that is not an OpenAPI document.
+pub fn pin(api: &Api, bytes: &[u8], origin: &str) -> Result<Fetched> {
+    let url = origin;
+    let doc: Value = parse(bytes, Path::new(url))
         .with_context(|| format!("{url} did not return a JSON or YAML document"))?;
     if doc.get("openapi").is_none() && doc.get("swagger").is_none() {
         bail!("{url} returned JSON/YAML that is not an OpenAPI document (no `openapi` field)");
@@ -51,10 +65,11 @@ pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
         .and_then(Value::as_str)
         .unwrap_or(&api.source.upstream.api_version)
         .to_owned();
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = sha256_hex(bytes);
     let changed = sha256 != api.source.upstream.sha256;
 
-    std::fs::write(api.document_path(), &bytes)?;
+    std::fs::write(api.document_path(), bytes)
+        .with_context(|| format!("writing {}", api.document_path().display()))?;
     let source_path = api.dir.join("SOURCE.toml");
     let mut source: toml_edit::DocumentMut = std::fs::read_to_string(&source_path)?.parse()?;
     source["upstream"]["sha256"] = toml_edit::value(sha256.clone());

@@ -7,6 +7,7 @@
 
 mod codegen;
 mod corpus;
+mod diff;
 mod document;
 mod examples;
 mod fetch;
@@ -20,6 +21,7 @@ mod source;
 mod swagger2;
 mod tidy;
 mod unions;
+mod update;
 
 #[cfg(test)]
 mod mutation_tests;
@@ -38,7 +40,14 @@ use crate::source::Api;
 const USAGE: &str = "usage:
   cargo xtask codegen [--check] [<api>...]   regenerate crates from specs/<api>/ (all APIs by default)
   cargo xtask fetch <api> [--url URL]        download the vendor document and re-pin it in SOURCE.toml
-  cargo xtask corpus [--compile] [<name>...] run xtask/corpus/ documents through the pipeline (and cargo check them)";
+  cargo xtask corpus [--compile] [<name>...] run xtask/corpus/ documents through the pipeline (and cargo check them)
+  cargo xtask diff <api> [--against <git-rev>|<file>] [--document <file>]
+      API changelog of the pinned document (or --document, a vendor document as published; both
+      through overlay + normalisation) against a normalised document: normalized.json at a git
+      revision (default HEAD) or in a file; breaking changes first, then the implied semver bump
+  cargo xtask update <api> [--document <file>|--url <url>] [--no-test]
+      pin the new vendor document (downloaded from SOURCE.toml's url unless given), regenerate,
+      cargo test -p <api>-client -p <api>, prepend the changelog to crates/<api>-client/CHANGELOG.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -138,6 +147,19 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
             let outcomes = corpus::run(root, &apis, compile.then_some(&scratch))?;
             println!("{}", corpus::table(&outcomes));
             Ok(ExitCode::SUCCESS)
+        }
+        Some((command, rest)) if command == "diff" => {
+            println!("{}", diff::command(root, rest, USAGE)?.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((command, rest)) if command == "update" => {
+            let (summary, tests_passed) = update::command(root, rest, USAGE)?;
+            println!("{}", summary.trim_end());
+            Ok(if tests_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Some((command, rest)) if command == "fetch" => {
             let mut name = None;
