@@ -106,6 +106,24 @@ pub fn to_pretty_json(value: &Value) -> Result<String> {
     Ok(text)
 }
 
+/// The value a chain of local `$ref`s ends at (`value` itself when it has
+/// none; a chain that loops or leaves the document stops where it is).
+pub fn follow_refs<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    let mut value = value;
+    for _ in 0..32 {
+        match value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        {
+            Some(target) => value = target,
+            None => break,
+        }
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,21 +145,7 @@ pub fn generate_unformatted(api: &Api, doc: &Value) -> Result<Unformatted> {
 ///   or by reference) and nullable ones (`Option<&T>`): passed by value where
 ///   a reference is needed; the mock takes a `serde_json::Value` instead.
 fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
-    /// The schema a chain of local `$ref`s ends at (itself when it is none).
-    fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
-        for _ in 0..32 {
-            match schema
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| doc.pointer(p))
-            {
-                Some(target) => schema = target,
-                None => break,
-            }
-        }
-        schema
-    }
+    use crate::document::follow_refs as resolve;
 
     let mut copy = doc.clone();
     let mut omissions = Vec::new();

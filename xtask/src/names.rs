@@ -352,7 +352,7 @@ fn wraps_one_ref(schema: &Value) -> bool {
 
 /// The schema without what only feeds documentation, so that two schemas that
 /// differ only in prose count as one type (typify's reuse is right for them).
-fn shape(schema: &Value) -> Value {
+pub fn shape(schema: &Value) -> Value {
     match schema {
         Value::Object(map) => Value::Object(
             map.iter()

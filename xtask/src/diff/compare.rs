@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::{Change, Class, Item, RULES};
-use crate::document::escape_pointer;
-use crate::names::rust_type_name;
+use crate::document::{escape_pointer, follow_refs as resolve};
+use crate::names::{rust_type_name, shape};
 use crate::normalize::{METHODS, rust_ident};
 
 /// Every change from `old` to `new` (both normalised documents).
@@ -83,23 +83,6 @@ fn ref_name(schema: &Value) -> Option<&str> {
         .get("$ref")
         .and_then(Value::as_str)
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
-}
-
-/// Follows a local `$ref` (to `components/parameters` and the like).
-fn resolve<'a>(doc: &'a Value, item: &'a Value) -> &'a Value {
-    let mut item = item;
-    for _ in 0..8 {
-        match item
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(target) => item = target,
-            None => break,
-        }
-    }
-    item
 }
 
 /// Every component schema reachable from a request parameter or body.
@@ -222,25 +205,6 @@ fn operations(doc: &Value) -> BTreeMap<String, Operation<'_>> {
 fn is_required(parameter: &Value) -> bool {
     parameter.get("in").and_then(Value::as_str) == Some("path")
         || parameter.get("required").and_then(Value::as_bool) == Some(true)
-}
-
-/// The schema without what only documents it.
-fn shape(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "description" | "title" | "example" | "examples" | "deprecated"
-                    ) && !k.starts_with("x-")
-                })
-                .map(|(k, v)| (k.clone(), shape(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
-        other => other.clone(),
-    }
 }
 
 /// A schema with one-element `allOf` wrappers taken off, and whether any
