@@ -27,6 +27,14 @@ pub const DEFAULT_CONCURRENCY: NonZeroUsize = match NonZeroUsize::new(4) {
     None => NonZeroUsize::MIN,
 };
 
+/// What the decoded pages of a walk (the page being read and those fetched
+/// ahead) may take in memory unless configured otherwise: 24 MiB, estimated
+/// as rows × the size of a decoded row (heap data such as long strings not
+/// counted). Pages of small rows are fetched [`DEFAULT_CONCURRENCY`] at a
+/// time; pages of 1000 `Plan`s (about 11 MiB decoded) one ahead of the page
+/// being read.
+pub const DEFAULT_PAGE_MEMORY: usize = 24 * 1024 * 1024;
+
 /// The production host; v2 paths start with `/v2/`.
 pub const DEFAULT_BASE_URL: &str = "https://api.pensionpro.com";
 
@@ -99,6 +107,7 @@ pub struct ClientBuilder {
     settings: ClientSettings,
     file_timeout: Duration,
     page_concurrency: NonZeroUsize,
+    page_memory: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -111,6 +120,7 @@ impl fmt::Debug for ClientBuilder {
             .field("username_header", &self.username_header)
             .field("rate_plan", &self.rate_plan)
             .field("page_concurrency", &self.page_concurrency)
+            .field("page_memory", &self.page_memory)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +136,7 @@ impl Default for ClientBuilder {
             settings: ClientSettings::new(DEFAULT_USER_AGENT, crate::retry::default_policy()),
             file_timeout: DEFAULT_FILE_TIMEOUT,
             page_concurrency: DEFAULT_CONCURRENCY,
+            page_memory: DEFAULT_PAGE_MEMORY,
         }
     }
 }
@@ -198,6 +209,15 @@ impl ClientBuilder {
         self
     }
 
+    /// What the decoded pages of a walk may take in memory, in bytes: the
+    /// page being read and those fetched ahead (default
+    /// [`DEFAULT_PAGE_MEMORY`]); fewer pages are fetched at once when that
+    /// many would take more (never fewer than one).
+    pub fn page_memory(mut self, bytes: usize) -> Self {
+        self.page_memory = bytes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -260,6 +280,7 @@ impl ClientBuilder {
                 rate_plan: self.rate_plan,
                 file_timeout: self.file_timeout,
                 page_concurrency: self.page_concurrency,
+                page_memory: self.page_memory,
                 uploads: Arc::new(Semaphore::new(FILE_TRANSFER_LIMIT)),
                 downloads: Arc::new(Semaphore::new(FILE_TRANSFER_LIMIT)),
             }),
@@ -282,6 +303,7 @@ pub(crate) struct Inner {
     pub(crate) rate_plan: RatePlan,
     pub(crate) file_timeout: Duration,
     pub(crate) page_concurrency: NonZeroUsize,
+    pub(crate) page_memory: usize,
     pub(crate) uploads: Arc<Semaphore>,
     pub(crate) downloads: Arc<Semaphore>,
 }
@@ -293,6 +315,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base_url)
             .field("rate_plan", &self.inner.rate_plan)
             .field("page_concurrency", &self.inner.page_concurrency)
+            .field("page_memory", &self.inner.page_memory)
             .field("runtime", &self.inner.runtime)
             .finish()
     }

@@ -24,8 +24,9 @@
 //!    `$select` that lacks it);
 //! 2. fetches the first page alone, learns `TotalCount`, and plans the other
 //!    windows; those are fetched concurrently (4 at a time by default, the
-//!    runtime's limiter spacing them within the rate plan) and consumed in
-//!    order, so rows come out in order;
+//!    runtime's limiter spacing them within the rate plan; fewer when the
+//!    decoded pages would exceed the memory budget, [`PageOptions::memory`],
+//!    24 MiB by default) and consumed in order, so rows come out in order;
 //! 3. makes consecutive windows overlap by one row: with page size `P`,
 //!    windows start at `skip = k·(P−1)`, so each window should begin with the
 //!    last row of the one before.
@@ -67,7 +68,9 @@
 //! A row inserted during the walk may come out anywhere after the rows
 //! yielded before it. Rows without an `Id` cannot be tracked: when the first
 //! page has no `Id` at all the walk pages plainly, without these guarantees.
-//! What a walk keeps per row is its `Id` (in a hash set).
+//! What a walk keeps per row is its `Id` (in a hash set); what it holds in
+//! rows is the page being read and the pages fetched ahead, within the
+//! memory budget. A row is moved out of its page once, when it is taken.
 
 #[cfg(test)]
 mod tests;
@@ -81,7 +84,7 @@ use pensionpro_client::types::{self, ErrorResponse};
 
 use crate::call::Call;
 use crate::client::Client;
-pub use crate::client::DEFAULT_CONCURRENCY;
+pub use crate::client::{DEFAULT_CONCURRENCY, DEFAULT_PAGE_MEMORY};
 use crate::error::Result;
 pub use crate::error::{ResumePoint, WalkStop};
 use crate::odata::{MAX_TOP, Query};
@@ -351,6 +354,7 @@ list_requests!(
 pub struct PageOptions {
     page_size: NonZeroU32,
     concurrency: NonZeroUsize,
+    memory: usize,
     stall_budget: u32,
     trust_total: bool,
     resume: Option<ResumePoint>,
@@ -361,6 +365,7 @@ impl Default for PageOptions {
         Self {
             page_size: DEFAULT_PAGE_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
+            memory: DEFAULT_PAGE_MEMORY,
             stall_budget: DEFAULT_STALL_BUDGET,
             trust_total: false,
             resume: None,
@@ -382,6 +387,18 @@ impl PageOptions {
     #[must_use]
     pub fn concurrency(mut self, pages: NonZeroUsize) -> Self {
         self.concurrency = pages;
+        self
+    }
+
+    /// What the decoded pages of a walk may take in memory, in bytes: the
+    /// page being read and the pages fetched ahead (default
+    /// [`DEFAULT_PAGE_MEMORY`]). A page is estimated as rows × the size of a
+    /// decoded row (heap data such as long strings not counted), so the
+    /// walk fetches `min(concurrency, memory / page - 1)` pages at once, at
+    /// least one.
+    #[must_use]
+    pub fn memory(mut self, bytes: usize) -> Self {
+        self.memory = bytes;
         self
     }
 
@@ -435,7 +452,9 @@ impl Client {
     where
         R: ListRequest<'a>,
     {
-        let mut options = PageOptions::default().concurrency(self.inner.page_concurrency);
+        let mut options = PageOptions::default()
+            .concurrency(self.inner.page_concurrency)
+            .memory(self.inner.page_memory);
         if let Some(top) = query.top_value() {
             options = options.page_size(top.get());
         }
@@ -497,6 +516,7 @@ where
     let settings = Settings {
         page: options.page_size.get(),
         concurrency: options.concurrency.get(),
+        memory: options.memory,
         start,
         stall_budget: options.stall_budget,
         trust_total: options.trust_total,
@@ -511,12 +531,10 @@ fn rows<'a, T: Row + Send + 'a>(walker: Walker<'a, T>) -> Rows<'a, T> {
         let batch = walker.next_batch().await?;
         Some((batch, walker))
     })
-    .flat_map(|batch| {
-        let items: Vec<Result<_>> = match batch {
-            Ok(rows) => rows.into_iter().map(Ok).collect(),
-            Err(error) => vec![Err(error)],
-        };
-        stream::iter(items)
+    // Each row moves once, out of its page, when the consumer takes it.
+    .flat_map(|batch| match batch {
+        Ok(rows) => stream::iter(rows.into_iter().map(Ok)).left_stream(),
+        Err(error) => stream::iter(std::iter::once(Err(error))).right_stream(),
     })
     .boxed()
 }

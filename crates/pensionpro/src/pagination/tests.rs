@@ -296,6 +296,7 @@ fn run(
     let settings = Settings {
         page: case.page.clamp(2, 1000),
         concurrency: case.concurrency,
+        memory: usize::MAX,
         start: 0,
         stall_budget: super::DEFAULT_STALL_BUDGET,
         trust_total: false,
@@ -544,4 +545,78 @@ fn a_stopped_walk_resumes_after_its_last_row_without_a_gap_or_a_repeat() {
             .collect(),
     };
     check_contract(&case, &combined).unwrap();
+}
+
+/// A decoded row as large as a PensionPro `Plan` (about 11 KiB).
+struct Wide {
+    id: i64,
+    _fields: [u8; 11 * 1024],
+}
+
+impl Row for Wide {
+    fn row_id(&self) -> Option<i64> {
+        Some(self.id)
+    }
+}
+
+/// Walks 40 wide rows in pages of 4 with 8 pages allowed at once and the
+/// given memory budget; returns the ids in order and the most windows that
+/// were in flight together.
+fn walk_wide(memory: usize) -> (Vec<i64>, usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (counter, peak) = (Arc::clone(&in_flight), Arc::clone(&most));
+    let fetch = Box::new(move |skip: u32, top: u32| {
+        let now = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(now, Ordering::SeqCst);
+        let counter = Arc::clone(&counter);
+        async move {
+            counter.fetch_sub(1, Ordering::SeqCst);
+            let rows: Vec<Wide> = (u64::from(skip)..(u64::from(skip) + u64::from(top)).min(40))
+                .map(|i| Wide {
+                    id: i64::try_from(i).unwrap() + 1,
+                    _fields: [0; 11 * 1024],
+                })
+                .collect();
+            Ok((rows, Some(40)))
+        }
+        .boxed()
+    });
+    let settings = Settings {
+        page: 4,
+        concurrency: 8,
+        memory,
+        start: 0,
+        stall_budget: super::DEFAULT_STALL_BUDGET,
+        trust_total: false,
+        resume: None,
+    };
+    let mut walker = Walker::new(fetch, settings);
+    let mut ids = Vec::new();
+    futures::executor::block_on(async {
+        while let Some(batch) = walker.next_batch().await {
+            ids.extend(batch.unwrap().iter().map(|row| row.id));
+        }
+    });
+    (ids, most.load(Ordering::SeqCst))
+}
+
+#[test]
+fn the_memory_budget_bounds_the_pages_in_flight() {
+    let window = 4 * std::mem::size_of::<Wide>();
+    let expected: Vec<i64> = (1..=40).collect();
+    // Three and a half windows' worth: the one being read and two in
+    // flight; every row once and in order.
+    let (ids, most) = walk_wide(3 * window + window / 2);
+    assert_eq!(ids, expected);
+    assert_eq!(most, 2, "windows in flight with a budget of two");
+    // Less than two windows: one at a time, never none.
+    let (ids, most) = walk_wide(window + window / 2);
+    assert_eq!(ids, expected);
+    assert_eq!(most, 1);
+    // No budget: the configured eight.
+    let (ids, most) = walk_wide(usize::MAX);
+    assert_eq!(ids, expected);
+    assert_eq!(most, 8, "without a budget the walk uses its concurrency");
 }

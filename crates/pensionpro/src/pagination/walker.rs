@@ -24,6 +24,8 @@ pub(crate) type Fetch<'a, T> =
 pub(crate) struct Settings {
     pub(crate) page: u32,
     pub(crate) concurrency: usize,
+    /// Bytes the decoded windows may take: the one being read and those in flight.
+    pub(crate) memory: usize,
     pub(crate) start: u32,
     pub(crate) stall_budget: u32,
     pub(crate) trust_total: bool,
@@ -41,9 +43,71 @@ struct Last {
 
 /// What consuming a window leads to.
 enum Step<T> {
-    Yield(Vec<T>),
+    Yield(Batch<T>),
     Continue,
     Fail(Error),
+}
+
+/// The rows of a window the walk yields: the window as it was decoded and
+/// which of its rows are new. Rows are moved out once, when the consumer
+/// takes them; a decoded row can be large (a PensionPro `Plan` is about
+/// 11 KiB), and filtering a page into a new vector would move every row.
+pub(crate) struct Batch<T> {
+    rows: Vec<T>,
+    /// `None`: every row.
+    keep: Option<Vec<bool>>,
+}
+
+impl<T> Batch<T> {
+    fn all(rows: Vec<T>) -> Self {
+        Batch { rows, keep: None }
+    }
+
+    /// How many rows the batch yields.
+    pub(crate) fn len(&self) -> usize {
+        self.keep
+            .as_ref()
+            .map_or(self.rows.len(), |keep| keep.iter().filter(|k| **k).count())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows the batch yields, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| self.keep.as_ref().is_none_or(|keep| keep[*k]))
+            .map(|(_, row)| row)
+    }
+}
+
+impl<T: Row> Batch<T> {
+    /// The `Id`s of the rows the batch yields.
+    fn iter_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.iter().filter_map(Row::row_id)
+    }
+}
+
+impl<T> IntoIterator for Batch<T> {
+    type Item = T;
+    type IntoIter = std::iter::FilterMap<
+        std::iter::Zip<
+            std::vec::IntoIter<T>,
+            std::iter::Chain<std::vec::IntoIter<bool>, std::iter::Repeat<bool>>,
+        >,
+        fn((T, bool)) -> Option<T>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let keep = self.keep.unwrap_or_default();
+        self.rows
+            .into_iter()
+            .zip(keep.into_iter().chain(std::iter::repeat(true)))
+            .filter_map(|(row, keep)| keep.then_some(row))
+    }
 }
 
 pub(crate) struct Walker<'a, T> {
@@ -149,8 +213,22 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
         walker
     }
 
+    /// How many windows may be in flight within the memory budget, which
+    /// holds the window being read as well: a window is estimated as the
+    /// most rows one has held times the size of a decoded row (before the
+    /// first answer, a full page).
+    fn memory_limit(&self) -> usize {
+        let rows = if self.longest > 0 {
+            self.longest
+        } else {
+            self.settings.page as usize
+        };
+        let window = rows.saturating_mul(std::mem::size_of::<T>()).max(1);
+        (self.settings.memory / window).saturating_sub(1).max(1)
+    }
+
     /// The rows of the next window with anything new, `None` at the end.
-    pub(crate) async fn next_batch(&mut self) -> Option<Result<Vec<T>>> {
+    pub(crate) async fn next_batch(&mut self) -> Option<Result<Batch<T>>> {
         loop {
             if self.done {
                 return None;
@@ -158,7 +236,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             let limit = if self.sequential {
                 1
             } else {
-                self.settings.concurrency
+                self.settings.concurrency.min(self.memory_limit())
             };
             while self.inflight.len() < limit {
                 let Some(skip) = self.queue.pop_front() else {
@@ -284,7 +362,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
                 // The list was empty when the walk began: nothing existed
                 // for the whole walk.
                 self.done = true;
-                return Step::Yield(rows);
+                return Step::Yield(Batch::all(rows));
             }
             self.keyed = Some(rows.iter().any(|row| row.row_id().is_some()));
             if self.keyed == Some(true)
@@ -394,15 +472,23 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             .enumerate()
             .rev()
             .find_map(|(k, row)| row.row_id().map(|id| (k, id)));
-        let fresh: Vec<T> = rows
-            .into_iter()
-            .skip(from)
-            .filter(|row| match row.row_id() {
-                Some(id) => self.seen.insert(id),
-                None => true,
+        let keep: Vec<bool> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, row)| {
+                k >= from
+                    && match row.row_id() {
+                        Some(id) => self.seen.insert(id),
+                        None => true,
+                    }
             })
             .collect();
-        for id in fresh.iter().filter_map(Row::row_id) {
+        let fresh = Batch {
+            rows,
+            keep: Some(keep),
+        };
+        let fresh_ids: Vec<i64> = fresh.iter_ids().collect();
+        for id in fresh_ids {
             self.remember(id);
         }
         self.yielded += fresh.len() as u64;
@@ -593,6 +679,6 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             self.done = true;
         }
         self.yielded += rows.len() as u64;
-        Step::Yield(rows)
+        Step::Yield(Batch::all(rows))
     }
 }
