@@ -123,7 +123,9 @@ pub fn generate_unformatted(api: &Api, doc: &Value) -> Result<Unformatted> {
     if api.source.codegen.open_enums {
         open_enums(&mut client_file);
     }
-    let notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
+    let kept_empty = empty_collections_kept(&mut client_file);
+    let mut notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
+    notes.extend(kept_empty);
     requests(&mut client_file);
     let examples = crate::examples::collect(doc, &client_file, &api.source.codegen);
     Ok(Unformatted {
@@ -405,6 +407,129 @@ fn format_file(file: &syn::File) -> Result<String> {
 /// known values still decode to their variants, anything else is kept as
 /// text and written back unchanged. The enum loses `Copy`; `Display` shows
 /// the text; `FromStr` stays strict, because it parses what a user typed.
+/// typify writes an optional list or map as the collection itself with
+/// `skip_serializing_if = "Vec::is_empty"`: an empty list the server sent,
+/// or the caller set, is left out when the value is written, so an update
+/// that means "none" (`enabled_events: []`) would be sent as "unchanged".
+/// Such fields become `Option<Vec<_>>` (`None`: absent, `Some([])`: empty),
+/// and their builders' setters keep taking the collection.
+fn empty_collections_kept(file: &mut syn::File) -> Vec<crate::rewrite::Note> {
+    const EMPTY: [&str; 3] = [
+        "\"::std::vec::Vec::is_empty\"",
+        "\"::serde_json::Map::is_empty\"",
+        "\"::std::collections::HashMap::is_empty\"",
+    ];
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let mut changed: std::collections::BTreeMap<String, Vec<syn::Ident>> = Default::default();
+    for item in types.1.iter_mut() {
+        let syn::Item::Struct(structure) = item else {
+            continue;
+        };
+        for field in &mut structure.fields {
+            let Some(ident) = field.ident.clone() else {
+                continue;
+            };
+            let mut hit = false;
+            for attr in &mut field.attrs {
+                if !attr.path().is_ident("serde") {
+                    continue;
+                }
+                let text = quote!(#attr).to_string();
+                if let Some(found) = EMPTY.iter().find(|e| text.contains(*e))
+                    && let Ok(parsed) = syn::parse_str::<syn::DeriveInput>(&format!(
+                        "{} struct X;",
+                        text.replace(found, "\"::std::option::Option::is_none\"")
+                    ))
+                    && let Some(new) = parsed.attrs.into_iter().next()
+                {
+                    *attr = new;
+                    hit = true;
+                }
+            }
+            if hit {
+                let ty = &field.ty;
+                field.ty = syn::parse_quote!(::std::option::Option<#ty>);
+                changed
+                    .entry(structure.ident.to_string())
+                    .or_default()
+                    .push(ident);
+            }
+        }
+    }
+    // The builders: the slot holds the option, the setter wraps what it is given.
+    if let Some(builder) = types.1.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) {
+        for item in builder.1.iter_mut() {
+            match item {
+                syn::Item::Struct(structure) => {
+                    let Some(fields) = changed.get(&structure.ident.to_string()) else {
+                        continue;
+                    };
+                    for field in &mut structure.fields {
+                        if field.ident.as_ref().is_some_and(|i| fields.contains(i))
+                            && let Some(inner) =
+                                crate::examples::generic_args(&field.ty).into_iter().next()
+                        {
+                            field.ty = syn::parse_quote!(
+                                ::std::result::Result<::std::option::Option<#inner>, ::std::string::String>
+                            );
+                        }
+                    }
+                }
+                syn::Item::Impl(implementation) if implementation.trait_.is_none() => {
+                    let syn::Type::Path(path) = &*implementation.self_ty else {
+                        continue;
+                    };
+                    let Some(fields) = path
+                        .path
+                        .segments
+                        .last()
+                        .and_then(|s| changed.get(&s.ident.to_string()))
+                    else {
+                        continue;
+                    };
+                    for impl_item in &mut implementation.items {
+                        let syn::ImplItem::Fn(function) = impl_item else {
+                            continue;
+                        };
+                        if !fields.contains(&function.sig.ident) {
+                            continue;
+                        }
+                        let block = &function.block;
+                        let text = quote!(#block).to_string().replacen(
+                            "value . try_into ()",
+                            "value . try_into () . map (:: std :: option :: Option :: Some)",
+                            1,
+                        );
+                        if let Ok(new) = syn::parse_str::<syn::Block>(&text) {
+                            function.block = new;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    changed
+        .iter()
+        .flat_map(|(name, fields)| {
+            fields.iter().map(move |field| crate::rewrite::Note {
+                rule: "rewrite/empty-collection-kept",
+                place: format!("types::{name}::{field}"),
+                message: "optional list or map: `Option<_>`, so an empty one is written as sent, not left out"
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
 fn open_enums(file: &mut syn::File) {
     let Some(types) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),

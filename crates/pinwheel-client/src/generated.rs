@@ -99,8 +99,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub min_amount: ::std::option::Option<client_core::money::DecimalAmount>,
         ///List of allowed target accounts for an allocation.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub targets: ::std::vec::Vec<BankAccountDetails>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub targets: ::std::option::Option<::std::vec::Vec<BankAccountDetails>>,
         ///Type of allocation.
         #[serde(
             rename = "type",
@@ -1961,8 +1961,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform_id: ::std::option::Option<::uuid::Uuid>,
         ///List of job types to be performed on the Company Connection. Platforms that do not support ALL of these jobs will not be visible to the user.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub required_jobs: ::std::vec::Vec<CompanyConnectLinkTokenCreateRequiredJobsItem>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub required_jobs:
+            ::std::option::Option<::std::vec::Vec<CompanyConnectLinkTokenCreateRequiredJobsItem>>,
         ///If set to true, intro screen is not shown to user.
         #[serde(default)]
         pub skip_intro_screen: bool,
@@ -8948,8 +8949,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub allocation: ::std::option::Option<Allocation>,
         ///Card details needed to attempt a bill switch.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub cards: ::std::vec::Vec<CardDetails>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub cards: ::std::option::Option<::std::vec::Vec<CardDetails>>,
         ///Optional parameter to facilitate pathway into deposit forms. Defaults to fallback if deposit forms are enabled for your workspace.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub deposit_forms: ::std::option::Option<LinkTokenCreateV20250708DepositForms>,
@@ -8969,8 +8970,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_user_id: ::std::option::Option<EndUserId>,
         ///A list of job types to be performed on the user's account. Platforms/merchants that do not support ALL of these jobs will not be visible to the user. This property is required unless the account_id property is set.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub features: ::std::vec::Vec<LinkTokenCreateV20250708FeaturesItem>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub features: ::std::option::Option<::std::vec::Vec<LinkTokenCreateV20250708FeaturesItem>>,
         ///IETF code denoting which language to display in Link.
         #[serde(default = "defaults::link_token_create_v20250708_language")]
         pub language: LinkTokenCreateV20250708Language,
@@ -12470,8 +12471,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reseller_customer_id: ::std::option::Option<::std::string::String>,
         ///The tags associated with the link token that triggered the job.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub tags: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags:
+            ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -19021,8 +19023,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_id: ::std::option::Option<::std::string::String>,
         ///The list of events enabled for this webhook.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub enabled_events: ::std::vec::Vec<WebhookUpdateEnabledEventsItem>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub enabled_events: ::std::option::Option<::std::vec::Vec<WebhookUpdateEnabledEventsItem>>,
         ///The status of the webhook.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<WebhookUpdateStatus>,
@@ -19448,7 +19450,7 @@ pub mod types {
                 ::std::string::String,
             >,
             targets: ::std::result::Result<
-                ::std::vec::Vec<super::BankAccountDetails>,
+                ::std::option::Option<::std::vec::Vec<super::BankAccountDetails>>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -19492,6 +19494,7 @@ pub mod types {
             {
                 self.targets = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| format!("error converting supplied value for targets: {e}"));
                 self
             }
@@ -20641,7 +20644,9 @@ pub mod types {
             platform_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
             required_jobs: ::std::result::Result<
-                ::std::vec::Vec<super::CompanyConnectLinkTokenCreateRequiredJobsItem>,
+                ::std::option::Option<
+                    ::std::vec::Vec<super::CompanyConnectLinkTokenCreateRequiredJobsItem>,
+                >,
                 ::std::string::String,
             >,
             skip_intro_screen: ::std::result::Result<bool, ::std::string::String>,
@@ -20710,6 +20715,7 @@ pub mod types {
             {
                 self.required_jobs = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| format!("error converting supplied value for required_jobs: {e}"));
                 self
             }
@@ -26570,8 +26576,10 @@ pub mod types {
                 ::std::option::Option<super::Allocation>,
                 ::std::string::String,
             >,
-            cards:
-                ::std::result::Result<::std::vec::Vec<super::CardDetails>, ::std::string::String>,
+            cards: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CardDetails>>,
+                ::std::string::String,
+            >,
             deposit_forms: ::std::result::Result<
                 ::std::option::Option<super::LinkTokenCreateV20250708DepositForms>,
                 ::std::string::String,
@@ -26590,7 +26598,7 @@ pub mod types {
                 ::std::string::String,
             >,
             features: ::std::result::Result<
-                ::std::vec::Vec<super::LinkTokenCreateV20250708FeaturesItem>,
+                ::std::option::Option<::std::vec::Vec<super::LinkTokenCreateV20250708FeaturesItem>>,
                 ::std::string::String,
             >,
             language: ::std::result::Result<
@@ -26677,6 +26685,7 @@ pub mod types {
             {
                 self.cards = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| format!("error converting supplied value for cards: {e}"));
                 self
             }
@@ -26755,6 +26764,7 @@ pub mod types {
             {
                 self.features = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| format!("error converting supplied value for features: {e}"));
                 self
             }
@@ -29874,7 +29884,9 @@ pub mod types {
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -30024,6 +30036,7 @@ pub mod types {
             {
                 self.tags = value
                     .try_into()
+                    .map(::std::option::Option::Some)
                     .map_err(|e| format!("error converting supplied value for tags: {e}"));
                 self
             }
@@ -35471,7 +35484,7 @@ pub mod types {
                 ::std::string::String,
             >,
             enabled_events: ::std::result::Result<
-                ::std::vec::Vec<super::WebhookUpdateEnabledEventsItem>,
+                ::std::option::Option<::std::vec::Vec<super::WebhookUpdateEnabledEventsItem>>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -35511,9 +35524,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookUpdateEnabledEventsItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.enabled_events = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for enabled_events: {e}")
-                });
+                self.enabled_events =
+                    value
+                        .try_into()
+                        .map(::std::option::Option::Some)
+                        .map_err(|e| {
+                            format!("error converting supplied value for enabled_events: {e}")
+                        });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -35663,7 +35680,9 @@ pub mod types {
             struct Fields {
                 min_amount:
                     ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
-                targets: ::std::option::Option<::std::vec::Vec<BankAccountDetails>>,
+                targets: ::std::option::Option<
+                    ::std::option::Option<::std::vec::Vec<BankAccountDetails>>,
+                >,
                 type_: ::std::option::Option<::std::option::Option<AllocationType>>,
                 value:
                     ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
@@ -36327,7 +36346,9 @@ pub mod types {
                 org_name: ::std::option::Option<OrgName>,
                 platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 required_jobs: ::std::option::Option<
-                    ::std::vec::Vec<CompanyConnectLinkTokenCreateRequiredJobsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<CompanyConnectLinkTokenCreateRequiredJobsItem>,
+                    >,
                 >,
                 skip_intro_screen: ::std::option::Option<bool>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -39433,7 +39454,7 @@ pub mod types {
             struct Fields {
                 account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 allocation: ::std::option::Option<::std::option::Option<Allocation>>,
-                cards: ::std::option::Option<::std::vec::Vec<CardDetails>>,
+                cards: ::std::option::Option<::std::option::Option<::std::vec::Vec<CardDetails>>>,
                 deposit_forms: ::std::option::Option<
                     ::std::option::Option<LinkTokenCreateV20250708DepositForms>,
                 >,
@@ -39444,8 +39465,9 @@ pub mod types {
                 employer_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 end_user: ::std::option::Option<::std::option::Option<EndUser>>,
                 end_user_id: ::std::option::Option<::std::option::Option<EndUserId>>,
-                features:
+                features: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<LinkTokenCreateV20250708FeaturesItem>>,
+                >,
                 language: ::std::option::Option<LinkTokenCreateV20250708Language>,
                 org_name: ::std::option::Option<OrgName>,
                 platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
@@ -41254,7 +41276,9 @@ pub mod types {
                 reseller_customer_id:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
                 tags: ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -43986,8 +44010,9 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                enabled_events:
+                enabled_events: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<WebhookUpdateEnabledEventsItem>>,
+                >,
                 status: ::std::option::Option<::std::option::Option<WebhookUpdateStatus>>,
                 url: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,

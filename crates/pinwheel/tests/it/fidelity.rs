@@ -279,3 +279,35 @@ async fn a_page_whose_rows_omit_required_nullable_fields_still_decodes() {
         r#"{"x":1}"#
     );
 }
+
+/// An optional list the caller empties is sent as `[]`, not left out: an
+/// update that means "no events" must not read as "events unchanged".
+#[test]
+fn an_empty_list_is_written_as_sent_and_an_absent_one_stays_absent() {
+    let cleared: types::WebhookUpdate =
+        serde_json::from_value(json!({"enabled_events": []})).unwrap();
+    assert_eq!(cleared.enabled_events, Some(Vec::new()));
+    assert_eq!(
+        serde_json::to_value(&cleared).unwrap(),
+        json!({"enabled_events": []})
+    );
+
+    let untouched: types::WebhookUpdate = serde_json::from_value(json!({})).unwrap();
+    assert_eq!(untouched.enabled_events, None);
+    assert_eq!(serde_json::to_value(&untouched).unwrap(), json!({}));
+
+    // Through the builder: an empty list set is sent; one never set is not.
+    let built = types::WebhookUpdate::builder().enabled_events(Vec::new());
+    let built: types::WebhookUpdate = built.try_into().unwrap();
+    assert_eq!(
+        serde_json::to_value(&built).unwrap()["enabled_events"],
+        json!([])
+    );
+    let unset: types::WebhookUpdate = types::WebhookUpdate::builder().try_into().unwrap();
+    assert!(
+        serde_json::to_value(&unset)
+            .unwrap()
+            .get("enabled_events")
+            .is_none()
+    );
+}
