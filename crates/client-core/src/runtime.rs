@@ -229,6 +229,11 @@ impl RuntimeBuilder {
                 limiter: Limiter::new(key, self.rate_limit, store, self.retry.retry_after_cap),
                 counters: Counters::default(),
                 jitter: Mutex::new(jitter),
+                redactor: call::Redactor::new(
+                    self.secrets
+                        .iter()
+                        .map(|secret| secret.value.as_bytes().to_vec()),
+                ),
                 config: self,
             }),
         }
@@ -246,6 +251,8 @@ struct Inner {
     limiter: Limiter,
     counters: Counters,
     jitter: Mutex<Box<dyn Jitter>>,
+    /// Built once: every call's report carries it.
+    redactor: call::Redactor,
 }
 
 impl fmt::Debug for Runtime {
@@ -312,13 +319,7 @@ impl Runtime {
 
     /// What scrubs this runtime's credentials from text.
     pub fn redactor(&self) -> call::Redactor {
-        call::Redactor::new(
-            self.inner
-                .config
-                .secrets
-                .iter()
-                .map(|secret| secret.value.as_bytes().to_vec()),
-        )
+        self.inner.redactor.clone()
     }
 
     /// The default deadline of a call, if the client has one.
