@@ -33,9 +33,20 @@ pub fn fetch(root: &Path, name: &str, url: Option<&str>) -> Result<Fetched> {
 
 /// The body of a successful GET of `url`.
 pub fn download(url: &str) -> Result<Vec<u8>> {
-    let response = reqwest::blocking::Client::builder()
+    let mut builder = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
-        .user_agent(concat!("payroll-apis-xtask/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("payroll-apis-xtask/", env!("CARGO_PKG_VERSION")));
+    // Loopback never goes through a proxy, whatever HTTP_PROXY says.
+    let loopback = reqwest::Url::parse(url).ok().is_some_and(|u| {
+        matches!(
+            u.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        )
+    });
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    let response = builder
         .build()?
         .get(url)
         .send()

@@ -98,6 +98,14 @@ pub fn update(
 ) -> Result<Updated> {
     let api = Api::load(root, name)?;
     let old = current_normalised(root, &api)?;
+    // Before anything is written: a version the changelog cannot bump stops here.
+    crate::diff::Changelog::new(
+        &api.client_crate(),
+        &crate::diff::crate_version(root, &api)?,
+        &old,
+        &old,
+    )
+    .bump()?;
     let bytes = new_document(&api, origin)?;
     let shown = match origin {
         Origin::File(path) => path.display().to_string(),
@@ -123,23 +131,31 @@ pub fn update(
         .with_context(|| format!("codegen produced no {normalized}"))?;
     let new: Value =
         serde_json::from_str(new_text).context("parsing the new normalised document")?;
-    let changelog = crate::diff::changelog(root, &api, &old, &new)?;
-    let entry = changelog.render()?;
-    let changelog_file = if fetched.changed || !changelog.changes.is_empty() {
-        Some(prepend_entry(root, &api, &entry)?)
-    } else {
-        None
+    let pinned = || {
+        format!(
+            "specs/{name}/ is pinned to the new document and the crates are regenerated, but the changelog was \
+             not written; `cargo xtask diff {name}` shows it"
+        )
     };
+    let changelog = crate::diff::changelog(root, &api, &old, &new).with_context(pinned)?;
+    let entry = changelog.render().with_context(pinned)?;
+    // The tests first: a changelog entry is written only for code that passes.
     let tests = match runner {
         None => Tests::Skipped,
         Some(runner) => {
             let packages = test_packages(root, &api);
-            if runner.run(root, &packages)? {
+            if runner.run(root, &packages).with_context(pinned)? {
                 Tests::Passed(packages)
             } else {
                 Tests::Failed(packages)
             }
         }
+    };
+    let wanted = fetched.changed || !changelog.changes.is_empty();
+    let changelog_file = if wanted && !matches!(tests, Tests::Failed(_)) {
+        Some(prepend_entry(root, &api, &entry).with_context(pinned)?)
+    } else {
+        None
     };
     Ok(Updated {
         api: name.to_owned(),
@@ -152,8 +168,15 @@ pub fn update(
     })
 }
 
-/// The normalised document the crates are generated from now.
+/// The normalised document of the last commit (so an update run again after
+/// one that stopped half-way still has the old side), or of the working tree
+/// outside git.
 fn current_normalised(root: &Path, api: &Api) -> Result<Value> {
+    if let Ok(committed) =
+        crate::diff::load_old(root, api, &crate::diff::Against::Revision("HEAD".into()))
+    {
+        return Ok(committed);
+    }
     let path = root.join(normalized_path(api));
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -204,6 +227,13 @@ fn prepend_entry(root: &Path, api: &Api, entry: &str) -> Result<String> {
     let relative = format!("crates/{}/CHANGELOG.md", api.client_crate());
     let path = root.join(&relative);
     let current = std::fs::read_to_string(&path).unwrap_or_default();
+    // An update run again before its result was committed diffs against the
+    // same commit: the newest entry is already this one.
+    if let Some(at) = current.find("\n## ")
+        && current[at + 1..].starts_with(entry)
+    {
+        return Ok(relative);
+    }
     let text = match current.find("\n## ") {
         Some(at) => format!("{}\n{entry}{}", &current[..=at], &current[at + 1..]),
         None if current.trim().is_empty() => format!(
@@ -254,9 +284,14 @@ impl Updated {
             Tests::Failed(p) => format!("FAILED (cargo test -p {})", p.join(" -p ")),
         };
         writeln!(out, "  tests: {tests}")?;
-        match &self.changelog_file {
-            Some(file) => writeln!(out, "  changelog: {file}")?,
-            None => writeln!(out, "  changelog: not written (nothing changed)")?,
+        match (&self.changelog_file, &self.tests) {
+            (Some(file), _) => writeln!(out, "  changelog: {file}")?,
+            (None, Tests::Failed(_)) => writeln!(
+                out,
+                "  changelog: NOT written, the tests failed (fix them and run `cargo xtask update {}` again)",
+                self.api
+            )?,
+            (None, _) => writeln!(out, "  changelog: not written (nothing changed)")?,
         }
         let lines: Vec<&str> = self
             .entry

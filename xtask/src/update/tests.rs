@@ -228,3 +228,40 @@ fn the_command_line_refuses_bad_arguments_before_doing_anything() {
         assert!(err.to_string().contains("usage"), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn failing_tests_leave_the_changelog_unwritten_and_say_so() {
+    let temp = scratch("pinwheel");
+    let root = temp.path();
+    let edited = edited_pinwheel_document(root);
+    let mut failing = Recorder {
+        calls: Vec::new(),
+        pass: false,
+    };
+    let updated = update(root, "pinwheel", &Origin::File(edited), Some(&mut failing)).unwrap();
+    assert!(
+        !updated.changelog.changes.is_empty(),
+        "the edited document changes the API"
+    );
+    assert_eq!(updated.changelog_file, None);
+    assert!(!root.join("crates/pinwheel-client/CHANGELOG.md").exists());
+    let summary = updated.summary().unwrap();
+    assert!(summary.contains("tests: FAILED"), "{summary}");
+    assert!(
+        summary.contains("changelog: NOT written, the tests failed"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn the_same_entry_is_not_written_twice() {
+    let temp = scratch("pinwheel");
+    let root = temp.path();
+    let api = crate::source::Api::load(root, "pinwheel").unwrap();
+    prepend_entry(root, &api, "## one\n").unwrap();
+    prepend_entry(root, &api, "## two\n").unwrap();
+    prepend_entry(root, &api, "## two\n").unwrap();
+    let text = std::fs::read_to_string(root.join("crates/pinwheel-client/CHANGELOG.md")).unwrap();
+    assert_eq!(text.matches("## two").count(), 1, "{text}");
+    assert!(text.find("## two") < text.find("## one"), "{text}");
+}
