@@ -210,7 +210,15 @@ fn mock_document(doc: &Value) -> (Value, Vec<(String, String)>) {
                     }
                 }
             }
-            // The same for a request body the mock's matcher compares.
+            // The same for a request body the mock's matcher compares (one
+            // given by `$ref` is inlined in the mock's copy first).
+            if let Some(body) = item
+                .get_mut(method)
+                .and_then(|op| op.get_mut("requestBody"))
+                && body.get("$ref").is_some()
+            {
+                *body = resolve(doc, body).clone();
+            }
             if let Some(schema) = item
                 .get_mut(method)
                 .and_then(|op| op.pointer_mut("/requestBody/content/application~1json/schema"))

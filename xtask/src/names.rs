@@ -362,7 +362,24 @@ pub fn shape(schema: &Value) -> Value {
                         "description" | "title" | "example" | "examples" | "deprecated"
                     ) && !k.starts_with("x-")
                 })
-                .map(|(k, v)| (k.clone(), shape(v)))
+                .map(|(k, v)| {
+                    // The keys of these maps are names (a property called
+                    // `description` is a property), not documentation.
+                    let named = matches!(
+                        k.as_str(),
+                        "properties" | "patternProperties" | "definitions"
+                    );
+                    let v = match v {
+                        Value::Object(children) if named => Value::Object(
+                            children
+                                .iter()
+                                .map(|(name, child)| (name.clone(), shape(child)))
+                                .collect(),
+                        ),
+                        _ => shape(v),
+                    };
+                    (k.clone(), v)
+                })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
@@ -465,9 +482,11 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
         }
     }
     for (pointer, component) in reuses {
-        if let Some(node) = doc.pointer_mut(&pointer) {
-            *node = json!({ "$ref": format!("#{component}") });
-        }
+        let Some(node) = doc.pointer_mut(&pointer) else {
+            // Inside a schema an earlier reuse replaced.
+            continue;
+        };
+        *node = json!({ "$ref": format!("#{component}") });
         report.push(
             "normalise",
             "schema/title-reuse",
@@ -511,9 +530,10 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
             n += 1;
         }
         taken.insert(new.clone());
-        if let Some(map) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
-            map.insert("title".into(), json!(new));
-        }
+        let Some(map) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        map.insert("title".into(), json!(new));
         report.push(
             "normalise",
             "schema/title-collision",

@@ -678,17 +678,32 @@ impl Normaliser<'_> {
         // others leave the typed fields and, like every key the schema does
         // not describe, are kept as sent in `unknown_fields`.
         if let Some(Value::Object(properties)) = map.get("properties") {
+            let required: BTreeSet<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            // Which property keeps each field: a required one, else the first.
             let mut fields: BTreeMap<String, String> = BTreeMap::new();
-            let mut moved: Vec<(String, String)> = Vec::new();
             for name in properties.keys() {
                 let field = rust_ident(name);
-                match fields.get(&field) {
-                    Some(first) => moved.push((name.clone(), first.clone())),
-                    None => {
-                        fields.insert(field, name.clone());
-                    }
+                let replace = fields
+                    .get(&field)
+                    .is_some_and(|kept| !required.contains(kept) && required.contains(name));
+                if replace || !fields.contains_key(&field) {
+                    fields.insert(field, name.clone());
                 }
             }
+            let mut moved: Vec<(String, String)> = properties
+                .keys()
+                .filter_map(|name| {
+                    let kept = fields.get(&rust_ident(name))?;
+                    (kept != name).then(|| (name.clone(), kept.clone()))
+                })
+                .collect();
             // A required name that is no property gets a field of its own
             // too (`required: [ID]` beside a property `id`).
             let listed: Vec<String> = map
@@ -713,6 +728,17 @@ impl Normaliser<'_> {
                 }
                 if let Some(Value::Array(required)) = map.get_mut("required") {
                     required.retain(|r| !moved.iter().any(|(name, _)| r.as_str() == Some(name)));
+                }
+                // The moved ones must still be accepted.
+                let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+                if closed {
+                    map.shift_remove("additionalProperties");
+                    self.note(
+                        "schema/property-name-collision",
+                        pointer,
+                        "`additionalProperties: false` removed, so the properties that left the typed fields are \
+                         still accepted",
+                    );
                 }
                 let shown: Vec<String> = moved
                     .iter()
@@ -811,6 +837,47 @@ impl Normaliser<'_> {
             );
         }
 
+        // A union without `type` with keywords of one kind beside it
+        // (`anyOf: [...], maximum: 5`): typify merges them into every branch,
+        // and one that is not of that kind cannot take them. They only
+        // validate, so they go.
+        if !map.contains_key("type") && (map.contains_key("anyOf") || map.contains_key("oneOf")) {
+            let beside: Vec<String> = map
+                .keys()
+                .filter(|k| {
+                    matches!(
+                        k.as_str(),
+                        "minimum"
+                            | "maximum"
+                            | "exclusiveMinimum"
+                            | "exclusiveMaximum"
+                            | "multipleOf"
+                            | "minLength"
+                            | "maxLength"
+                            | "pattern"
+                            | "minItems"
+                            | "maxItems"
+                            | "uniqueItems"
+                    )
+                })
+                .cloned()
+                .collect();
+            if !beside.is_empty() {
+                for key in &beside {
+                    map.shift_remove(key);
+                }
+                self.note(
+                    "schema/implied-type",
+                    pointer,
+                    format!(
+                        "a union with {} beside it; removed (typify would put them on every branch; they only \
+                         validate)",
+                        beside.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+
         // No `type`, but keywords that apply to one kind of value only
         // (`exclusiveMaximum` alone): typify cannot convert that; the kind
         // those keywords imply becomes the type.
@@ -819,26 +886,55 @@ impl Normaliser<'_> {
                 .iter()
                 .any(|k| map.contains_key(*k))
         {
-            let kinds: BTreeSet<&str> = map
-                .keys()
-                .filter_map(|k| match k.as_str() {
-                    "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum"
-                    | "multipleOf" => Some("number"),
-                    "minLength" | "maxLength" | "pattern" => Some("string"),
-                    "items" | "minItems" | "maxItems" | "uniqueItems" => Some("array"),
-                    "minProperties" | "maxProperties" => Some("object"),
-                    _ => None,
-                })
-                .collect();
-            if let [kind] = kinds.iter().copied().collect::<Vec<_>>().as_slice()
-                && !(*kind == "object" && map.contains_key("properties"))
-            {
-                map.insert("type".into(), json!(kind));
-                self.note(
-                    "schema/implied-type",
-                    pointer,
-                    format!("no `type`, but keywords only a {kind} can have; `type: {kind}`"),
-                );
+            let kind_of = |k: &str| match k {
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
+                    Some("number")
+                }
+                "minLength" | "maxLength" | "pattern" => Some("string"),
+                "items" | "minItems" | "maxItems" | "uniqueItems" => Some("array"),
+                "minProperties"
+                | "maxProperties"
+                | "properties"
+                | "additionalProperties"
+                | "patternProperties"
+                | "required" => Some("object"),
+                _ => None,
+            };
+            let kinds: BTreeSet<&str> = map.keys().filter_map(|k| kind_of(k)).collect();
+            match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
+                // An object is left untyped: typify reads one from its properties.
+                [] | ["object"] => {}
+                [kind] => {
+                    let kind = *kind;
+                    map.insert("type".into(), json!(kind));
+                    self.note(
+                        "schema/implied-type",
+                        pointer,
+                        format!("no `type`, but keywords only a {kind} can have; `type: {kind}`"),
+                    );
+                }
+                // Keywords of several kinds (`properties` beside `maxLength`):
+                // an object when it has properties, and the keywords that
+                // cannot apply go (they only validate); otherwise none holds.
+                _ => {
+                    let keep = kinds.contains("object").then_some("object");
+                    let dropped: Vec<String> = map
+                        .keys()
+                        .filter(|k| kind_of(k).is_some_and(|kind| Some(kind) != keep))
+                        .cloned()
+                        .collect();
+                    for key in &dropped {
+                        map.shift_remove(key);
+                    }
+                    self.note(
+                        "schema/implied-type",
+                        pointer,
+                        format!(
+                            "no `type`, and keywords of several kinds; {} removed (they only validate)",
+                            dropped.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
             }
         }
 
@@ -1254,6 +1350,31 @@ impl Normaliser<'_> {
         };
         let old = std::mem::take(paths);
         for (path, mut item) in old {
+            // RFC 6570 operators (`{+path}`): progenitor knows plain `{name}`
+            // only, and encodes the value as one segment.
+            let plain = path
+                .split('{')
+                .enumerate()
+                .map(|(i, part)| match part.split_once('}') {
+                    Some((expression, rest)) if i > 0 => {
+                        format!("{{{}}}{rest}", template_name(expression))
+                    }
+                    _ => part.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("");
+            if plain != path {
+                self.note(
+                    "operation/template-operator",
+                    &format!("/paths/{}", escape_pointer(&path)),
+                    format!(
+                        "`{path}` uses RFC 6570 operators; written `{plain}`: the value is encoded as one path \
+                         segment, so a `/` in it is sent as `%2F` (split the value into several parameters, or \
+                         send it with a raw request, where the server needs the slashes)"
+                    ),
+                );
+            }
+            let path = plain;
             let mut template = path.clone();
             let placeholders: Vec<String> = path
                 .split('{')
@@ -1350,8 +1471,10 @@ impl Normaliser<'_> {
 
     fn operations(&mut self, doc: &mut Value) {
         self.path_parameter_names(doc);
-        let components = doc.get("components").cloned().unwrap_or(Value::Null);
+        // Components' media first, so that what operations resolve through
+        // `$ref` is already what progenitor will see.
         self.component_media(doc);
+        let components = doc.get("components").cloned().unwrap_or(Value::Null);
         let Some(Value::Object(paths)) = doc.get_mut("paths") else {
             return;
         };
@@ -1404,6 +1527,28 @@ impl Normaliser<'_> {
                             .collect();
                         merged.append(own_list);
                         *own_list = merged;
+                    }
+                }
+                // A callback given by `$ref`: the OpenAPI model progenitor
+                // reads has no reference there, so the callback is inlined.
+                if let Some(Value::Object(callbacks)) = op.get_mut("callbacks") {
+                    for (name, callback) in callbacks.iter_mut() {
+                        let Some(target) = callback
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix("#/components/callbacks/"))
+                            .and_then(|n| {
+                                components.pointer(&format!("/callbacks/{}", escape_pointer(n)))
+                            })
+                        else {
+                            continue;
+                        };
+                        *callback = target.clone();
+                        self.note(
+                            "operation/callback-ref",
+                            &format!("{pointer}/callbacks/{}", escape_pointer(name)),
+                            "callback given by `$ref` inlined (the model progenitor reads takes no reference here)",
+                        );
                     }
                 }
                 self.template_parameters(op, &path, &pointer, &components);
@@ -1470,10 +1615,11 @@ impl Normaliser<'_> {
                 ),
             );
         }
+        // `{+name}`, `{name*}` (RFC 6570 operators and explode) name `name`.
         let placeholders: BTreeSet<String> = path
             .split('{')
             .skip(1)
-            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| template_name(name)))
             .collect();
         let unused: Vec<&String> = declared.difference(&placeholders).collect();
         if !unused.is_empty() {
@@ -1940,8 +2086,12 @@ impl Normaliser<'_> {
             .enumerate()
             .flat_map(|(i, parameter)| {
                 let at = format!("{pointer}/parameters/{i}");
-                let parameter = self.nullable_parameter(parameter, &at, components);
+                // After the object and union rewrites: a nullable union in a
+                // header becomes a nullable string, which this then fixes.
                 self.object_parameter(parameter, &at, components)
+                    .into_iter()
+                    .map(|parameter| self.nullable_parameter(parameter, &at, components))
+                    .collect::<Vec<_>>()
             })
             .collect();
         *parameters = expanded;
@@ -2056,9 +2206,11 @@ impl Normaliser<'_> {
             match response.get("content").and_then(Value::as_object) {
                 None => "none".into(),
                 Some(content) if content.is_empty() => "none".into(),
+                // What progenitor decodes as JSON (`choose_media` has named
+                // every `+json` type so); ndjson and the like are raw bytes.
                 Some(content) => match content
                     .iter()
-                    .find(|(media, _)| essence(media).ends_with("json"))
+                    .find(|(media, _)| essence(media) == "application/json")
                     .map(|(_, value)| value)
                 {
                     Some(media) => format!(
@@ -2243,7 +2395,9 @@ impl Normaliser<'_> {
                 );
                 continue;
             }
-            let section = expected_section(&pointer);
+            let Some(section) = expected_section(&pointer) else {
+                continue;
+            };
             let tokens: Vec<&str> = local.split('/').skip(1).collect();
             if !matches!(tokens.as_slice(), ["components", s, _] if *s == section) {
                 self.unsupported(
@@ -2259,39 +2413,54 @@ impl Normaliser<'_> {
     }
 }
 
-/// The components section a `$ref` at `pointer` must point into.
-fn expected_section(pointer: &str) -> &'static str {
+/// The variable a path-template expression names: `{+name}`, `{#name}`,
+/// `{name*}` all name `name`.
+fn template_name(expression: &str) -> String {
+    expression
+        .trim_start_matches(['+', '#', '.', '/', ';', '?', '&'])
+        .trim_end_matches('*')
+        .to_owned()
+}
+
+/// The components section a `$ref` at `pointer` must point into, where the
+/// position says so for certain (`None`: only that it points at something).
+/// A schema position is one reached through a parameter's, a header's or a
+/// media type's `schema`, or a component schema; the others are told by
+/// what holds them (`…/{method}/parameters/N`, `…/{method}/requestBody`,
+/// `…/{method}/responses/CODE`, and the `components` sections), so the same
+/// rules hold inside callbacks.
+fn expected_section(pointer: &str) -> Option<&'static str> {
     let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
-    let in_schema = tokens.iter().any(|t| {
-        matches!(
-            *t,
-            "schema"
-                | "schemas"
-                | "properties"
-                | "items"
-                | "allOf"
-                | "anyOf"
-                | "oneOf"
-                | "not"
-                | "additionalProperties"
-        )
-    });
-    if in_schema {
-        return "schemas";
+    let is_method = |t: &str| METHODS.contains(&t);
+    let schema_position = tokens.starts_with(&["components", "schemas"])
+        || tokens.windows(3).any(|w| {
+            w[2] == "schema"
+                && (w[0] == "parameters" && w[1].parse::<usize>().is_ok()
+                    || w[0] == "headers"
+                    || w[0] == "content")
+        })
+        || tokens.starts_with(&["components", "parameters"]) && tokens.get(3) == Some(&"schema")
+        || tokens.starts_with(&["components", "headers"]) && tokens.get(3) == Some(&"schema");
+    if schema_position {
+        return Some("schemas");
     }
     match tokens.as_slice() {
-        ["components", "parameters", _]
-        | ["paths", _, "parameters", _]
-        | ["paths", _, _, "parameters", _] => "parameters",
-        ["components", "requestBodies", _] | ["paths", _, _, "requestBody"] => "requestBodies",
-        ["components", "responses", _] | ["paths", _, _, "responses", _] => "responses",
-        ["components", "headers", _] | [.., "headers", _] => "headers",
-        ["components", "examples", _] | [.., "examples", _] => "examples",
-        ["components", "securitySchemes", _] => "securitySchemes",
-        ["components", "links", _] | [.., "links", _] => "links",
-        ["components", "callbacks", _] | [.., "callbacks", _] => "callbacks",
-        ["paths", _] => "pathItems",
-        _ => "schemas",
+        ["components", "parameters", _] => Some("parameters"),
+        [.., owner, "parameters", index]
+            if index.parse::<usize>().is_ok() && *owner != "properties" =>
+        {
+            Some("parameters")
+        }
+        ["components", "requestBodies", _] => Some("requestBodies"),
+        [.., method, "requestBody"] if is_method(method) => Some("requestBodies"),
+        ["components", "responses", _] => Some("responses"),
+        [.., method, "responses", _] if is_method(method) => Some("responses"),
+        ["components", "headers", _] => Some("headers"),
+        ["components", "examples", _] => Some("examples"),
+        ["components", "securitySchemes", _] => Some("securitySchemes"),
+        ["components", "links", _] => Some("links"),
+        ["components", "callbacks", _] => Some("callbacks"),
+        _ => None,
     }
 }
 

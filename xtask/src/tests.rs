@@ -151,6 +151,8 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("compile-repairs", "schema/title-collision"),
         ("compile-repairs", "schema/property-name-collision"),
         ("compile-repairs", "schema/title-reuse"),
+        ("compile-repairs", "operation/template-operator"),
+        ("legal-refs", "operation/callback-ref"),
         ("malformed-repairs", "schema/enum-type"),
         ("malformed-repairs", "schema/implied-type"),
         ("malformed-repairs", "schema/empty-composition"),
