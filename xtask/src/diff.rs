@@ -84,9 +84,20 @@
 //! Component schemas: `schema-added` compatible, `schema-removed` breaking,
 //! `schema-renamed` (removed and added with the same structure) breaking.
 //!
-//! Responses: `response-added` compatible (a new documented status; the typed
-//! body of the others is unchanged), `success-response-removed` (2xx)
-//! breaking, `error-response-removed` compatible (the error type stays).
+//! Responses: progenitor generates one success type and one error type per
+//! operation (`Error<()>` when no error response has a typed body). The body
+//! types of the success (2xx) responses and of the typed error responses are
+//! compared as two sets (a schema by component name or by shape, no body,
+//! or a byte stream for other media types):
+//! - `response-type-changed`: breaking, a response added, removed or given
+//!   another kind of body changes either set (a 200 with a body beside a
+//!   204, a first typed error body, the only typed error removed), so the
+//!   operation's success or error type changes. A schema changed in place
+//!   is reported where it changed (`type-changed` and the like).
+//! - `response-added`: compatible, a new documented status whose body type
+//!   is already in its set.
+//! - `success-response-removed` (2xx) and `error-response-removed`:
+//!   compatible when the body types stay (another status has the same one).
 //! Media types: `media-type-removed` breaking (the typed body goes), and
 //! `media-type-added` compatible.
 //!
@@ -154,8 +165,9 @@ pub const RULES: &[(&str, Class)] = &[
     ("schema-added", Class::Compatible),
     ("schema-removed", Class::Breaking),
     ("schema-renamed", Class::Breaking),
+    ("response-type-changed", Class::Breaking),
     ("response-added", Class::Compatible),
-    ("success-response-removed", Class::Breaking),
+    ("success-response-removed", Class::Compatible),
     ("error-response-removed", Class::Compatible),
     ("media-type-removed", Class::Breaking),
     ("media-type-added", Class::Compatible),

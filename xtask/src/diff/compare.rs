@@ -300,6 +300,29 @@ fn is_success(status: &str) -> bool {
     status.starts_with('2')
 }
 
+fn is_json(media: &str) -> bool {
+    let media = media.split(';').next().unwrap_or(media).trim();
+    media == "application/json" || media.ends_with("+json")
+}
+
+fn join(statuses: &[&String]) -> String {
+    statuses
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The body type of one response (see [`Diff::body`]).
+struct Body {
+    /// What identifies the type.
+    id: String,
+    /// The type, for messages.
+    shown: String,
+    /// Whether it is a typed (JSON schema) body.
+    schema: bool,
+}
+
 impl Diff<'_> {
     /// Records a change; its class is the rule's (see [`RULES`]).
     fn push(&mut self, rule: &'static str, pointer: &str, message: String, items: Vec<Item>) {
@@ -560,24 +583,108 @@ impl Diff<'_> {
             .get("responses")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
+        // progenitor generates one success type and one error type per
+        // operation: compare the body types of each class as sets.
+        let resolved = |doc: &Value, r: &Value| resolve(doc, r).clone();
+        let old_bodies: BTreeMap<&String, Body> = old
+            .iter()
+            .map(|(s, r)| (s, self.body(&resolved(self.old, r), true)))
+            .collect();
+        let new_bodies: BTreeMap<&String, Body> = new
+            .iter()
+            .map(|(s, r)| (s, self.body(&resolved(self.new, r), false)))
+            .collect();
+        let mut changed_classes = BTreeSet::new();
+        for success in [true, false] {
+            let in_class = |s: &&&String| is_success(s) == success;
+            // The old set with the schemas of statuses kept on both sides
+            // taken from the new side: those are compared schema by schema.
+            let mut before_set = BTreeMap::new();
+            for (status, body) in old_bodies.iter().filter(|(s, _)| in_class(s)) {
+                let body = match new_bodies.get(*status) {
+                    Some(n) if body.schema && n.schema => n,
+                    _ => body,
+                };
+                if success || body.schema {
+                    before_set.insert(body.id.clone(), body.shown.clone());
+                }
+            }
+            let mut after_set = BTreeMap::new();
+            for body in new_bodies
+                .iter()
+                .filter(|(s, _)| in_class(s))
+                .map(|(_, b)| b)
+            {
+                if success || body.schema {
+                    after_set.insert(body.id.clone(), body.shown.clone());
+                }
+            }
+            if before_set == after_set {
+                continue;
+            }
+            changed_classes.insert(success);
+            let (class, default) = if success {
+                ("success", "none")
+            } else {
+                ("error", "`()` (no typed error body)")
+            };
+            let show = |set: &BTreeMap<String, String>| {
+                if set.is_empty() {
+                    default.to_owned()
+                } else {
+                    set.values().cloned().collect::<Vec<_>>().join(", ")
+                }
+            };
+            let (removed, added): (Vec<&String>, Vec<&String>) = (
+                old.keys()
+                    .filter(|s| is_success(s) == success && !new.contains_key(*s))
+                    .collect(),
+                new.keys()
+                    .filter(|s| is_success(s) == success && !old.contains_key(*s))
+                    .collect(),
+            );
+            let mut how = Vec::new();
+            if !added.is_empty() {
+                how.push(format!("response(s) {} added", join(&added)));
+            }
+            if !removed.is_empty() {
+                how.push(format!("response(s) {} removed", join(&removed)));
+            }
+            if how.is_empty() {
+                how.push("a response's body changed".to_owned());
+            }
+            self.push(
+                "response-type-changed",
+                &format!("{}/responses", after.pointer),
+                format!(
+                    "{class} body type(s) of `{id}` changed ({}): {} -> {}; progenitor generates one {class} type per operation",
+                    how.join(", "),
+                    show(&before_set),
+                    show(&after_set)
+                ),
+                items.to_vec(),
+            );
+        }
         for (status, response) in old {
             let old_pointer = format!("{}/responses/{}", before.pointer, escape_pointer(status));
             let Some(other) = new.get(status) else {
-                if is_success(status) {
+                if changed_classes.contains(&is_success(status)) {
+                    // Reported with the body types.
+                } else if is_success(status) {
                     self.push(
                         "success-response-removed",
                         &old_pointer,
                         format!(
-                            "success response {status} of `{id}` removed: its typed body is gone"
+                            "success response {status} of `{id}` removed (the success type stays)"
                         ),
-                        items.to_vec(),
+                        Vec::new(),
                     );
                 } else {
                     self.push(
                         "error-response-removed",
                         &old_pointer,
                         format!("response {status} of `{id}` removed (the error type stays)"),
-                        items.to_vec(),
+                        Vec::new(),
                     );
                 }
                 continue;
@@ -596,12 +703,58 @@ impl Diff<'_> {
             );
         }
         for status in new.keys().filter(|s| !old.contains_key(*s)) {
+            if changed_classes.contains(&is_success(status)) {
+                continue;
+            }
             self.push(
                 "response-added",
                 &format!("{}/responses/{}", after.pointer, escape_pointer(status)),
                 format!("response {status} of `{id}` added"),
                 Vec::new(),
             );
+        }
+    }
+
+    /// The body type of a response, as progenitor sees it: the schema of its
+    /// JSON media type (by component name, renames followed, or by shape),
+    /// else a byte stream when it has content, else no body.
+    fn body(&self, response: &Value, old: bool) -> Body {
+        let content = response.get("content").and_then(Value::as_object);
+        let json = content.and_then(|c| {
+            c.iter()
+                .find(|(m, _)| is_json(m))
+                .and_then(|(_, v)| v.get("schema"))
+        });
+        match (json, content) {
+            (Some(schema), _) => {
+                let (inner, nullable) = unwrap(schema);
+                let id = match ref_name(inner) {
+                    Some(name) => {
+                        let name = if old {
+                            self.renamed.get(name).map_or(name, String::as_str)
+                        } else {
+                            name
+                        };
+                        format!("ref {name} {nullable}")
+                    }
+                    None => format!("shape {}", shape(schema)),
+                };
+                Body {
+                    id,
+                    shown: kind(schema),
+                    schema: true,
+                }
+            }
+            (None, Some(c)) if !c.is_empty() => Body {
+                id: "bytes".to_owned(),
+                shown: "a byte stream".to_owned(),
+                schema: false,
+            },
+            _ => Body {
+                id: "none".to_owned(),
+                shown: "no body".to_owned(),
+                schema: false,
+            },
         }
     }
 

@@ -20,6 +20,9 @@
 //! only its rule's edit (and the vendor version going from 1 to 2). Both are
 //! compared as parsed, without normalisation, as they always were.
 //!
+//! A rule may have further cases in folders named `<rule>--<case>`: the
+//! same layout, and the same demand that only `<rule>` fires.
+//!
 //! An overlay cannot rename a key in place: a renamed field, schema or path
 //! is removed by one action and added by the next, so it moves to the end
 //! of its object; member order does not matter to the comparison.
@@ -97,23 +100,25 @@ fn every_rule_has_a_fixture_that_fires_it_and_nothing_else() {
         if !case.is_dir() {
             continue; // base.yaml
         }
-        let rule = case.file_name().unwrap().to_string_lossy().into_owned();
+        let folder = case.file_name().unwrap().to_string_lossy().into_owned();
+        // `<rule>--<case>`: a further case of the rule.
+        let rule = folder.split("--").next().unwrap_or(&folder).to_owned();
         // Refuse stray files: a full `after.yaml` left over would be ignored silently.
         for file in std::fs::read_dir(&case).unwrap() {
             let name = file.unwrap().file_name();
             assert!(
                 ["before.overlay.yaml", "after.overlay.yaml", "expected.txt"]
                     .contains(&name.to_string_lossy().as_ref()),
-                "{rule}: unexpected file {name:?}"
+                "{folder}: unexpected file {name:?}"
             );
         }
-        let (before, after) = fixture(&rule);
-        assert_ne!(before, after, "{rule}: the after overlay changes nothing");
+        let (before, after) = fixture(&folder);
+        assert_ne!(before, after, "{folder}: the after overlay changes nothing");
         let log = Changelog::new("fixture", "0.1.0", &before, &after);
-        assert!(!log.changes.is_empty(), "{rule}: no change found");
+        assert!(!log.changes.is_empty(), "{folder}: no change found");
         for change in &log.changes {
-            assert_eq!(change.rule, rule, "{rule}: {change:?}");
-            assert_eq!(change.class, class_of(change.rule), "{rule}: {change:?}");
+            assert_eq!(change.rule, rule, "{folder}: {change:?}");
+            assert_eq!(change.class, class_of(change.rule), "{folder}: {change:?}");
         }
         let rendered = log.render().unwrap();
         let expected_path = case.join("expected.txt");
@@ -136,11 +141,12 @@ fn every_rule_has_a_fixture_that_fires_it_and_nothing_else() {
         // And back: nothing is lost in either direction.
         assert!(
             !compare(&after, &before).is_empty(),
-            "{rule}: the reverse finds nothing"
+            "{folder}: the reverse finds nothing"
         );
         seen.push(rule);
     }
     seen.sort();
+    seen.dedup();
     let mut rules: Vec<String> = RULES.iter().map(|(r, _)| (*r).to_owned()).collect();
     rules.sort();
     assert_eq!(seen, rules, "fixture directories and RULES differ");
