@@ -41,10 +41,18 @@
 //! - `parameter-now-optional`: compatible; progenitor's setter takes the
 //!   same `TryInto<T>` for required and optional parameters.
 //! - A changed parameter type is `type-changed` (below).
+//! - Required means what progenitor makes of it: path parameters, and
+//!   parameters with `required: true` except query parameters whose schema
+//!   is nullable (progenitor makes those optional). So a required query
+//!   parameter losing `nullable` is `parameter-now-required`.
 //!
 //! Request bodies: `request-body-removed` breaking (the `body` setters go),
 //! `request-body-added-required` breaking, `request-body-added-optional`
-//! compatible.
+//! compatible. progenitor's builder starts its body as "body was not
+//! initialized" whatever `required` says, unless the body type has a
+//! builder whose fields are all optional (an object schema without
+//! `required`): only such a body added with `required: false` is
+//! `request-body-added-optional`, any other is `request-body-added-required`.
 //!
 //! Object schemas (a struct per object; a field per property; a field is
 //! `Option<T>` when it is nullable, or optional without a `default`):

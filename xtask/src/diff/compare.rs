@@ -202,9 +202,16 @@ fn operations(doc: &Value) -> BTreeMap<String, Operation<'_>> {
     out
 }
 
+/// Whether a parameter's setter must be called: progenitor makes a query
+/// parameter whose schema is nullable optional whatever its `required`.
 fn is_required(parameter: &Value) -> bool {
-    parameter.get("in").and_then(Value::as_str) == Some("path")
-        || parameter.get("required").and_then(Value::as_bool) == Some(true)
+    let location = parameter.get("in").and_then(Value::as_str);
+    let nullable = parameter
+        .get("schema")
+        .is_some_and(|schema| unwrap(schema).1);
+    location == Some("path")
+        || (parameter.get("required").and_then(Value::as_bool) == Some(true)
+            && !(location == Some("query") && nullable))
 }
 
 /// A schema with one-element `allOf` wrappers taken off, and whether any
@@ -543,6 +550,15 @@ impl Diff<'_> {
                         ),
                         items.to_vec(),
                     );
+                } else if !self.body_defaults(body) {
+                    self.push(
+                        "request-body-added-required",
+                        &pointer,
+                        format!(
+                            "optional request body added to `{id}`: progenitor still requires it (no builder whose fields are all optional), calls without `.body()` fail"
+                        ),
+                        items.to_vec(),
+                    );
                 } else {
                     self.push(
                         "request-body-added-optional",
@@ -563,6 +579,29 @@ impl Diff<'_> {
                 self.content(a, b, &place);
             }
         }
+    }
+
+    /// Whether progenitor lets a request body go unset: its builder starts
+    /// as "body was not initialized" unless the body type has a builder
+    /// whose fields are all optional (an object schema without `required`).
+    fn body_defaults(&self, body: &Value) -> bool {
+        let Some(content) = body.get("content").and_then(Value::as_object) else {
+            return false;
+        };
+        let Some(schema) = content
+            .iter()
+            .find(|(m, _)| is_json(m))
+            .and_then(|(_, v)| v.get("schema"))
+        else {
+            return false;
+        };
+        let (schema, nullable) = unwrap(schema);
+        let (schema, _) = unwrap(resolve(self.new, schema));
+        !nullable
+            && (schema.get("properties").is_some()
+                || schema.get("type").and_then(Value::as_str) == Some("object"))
+            && kind(schema) == "object"
+            && required_set(schema).is_empty()
     }
 
     fn responses(
