@@ -73,11 +73,13 @@
 //! Types (anywhere: parameters, bodies, fields, items):
 //! - `type-changed`: breaking; another JSON type or format, another
 //!   referenced schema, or a string gaining or losing the constraints that
-//!   make typify generate a validating newtype. Integer lower bounds are part
-//!   of the type (typify picks unsigned and `NonZero` types from them).
+//!   make typify generate a validating newtype. An integer's `format`,
+//!   `minimum`, `maximum`, exclusive bounds and `multipleOf` are part of its
+//!   type: typify picks the Rust integer type from them (min 1 ->
+//!   `NonZeroU64`, 0..=255 -> `u8`), so any change of them is `type-changed`.
 //! - `constraint-narrowed` (a larger minimum, a smaller maximum, a new or
-//!   changed pattern): breaking, values that passed now fail. And
-//!   `constraint-widened`: compatible.
+//!   changed pattern or `multipleOf`, on other than integers): breaking,
+//!   values that passed now fail. And `constraint-widened`: compatible.
 //! - `enum-value-added`: breaking. typify's enums are exhaustive (no
 //!   `#[non_exhaustive]`); the `Unknown(String)` variant that `open_enums`
 //!   adds keeps decoding from failing, but a new variant still breaks an

@@ -1035,7 +1035,38 @@ impl Diff<'_> {
     }
 
     fn constraints(&mut self, a: &Value, b: &Value, place: &Place) {
+        let integer = |s: &Value| s.get("type").and_then(Value::as_str) == Some("integer");
+        if integer(a) && integer(b) {
+            // typify picks the Rust integer type from the format and the
+            // exact bounds (min 1 -> NonZeroU64, 0..=255 -> u8, ...): any
+            // change of them may change the type.
+            for key in [
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "multipleOf",
+            ] {
+                let (x, y) = (a.get(key), b.get(key));
+                if x != y {
+                    let show =
+                        |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+                    self.push(
+                        "type-changed",
+                        &place.pointer,
+                        format!(
+                            "type of {} may change: integer `{key}` {} -> {} (typify picks the Rust integer type from the bounds)",
+                            place.what,
+                            show(x),
+                            show(y)
+                        ),
+                        place.items.clone(),
+                    );
+                }
+            }
+        }
         // (keyword, whether a larger value narrows)
+        let integers = integer(a) && integer(b);
         for (key, larger_narrows) in [
             ("minimum", true),
             ("exclusiveMinimum", true),
@@ -1046,12 +1077,19 @@ impl Diff<'_> {
             ("maxLength", false),
             ("maxItems", false),
             ("pattern", true),
+            ("multipleOf", true),
         ] {
             let (x, y) = (a.get(key), b.get(key));
-            if x == y {
+            let integer_bound = matches!(
+                key,
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
+            );
+            if x == y || (integers && integer_bound) {
                 continue;
             }
             let narrowed = match (x.and_then(Value::as_f64), y.and_then(Value::as_f64)) {
+                // Another divisor is no superset of the values: only dropping it widens.
+                (Some(_), Some(_)) if key == "multipleOf" => true,
                 (Some(p), Some(q)) => (q > p) == larger_narrows,
                 _ => match (x, y) {
                     (None, Some(_)) => true,
