@@ -86,7 +86,9 @@
 //!   exhaustive `match`, and the value stops arriving as `Unknown`.
 //! - `enum-value-removed`: breaking, the variant is gone.
 //! - `union-variant-added` / `union-variant-removed` (`oneOf`/`anyOf`):
-//!   breaking, the generated enum gains or loses a variant.
+//!   breaking, the generated enum gains or loses a variant. Variants are
+//!   matched by kind (a referenced schema by name) counting repeats, so a
+//!   third inline object beside two is a variant added.
 //! - Nullability is compared on object properties only (where it decides
 //!   `Option`); `description`, `title`, examples and `x-` extensions are
 //!   ignored everywhere.

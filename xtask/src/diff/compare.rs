@@ -1118,11 +1118,34 @@ impl Diff<'_> {
     }
 
     fn union(&mut self, key: &str, x: &[Value], y: &[Value], place: &Place) {
+        // Variants are matched by kind, counting repeats: `[object, object]`
+        // to `[object, object, object]` gained a variant.
         let sig = |v: &Value| kind(v);
-        let old: Vec<String> = x.iter().map(sig).collect();
-        let new: Vec<String> = y.iter().map(sig).collect();
-        let added: Vec<&String> = new.iter().filter(|s| !old.contains(s)).collect();
-        let removed: Vec<&String> = old.iter().filter(|s| !new.contains(s)).collect();
+        let shown = |v: &Value| {
+            let (inner, _) = unwrap(v);
+            match [v, inner]
+                .iter()
+                .find_map(|s| s.get("title").and_then(Value::as_str))
+            {
+                Some(title) => format!("{} `{title}`", kind(v)),
+                None => kind(v),
+            }
+        };
+        let unmatched = |these: &[Value], others: &[Value]| {
+            let mut others: Vec<String> = others.iter().map(sig).collect();
+            let mut out = Vec::new();
+            for v in these {
+                match others.iter().position(|o| *o == sig(v)) {
+                    Some(at) => {
+                        others.remove(at);
+                    }
+                    None => out.push(shown(v)),
+                }
+            }
+            out
+        };
+        let added = unmatched(y, x);
+        let removed = unmatched(x, y);
         let mut items = place.items.clone();
         items.push(Item::Type(place.type_name.clone()));
         for (variants, rule, verb) in [
@@ -1130,7 +1153,7 @@ impl Diff<'_> {
             (&removed, "union-variant-removed", "lost"),
         ] {
             if !variants.is_empty() {
-                let list: Vec<&str> = variants.iter().map(|s| s.as_str()).collect();
+                let list: Vec<&str> = variants.iter().map(String::as_str).collect();
                 self.push(
                     rule,
                     &format!("{}/{key}", place.pointer),
