@@ -89,9 +89,18 @@
 //!   breaking, the generated enum gains or loses a variant. Variants are
 //!   matched by kind (a referenced schema by name) counting repeats, so a
 //!   third inline object beside two is a variant added.
-//! - Nullability is compared on object properties only (where it decides
-//!   `Option`); `description`, `title`, examples and `x-` extensions are
-//!   ignored everywhere.
+//! - Also `type-changed`: `items` or an additional-values schema present on
+//!   one side only (`{type: array}` -> `{type: array, items: ..}`,
+//!   `additionalProperties: true` -> a schema: `serde_json::Value` becomes
+//!   a typed value); nullability gained or lost anywhere but on a property
+//!   or parameter (array items, map values, union variants, bodies, a
+//!   component schema itself: the Rust type gains or loses `Option`); and an
+//!   inline schema that makes a named type (object, enum, union, `allOf`,
+//!   constrained string) changing its `title`, which typify names it after.
+//! - Nullability of object properties is the `field-*` rules' (it decides
+//!   `Option` with required-ness), of parameters the `parameter-*` rules';
+//!   `description`, examples, `x-` extensions and the `title` of components
+//!   are ignored.
 //!
 //! Component schemas: `schema-added` compatible, `schema-removed` breaking,
 //! `schema-renamed` (removed and added with the same structure) breaking.

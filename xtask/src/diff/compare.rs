@@ -51,6 +51,13 @@ struct Place {
     request: bool,
     /// The items a change here touches.
     items: Vec<Item>,
+    /// Whether the schema is inline where typify names its type after its
+    /// `title` (not a component, not a part of an `allOf`).
+    inline: bool,
+    /// Whether nullability is compared here (it is compared elsewhere for
+    /// properties, which decide `Option` with required-ness, and for
+    /// parameters).
+    nullability: bool,
 }
 
 impl Place {
@@ -68,6 +75,8 @@ impl Place {
             type_name,
             request: self.request,
             items: self.items.clone(),
+            inline: true,
+            nullability: true,
         }
     }
 }
@@ -288,6 +297,24 @@ fn kind(schema: &Value) -> String {
     }
 }
 
+/// The schema of an object's additional values, when it has one (not
+/// `true`, `{}` or `false`).
+fn values(schema: &Value) -> Option<&Value> {
+    schema
+        .get("additionalProperties")
+        .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+}
+
+/// Whether typify makes a named type of a schema of this kind (named after
+/// its `title` when it is inline).
+fn names_a_type(kind: &str) -> bool {
+    kind == "object"
+        || kind.starts_with("enum of")
+        || kind.ends_with("union")
+        || kind == "allOf composition"
+        || kind.starts_with("constrained string")
+}
+
 /// Whether a property's Rust type is `Option<T>`.
 fn is_option(property: &Value, required: bool) -> bool {
     let (inner, nullable) = unwrap(property);
@@ -486,6 +513,8 @@ impl Diff<'_> {
                             type_name: format!("{pascal}{}", rust_type_name(name)),
                             request: true,
                             items: items.clone(),
+                            inline: true,
+                            nullability: false,
                         };
                         self.schema(a, b, &place);
                     }
@@ -575,6 +604,8 @@ impl Diff<'_> {
                     type_name: format!("{}Body", rust_type_name(id)),
                     request: true,
                     items: items.to_vec(),
+                    inline: true,
+                    nullability: true,
                 };
                 self.content(a, b, &place);
             }
@@ -734,6 +765,8 @@ impl Diff<'_> {
                 type_name: format!("{}Response", rust_type_name(id)),
                 request: false,
                 items: items.to_vec(),
+                inline: true,
+                nullability: true,
             };
             self.content(
                 resolve(self.old, response),
@@ -876,6 +909,8 @@ impl Diff<'_> {
                 type_name: rust.clone(),
                 request: self.request.contains(name),
                 items: vec![Item::Type(rust.clone())],
+                inline: false,
+                nullability: true,
             };
             self.schema(schema, other, &place);
         }
@@ -897,8 +932,8 @@ impl Diff<'_> {
 
     /// Two schemas at the same place.
     fn schema(&mut self, old: &Value, new: &Value, place: &Place) {
-        let (a, _) = unwrap(old);
-        let (b, _) = unwrap(new);
+        let (a, old_nullable) = unwrap(old);
+        let (b, new_nullable) = unwrap(new);
         let place = place.clone();
         let (old_kind, new_kind) = (kind(a), kind(b));
         if old_kind != new_kind {
@@ -916,9 +951,51 @@ impl Diff<'_> {
             }
             return;
         }
+        if place.nullability && old_nullable != new_nullable {
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of {} changed: {}: its Rust type {} `Option`",
+                    place.what,
+                    if new_nullable {
+                        "now nullable"
+                    } else {
+                        "no longer nullable"
+                    },
+                    if new_nullable { "gains" } else { "loses" }
+                ),
+                place.items.clone(),
+            );
+        }
         if ref_name(b).is_some() {
             // Compared once, where the component is defined.
             return;
+        }
+        let title = |s: &Value, inner: &Value| {
+            [s, inner]
+                .iter()
+                .find_map(|s| s.get("title").and_then(Value::as_str))
+                .map(str::to_owned)
+        };
+        let (old_title, new_title) = (title(old, a), title(new, b));
+        if place.inline && old_title != new_title && names_a_type(&new_kind) {
+            let show = |t: &Option<String>| {
+                t.as_ref()
+                    .map_or_else(|| "none".to_owned(), |t| format!("`{t}`"))
+            };
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of {} renamed: `title` {} -> {} (typify names inline types after their title; now `{}`)",
+                    place.what,
+                    show(&old_title),
+                    show(&new_title),
+                    place.type_name
+                ),
+                place.items.clone(),
+            );
         }
         self.enumeration(a, b, &place);
         self.constraints(a, b, &place);
@@ -944,6 +1021,8 @@ impl Diff<'_> {
                     );
                     // The parts of an allOf make one type, not types of their own.
                     child.type_name.clone_from(&place.type_name);
+                    child.inline = false;
+                    child.nullability = false;
                     self.schema(p, q, &child);
                 }
             } else {
@@ -959,6 +1038,41 @@ impl Diff<'_> {
                     place.items.clone(),
                 );
             }
+        }
+        match (a.get("items"), b.get("items")) {
+            (Some(_), None) | (None, Some(_)) => {
+                let show = |s: Option<&Value>| s.map_or_else(|| "any value".to_owned(), kind);
+                self.push(
+                    "type-changed",
+                    &place.pointer,
+                    format!(
+                        "type of the items of {} changed: {} -> {}",
+                        place.what,
+                        show(a.get("items")),
+                        show(b.get("items"))
+                    ),
+                    place.items.clone(),
+                );
+            }
+            _ => {}
+        }
+
+        if values(a).is_some() != values(b).is_some() {
+            let show = |s: &Value| match s.get("additionalProperties") {
+                None | Some(Value::Bool(false)) => "none".to_owned(),
+                Some(v) => values(s).map_or_else(|| "any value".to_owned(), |_| kind(v)),
+            };
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of the additional values of {} changed: {} -> {}",
+                    place.what,
+                    show(a),
+                    show(b)
+                ),
+                place.items.clone(),
+            );
         }
         if let (Some(x), Some(y)) = (a.get("items"), b.get("items")) {
             let child = place.child(
@@ -1281,6 +1395,7 @@ impl Diff<'_> {
             );
             let mut child = child;
             child.items = items.clone();
+            child.nullability = false;
             self.schema(schema, other, &child);
         }
         for name in added.into_iter().filter(|n| !renamed_to.contains(*n)) {
