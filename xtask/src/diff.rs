@@ -119,6 +119,7 @@
 //!   is already in its set.
 //! - `success-response-removed` (2xx) and `error-response-removed`:
 //!   compatible when the body types stay (another status has the same one).
+//!
 //! Media types: `media-type-removed` breaking (the typed body goes), and
 //! `media-type-added` compatible.
 //!
