@@ -31,6 +31,10 @@
 //!   breaking, the builder method is renamed.
 //! - `operation-moved` (same `operationId`, other path or method):
 //!   compatible for builder users, the method stays and sends elsewhere.
+//! - An `operationId` that changes but keeps its Rust method name
+//!   (`getWidget` -> `get_widget`) is the same operation. A duplicate
+//!   `operationId` is keyed with its method and path, so neither operation
+//!   is dropped from the comparison.
 //!
 //! Parameters (a setter per parameter on the builder):
 //! - `parameter-added-required`: breaking; existing calls compile but

@@ -196,6 +196,13 @@ fn operations(doc: &Value) -> BTreeMap<String, Operation<'_>> {
                 || crate::normalize::derive_operation_id(method, path),
                 str::to_owned,
             );
+            // A duplicate operationId must not hide an operation: the
+            // second one is keyed with its method and path too.
+            let id = if out.contains_key(&id) {
+                format!("{id} ({} {path})", method.to_uppercase())
+            } else {
+                id
+            };
             out.insert(
                 id,
                 Operation {
@@ -417,6 +424,29 @@ impl Diff<'_> {
                     );
                 }
                 self.operation(id, before, after);
+                continue;
+            }
+            // Another operationId with the same Rust method name
+            // (`getWidget` -> `get_widget`) is the same builder method.
+            let same_method = added.iter().position(|to| rust_ident(to) == rust_ident(id));
+            if let Some(at) = same_method {
+                let to = added.remove(at);
+                if let Some(after) = new.get(to) {
+                    if before.method != after.method || before.path != after.path {
+                        self.push(
+                            "operation-moved",
+                            &after.pointer,
+                            format!(
+                                "operation `{id}` (now `{to}`) moved from {} to {}: the builder method `{}()` stays",
+                                before.describe(),
+                                after.describe(),
+                                rust_ident(id)
+                            ),
+                            vec![Item::Method(rust_ident(id))],
+                        );
+                    }
+                    self.operation(to, before, after);
+                }
                 continue;
             }
             let same_place = added.iter().position(|to| {

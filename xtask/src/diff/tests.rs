@@ -257,6 +257,37 @@ fn three_edits_of_pinwheel_are_classified_with_the_wrapper_code_they_touch() {
 }
 
 #[test]
+fn an_operation_id_with_the_same_rust_method_is_no_change() {
+    let before = read(&fixtures().join("base.yaml"));
+    let mut after = before.clone();
+    after["paths"]["/widgets/{widget_id}"]["get"]["operationId"] = json!("getWidget");
+    assert!(compare(&before, &after).is_empty());
+    assert!(compare(&after, &before).is_empty());
+}
+
+#[test]
+fn a_duplicate_operation_id_does_not_hide_an_operation() {
+    let before = read(&fixtures().join("base.yaml"));
+    let mut after = before.clone();
+    // `paint_widget` takes the id of `get_widget`: two operations, one id.
+    after["paths"]["/widgets/{widget_id}/paint"]["post"]["operationId"] = json!("get_widget");
+    let rules: Vec<&str> = compare(&before, &after).iter().map(|c| c.rule).collect();
+    assert_eq!(
+        rules,
+        ["operation-renamed"],
+        "{:?}",
+        compare(&before, &after)
+    );
+    let mut removed = after.clone();
+    removed["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/widgets/{widget_id}/paint");
+    let rules: Vec<&str> = compare(&after, &removed).iter().map(|c| c.rule).collect();
+    assert_eq!(rules, ["operation-removed"]);
+}
+
+#[test]
 fn the_bump_follows_cargos_rules_for_0x_and_1x() {
     let (before, added) = fixture("field-added");
     let (_, removed) = fixture("field-removed");
