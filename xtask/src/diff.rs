@@ -31,6 +31,10 @@
 //!   breaking, the builder method is renamed.
 //! - `operation-moved` (same `operationId`, other path or method):
 //!   compatible for builder users, the method stays and sends elsewhere.
+//! - An `operationId` that changes but keeps its Rust method name
+//!   (`getWidget` -> `get_widget`) is the same operation. A duplicate
+//!   `operationId` is keyed with its method and path, so neither operation
+//!   is dropped from the comparison.
 //!
 //! Parameters (a setter per parameter on the builder):
 //! - `parameter-added-required`: breaking; existing calls compile but
@@ -41,10 +45,18 @@
 //! - `parameter-now-optional`: compatible; progenitor's setter takes the
 //!   same `TryInto<T>` for required and optional parameters.
 //! - A changed parameter type is `type-changed` (below).
+//! - Required means what progenitor makes of it: path parameters, and
+//!   parameters with `required: true` except query parameters whose schema
+//!   is nullable (progenitor makes those optional). So a required query
+//!   parameter losing `nullable` is `parameter-now-required`.
 //!
 //! Request bodies: `request-body-removed` breaking (the `body` setters go),
 //! `request-body-added-required` breaking, `request-body-added-optional`
-//! compatible.
+//! compatible. progenitor's builder starts its body as "body was not
+//! initialized" whatever `required` says, unless the body type has a
+//! builder whose fields are all optional (an object schema without
+//! `required`): only such a body added with `required: false` is
+//! `request-body-added-optional`, any other is `request-body-added-required`.
 //!
 //! Object schemas (a struct per object; a field per property; a field is
 //! `Option<T>` when it is nullable, or optional without a `default`):
@@ -65,28 +77,53 @@
 //! Types (anywhere: parameters, bodies, fields, items):
 //! - `type-changed`: breaking; another JSON type or format, another
 //!   referenced schema, or a string gaining or losing the constraints that
-//!   make typify generate a validating newtype. Integer lower bounds are part
-//!   of the type (typify picks unsigned and `NonZero` types from them).
+//!   make typify generate a validating newtype. An integer's `format`,
+//!   `minimum`, `maximum`, exclusive bounds and `multipleOf` are part of its
+//!   type: typify picks the Rust integer type from them (min 1 ->
+//!   `NonZeroU64`, 0..=255 -> `u8`), so any change of them is `type-changed`.
 //! - `constraint-narrowed` (a larger minimum, a smaller maximum, a new or
-//!   changed pattern): breaking, values that passed now fail. And
-//!   `constraint-widened`: compatible.
+//!   changed pattern or `multipleOf`, on other than integers): breaking,
+//!   values that passed now fail. And `constraint-widened`: compatible.
 //! - `enum-value-added`: breaking. typify's enums are exhaustive (no
 //!   `#[non_exhaustive]`); the `Unknown(String)` variant that `open_enums`
 //!   adds keeps decoding from failing, but a new variant still breaks an
 //!   exhaustive `match`, and the value stops arriving as `Unknown`.
 //! - `enum-value-removed`: breaking, the variant is gone.
 //! - `union-variant-added` / `union-variant-removed` (`oneOf`/`anyOf`):
-//!   breaking, the generated enum gains or loses a variant.
-//! - Nullability is compared on object properties only (where it decides
-//!   `Option`); `description`, `title`, examples and `x-` extensions are
-//!   ignored everywhere.
+//!   breaking, the generated enum gains or loses a variant. Variants are
+//!   matched by kind (a referenced schema by name) counting repeats, so a
+//!   third inline object beside two is a variant added.
+//! - Also `type-changed`: `items` or an additional-values schema present on
+//!   one side only (`{type: array}` -> `{type: array, items: ..}`,
+//!   `additionalProperties: true` -> a schema: `serde_json::Value` becomes
+//!   a typed value); nullability gained or lost anywhere but on a property
+//!   or parameter (array items, map values, union variants, bodies, a
+//!   component schema itself: the Rust type gains or loses `Option`); and an
+//!   inline schema that makes a named type (object, enum, union, `allOf`,
+//!   constrained string) changing its `title`, which typify names it after.
+//! - Nullability of object properties is the `field-*` rules' (it decides
+//!   `Option` with required-ness), of parameters the `parameter-*` rules';
+//!   `description`, examples, `x-` extensions and the `title` of components
+//!   are ignored.
 //!
 //! Component schemas: `schema-added` compatible, `schema-removed` breaking,
 //! `schema-renamed` (removed and added with the same structure) breaking.
 //!
-//! Responses: `response-added` compatible (a new documented status; the typed
-//! body of the others is unchanged), `success-response-removed` (2xx)
-//! breaking, `error-response-removed` compatible (the error type stays).
+//! Responses: progenitor generates one success type and one error type per
+//! operation (`Error<()>` when no error response has a typed body). The body
+//! types of the success (2xx) responses and of the typed error responses are
+//! compared as two sets (a schema by component name or by shape, no body,
+//! or a byte stream for other media types):
+//! - `response-type-changed`: breaking, a response added, removed or given
+//!   another kind of body changes either set (a 200 with a body beside a
+//!   204, a first typed error body, the only typed error removed), so the
+//!   operation's success or error type changes. A schema changed in place
+//!   is reported where it changed (`type-changed` and the like).
+//! - `response-added`: compatible, a new documented status whose body type
+//!   is already in its set.
+//! - `success-response-removed` (2xx) and `error-response-removed`:
+//!   compatible when the body types stay (another status has the same one).
+//!
 //! Media types: `media-type-removed` breaking (the typed body goes), and
 //! `media-type-added` compatible.
 //!
@@ -154,8 +191,9 @@ pub const RULES: &[(&str, Class)] = &[
     ("schema-added", Class::Compatible),
     ("schema-removed", Class::Breaking),
     ("schema-renamed", Class::Breaking),
+    ("response-type-changed", Class::Breaking),
     ("response-added", Class::Compatible),
-    ("success-response-removed", Class::Breaking),
+    ("success-response-removed", Class::Compatible),
     ("error-response-removed", Class::Compatible),
     ("media-type-removed", Class::Breaking),
     ("media-type-added", Class::Compatible),

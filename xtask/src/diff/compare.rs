@@ -51,6 +51,13 @@ struct Place {
     request: bool,
     /// The items a change here touches.
     items: Vec<Item>,
+    /// Whether the schema is inline where typify names its type after its
+    /// `title` (not a component, not a part of an `allOf`).
+    inline: bool,
+    /// Whether nullability is compared here (it is compared elsewhere for
+    /// properties, which decide `Option` with required-ness, and for
+    /// parameters).
+    nullability: bool,
 }
 
 impl Place {
@@ -68,6 +75,8 @@ impl Place {
             type_name,
             request: self.request,
             items: self.items.clone(),
+            inline: true,
+            nullability: true,
         }
     }
 }
@@ -187,6 +196,13 @@ fn operations(doc: &Value) -> BTreeMap<String, Operation<'_>> {
                 || crate::normalize::derive_operation_id(method, path),
                 str::to_owned,
             );
+            // A duplicate operationId must not hide an operation: the
+            // second one is keyed with its method and path too.
+            let id = if out.contains_key(&id) {
+                format!("{id} ({} {path})", method.to_uppercase())
+            } else {
+                id
+            };
             out.insert(
                 id,
                 Operation {
@@ -202,9 +218,16 @@ fn operations(doc: &Value) -> BTreeMap<String, Operation<'_>> {
     out
 }
 
+/// Whether a parameter's setter must be called: progenitor makes a query
+/// parameter whose schema is nullable optional whatever its `required`.
 fn is_required(parameter: &Value) -> bool {
-    parameter.get("in").and_then(Value::as_str) == Some("path")
-        || parameter.get("required").and_then(Value::as_bool) == Some(true)
+    let location = parameter.get("in").and_then(Value::as_str);
+    let nullable = parameter
+        .get("schema")
+        .is_some_and(|schema| unwrap(schema).1);
+    location == Some("path")
+        || (parameter.get("required").and_then(Value::as_bool) == Some(true)
+            && !(location == Some("query") && nullable))
 }
 
 /// A schema with one-element `allOf` wrappers taken off, and whether any
@@ -281,6 +304,24 @@ fn kind(schema: &Value) -> String {
     }
 }
 
+/// The schema of an object's additional values, when it has one (not
+/// `true`, `{}` or `false`).
+fn values(schema: &Value) -> Option<&Value> {
+    schema
+        .get("additionalProperties")
+        .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+}
+
+/// Whether typify makes a named type of a schema of this kind (named after
+/// its `title` when it is inline).
+fn names_a_type(kind: &str) -> bool {
+    kind == "object"
+        || kind.starts_with("enum of")
+        || kind.ends_with("union")
+        || kind == "allOf composition"
+        || kind.starts_with("constrained string")
+}
+
 /// Whether a property's Rust type is `Option<T>`.
 fn is_option(property: &Value, required: bool) -> bool {
     let (inner, nullable) = unwrap(property);
@@ -298,6 +339,29 @@ fn required_set(schema: &Value) -> BTreeSet<&str> {
 
 fn is_success(status: &str) -> bool {
     status.starts_with('2')
+}
+
+fn is_json(media: &str) -> bool {
+    let media = media.split(';').next().unwrap_or(media).trim();
+    media == "application/json" || media.ends_with("+json")
+}
+
+fn join(statuses: &[&String]) -> String {
+    statuses
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The body type of one response (see [`Diff::body`]).
+struct Body {
+    /// What identifies the type.
+    id: String,
+    /// The type, for messages.
+    shown: String,
+    /// Whether it is a typed (JSON schema) body.
+    schema: bool,
 }
 
 impl Diff<'_> {
@@ -360,6 +424,29 @@ impl Diff<'_> {
                     );
                 }
                 self.operation(id, before, after);
+                continue;
+            }
+            // Another operationId with the same Rust method name
+            // (`getWidget` -> `get_widget`) is the same builder method.
+            let same_method = added.iter().position(|to| rust_ident(to) == rust_ident(id));
+            if let Some(at) = same_method {
+                let to = added.remove(at);
+                if let Some(after) = new.get(to) {
+                    if before.method != after.method || before.path != after.path {
+                        self.push(
+                            "operation-moved",
+                            &after.pointer,
+                            format!(
+                                "operation `{id}` (now `{to}`) moved from {} to {}: the builder method `{}()` stays",
+                                before.describe(),
+                                after.describe(),
+                                rust_ident(id)
+                            ),
+                            vec![Item::Method(rust_ident(id))],
+                        );
+                    }
+                    self.operation(to, before, after);
+                }
                 continue;
             }
             let same_place = added.iter().position(|to| {
@@ -456,6 +543,8 @@ impl Diff<'_> {
                             type_name: format!("{pascal}{}", rust_type_name(name)),
                             request: true,
                             items: items.clone(),
+                            inline: true,
+                            nullability: false,
                         };
                         self.schema(a, b, &place);
                     }
@@ -520,6 +609,15 @@ impl Diff<'_> {
                         ),
                         items.to_vec(),
                     );
+                } else if !self.body_defaults(body) {
+                    self.push(
+                        "request-body-added-required",
+                        &pointer,
+                        format!(
+                            "optional request body added to `{id}`: progenitor still requires it (no builder whose fields are all optional), calls without `.body()` fail"
+                        ),
+                        items.to_vec(),
+                    );
                 } else {
                     self.push(
                         "request-body-added-optional",
@@ -536,10 +634,35 @@ impl Diff<'_> {
                     type_name: format!("{}Body", rust_type_name(id)),
                     request: true,
                     items: items.to_vec(),
+                    inline: true,
+                    nullability: true,
                 };
                 self.content(a, b, &place);
             }
         }
+    }
+
+    /// Whether progenitor lets a request body go unset: its builder starts
+    /// as "body was not initialized" unless the body type has a builder
+    /// whose fields are all optional (an object schema without `required`).
+    fn body_defaults(&self, body: &Value) -> bool {
+        let Some(content) = body.get("content").and_then(Value::as_object) else {
+            return false;
+        };
+        let Some(schema) = content
+            .iter()
+            .find(|(m, _)| is_json(m))
+            .and_then(|(_, v)| v.get("schema"))
+        else {
+            return false;
+        };
+        let (schema, nullable) = unwrap(schema);
+        let (schema, _) = unwrap(resolve(self.new, schema));
+        !nullable
+            && (schema.get("properties").is_some()
+                || schema.get("type").and_then(Value::as_str) == Some("object"))
+            && kind(schema) == "object"
+            && required_set(schema).is_empty()
     }
 
     fn responses(
@@ -560,24 +683,108 @@ impl Diff<'_> {
             .get("responses")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
+        // progenitor generates one success type and one error type per
+        // operation: compare the body types of each class as sets.
+        let resolved = |doc: &Value, r: &Value| resolve(doc, r).clone();
+        let old_bodies: BTreeMap<&String, Body> = old
+            .iter()
+            .map(|(s, r)| (s, self.body(&resolved(self.old, r), true)))
+            .collect();
+        let new_bodies: BTreeMap<&String, Body> = new
+            .iter()
+            .map(|(s, r)| (s, self.body(&resolved(self.new, r), false)))
+            .collect();
+        let mut changed_classes = BTreeSet::new();
+        for success in [true, false] {
+            let in_class = |s: &&&String| is_success(s) == success;
+            // The old set with the schemas of statuses kept on both sides
+            // taken from the new side: those are compared schema by schema.
+            let mut before_set = BTreeMap::new();
+            for (status, body) in old_bodies.iter().filter(|(s, _)| in_class(s)) {
+                let body = match new_bodies.get(*status) {
+                    Some(n) if body.schema && n.schema => n,
+                    _ => body,
+                };
+                if success || body.schema {
+                    before_set.insert(body.id.clone(), body.shown.clone());
+                }
+            }
+            let mut after_set = BTreeMap::new();
+            for body in new_bodies
+                .iter()
+                .filter(|(s, _)| in_class(s))
+                .map(|(_, b)| b)
+            {
+                if success || body.schema {
+                    after_set.insert(body.id.clone(), body.shown.clone());
+                }
+            }
+            if before_set == after_set {
+                continue;
+            }
+            changed_classes.insert(success);
+            let (class, default) = if success {
+                ("success", "none")
+            } else {
+                ("error", "`()` (no typed error body)")
+            };
+            let show = |set: &BTreeMap<String, String>| {
+                if set.is_empty() {
+                    default.to_owned()
+                } else {
+                    set.values().cloned().collect::<Vec<_>>().join(", ")
+                }
+            };
+            let (removed, added): (Vec<&String>, Vec<&String>) = (
+                old.keys()
+                    .filter(|s| is_success(s) == success && !new.contains_key(*s))
+                    .collect(),
+                new.keys()
+                    .filter(|s| is_success(s) == success && !old.contains_key(*s))
+                    .collect(),
+            );
+            let mut how = Vec::new();
+            if !added.is_empty() {
+                how.push(format!("response(s) {} added", join(&added)));
+            }
+            if !removed.is_empty() {
+                how.push(format!("response(s) {} removed", join(&removed)));
+            }
+            if how.is_empty() {
+                how.push("a response's body changed".to_owned());
+            }
+            self.push(
+                "response-type-changed",
+                &format!("{}/responses", after.pointer),
+                format!(
+                    "{class} body type(s) of `{id}` changed ({}): {} -> {}; progenitor generates one {class} type per operation",
+                    how.join(", "),
+                    show(&before_set),
+                    show(&after_set)
+                ),
+                items.to_vec(),
+            );
+        }
         for (status, response) in old {
             let old_pointer = format!("{}/responses/{}", before.pointer, escape_pointer(status));
             let Some(other) = new.get(status) else {
-                if is_success(status) {
+                if changed_classes.contains(&is_success(status)) {
+                    // Reported with the body types.
+                } else if is_success(status) {
                     self.push(
                         "success-response-removed",
                         &old_pointer,
                         format!(
-                            "success response {status} of `{id}` removed: its typed body is gone"
+                            "success response {status} of `{id}` removed (the success type stays)"
                         ),
-                        items.to_vec(),
+                        Vec::new(),
                     );
                 } else {
                     self.push(
                         "error-response-removed",
                         &old_pointer,
                         format!("response {status} of `{id}` removed (the error type stays)"),
-                        items.to_vec(),
+                        Vec::new(),
                     );
                 }
                 continue;
@@ -588,6 +795,8 @@ impl Diff<'_> {
                 type_name: format!("{}Response", rust_type_name(id)),
                 request: false,
                 items: items.to_vec(),
+                inline: true,
+                nullability: true,
             };
             self.content(
                 resolve(self.old, response),
@@ -596,12 +805,58 @@ impl Diff<'_> {
             );
         }
         for status in new.keys().filter(|s| !old.contains_key(*s)) {
+            if changed_classes.contains(&is_success(status)) {
+                continue;
+            }
             self.push(
                 "response-added",
                 &format!("{}/responses/{}", after.pointer, escape_pointer(status)),
                 format!("response {status} of `{id}` added"),
                 Vec::new(),
             );
+        }
+    }
+
+    /// The body type of a response, as progenitor sees it: the schema of its
+    /// JSON media type (by component name, renames followed, or by shape),
+    /// else a byte stream when it has content, else no body.
+    fn body(&self, response: &Value, old: bool) -> Body {
+        let content = response.get("content").and_then(Value::as_object);
+        let json = content.and_then(|c| {
+            c.iter()
+                .find(|(m, _)| is_json(m))
+                .and_then(|(_, v)| v.get("schema"))
+        });
+        match (json, content) {
+            (Some(schema), _) => {
+                let (inner, nullable) = unwrap(schema);
+                let id = match ref_name(inner) {
+                    Some(name) => {
+                        let name = if old {
+                            self.renamed.get(name).map_or(name, String::as_str)
+                        } else {
+                            name
+                        };
+                        format!("ref {name} {nullable}")
+                    }
+                    None => format!("shape {}", shape(schema)),
+                };
+                Body {
+                    id,
+                    shown: kind(schema),
+                    schema: true,
+                }
+            }
+            (None, Some(c)) if !c.is_empty() => Body {
+                id: "bytes".to_owned(),
+                shown: "a byte stream".to_owned(),
+                schema: false,
+            },
+            _ => Body {
+                id: "none".to_owned(),
+                shown: "no body".to_owned(),
+                schema: false,
+            },
         }
     }
 
@@ -684,6 +939,8 @@ impl Diff<'_> {
                 type_name: rust.clone(),
                 request: self.request.contains(name),
                 items: vec![Item::Type(rust.clone())],
+                inline: false,
+                nullability: true,
             };
             self.schema(schema, other, &place);
         }
@@ -705,8 +962,8 @@ impl Diff<'_> {
 
     /// Two schemas at the same place.
     fn schema(&mut self, old: &Value, new: &Value, place: &Place) {
-        let (a, _) = unwrap(old);
-        let (b, _) = unwrap(new);
+        let (a, old_nullable) = unwrap(old);
+        let (b, new_nullable) = unwrap(new);
         let place = place.clone();
         let (old_kind, new_kind) = (kind(a), kind(b));
         if old_kind != new_kind {
@@ -724,9 +981,51 @@ impl Diff<'_> {
             }
             return;
         }
+        if place.nullability && old_nullable != new_nullable {
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of {} changed: {}: its Rust type {} `Option`",
+                    place.what,
+                    if new_nullable {
+                        "now nullable"
+                    } else {
+                        "no longer nullable"
+                    },
+                    if new_nullable { "gains" } else { "loses" }
+                ),
+                place.items.clone(),
+            );
+        }
         if ref_name(b).is_some() {
             // Compared once, where the component is defined.
             return;
+        }
+        let title = |s: &Value, inner: &Value| {
+            [s, inner]
+                .iter()
+                .find_map(|s| s.get("title").and_then(Value::as_str))
+                .map(str::to_owned)
+        };
+        let (old_title, new_title) = (title(old, a), title(new, b));
+        if place.inline && old_title != new_title && names_a_type(&new_kind) {
+            let show = |t: &Option<String>| {
+                t.as_ref()
+                    .map_or_else(|| "none".to_owned(), |t| format!("`{t}`"))
+            };
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of {} renamed: `title` {} -> {} (typify names inline types after their title; now `{}`)",
+                    place.what,
+                    show(&old_title),
+                    show(&new_title),
+                    place.type_name
+                ),
+                place.items.clone(),
+            );
         }
         self.enumeration(a, b, &place);
         self.constraints(a, b, &place);
@@ -752,6 +1051,8 @@ impl Diff<'_> {
                     );
                     // The parts of an allOf make one type, not types of their own.
                     child.type_name.clone_from(&place.type_name);
+                    child.inline = false;
+                    child.nullability = false;
                     self.schema(p, q, &child);
                 }
             } else {
@@ -767,6 +1068,41 @@ impl Diff<'_> {
                     place.items.clone(),
                 );
             }
+        }
+        match (a.get("items"), b.get("items")) {
+            (Some(_), None) | (None, Some(_)) => {
+                let show = |s: Option<&Value>| s.map_or_else(|| "any value".to_owned(), kind);
+                self.push(
+                    "type-changed",
+                    &place.pointer,
+                    format!(
+                        "type of the items of {} changed: {} -> {}",
+                        place.what,
+                        show(a.get("items")),
+                        show(b.get("items"))
+                    ),
+                    place.items.clone(),
+                );
+            }
+            _ => {}
+        }
+
+        if values(a).is_some() != values(b).is_some() {
+            let show = |s: &Value| match s.get("additionalProperties") {
+                None | Some(Value::Bool(false)) => "none".to_owned(),
+                Some(v) => values(s).map_or_else(|| "any value".to_owned(), |_| kind(v)),
+            };
+            self.push(
+                "type-changed",
+                &place.pointer,
+                format!(
+                    "type of the additional values of {} changed: {} -> {}",
+                    place.what,
+                    show(a),
+                    show(b)
+                ),
+                place.items.clone(),
+            );
         }
         if let (Some(x), Some(y)) = (a.get("items"), b.get("items")) {
             let child = place.child(
@@ -843,7 +1179,38 @@ impl Diff<'_> {
     }
 
     fn constraints(&mut self, a: &Value, b: &Value, place: &Place) {
+        let integer = |s: &Value| s.get("type").and_then(Value::as_str) == Some("integer");
+        if integer(a) && integer(b) {
+            // typify picks the Rust integer type from the format and the
+            // exact bounds (min 1 -> NonZeroU64, 0..=255 -> u8, ...): any
+            // change of them may change the type.
+            for key in [
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "multipleOf",
+            ] {
+                let (x, y) = (a.get(key), b.get(key));
+                if x != y {
+                    let show =
+                        |v: Option<&Value>| v.map_or_else(|| "none".to_owned(), Value::to_string);
+                    self.push(
+                        "type-changed",
+                        &place.pointer,
+                        format!(
+                            "type of {} may change: integer `{key}` {} -> {} (typify picks the Rust integer type from the bounds)",
+                            place.what,
+                            show(x),
+                            show(y)
+                        ),
+                        place.items.clone(),
+                    );
+                }
+            }
+        }
         // (keyword, whether a larger value narrows)
+        let integers = integer(a) && integer(b);
         for (key, larger_narrows) in [
             ("minimum", true),
             ("exclusiveMinimum", true),
@@ -854,12 +1221,19 @@ impl Diff<'_> {
             ("maxLength", false),
             ("maxItems", false),
             ("pattern", true),
+            ("multipleOf", true),
         ] {
             let (x, y) = (a.get(key), b.get(key));
-            if x == y {
+            let integer_bound = matches!(
+                key,
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
+            );
+            if x == y || (integers && integer_bound) {
                 continue;
             }
             let narrowed = match (x.and_then(Value::as_f64), y.and_then(Value::as_f64)) {
+                // Another divisor is no superset of the values: only dropping it widens.
+                (Some(_), Some(_)) if key == "multipleOf" => true,
                 (Some(p), Some(q)) => (q > p) == larger_narrows,
                 _ => match (x, y) {
                     (None, Some(_)) => true,
@@ -888,11 +1262,34 @@ impl Diff<'_> {
     }
 
     fn union(&mut self, key: &str, x: &[Value], y: &[Value], place: &Place) {
+        // Variants are matched by kind, counting repeats: `[object, object]`
+        // to `[object, object, object]` gained a variant.
         let sig = |v: &Value| kind(v);
-        let old: Vec<String> = x.iter().map(sig).collect();
-        let new: Vec<String> = y.iter().map(sig).collect();
-        let added: Vec<&String> = new.iter().filter(|s| !old.contains(s)).collect();
-        let removed: Vec<&String> = old.iter().filter(|s| !new.contains(s)).collect();
+        let shown = |v: &Value| {
+            let (inner, _) = unwrap(v);
+            match [v, inner]
+                .iter()
+                .find_map(|s| s.get("title").and_then(Value::as_str))
+            {
+                Some(title) => format!("{} `{title}`", kind(v)),
+                None => kind(v),
+            }
+        };
+        let unmatched = |these: &[Value], others: &[Value]| {
+            let mut others: Vec<String> = others.iter().map(sig).collect();
+            let mut out = Vec::new();
+            for v in these {
+                match others.iter().position(|o| *o == sig(v)) {
+                    Some(at) => {
+                        others.remove(at);
+                    }
+                    None => out.push(shown(v)),
+                }
+            }
+            out
+        };
+        let added = unmatched(y, x);
+        let removed = unmatched(x, y);
         let mut items = place.items.clone();
         items.push(Item::Type(place.type_name.clone()));
         for (variants, rule, verb) in [
@@ -900,7 +1297,7 @@ impl Diff<'_> {
             (&removed, "union-variant-removed", "lost"),
         ] {
             if !variants.is_empty() {
-                let list: Vec<&str> = variants.iter().map(|s| s.as_str()).collect();
+                let list: Vec<&str> = variants.iter().map(String::as_str).collect();
                 self.push(
                     rule,
                     &format!("{}/{key}", place.pointer),
@@ -1028,6 +1425,7 @@ impl Diff<'_> {
             );
             let mut child = child;
             child.items = items.clone();
+            child.nullability = false;
             self.schema(schema, other, &child);
         }
         for name in added.into_iter().filter(|n| !renamed_to.contains(*n)) {

@@ -20,6 +20,9 @@
 //! only its rule's edit (and the vendor version going from 1 to 2). Both are
 //! compared as parsed, without normalisation, as they always were.
 //!
+//! A rule may have further cases in folders named `<rule>--<case>`: the
+//! same layout, and the same demand that only `<rule>` fires.
+//!
 //! An overlay cannot rename a key in place: a renamed field, schema or path
 //! is removed by one action and added by the next, so it moves to the end
 //! of its object; member order does not matter to the comparison.
@@ -97,23 +100,25 @@ fn every_rule_has_a_fixture_that_fires_it_and_nothing_else() {
         if !case.is_dir() {
             continue; // base.yaml
         }
-        let rule = case.file_name().unwrap().to_string_lossy().into_owned();
+        let folder = case.file_name().unwrap().to_string_lossy().into_owned();
+        // `<rule>--<case>`: a further case of the rule.
+        let rule = folder.split("--").next().unwrap_or(&folder).to_owned();
         // Refuse stray files: a full `after.yaml` left over would be ignored silently.
         for file in std::fs::read_dir(&case).unwrap() {
             let name = file.unwrap().file_name();
             assert!(
                 ["before.overlay.yaml", "after.overlay.yaml", "expected.txt"]
                     .contains(&name.to_string_lossy().as_ref()),
-                "{rule}: unexpected file {name:?}"
+                "{folder}: unexpected file {name:?}"
             );
         }
-        let (before, after) = fixture(&rule);
-        assert_ne!(before, after, "{rule}: the after overlay changes nothing");
+        let (before, after) = fixture(&folder);
+        assert_ne!(before, after, "{folder}: the after overlay changes nothing");
         let log = Changelog::new("fixture", "0.1.0", &before, &after);
-        assert!(!log.changes.is_empty(), "{rule}: no change found");
+        assert!(!log.changes.is_empty(), "{folder}: no change found");
         for change in &log.changes {
-            assert_eq!(change.rule, rule, "{rule}: {change:?}");
-            assert_eq!(change.class, class_of(change.rule), "{rule}: {change:?}");
+            assert_eq!(change.rule, rule, "{folder}: {change:?}");
+            assert_eq!(change.class, class_of(change.rule), "{folder}: {change:?}");
         }
         let rendered = log.render().unwrap();
         let expected_path = case.join("expected.txt");
@@ -136,11 +141,12 @@ fn every_rule_has_a_fixture_that_fires_it_and_nothing_else() {
         // And back: nothing is lost in either direction.
         assert!(
             !compare(&after, &before).is_empty(),
-            "{rule}: the reverse finds nothing"
+            "{folder}: the reverse finds nothing"
         );
         seen.push(rule);
     }
     seen.sort();
+    seen.dedup();
     let mut rules: Vec<String> = RULES.iter().map(|(r, _)| (*r).to_owned()).collect();
     rules.sort();
     assert_eq!(seen, rules, "fixture directories and RULES differ");
@@ -248,6 +254,37 @@ fn three_edits_of_pinwheel_are_classified_with_the_wrapper_code_they_touch() {
         "- operation `list_paystubs` removed (GET /accounts/{account_id}/paystubs): builder method `list_paystubs()` is gone [#/paths/~1accounts~1{account_id}~1paystubs/get] (operation-removed)\n  wrapper uses: crates/pinwheel/src/pagination.rs:"
     ));
     assert!(rendered.ends_with("\nImplied bump: minor (breaking change in 0.x): 0.1.0 -> 0.2.0\n"));
+}
+
+#[test]
+fn an_operation_id_with_the_same_rust_method_is_no_change() {
+    let before = read(&fixtures().join("base.yaml"));
+    let mut after = before.clone();
+    after["paths"]["/widgets/{widget_id}"]["get"]["operationId"] = json!("getWidget");
+    assert!(compare(&before, &after).is_empty());
+    assert!(compare(&after, &before).is_empty());
+}
+
+#[test]
+fn a_duplicate_operation_id_does_not_hide_an_operation() {
+    let before = read(&fixtures().join("base.yaml"));
+    let mut after = before.clone();
+    // `paint_widget` takes the id of `get_widget`: two operations, one id.
+    after["paths"]["/widgets/{widget_id}/paint"]["post"]["operationId"] = json!("get_widget");
+    let rules: Vec<&str> = compare(&before, &after).iter().map(|c| c.rule).collect();
+    assert_eq!(
+        rules,
+        ["operation-renamed"],
+        "{:?}",
+        compare(&before, &after)
+    );
+    let mut removed = after.clone();
+    removed["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/widgets/{widget_id}/paint");
+    let rules: Vec<&str> = compare(&after, &removed).iter().map(|c| c.rule).collect();
+    assert_eq!(rules, ["operation-removed"]);
 }
 
 #[test]
