@@ -409,13 +409,28 @@ impl Diff<'_> {
         let new = operations(self.new);
         let mut added: Vec<&String> = new.keys().filter(|id| !old.contains_key(*id)).collect();
         for (id, before) in &old {
-            if let Some(after) = new.get(id) {
+            // The same operationId, or another with the same Rust method
+            // name (`getWidget` -> `get_widget`): the same builder method.
+            let matched = match new.get_key_value(id) {
+                Some(found) => Some(found),
+                None => added
+                    .iter()
+                    .position(|to| rust_ident(to) == rust_ident(id))
+                    .map(|at| added.remove(at))
+                    .and_then(|to| new.get_key_value(to)),
+            };
+            if let Some((to, after)) = matched {
                 if before.method != after.method || before.path != after.path {
+                    let named = if to == id {
+                        format!("`{id}`")
+                    } else {
+                        format!("`{id}` (now `{to}`)")
+                    };
                     self.push(
                         "operation-moved",
                         &after.pointer,
                         format!(
-                            "operation `{id}` moved from {} to {}: the builder method `{}()` stays",
+                            "operation {named} moved from {} to {}: the builder method `{}()` stays",
                             before.describe(),
                             after.describe(),
                             rust_ident(id)
@@ -423,30 +438,7 @@ impl Diff<'_> {
                         vec![Item::Method(rust_ident(id))],
                     );
                 }
-                self.operation(id, before, after);
-                continue;
-            }
-            // Another operationId with the same Rust method name
-            // (`getWidget` -> `get_widget`) is the same builder method.
-            let same_method = added.iter().position(|to| rust_ident(to) == rust_ident(id));
-            if let Some(at) = same_method {
-                let to = added.remove(at);
-                if let Some(after) = new.get(to) {
-                    if before.method != after.method || before.path != after.path {
-                        self.push(
-                            "operation-moved",
-                            &after.pointer,
-                            format!(
-                                "operation `{id}` (now `{to}`) moved from {} to {}: the builder method `{}()` stays",
-                                before.describe(),
-                                after.describe(),
-                                rust_ident(id)
-                            ),
-                            vec![Item::Method(rust_ident(id))],
-                        );
-                    }
-                    self.operation(to, before, after);
-                }
+                self.operation(to, before, after);
                 continue;
             }
             let same_place = added.iter().position(|to| {
