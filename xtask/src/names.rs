@@ -437,7 +437,7 @@ pub fn unique_titles(doc: &mut Value, report: &mut Report) {
                 format!("{name}Inline"),
                 name.clone(),
                 "this untitled schema would be named `{old}` from where it sits, a name a different schema has; \
-                 typify would define it twice",
+                 typify would define it twice, or silently use one type for both",
             ));
         }
     }
