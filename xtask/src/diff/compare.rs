@@ -629,7 +629,7 @@ impl Diff<'_> {
                     inline: true,
                     nullability: true,
                 };
-                self.content(a, b, &place);
+                self.content(a, b, &place, false);
             }
         }
     }
@@ -794,6 +794,7 @@ impl Diff<'_> {
                 resolve(self.old, response),
                 resolve(self.new, other),
                 &place,
+                changed_classes.contains(&is_success(status)),
             );
         }
         for status in new.keys().filter(|s| !old.contains_key(*s)) {
@@ -852,8 +853,11 @@ impl Diff<'_> {
         }
     }
 
-    /// The `content` map of a body or response.
-    fn content(&mut self, old: &Value, new: &Value, place: &Place) {
+    /// The `content` map of a body or response; `typed_elsewhere`: the
+    /// operation's body type change is reported already (as
+    /// `response-type-changed`), so media types added or removed are not
+    /// reported again.
+    fn content(&mut self, old: &Value, new: &Value, place: &Place, typed_elsewhere: bool) {
         let empty = Map::new();
         let old = old
             .get("content")
@@ -867,6 +871,7 @@ impl Diff<'_> {
         for (media, value) in old {
             let pointer = format!("{}/content/{}", place.pointer, escape_pointer(media));
             match new.get(media) {
+                None if typed_elsewhere => {}
                 None => self.push(
                     "media-type-removed",
                     &pointer,
@@ -886,7 +891,10 @@ impl Diff<'_> {
                 }
             }
         }
-        for media in new.keys().filter(|m| !old.contains_key(*m)) {
+        for media in new
+            .keys()
+            .filter(|m| !typed_elsewhere && !old.contains_key(*m))
+        {
             self.push(
                 "media-type-added",
                 &format!("{}/content/{}", place.pointer, escape_pointer(media)),
