@@ -452,7 +452,8 @@ pub fn stray_crates(root: &Path, owned: &BTreeSet<String>) -> Result<Vec<String>
     Ok(stray)
 }
 
-fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every file below `dir` (none when it does not exist), sorted.
+pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(out);

@@ -326,7 +326,10 @@ impl Changelog {
     /// Finds the lines of the wrapper crate in `dir` (its `.rs` files) that
     /// name an item each change touches.
     pub fn find_uses(&mut self, root: &Path, dir: &Path) -> Result<()> {
-        let files = rust_files(dir)?;
+        let files: Vec<PathBuf> = crate::codegen::list_files(dir)?
+            .into_iter()
+            .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+            .collect();
         let mut texts = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(&file)
@@ -425,27 +428,6 @@ fn names_ident(line: &str, ident: &str) -> bool {
         let after = line[at + ident.len()..].chars().next();
         !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
-}
-
-/// Every `.rs` file below `dir` (none when it does not exist), sorted.
-fn rust_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target") {
-                continue;
-            }
-            out.extend(rust_files(&path)?);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Where the old document comes from.

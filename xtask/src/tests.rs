@@ -382,39 +382,11 @@ fn add_spec_with(root: &Path, name: &str, document_name: &str, document: &[u8], 
     .unwrap();
 }
 
-/// A workspace like ours, with only client-core, for fixture APIs to join.
-fn scratch_workspace(root: &Path) {
-    let real = crate::workspace_root();
-    let manifest = std::fs::read_to_string(real.join("Cargo.toml")).unwrap();
-    let mut table: toml::Table = manifest.parse().unwrap();
-    let workspace = table
-        .get_mut("workspace")
-        .and_then(|w| w.as_table_mut())
-        .unwrap();
-    workspace.insert(
-        "members".into(),
-        toml::Value::Array(vec!["crates/*".into()]),
-    );
-    let deps = workspace
-        .get_mut("dependencies")
-        .and_then(|d| d.as_table_mut())
-        .unwrap();
-    let mut core = toml::Table::new();
-    core.insert(
-        "path".into(),
-        real.join("crates/client-core").display().to_string().into(),
-    );
-    deps.insert("client-core".into(), toml::Value::Table(core));
-    std::fs::create_dir_all(root.join("crates")).unwrap();
-    std::fs::write(root.join("Cargo.toml"), toml::to_string(&table).unwrap()).unwrap();
-    std::fs::copy(real.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-}
-
 #[test]
 fn a_new_api_added_as_data_generates_and_compiles() {
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path();
-    scratch_workspace(root);
+    crate::corpus::scratch_workspace(&crate::workspace_root(), root).unwrap();
     // A Swashbuckle-shaped document (what PensionPro's real one will look like)
     // and a FastAPI-style 3.1 document, each dropped in as data only.
     let swashbuckle = std::fs::read(fixtures().join("swashbuckle/openapi.json")).unwrap();

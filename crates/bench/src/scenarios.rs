@@ -93,6 +93,27 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// A PensionPro client for walks of the bench server's plans.
+fn walk_client(
+    url: String,
+    limit: client_core::rate::RateLimit,
+    concurrency: NonZeroUsize,
+    memory: usize,
+) -> anyhow::Result<pensionpro::Client> {
+    Ok(pensionpro::Client::builder()
+        .api_key("k")
+        .username("u")
+        .base_url(url)
+        .rate_limit(limit)
+        .page_concurrency(concurrency)
+        .page_memory(memory)
+        .build()?)
+}
+
+fn pages(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
+}
+
 fn unlimited() -> client_core::rate::RateLimit {
     client_core::rate::RateLimit::per_second(NonZeroU32::new(1_000_000).unwrap_or(NonZeroU32::MAX))
 }
@@ -253,15 +274,8 @@ async fn export() -> anyhow::Result<Value> {
     // The client's walk, with enough pages in flight to use the budget.
     let server = Server::start(behaviour).await?;
     let concurrency = 20;
-    let client = pensionpro::Client::builder()
-        .api_key("k")
-        .username("u")
-        .base_url(server.url())
-        .rate_limit(limit)
-        .page_concurrency(NonZeroUsize::new(concurrency).unwrap_or(NonZeroUsize::MIN))
-        // Room for every page in flight (20 pages of about 11 MiB decoded).
-        .page_memory(usize::MAX)
-        .build()?;
+    // Room for every page in flight (20 pages of about 11 MiB decoded).
+    let client = walk_client(server.url(), limit, pages(concurrency), usize::MAX)?;
     let started = Instant::now();
     let mut walk = client.list(client.list_plans(), &pensionpro::Query::new());
     let mut seen = 0u64;
@@ -287,16 +301,12 @@ async fn export() -> anyhow::Result<Value> {
         ..Behaviour::default()
     })
     .await?;
-    let rate_client = pensionpro::Client::builder()
-        .api_key("k")
-        .username("u")
-        .base_url(rate_server.url())
-        .rate_limit(client_core::rate::RateLimit::per_second(
-            NonZeroU32::new(RATE).unwrap_or(NonZeroU32::MIN),
-        ))
-        .page_concurrency(NonZeroUsize::new(concurrency).unwrap_or(NonZeroUsize::MIN))
-        .page_memory(usize::MAX)
-        .build()?;
+    let rate_client = walk_client(
+        rate_server.url(),
+        client_core::rate::RateLimit::per_second(NonZeroU32::new(RATE).unwrap_or(NonZeroU32::MIN)),
+        pages(concurrency),
+        usize::MAX,
+    )?;
     let started = Instant::now();
     let mut walk = rate_client.list(rate_client.list_plans(), &pensionpro::Query::new());
     let mut rate_seen = 0u64;
@@ -516,14 +526,7 @@ async fn stream_rows(rows: u64, concurrency: NonZeroUsize, memory: usize) -> any
         ..Behaviour::default()
     })
     .await?;
-    let client = pensionpro::Client::builder()
-        .api_key("k")
-        .username("u")
-        .base_url(server.url())
-        .rate_limit(unlimited())
-        .page_concurrency(concurrency)
-        .page_memory(memory)
-        .build()?;
+    let client = walk_client(server.url(), unlimited(), concurrency, memory)?;
     let mut walk = client.list(client.list_plans(), &pensionpro::Query::new());
     let mut count = 0u64;
     while let Some(row) = walk.next().await {

@@ -487,8 +487,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             rows,
             keep: Some(keep),
         };
-        let fresh_ids: Vec<i64> = fresh.iter_ids().collect();
-        for id in fresh_ids {
+        for id in fresh.iter_ids() {
             self.remember(id);
         }
         self.yielded += fresh.len() as u64;
