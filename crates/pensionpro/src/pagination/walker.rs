@@ -615,7 +615,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
         }
         self.go_sequential();
         self.jump = 0;
-        let step = u64::from(self.settings.page - 1);
+        let step = self.stride();
         let back = step.saturating_mul(1 << self.lost.min(40));
         self.lost += 1;
         let base = self
@@ -626,6 +626,19 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
                 .min(u64::from(skip).saturating_sub(1)),
         );
         Step::Continue
+    }
+
+    /// How far apart windows searched one after the other start so that
+    /// they overlap by a row: the rows the server answers per window less
+    /// one. A server that caps pages below the size asked answers fewer,
+    /// and windows a page apart would leave gaps the last row can hide in.
+    fn stride(&self) -> u64 {
+        let answered = if self.longest > 0 {
+            self.longest.min(self.settings.page as usize)
+        } else {
+            self.settings.page as usize
+        };
+        (answered as u64).saturating_sub(1).max(1)
     }
 
     /// Queues the next place to look for the last row.
@@ -639,7 +652,7 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             (Some(then), Some(now)) if self.count_tells => i128::from(now) - i128::from(then),
             _ => 0,
         };
-        let step = i128::from(self.settings.page - 1);
+        let step = i128::from(self.stride());
         // A count can be wrong, so the search alternates between the place
         // it predicts and where the row was, widening around each.
         let (centre, round) = if moved == 0 {
