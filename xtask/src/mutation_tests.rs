@@ -6,6 +6,11 @@
 //!
 //! The seeds are every normalisation fixture and the three smallest corpus
 //! documents, so each mutation starts from a construct the pipeline handles.
+//!
+//! `MUTATION_DUMP=file` writes the smallest failing case; a stack overflow
+//! aborts the process instead of failing the case, and
+//! `MUTATION_BEFORE=file` writes every case before it runs, so the file
+//! holds the one that aborted.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -213,6 +218,11 @@ proptest! {
             apply(&mut doc, m);
         }
         let mutated = doc.clone();
+        if let Some(path) = std::env::var_os("MUTATION_BEFORE") {
+            // Written before the pipeline runs: what a case that aborts the
+            // process (a stack overflow is not a panic) was working on.
+            let _ = std::fs::write(path, serde_json::to_vec_pretty(&mutated).unwrap_or_default());
+        }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline(&mut doc)));
         let failed = match &outcome {
             Err(_) => true,

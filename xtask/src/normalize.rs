@@ -140,6 +140,7 @@ pub fn normalise_with(doc: &mut Value, settings: &Settings, report: &mut Report)
     n.deep_refs(doc);
     n.top_level(doc);
     n.all_schemas(doc);
+    n.recursive_merges(doc);
     n.operations(doc);
     n.add_conversion_targets(doc);
     crate::unions::unions(doc, n.report);
@@ -2380,6 +2381,100 @@ impl Normaliser<'_> {
         }
     }
 
+    /// An inline schema whose `allOf` merges a component that leads back to
+    /// the component the schema sits in (`Envelope.events.items: allOf
+    /// [Envelope, {...}]`): typify merges the component into the inline
+    /// schema, meets the same inline schema inside it, merges again, and
+    /// never returns (a stack overflow, which no error can report). Such a
+    /// schema becomes a component of its own, named after its place, so the
+    /// recursion goes through a reference, which typify follows by name.
+    fn recursive_merges(&mut self, doc: &mut Value) {
+        let Some(schemas) = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        // Which components each component refers to, anywhere inside it.
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (name, schema) in schemas {
+            let mut found = Vec::new();
+            collect_refs(schema, "", &mut found);
+            let targets = found
+                .into_iter()
+                .filter_map(|(_, target)| component_name(&target))
+                .collect();
+            edges.insert(name.clone(), targets);
+        }
+        let reaches = |from: &str, to: &str| {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![from.to_owned()];
+            while let Some(next) = stack.pop() {
+                if next == to {
+                    return true;
+                }
+                if seen.insert(next.clone()) {
+                    stack.extend(edges.get(&next).into_iter().flatten().cloned());
+                }
+            }
+            false
+        };
+        // (pointer of the inline schema, its component), deepest first so a
+        // schema inside another one has moved before the outer one does.
+        let mut found: Vec<(String, String)> = Vec::new();
+        for (name, schema) in schemas {
+            let base = format!("/components/schemas/{}", escape_pointer(name));
+            inline_merges(schema, &base, true, &mut |pointer, members| {
+                let loops = members
+                    .iter()
+                    .filter_map(|member| member.get("$ref").and_then(Value::as_str))
+                    .filter_map(component_name)
+                    .any(|target| reaches(&target, name));
+                if loops && members.len() > 1 {
+                    found.push((pointer.to_owned(), name.clone()));
+                }
+            });
+        }
+        found.sort_by_key(|(pointer, _)| std::cmp::Reverse(pointer.matches('/').count()));
+        for (pointer, component) in found {
+            let Some(schema) = doc.pointer(&pointer).cloned() else {
+                continue;
+            };
+            let tail: String = pointer
+                .trim_start_matches("/components/schemas/")
+                .split('/')
+                .skip(1)
+                .map(|s| {
+                    use heck::ToPascalCase;
+                    s.replace("~1", "/").replace("~0", "~").to_pascal_case()
+                })
+                .collect();
+            let mut name = format!("{component}{tail}");
+            let mut n = 2;
+            while doc
+                .pointer(&format!("/components/schemas/{}", escape_pointer(&name)))
+                .is_some()
+            {
+                name = format!("{component}{tail}{n}");
+                n += 1;
+            }
+            if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+                schemas.insert(name.clone(), schema);
+            }
+            let reference = format!("#/components/schemas/{}", escape_pointer(&name));
+            if let Some(place) = doc.pointer_mut(&pointer) {
+                *place = json!({ "$ref": reference });
+            }
+            self.note(
+                "schema/recursive-merge",
+                &pointer,
+                format!(
+                    "its `allOf` merges a component that leads back to `{component}`; made the component `{name}` so the recursion goes through a reference"
+                ),
+            );
+        }
+    }
+
     fn dangling_refs(&mut self, doc: &Value) {
         let mut found = Vec::new();
         collect_refs(doc, "", &mut found);
@@ -2480,6 +2575,47 @@ fn collect_refs(node: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 collect_refs(item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The component a `$ref` names (`#/components/schemas/Name`), if it is one.
+fn component_name(target: &str) -> Option<String> {
+    let rest = target.strip_prefix("#/components/schemas/")?;
+    (!rest.contains('/')).then(|| rest.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Calls `found` with the pointer and members of every `allOf` schema inside
+/// `node` that is not the component itself (`top`), looking through
+/// properties, items and the members of unions and merges.
+fn inline_merges(
+    node: &Value,
+    pointer: &str,
+    top: bool,
+    found: &mut impl FnMut(&str, &Vec<Value>),
+) {
+    match node {
+        Value::Object(map) => {
+            if !top && let Some(Value::Array(members)) = map.get("allOf") {
+                found(pointer, members);
+            }
+            for (key, value) in map {
+                if is_extension(pointer, key) || key == "example" || key == "examples" {
+                    continue;
+                }
+                inline_merges(
+                    value,
+                    &format!("{pointer}/{}", escape_pointer(key)),
+                    false,
+                    found,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                inline_merges(item, &format!("{pointer}/{i}"), false, found);
             }
         }
         _ => {}

@@ -131,6 +131,7 @@ fn fixture_reports_name_each_rule_they_exist_for() {
         ("schemaless-media", "media/no-schema"),
         ("schemaless-media", "media/raw-body-schema"),
         ("schema-repairs", "schema/deep-ref"),
+        ("schema-repairs", "schema/recursive-merge"),
         ("schema-repairs", "schema/enum-type"),
         ("schema-repairs", "schema/enum-variant-names"),
         ("schema-repairs", "schema/default-value"),
