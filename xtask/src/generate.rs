@@ -619,6 +619,13 @@ fn open_enums(file: &mut syn::File) {
 /// wrapper can give all of them one `send()` returning its own result type.
 /// progenitor's own `send` becomes `send_raw`: an inherent method would
 /// otherwise shadow the wrapper's.
+///
+/// An operation whose every success answer is decoded JSON also gets
+/// `send_raw_as::<B>()`, the same request with the success body decoded as a
+/// type of the caller's choosing, and implements `client_core::JsonRequest`.
+/// A wrapper can then read a large body through a lighter view of it (a
+/// list page whose rows stay JSON text until they are taken). `send_raw` is
+/// `send_raw_as` with the declared type, so the request is written once.
 fn requests(file: &mut syn::File) {
     let Some(builders) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
@@ -666,6 +673,7 @@ fn requests(file: &mut syn::File) {
         }
         .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
         let generics = implementation.generics.clone();
+        let mut added: Vec<syn::ImplItem> = Vec::new();
         for impl_item in &mut implementation.items {
             let syn::ImplItem::Fn(function) = impl_item else {
                 continue;
@@ -683,10 +691,46 @@ fn requests(file: &mut syn::File) {
                 &mut MethodsReqwestLacks,
                 &mut function.block,
             );
-            function.sig.ident = syn::Ident::new("send_raw", function.sig.ident.span());
             function
                 .attrs
                 .push(syn::parse_quote!(#[doc = " (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)"]));
+            let mut answers = SuccessAnswers::default();
+            syn::visit_mut::VisitMut::visit_block_mut(&mut answers, &mut function.block);
+            if answers.json_only() {
+                // The request, once, generic over the success body's type;
+                // `send_raw` is it with the declared type.
+                let docs: Vec<syn::Attribute> = function
+                    .attrs
+                    .iter()
+                    .filter(|attr| attr.path().is_ident("doc"))
+                    .cloned()
+                    .collect();
+                function.sig.ident = syn::Ident::new("send_raw_as", function.sig.ident.span());
+                function.attrs.retain(|attr| !attr.path().is_ident("doc"));
+                function.attrs.push(syn::parse_quote!(#[doc = " `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON."]));
+                function.sig.generics = syn::parse_quote!(<__Body: ::serde::de::DeserializeOwned>);
+                function.sig.output =
+                    syn::parse_quote!(-> Result<ResponseValue<__Body>, Error<#err>>);
+                added.push(syn::parse_quote! {
+                    #(#docs)*
+                    pub async fn send_raw(self) -> Result<ResponseValue<#ok>, Error<#err>> {
+                        self.send_raw_as::<#ok>().await
+                    }
+                });
+                impls.push(quote! {
+                    impl #generics client_core::JsonRequest for #self_ty {
+                        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+                            self,
+                        ) -> impl ::std::future::Future<
+                            Output = Result<ResponseValue<B>, Error<#err>>,
+                        > + Send {
+                            self.send_raw_as::<B>()
+                        }
+                    }
+                });
+            } else {
+                function.sig.ident = syn::Ident::new("send_raw", function.sig.ident.span());
+            }
             impls.push(quote! {
                 impl #generics client_core::Request for #self_ty {
                     type Output = #ok;
@@ -704,10 +748,51 @@ fn requests(file: &mut syn::File) {
                 }
             });
         }
+        implementation.items.extend(added);
     }
     for code in impls {
         if let Ok(item) = syn::parse2(code) {
             builders.1.push(item);
+        }
+    }
+}
+
+/// The answers of progenitor's `match response.status().as_u16() { ... }`:
+/// how many are success bodies decoded as JSON, and whether any arm is
+/// something else than that or an error.
+#[derive(Default)]
+struct SuccessAnswers {
+    json: usize,
+    other: usize,
+}
+
+impl SuccessAnswers {
+    /// Whether every success answer decodes JSON (and there is one).
+    fn json_only(&self) -> bool {
+        self.json > 0 && self.other == 0
+    }
+}
+
+impl syn::visit_mut::VisitMut for SuccessAnswers {
+    fn visit_expr_match_mut(&mut self, matching: &mut syn::ExprMatch) {
+        let scrutinee = &matching.expr;
+        if quote!(#scrutinee).to_string().replace(' ', "") != "response.status().as_u16()" {
+            syn::visit_mut::visit_expr_match_mut(self, matching);
+            return;
+        }
+        for arm in &matching.arms {
+            let body = &arm.body;
+            let text = quote!(#body).to_string().replace(' ', "");
+            // rustfmt-style blocks around an arm's expression say the same.
+            let text = text
+                .strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or(&text);
+            if text == "ResponseValue::from_response(response).await" {
+                self.json += 1;
+            } else if !text.starts_with("Err(") {
+                self.other += 1;
+            }
         }
     }
 }

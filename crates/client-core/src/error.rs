@@ -186,26 +186,8 @@ pub async fn classify<E>(
             }
         }
         progenitor_client::Error::InvalidResponsePayload(bytes, source) => {
-            context.body_snippet = keep(&bytes);
-            let source = if sensitive {
-                <serde_json::Error as serde::de::Error>::custom(format_args!(
-                    "the body does not decode as the declared type ({:?} error at line {}, column {}; \
-                     the body of this operation carries credentials and is not kept)",
-                    source.classify(),
-                    source.line(),
-                    source.column()
-                ))
-            } else {
-                // The decoder quotes the value it could not read: a server
-                // echoing a credential would put it into the message.
-                let text = source.to_string();
-                let redacted = report.redactor.redact(&text);
-                if redacted == text {
-                    source
-                } else {
-                    <serde_json::Error as serde::de::Error>::custom(redacted)
-                }
-            };
+            let (source, snippet) = undecodable(source, &bytes, report);
+            context.body_snippet = snippet;
             Failure::Decode { source }
         }
         progenitor_client::Error::CommunicationError(source)
@@ -217,6 +199,38 @@ pub async fn classify<E>(
         },
     };
     (failure, context)
+}
+
+/// A success body (or a part of it read later) that did not decode: the
+/// decoder's error with the client's credentials scrubbed, and a snippet of
+/// the body; an operation whose answers carry credentials keeps neither the
+/// snippet nor the decoder's message (which quotes the value it could not
+/// read).
+pub(crate) fn undecodable(
+    source: serde_json::Error,
+    body: &[u8],
+    report: &CallReport,
+) -> (serde_json::Error, Option<String>) {
+    if report.operation.is_some_and(|op| op.sensitive_response()) {
+        let source = <serde_json::Error as serde::de::Error>::custom(format_args!(
+            "the body does not decode as the declared type ({:?} error at line {}, column {}; \
+             the body of this operation carries credentials and is not kept)",
+            source.classify(),
+            source.line(),
+            source.column()
+        ));
+        return (source, None);
+    }
+    // The decoder quotes the value it could not read: a server echoing a
+    // credential would put it into the message.
+    let text = source.to_string();
+    let redacted = report.redactor.redact(&text);
+    let source = if redacted == text {
+        source
+    } else {
+        <serde_json::Error as serde::de::Error>::custom(redacted)
+    };
+    (source, Some(report.redactor.redact(&snippet(body))))
 }
 
 /// Reads at most `limit` bytes of a body; a transport error ends the read.

@@ -20,6 +20,6 @@ pub mod webhook;
 
 pub use metrics::Metrics;
 pub use operation::{Operation, Operations, SENSITIVE_RESPONSE};
-pub use request::{CallError, Request, Response};
+pub use request::{CallError, JsonRequest, Request, Response};
 pub use runtime::{ConfigError, LOCAL_RESPONSE_HEADER, Runtime, RuntimeBuilder, SecretHeader};
 pub use secrecy::{ExposeSecret, SecretString};

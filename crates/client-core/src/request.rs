@@ -11,6 +11,7 @@ use std::future::Future;
 use std::ops::Deref;
 
 use progenitor_client::ResponseValue;
+use serde::de::DeserializeOwned;
 
 use crate::Runtime;
 use crate::call::{CallOptions, CallReport, Redactor};
@@ -32,6 +33,18 @@ pub trait Request: Sized + Send {
     ) -> impl Future<
         Output = Result<ResponseValue<Self::Output>, progenitor_client::Error<Self::Error>>,
     > + Send;
+}
+
+/// A request whose every success answer is a JSON body: it can be decoded
+/// into another type than the declared one, a lighter view of the same body
+/// (for instance a list page whose rows stay JSON text until taken). The
+/// generator implements it for every such operation's builder.
+pub trait JsonRequest: Request {
+    /// Sends the request as [`Request::send_raw`] does, decoding a success
+    /// body as `B`.
+    fn send_raw_as<B: DeserializeOwned + Send>(
+        self,
+    ) -> impl Future<Output = Result<ResponseValue<B>, progenitor_client::Error<Self::Error>>> + Send;
 }
 
 /// A decoded body with its status, its headers, the vendor's request id and
@@ -104,6 +117,21 @@ impl<T> Response<T> {
         }
     }
 
+    /// The error of a call whose body (or the part of it `body` is, read
+    /// after the call returned) does not decode: what the call would have
+    /// returned had it decoded the body itself, with credentials scrubbed
+    /// from the decoder's message and the body's snippet.
+    pub fn decode_error<E>(&self, body: &[u8], source: serde_json::Error) -> CallError<E> {
+        let (source, snippet) = crate::error::undecodable(source, body, &self.report);
+        let mut context = self.context();
+        context.body_snippet = snippet;
+        CallError {
+            failure: Failure::Decode { source },
+            context,
+            redactor: self.report.redactor.clone(),
+        }
+    }
+
     /// The call as an error would have reported it (for an answer that
     /// turns out to be unusable).
     pub fn context(&self) -> ErrorContext {
@@ -154,7 +182,35 @@ pub fn send<R: Request>(
     parse_error_body: impl Fn(&[u8]) -> Option<R::Error> + Send,
 ) -> impl Future<Output = Result<Response<R::Output>, CallError<R::Error>>> + Send {
     let runtime = request.runtime().clone();
-    let sent = request.send_raw();
+    run(runtime, request.send_raw(), options, parse_error_body)
+}
+
+/// [`send`], with a success body decoded as `B` (see [`JsonRequest`]).
+///
+/// # Errors
+///
+/// As [`send`].
+pub fn send_as<R: JsonRequest, B: DeserializeOwned + Send>(
+    request: R,
+    options: CallOptions,
+    parse_error_body: impl Fn(&[u8]) -> Option<R::Error> + Send,
+) -> impl Future<Output = Result<Response<B>, CallError<R::Error>>> + Send {
+    let runtime = request.runtime().clone();
+    run(
+        runtime,
+        request.send_raw_as::<B>(),
+        options,
+        parse_error_body,
+    )
+}
+
+/// Runs a sent request's future in a call scope and classifies a failure.
+fn run<T: Send, E: Send>(
+    runtime: Runtime,
+    sent: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send,
+    options: CallOptions,
+    parse_error_body: impl Fn(&[u8]) -> Option<E> + Send,
+) -> impl Future<Output = Result<Response<T>, CallError<E>>> + Send {
     let call = Box::pin(async move { runtime.run(options, sent).await });
     async move {
         let (outcome, report) = call.await;

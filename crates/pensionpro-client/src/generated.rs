@@ -32765,11 +32765,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -32834,6 +32833,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/plans`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanListResponse>().await
+        }
     }
     ///Builder for [`Client::get_plan`]
     ///
@@ -32870,11 +32876,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -32929,6 +32934,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Plan>().await
         }
     }
     ///Builder for [`Client::update_plan`]
@@ -32997,11 +33009,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/plans/{planId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33064,6 +33075,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/plans/{planId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Plan>().await
         }
     }
     ///Builder for [`Client::delete_plan`]
@@ -33234,12 +33252,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/plancontactroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33309,6 +33325,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/plancontactroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::PlanContactRoleListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_plan_cycles_for_plan`]
@@ -33402,12 +33427,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/planCycles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanCycleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33477,6 +33500,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/planCycles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanCycleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::PlanCycleListResponse>().await
         }
     }
     ///Builder for [`Client::list_plan_services_provided_links_for_plan`]
@@ -33570,14 +33601,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/planServicesProvidedLinks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::PlanServicesProvidedLinkListResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33647,6 +33674,17 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/planServicesProvidedLinks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::PlanServicesProvidedLinkListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::PlanServicesProvidedLinkListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_investment_provider_links_for_plan`]
@@ -33740,14 +33778,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/investmentproviders`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::InvestmentProviderLinkListResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33817,6 +33851,17 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/investmentproviders`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::InvestmentProviderLinkListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::InvestmentProviderLinkListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_fee_schedules_for_plan`]
@@ -33910,12 +33955,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/feeschedules`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::FeeScheduleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -33985,6 +34028,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/feeschedules`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::FeeScheduleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::FeeScheduleListResponse>().await
         }
     }
     ///Builder for [`Client::list_projects_for_plan`]
@@ -34078,12 +34129,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/projects`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34153,6 +34202,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/projects`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectListResponse>().await
         }
     }
     ///Builder for [`Client::list_to_dos_for_plan`]
@@ -34246,11 +34303,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/todos`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34320,6 +34376,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/todos`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDoListResponse>().await
         }
     }
     ///Builder for [`Client::list_notes_for_plan`]
@@ -34413,11 +34476,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34487,6 +34549,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::NoteListResponse>().await
         }
     }
     ///Builder for [`Client::list_project_fields_for_plan`]
@@ -34580,12 +34649,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/projectfields`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34655,6 +34722,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/projectfields`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectFieldListResponse>().await
         }
     }
     ///Builder for [`Client::list_employee_plan_roles_for_plan`]
@@ -34748,12 +34823,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/employeeplanroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34823,6 +34896,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/employeeplanroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::EmployeePlanRoleListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_legal_plan_files_for_plan`]
@@ -34916,12 +34998,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/{planId}/legalplanfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LegalPlanFileListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_id,
@@ -34991,6 +35071,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/{planId}/legalplanfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LegalPlanFileListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::LegalPlanFileListResponse>().await
         }
     }
     ///Builder for [`Client::list_form5500_types`]
@@ -35073,11 +35161,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/form5500types`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -35141,6 +35228,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/form5500types`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LookupListResponse>().await
         }
     }
     ///Builder for [`Client::list_plan_groups`]
@@ -35223,11 +35317,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plans/plangroups`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -35291,6 +35384,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/plans/plangroups`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LookupListResponse>().await
         }
     }
     ///Builder for [`Client::list_clients`]
@@ -35373,11 +35473,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/clients`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ClientListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -35442,6 +35541,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/clients`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ClientListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ClientListResponse>().await
+        }
     }
     ///Builder for [`Client::get_client`]
     ///
@@ -35478,11 +35584,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/clients/{clientId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Client>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 client_id,
@@ -35537,6 +35642,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/clients/{clientId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Client>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Client>().await
         }
     }
     ///Builder for [`Client::list_plans_for_client`]
@@ -35630,11 +35742,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/clients/{clientId}/plans`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 client_id,
@@ -35704,6 +35815,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/clients/{clientId}/plans`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanListResponse>().await
         }
     }
     ///Builder for [`Client::list_notes_for_client`]
@@ -35797,11 +35915,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/clients/{clientId}/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 client_id,
@@ -35871,6 +35988,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/clients/{clientId}/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::NoteListResponse>().await
         }
     }
     ///Builder for [`Client::list_employer_data`]
@@ -35953,12 +36077,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/employerdata`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployerDataListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -36022,6 +36144,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/employerdata`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployerDataListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::EmployerDataListResponse>().await
         }
     }
     ///Builder for [`Client::list_entity_types`]
@@ -36104,11 +36234,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/employerdata/entitytypes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -36172,6 +36301,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/employerdata/entitytypes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LookupListResponse>().await
         }
     }
     ///Builder for [`Client::list_contacts`]
@@ -36254,12 +36390,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/contacts`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ContactListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -36324,6 +36458,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/contacts`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ContactListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ContactListResponse>().await
+        }
     }
     ///Builder for [`Client::get_contact`]
     ///
@@ -36360,11 +36502,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/contacts/{contactId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 contact_id,
@@ -36419,6 +36560,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/contacts/{contactId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Contact>().await
         }
     }
     ///Builder for [`Client::update_contact`]
@@ -36476,11 +36624,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/contacts/{contactId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 contact_id,
@@ -36540,6 +36687,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/contacts/{contactId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Contact>().await
         }
     }
     ///Builder for [`Client::list_notes_for_contact`]
@@ -36633,11 +36787,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/contacts/{contactId}/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 contact_id,
@@ -36707,6 +36860,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/contacts/{contactId}/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::NoteListResponse>().await
         }
     }
     ///Builder for [`Client::list_phone_number_links_for_contact`]
@@ -36800,14 +36960,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/contacts/{contactId}/numbers`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::ContactPhoneNumberLinkListResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 contact_id,
@@ -36877,6 +37033,17 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/contacts/{contactId}/numbers`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::ContactPhoneNumberLinkListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::ContactPhoneNumberLinkListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_addresses`]
@@ -36959,12 +37126,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/addresses`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::AddressListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -37028,6 +37193,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/addresses`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AddressListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::AddressListResponse>().await
         }
     }
     ///Builder for [`Client::list_plan_contact_roles`]
@@ -37110,12 +37283,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plancontactroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -37180,6 +37351,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/plancontactroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRoleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::PlanContactRoleListResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_plan_contact_role`]
     ///
@@ -37214,11 +37394,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/plancontactroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PlanContactRole::try_from(v).map_err(|e| e.to_string()))
@@ -37267,6 +37446,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/plancontactroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanContactRole>().await
+        }
     }
     ///Builder for [`Client::get_plan_contact_role`]
     ///
@@ -37303,11 +37489,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/plancontactroles/{planContactRoleId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_contact_role_id,
@@ -37363,6 +37548,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/plancontactroles/{planContactRoleId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanContactRole>().await
+        }
     }
     ///Builder for [`Client::update_plan_contact_role`]
     ///
@@ -37408,11 +37600,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/plancontactroles/{planContactRoleId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_contact_role_id,
@@ -37470,6 +37661,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/v2/plancontactroles/{planContactRoleId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanContactRole>().await
+        }
     }
     ///Builder for [`Client::create_plan_contact_right`]
     ///
@@ -37506,11 +37704,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/plancontactright`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanContactRight>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PlanContactRight::try_from(v).map_err(|e| e.to_string()))
@@ -37558,6 +37755,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/plancontactright`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanContactRight>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanContactRight>().await
         }
     }
     ///Builder for [`Client::list_employee_plan_roles`]
@@ -37640,12 +37844,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/employeeplanroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -37710,6 +37912,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/employeeplanroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployeePlanRoleListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::EmployeePlanRoleListResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_employee_plan_role`]
     ///
@@ -37746,11 +37957,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/employeeplanroles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::EmployeePlanRole::try_from(v).map_err(|e| e.to_string()))
@@ -37799,6 +38009,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/employeeplanroles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::EmployeePlanRole>().await
+        }
     }
     ///Builder for [`Client::update_employee_plan_role`]
     ///
@@ -37846,11 +38063,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/employeeplanroles/{employeePlanRoleId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 employee_plan_role_id,
@@ -37907,6 +38123,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/employeeplanroles/{employeePlanRoleId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::EmployeePlanRole>().await
         }
     }
     ///Builder for [`Client::delete_employee_plan_role`]
@@ -38069,12 +38292,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/employees`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::EmployeeListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -38138,6 +38359,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/employees`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::EmployeeListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::EmployeeListResponse>().await
         }
     }
     ///Builder for [`Client::list_projects`]
@@ -38220,12 +38449,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -38290,6 +38517,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/projects`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectListResponse>().await
+        }
     }
     ///Builder for [`Client::create_project`]
     ///
@@ -38324,11 +38559,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/projects`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ProjectCreate::try_from(v).map_err(|e| e.to_string()))
@@ -38377,6 +38611,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/projects`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Project>().await
+        }
     }
     ///Builder for [`Client::get_project`]
     ///
@@ -38413,11 +38654,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -38472,6 +38712,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Project>().await
         }
     }
     ///Builder for [`Client::update_project`]
@@ -38529,11 +38776,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/projects/{projectId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -38593,6 +38839,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/projects/{projectId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Project>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Project>().await
         }
     }
     ///Builder for [`Client::abort_project`]
@@ -38791,12 +39044,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/taskgroups`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -38866,6 +39117,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/taskgroups`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::TaskGroupListResponse>().await
         }
     }
     ///Builder for [`Client::list_tasks_for_project`]
@@ -38959,11 +39218,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/tasks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39033,6 +39291,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/tasks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TaskListResponse>().await
         }
     }
     ///Builder for [`Client::list_participants_for_project`]
@@ -39126,12 +39391,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/participants`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ParticipantListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39201,6 +39464,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/participants`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ParticipantListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ParticipantListResponse>().await
         }
     }
     ///Builder for [`Client::list_notes_for_project`]
@@ -39294,11 +39565,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39368,6 +39638,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::NoteListResponse>().await
         }
     }
     ///Builder for [`Client::list_to_dos_for_project`]
@@ -39461,11 +39738,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/todos`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39535,6 +39811,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/todos`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDoListResponse>().await
         }
     }
     ///Builder for [`Client::list_project_files_for_project`]
@@ -39628,12 +39911,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/projectfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFileListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39703,6 +39984,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/projectfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFileListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectFileListResponse>().await
         }
     }
     ///Builder for [`Client::list_distribution_files_for_project`]
@@ -39796,12 +40085,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/distributionfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::DistributionFileListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -39871,6 +40158,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/distributionfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DistributionFileListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::DistributionFileListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_project_fields_for_project`]
@@ -39964,12 +40260,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projects/{projectId}/projectfields`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -40039,6 +40333,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projects/{projectId}/projectfields`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectFieldListResponse>().await
         }
     }
     ///Builder for [`Client::list_project_fields`]
@@ -40121,12 +40423,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projectfields`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -40190,6 +40490,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projectfields`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFieldListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectFieldListResponse>().await
         }
     }
     ///Builder for [`Client::list_project_templates`]
@@ -40272,12 +40580,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/projecttemplates`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectTemplateListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -40341,6 +40647,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/projecttemplates`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectTemplateListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ProjectTemplateListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_task_groups`]
@@ -40423,12 +40738,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/taskgroups`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -40493,6 +40806,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/taskgroups`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskGroupListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::TaskGroupListResponse>().await
+        }
     }
     ///Builder for [`Client::get_task_group`]
     ///
@@ -40518,11 +40839,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for task_group_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskGroup>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_group_id,
@@ -40574,6 +40894,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskGroup>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TaskGroup>().await
         }
     }
     ///Builder for [`Client::list_tasks_for_task_group`]
@@ -40679,11 +41006,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for task_order_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}/tasks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_group_id,
@@ -40759,6 +41085,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/taskgroups/{taskGroupId}/tasks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TaskListResponse>().await
         }
     }
     ///Builder for [`Client::list_tasks`]
@@ -40841,11 +41174,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/tasks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -40910,6 +41242,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/tasks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TaskListResponse>().await
+        }
     }
     ///Builder for [`Client::get_task`]
     ///
@@ -40946,11 +41285,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/tasks/{taskId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Task>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41005,6 +41343,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/tasks/{taskId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Task>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Task>().await
         }
     }
     ///Builder for [`Client::list_notes_for_task`]
@@ -41098,11 +41443,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/tasks/{taskId}/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41172,6 +41516,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/tasks/{taskId}/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::NoteListResponse>().await
         }
     }
     ///Builder for [`Client::list_task_items_for_task`]
@@ -41265,12 +41616,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/tasks/{taskId}/taskitems`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskItemListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41341,6 +41690,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/tasks/{taskId}/taskitems`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskItemListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::TaskItemListResponse>().await
+        }
     }
     ///Builder for [`Client::complete_task`]
     ///
@@ -41366,9 +41723,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for task_id failed".to_string());
             self
         }
-        ///Sends a `PUT` request to `/v2/tasks/{taskId}/completetask`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
+            self,
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41418,6 +41776,11 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/v2/tasks/{taskId}/completetask`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<bool>().await
+        }
     }
     ///Builder for [`Client::uncomplete_task`]
     ///
@@ -41443,9 +41806,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for task_id failed".to_string());
             self
         }
-        ///Sends a `PUT` request to `/v2/tasks/{taskId}/uncompletetask`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
+            self,
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41494,6 +41858,11 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/tasks/{taskId}/uncompletetask`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<bool>().await
         }
     }
     ///Builder for [`Client::override_task`]
@@ -41608,9 +41977,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for employee_id failed".to_string());
             self
         }
-        ///Sends a `PUT` request to `/v2/tasks/employee/{taskId}/{employeeId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
+            self,
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_id,
@@ -41665,6 +42035,11 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/tasks/employee/{taskId}/{employeeId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(self) -> Result<ResponseValue<bool>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<bool>().await
         }
     }
     ///Builder for [`Client::reassign_task_to_worktray`]
@@ -41816,11 +42191,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/taskitems/{taskItemId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TaskItem>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 task_item_id,
@@ -41880,6 +42254,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/taskitems/{taskItemId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TaskItem>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TaskItem>().await
         }
     }
     ///Builder for [`Client::list_worktrays`]
@@ -41962,12 +42343,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/worktrays`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::WorktrayListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -42032,6 +42411,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/worktrays`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::WorktrayListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::WorktrayListResponse>().await
+        }
     }
     ///Builder for [`Client::get_worktray`]
     ///
@@ -42057,11 +42444,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for worktray_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/worktrays/{worktrayId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Worktray>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 worktray_id,
@@ -42113,6 +42499,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/worktrays/{worktrayId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Worktray>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Worktray>().await
         }
     }
     ///Builder for [`Client::list_worktray_members`]
@@ -42195,12 +42588,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/worktrayMembers`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::WorktrayMemberListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -42264,6 +42655,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/worktrayMembers`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::WorktrayMemberListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::WorktrayMemberListResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_to_dos`]
@@ -42346,11 +42746,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/todos`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -42415,6 +42814,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/todos`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDoListResponse>().await
+        }
     }
     ///Builder for [`Client::create_to_do`]
     ///
@@ -42449,11 +42855,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/todos`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ToDoCreate::try_from(v).map_err(|e| e.to_string()))
@@ -42502,6 +42907,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/todos`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDo>().await
+        }
     }
     ///Builder for [`Client::get_to_do`]
     ///
@@ -42527,11 +42939,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for todo_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/todos/{todoId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, todo_id } = self;
             let todo_id = todo_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -42581,6 +42992,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/todos/{todoId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDo>().await
+        }
     }
     ///Builder for [`Client::update_to_do`]
     ///
@@ -42626,11 +43044,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/todos/{todoId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 todo_id,
@@ -42687,6 +43104,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/todos/{todoId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ToDo>().await
         }
     }
     ///Builder for [`Client::list_to_do_comments_for_to_do`]
@@ -42780,12 +43204,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/todos/{todoId}/todocomments`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ToDoCommentListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 todo_id,
@@ -42856,6 +43278,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/todos/{todoId}/todocomments`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ToDoCommentListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ToDoCommentListResponse>().await
+        }
     }
     ///Builder for [`Client::create_note`]
     ///
@@ -42890,11 +43320,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/notes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::NoteCreate::try_from(v).map_err(|e| e.to_string()))
@@ -42942,6 +43371,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/notes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Note>().await
         }
     }
     ///Builder for [`Client::update_note`]
@@ -42999,11 +43435,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/notes/{noteId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 note_id,
@@ -43063,6 +43498,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/notes/{noteId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Note>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Note>().await
         }
     }
     ///Builder for [`Client::delete_note`]
@@ -43177,11 +43619,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/interactions`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Interaction>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::InteractionCreate::try_from(v).map_err(|e| e.to_string()))
@@ -43230,6 +43671,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/interactions`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Interaction>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Interaction>().await
+        }
     }
     ///Builder for [`Client::create_project_file`]
     ///
@@ -43242,11 +43690,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `POST` request to `/v2/projectfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/projectfiles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -43290,6 +43737,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/projectfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ProjectFile>().await
         }
     }
     ///Builder for [`Client::update_project_file`]
@@ -43347,11 +43801,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/projectfiles/{projectFileId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_file_id,
@@ -43411,6 +43864,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/projectfiles/{projectFileId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ProjectFile>().await
         }
     }
     ///Builder for [`Client::delete_project_file`]
@@ -43504,11 +43964,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `POST` request to `/v2/distributionfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::DistributionFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/distributionfiles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -43553,6 +44012,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/distributionfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DistributionFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::DistributionFile>().await
+        }
     }
     ///Builder for [`Client::create_legal_plan_file`]
     ///
@@ -43565,11 +44031,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `POST` request to `/v2/legalplanfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/legalplanfiles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -43613,6 +44078,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/legalplanfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LegalPlanFile>().await
         }
     }
     ///Builder for [`Client::update_legal_plan_file`]
@@ -43670,11 +44142,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/legalplanfiles/{legalPlanFileId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 legal_plan_file_id,
@@ -43734,6 +44205,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/legalplanfiles/{legalPlanFileId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LegalPlanFile>().await
         }
     }
     ///Builder for [`Client::delete_legal_plan_file`]
@@ -43827,11 +44305,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `POST` request to `/v2/adminformplanfiles`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::AdminFormPlanFile>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/adminformplanfiles", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -43875,6 +44352,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/adminformplanfiles`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AdminFormPlanFile>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::AdminFormPlanFile>().await
         }
     }
     ///Builder for [`Client::list_distributions`]
@@ -43957,12 +44441,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/distributions`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::DistributionListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -44027,6 +44509,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/distributions`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DistributionListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::DistributionListResponse>().await
+        }
     }
     ///Builder for [`Client::get_distribution`]
     ///
@@ -44063,11 +44553,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/distributions/{projectId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -44122,6 +44611,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/distributions/{projectId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Distribution>().await
         }
     }
     ///Builder for [`Client::update_distribution`]
@@ -44179,11 +44675,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/distributions/{projectId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 project_id,
@@ -44244,6 +44739,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/v2/distributions/{projectId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Distribution>().await
+        }
     }
     ///Builder for [`Client::create_plan_distribution`]
     ///
@@ -44282,11 +44784,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/distributions/createplandistribution`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::CreatePlanDistribution::try_from(v).map_err(|e| e.to_string()))
@@ -44334,6 +44835,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/distributions/createplandistribution`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::Distribution>().await
         }
     }
     ///Builder for [`Client::update_plan_cycle`]
@@ -44391,11 +44899,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/plancycles/{planCycleId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanCycle>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 plan_cycle_id,
@@ -44455,6 +44962,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/plancycles/{planCycleId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanCycle>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::PlanCycle>().await
         }
     }
     ///Builder for [`Client::list_plan_services_provided_links`]
@@ -44537,14 +45051,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/planServicesProvidedLinks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::PlanServicesProvidedLinkListResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -44609,6 +45119,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/planServicesProvidedLinks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::PlanServicesProvidedLinkListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::PlanServicesProvidedLinkListResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_plan_services_provided_link`]
     ///
@@ -44647,12 +45168,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/planServicesProvidedLinks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::PlanServicesProvidedLink>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -44702,6 +45221,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/planServicesProvidedLinks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PlanServicesProvidedLink>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::PlanServicesProvidedLink>().await
         }
     }
     ///Builder for [`Client::delete_plan_services_provided_link`]
@@ -44861,11 +45388,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/investmentproviders/investmentproviders`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -44933,6 +45459,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/investmentproviders/investmentproviders`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::LookupListResponse>().await
+        }
     }
     ///Builder for [`Client::create_investment_provider_link`]
     ///
@@ -44971,12 +45504,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/investmentproviderlink`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::InvestmentProviderLink::try_from(v).map_err(|e| e.to_string()))
@@ -45024,6 +45555,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/investmentproviderlink`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::InvestmentProviderLink>().await
         }
     }
     ///Builder for [`Client::update_investment_provider_link`]
@@ -45087,12 +45626,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/investmentproviderlink/{investmentProviderLinkId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 investment_provider_link_id,
@@ -45153,6 +45690,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/investmentproviderlink/{investmentProviderLinkId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::InvestmentProviderLink>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::InvestmentProviderLink>().await
         }
     }
     ///Builder for [`Client::list_fee_schedule_templates`]
@@ -45235,14 +45780,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/feescheduletemplates`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::FeeScheduleTemplateListResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -45307,6 +45848,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/feescheduletemplates`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::FeeScheduleTemplateListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::FeeScheduleTemplateListResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::update_fee_schedule`]
     ///
@@ -45363,11 +45915,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/feeschedules/{feeScheduleId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 fee_schedule_id,
@@ -45428,6 +45979,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/v2/feeschedules/{feeScheduleId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::FeeSchedule>().await
+        }
     }
     ///Builder for [`Client::copy_fee_schedule_from_template`]
     ///
@@ -45467,11 +46025,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/feeschedules/copyfromtemplate`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -45521,6 +46078,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/feeschedules/copyfromtemplate`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::FeeSchedule>().await
         }
     }
     ///Builder for [`Client::update_fee_schedule_item`]
@@ -45578,11 +46142,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/feescheduleitems/{feeScheduleItemId}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::FeeScheduleItem>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 fee_schedule_item_id,
@@ -45642,6 +46205,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PUT` request to `/v2/feescheduleitems/{feeScheduleItemId}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::FeeScheduleItem>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::FeeScheduleItem>().await
         }
     }
     ///Builder for [`Client::list_time_entries`]
@@ -45724,12 +46294,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/v2/timeEntries`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TimeEntryListResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 expand,
@@ -45794,6 +46362,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/timeEntries`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TimeEntryListResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::TimeEntryListResponse>().await
+        }
     }
     ///Builder for [`Client::create_time_entry`]
     ///
@@ -45828,11 +46404,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/timeEntries`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::TimeEntry>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TimeEntry::try_from(v).map_err(|e| e.to_string()))
@@ -45880,6 +46455,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/timeEntries`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::TimeEntry>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::TimeEntry>().await
         }
     }
     ///Builder for [`Client::delete_time_entry`]
@@ -45962,6 +46544,14 @@ pub mod builder {
             }
         }
     }
+    impl<'a> client_core::JsonRequest for ListPlans<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListPlans<'a> {
         type Output = types::PlanListResponse;
         type Error = types::ErrorResponse;
@@ -45976,6 +46566,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetPlan<'a> {
         type Output = types::Plan;
         type Error = types::ErrorResponse;
@@ -45988,6 +46586,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Plan>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdatePlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdatePlan<'a> {
@@ -46018,6 +46624,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListPlanContactRolesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListPlanContactRolesForPlan<'a> {
         type Output = types::PlanContactRoleListResponse;
         type Error = types::ErrorResponse;
@@ -46033,6 +46647,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPlanCyclesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPlanCyclesForPlan<'a> {
@@ -46052,6 +46674,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListPlanServicesProvidedLinksForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListPlanServicesProvidedLinksForPlan<'a> {
         type Output = types::PlanServicesProvidedLinkListResponse;
         type Error = types::ErrorResponse;
@@ -46067,6 +46697,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListInvestmentProviderLinksForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListInvestmentProviderLinksForPlan<'a> {
@@ -46086,6 +46724,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListFeeSchedulesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListFeeSchedulesForPlan<'a> {
         type Output = types::FeeScheduleListResponse;
         type Error = types::ErrorResponse;
@@ -46103,6 +46749,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListProjectsForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListProjectsForPlan<'a> {
         type Output = types::ProjectListResponse;
         type Error = types::ErrorResponse;
@@ -46115,6 +46769,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListToDosForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListToDosForPlan<'a> {
@@ -46131,6 +46793,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListNotesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListNotesForPlan<'a> {
         type Output = types::NoteListResponse;
         type Error = types::ErrorResponse;
@@ -46143,6 +46813,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListProjectFieldsForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListProjectFieldsForPlan<'a> {
@@ -46162,6 +46840,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListEmployeePlanRolesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListEmployeePlanRolesForPlan<'a> {
         type Output = types::EmployeePlanRoleListResponse;
         type Error = types::ErrorResponse;
@@ -46177,6 +46863,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListLegalPlanFilesForPlan<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListLegalPlanFilesForPlan<'a> {
@@ -46196,6 +46890,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListForm5500Types<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListForm5500Types<'a> {
         type Output = types::LookupListResponse;
         type Error = types::ErrorResponse;
@@ -46208,6 +46910,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPlanGroups<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPlanGroups<'a> {
@@ -46224,6 +46934,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListClients<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListClients<'a> {
         type Output = types::ClientListResponse;
         type Error = types::ErrorResponse;
@@ -46236,6 +46954,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ClientListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetClient<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetClient<'a> {
@@ -46252,6 +46978,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListPlansForClient<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListPlansForClient<'a> {
         type Output = types::PlanListResponse;
         type Error = types::ErrorResponse;
@@ -46266,6 +47000,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListNotesForClient<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListNotesForClient<'a> {
         type Output = types::NoteListResponse;
         type Error = types::ErrorResponse;
@@ -46278,6 +47020,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListEmployerData<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListEmployerData<'a> {
@@ -46297,6 +47047,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListEntityTypes<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListEntityTypes<'a> {
         type Output = types::LookupListResponse;
         type Error = types::ErrorResponse;
@@ -46309,6 +47067,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListContacts<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListContacts<'a> {
@@ -46325,6 +47091,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetContact<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetContact<'a> {
         type Output = types::Contact;
         type Error = types::ErrorResponse;
@@ -46337,6 +47111,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Contact>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateContact<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateContact<'a> {
@@ -46353,6 +47135,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListNotesForContact<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListNotesForContact<'a> {
         type Output = types::NoteListResponse;
         type Error = types::ErrorResponse;
@@ -46365,6 +47155,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPhoneNumberLinksForContact<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPhoneNumberLinksForContact<'a> {
@@ -46384,6 +47182,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListAddresses<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListAddresses<'a> {
         type Output = types::AddressListResponse;
         type Error = types::ErrorResponse;
@@ -46396,6 +47202,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::AddressListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPlanContactRoles<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPlanContactRoles<'a> {
@@ -46415,6 +47229,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreatePlanContactRole<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreatePlanContactRole<'a> {
         type Output = types::PlanContactRole;
         type Error = types::ErrorResponse;
@@ -46427,6 +47249,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::PlanContactRole>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetPlanContactRole<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetPlanContactRole<'a> {
@@ -46443,6 +47273,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdatePlanContactRole<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdatePlanContactRole<'a> {
         type Output = types::PlanContactRole;
         type Error = types::ErrorResponse;
@@ -46457,6 +47295,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreatePlanContactRight<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreatePlanContactRight<'a> {
         type Output = types::PlanContactRight;
         type Error = types::ErrorResponse;
@@ -46469,6 +47315,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::PlanContactRight>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListEmployeePlanRoles<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListEmployeePlanRoles<'a> {
@@ -46488,6 +47342,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateEmployeePlanRole<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateEmployeePlanRole<'a> {
         type Output = types::EmployeePlanRole;
         type Error = types::ErrorResponse;
@@ -46500,6 +47362,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::EmployeePlanRole>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateEmployeePlanRole<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateEmployeePlanRole<'a> {
@@ -46530,6 +47400,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListEmployees<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListEmployees<'a> {
         type Output = types::EmployeeListResponse;
         type Error = types::ErrorResponse;
@@ -46547,6 +47425,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListProjects<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListProjects<'a> {
         type Output = types::ProjectListResponse;
         type Error = types::ErrorResponse;
@@ -46559,6 +47445,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ProjectListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateProject<'a> {
@@ -46575,6 +47469,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetProject<'a> {
         type Output = types::Project;
         type Error = types::ErrorResponse;
@@ -46587,6 +47489,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Project>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateProject<'a> {
@@ -46617,6 +47527,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListTaskGroupsForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListTaskGroupsForProject<'a> {
         type Output = types::TaskGroupListResponse;
         type Error = types::ErrorResponse;
@@ -46634,6 +47552,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListTasksForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListTasksForProject<'a> {
         type Output = types::TaskListResponse;
         type Error = types::ErrorResponse;
@@ -46646,6 +47572,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListParticipantsForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListParticipantsForProject<'a> {
@@ -46665,6 +47599,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListNotesForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListNotesForProject<'a> {
         type Output = types::NoteListResponse;
         type Error = types::ErrorResponse;
@@ -46679,6 +47621,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListToDosForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListToDosForProject<'a> {
         type Output = types::ToDoListResponse;
         type Error = types::ErrorResponse;
@@ -46691,6 +47641,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListProjectFilesForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListProjectFilesForProject<'a> {
@@ -46710,6 +47668,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListDistributionFilesForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListDistributionFilesForProject<'a> {
         type Output = types::DistributionFileListResponse;
         type Error = types::ErrorResponse;
@@ -46725,6 +47691,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListProjectFieldsForProject<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListProjectFieldsForProject<'a> {
@@ -46744,6 +47718,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListProjectFields<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListProjectFields<'a> {
         type Output = types::ProjectFieldListResponse;
         type Error = types::ErrorResponse;
@@ -46759,6 +47741,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListProjectTemplates<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListProjectTemplates<'a> {
@@ -46778,6 +47768,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListTaskGroups<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListTaskGroups<'a> {
         type Output = types::TaskGroupListResponse;
         type Error = types::ErrorResponse;
@@ -46795,6 +47793,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetTaskGroup<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetTaskGroup<'a> {
         type Output = types::TaskGroup;
         type Error = types::ErrorResponse;
@@ -46807,6 +47813,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::TaskGroup>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListTasksForTaskGroup<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListTasksForTaskGroup<'a> {
@@ -46823,6 +47837,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListTasks<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListTasks<'a> {
         type Output = types::TaskListResponse;
         type Error = types::ErrorResponse;
@@ -46835,6 +47857,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::TaskListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetTask<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetTask<'a> {
@@ -46851,6 +47881,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListNotesForTask<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListNotesForTask<'a> {
         type Output = types::NoteListResponse;
         type Error = types::ErrorResponse;
@@ -46863,6 +47901,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::NoteListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListTaskItemsForTask<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListTaskItemsForTask<'a> {
@@ -46882,6 +47928,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CompleteTask<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CompleteTask<'a> {
         type Output = bool;
         type Error = types::ErrorResponse;
@@ -46894,6 +47948,14 @@ pub mod builder {
             Output = Result<ResponseValue<bool>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UncompleteTask<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UncompleteTask<'a> {
@@ -46924,6 +47986,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ReassignTaskToEmployee<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ReassignTaskToEmployee<'a> {
         type Output = bool;
         type Error = types::ErrorResponse;
@@ -46952,6 +48022,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdateTaskItem<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdateTaskItem<'a> {
         type Output = types::TaskItem;
         type Error = types::ErrorResponse;
@@ -46964,6 +48042,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::TaskItem>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListWorktrays<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListWorktrays<'a> {
@@ -46983,6 +48069,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetWorktray<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetWorktray<'a> {
         type Output = types::Worktray;
         type Error = types::ErrorResponse;
@@ -46995,6 +48089,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Worktray>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListWorktrayMembers<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListWorktrayMembers<'a> {
@@ -47014,6 +48116,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListToDos<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListToDos<'a> {
         type Output = types::ToDoListResponse;
         type Error = types::ErrorResponse;
@@ -47026,6 +48136,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ToDoListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateToDo<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateToDo<'a> {
@@ -47042,6 +48160,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetToDo<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetToDo<'a> {
         type Output = types::ToDo;
         type Error = types::ErrorResponse;
@@ -47056,6 +48182,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdateToDo<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdateToDo<'a> {
         type Output = types::ToDo;
         type Error = types::ErrorResponse;
@@ -47068,6 +48202,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ToDo>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListToDoCommentsForToDo<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListToDoCommentsForToDo<'a> {
@@ -47087,6 +48229,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateNote<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateNote<'a> {
         type Output = types::Note;
         type Error = types::ErrorResponse;
@@ -47099,6 +48249,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Note>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateNote<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateNote<'a> {
@@ -47129,6 +48287,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateInteraction<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateInteraction<'a> {
         type Output = types::Interaction;
         type Error = types::ErrorResponse;
@@ -47143,6 +48309,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateProjectFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateProjectFile<'a> {
         type Output = types::ProjectFile;
         type Error = types::ErrorResponse;
@@ -47155,6 +48329,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ProjectFile>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateProjectFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateProjectFile<'a> {
@@ -47185,6 +48367,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateDistributionFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateDistributionFile<'a> {
         type Output = types::DistributionFile;
         type Error = types::ErrorResponse;
@@ -47199,6 +48389,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateLegalPlanFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateLegalPlanFile<'a> {
         type Output = types::LegalPlanFile;
         type Error = types::ErrorResponse;
@@ -47211,6 +48409,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::LegalPlanFile>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateLegalPlanFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateLegalPlanFile<'a> {
@@ -47241,6 +48447,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateAdminFormPlanFile<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateAdminFormPlanFile<'a> {
         type Output = types::AdminFormPlanFile;
         type Error = types::ErrorResponse;
@@ -47253,6 +48467,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::AdminFormPlanFile>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListDistributions<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListDistributions<'a> {
@@ -47272,6 +48494,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetDistribution<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetDistribution<'a> {
         type Output = types::Distribution;
         type Error = types::ErrorResponse;
@@ -47284,6 +48514,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::Distribution>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateDistribution<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateDistribution<'a> {
@@ -47300,6 +48538,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreatePlanDistribution<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreatePlanDistribution<'a> {
         type Output = types::Distribution;
         type Error = types::ErrorResponse;
@@ -47314,6 +48560,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdatePlanCycle<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdatePlanCycle<'a> {
         type Output = types::PlanCycle;
         type Error = types::ErrorResponse;
@@ -47326,6 +48580,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::PlanCycle>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPlanServicesProvidedLinks<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPlanServicesProvidedLinks<'a> {
@@ -47343,6 +48605,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreatePlanServicesProvidedLink<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreatePlanServicesProvidedLink<'a> {
@@ -47376,6 +48646,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListInvestmentProviders<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListInvestmentProviders<'a> {
         type Output = types::LookupListResponse;
         type Error = types::ErrorResponse;
@@ -47388,6 +48666,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::LookupListResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateInvestmentProviderLink<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateInvestmentProviderLink<'a> {
@@ -47407,6 +48693,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdateInvestmentProviderLink<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdateInvestmentProviderLink<'a> {
         type Output = types::InvestmentProviderLink;
         type Error = types::ErrorResponse;
@@ -47422,6 +48716,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListFeeScheduleTemplates<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListFeeScheduleTemplates<'a> {
@@ -47441,6 +48743,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdateFeeSchedule<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdateFeeSchedule<'a> {
         type Output = types::FeeSchedule;
         type Error = types::ErrorResponse;
@@ -47453,6 +48763,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::FeeSchedule>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CopyFeeScheduleFromTemplate<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CopyFeeScheduleFromTemplate<'a> {
@@ -47469,6 +48787,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for UpdateFeeScheduleItem<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for UpdateFeeScheduleItem<'a> {
         type Output = types::FeeScheduleItem;
         type Error = types::ErrorResponse;
@@ -47481,6 +48807,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::FeeScheduleItem>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListTimeEntries<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListTimeEntries<'a> {
@@ -47498,6 +48832,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateTimeEntry<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateTimeEntry<'a> {

@@ -45070,12 +45070,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/link_tokens`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::CreateLinkTokenResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -45116,6 +45114,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/link_tokens`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreateLinkTokenResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::CreateLinkTokenResponse>().await
         }
     }
     ///Builder for [`Client::list_jobs`]
@@ -45230,11 +45236,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/jobs`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -45308,6 +45313,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/jobs`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ListJobsResponse>().await
+        }
     }
     ///Builder for [`Client::list_employers`]
     ///
@@ -45359,12 +45371,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/employers`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListEmployersResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 cursor,
@@ -45414,6 +45424,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/employers`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListEmployersResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListEmployersResponse>().await
+        }
     }
     ///Builder for [`Client::look_up_employer`]
     ///
@@ -45439,12 +45457,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/employers/lookup`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::LookUpEmployerResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, ein } = self;
             let ein = ein.map_err(Error::InvalidRequest)?;
             let url = format!("{}/employers/lookup", client.baseurl,);
@@ -45482,6 +45498,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/employers/lookup`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LookUpEmployerResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::LookUpEmployerResponse>().await
+        }
     }
     ///Builder for [`Client::get_employer`]
     ///
@@ -45507,12 +45531,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for employer_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/employers/{employer_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 employer_id,
@@ -45556,6 +45578,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/employers/{employer_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetEmployerResponse>().await
+        }
     }
     ///Builder for [`Client::list_webhooks`]
     ///
@@ -45592,12 +45622,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/webhooks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListWebhooksResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 cursor,
@@ -45641,6 +45669,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/webhooks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListWebhooksResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListWebhooksResponse>().await
+        }
     }
     ///Builder for [`Client::create_webhook`]
     ///
@@ -45679,12 +45715,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/webhooks`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::CreateWebhookResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::WebhookCreateV20230418::try_from(v).map_err(|e| e.to_string()))
@@ -45724,6 +45758,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/webhooks`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreateWebhookResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::CreateWebhookResponse>().await
+        }
     }
     ///Builder for [`Client::get_webhook`]
     ///
@@ -45749,11 +45791,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for webhook_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/webhooks/{webhook_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, webhook_id } = self;
             let webhook_id = webhook_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -45793,6 +45834,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/webhooks/{webhook_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::GetWebhookResponse>().await
         }
     }
     ///Builder for [`Client::update_webhook`]
@@ -45839,12 +45887,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/webhooks/{webhook_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::UpdateWebhookResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 webhook_id,
@@ -45893,6 +45939,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/webhooks/{webhook_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::UpdateWebhookResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::UpdateWebhookResponse>().await
+        }
     }
     ///Builder for [`Client::delete_webhook`]
     ///
@@ -45918,11 +45972,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for webhook_id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/webhooks/{webhook_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<::serde_json::Value>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, webhook_id } = self;
             let webhook_id = webhook_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -45963,6 +46016,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/webhooks/{webhook_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<::serde_json::Value>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<::serde_json::Value>().await
+        }
     }
     ///Builder for [`Client::get_platform`]
     ///
@@ -45988,12 +46048,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for platform_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/platforms/{platform_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 platform_id,
@@ -46036,6 +46094,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/platforms/{platform_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetPlatformResponse>().await
         }
     }
     ///Builder for [`Client::list_platforms`]
@@ -46112,12 +46178,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `ListPlatformsType` for type_ failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/platforms`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListPlatformsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 cursor,
@@ -46175,6 +46239,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/platforms`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListPlatformsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListPlatformsResponse>().await
         }
     }
     ///Builder for [`Client::search`]
@@ -46265,11 +46337,10 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/search`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 amount_supported,
@@ -46337,6 +46408,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/search`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::SearchResponse>().await
+        }
     }
     ///Builder for [`Client::list_end_user_accounts`]
     ///
@@ -46384,12 +46462,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/accounts`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListEndUserAccountsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46439,6 +46515,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/accounts`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListEndUserAccountsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListEndUserAccountsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::get_end_user_document`]
     ///
@@ -46475,12 +46560,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for document_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetEndUserDocumentResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46527,6 +46610,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/documents/{document_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetEndUserDocumentResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetEndUserDocumentResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::list_end_user_documents`]
     ///
@@ -46563,12 +46655,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/documents`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListEndUserDocumentsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46614,6 +46704,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/documents`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListEndUserDocumentsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListEndUserDocumentsResponse>()
+                .await
         }
     }
     ///Builder for [`Client::update_bill_navigator_status`]
@@ -46765,14 +46864,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/earnings_stream/payouts`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::ListEarningsStreamPayoutsResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46822,6 +46917,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/earnings_stream/payouts`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListEarningsStreamPayoutsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::ListEarningsStreamPayoutsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::get_voie_report`]
     ///
@@ -46847,12 +46953,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetVoieReportResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46896,6 +47000,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voie`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetVoieReportResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetVoieReportResponse>().await
+        }
     }
     ///Builder for [`Client::get_voe_report`]
     ///
@@ -46921,12 +47033,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetVoeReportResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 end_user_id,
@@ -46970,6 +47080,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/end_users/{end_user_id}/verification_reports/voe`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetVoeReportResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetVoeReportResponse>().await
+        }
     }
     ///Builder for [`Client::get_direct_deposit_allocations`]
     ///
@@ -46995,14 +47113,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/direct_deposit_allocations`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::GetDirectDepositAllocationsResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47043,6 +47157,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/direct_deposit_allocations`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetDirectDepositAllocationsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::GetDirectDepositAllocationsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::get_employment`]
     ///
@@ -47068,12 +47193,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/employment`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetEmploymentResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47114,6 +47237,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/employment`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetEmploymentResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetEmploymentResponse>().await
+        }
     }
     ///Builder for [`Client::get_identity`]
     ///
@@ -47139,12 +47270,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/identity`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetIdentityResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47185,6 +47314,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/identity`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetIdentityResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetIdentityResponse>().await
+        }
     }
     ///Builder for [`Client::get_income`]
     ///
@@ -47210,11 +47347,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/income`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47254,6 +47390,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/accounts/{account_id}/income`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::GetIncomeResponse>().await
         }
     }
     ///Builder for [`Client::list_accounts`]
@@ -47315,12 +47458,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/accounts`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListAccountsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 connected,
@@ -47373,6 +47514,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListAccountsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListAccountsResponse>().await
+        }
     }
     ///Builder for [`Client::get_account`]
     ///
@@ -47398,11 +47547,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for account_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetAccountResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -47442,6 +47590,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/accounts/{account_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetAccountResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::GetAccountResponse>().await
         }
     }
     ///Builder for [`Client::disable_monitoring`]
@@ -47649,12 +47804,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/paystubs`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListPaystubsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -47716,6 +47869,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/paystubs`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListPaystubsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListPaystubsResponse>().await
+        }
     }
     ///Builder for [`Client::get_paystub`]
     ///
@@ -47752,11 +47913,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `:: uuid :: Uuid` for paystub_id failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetPaystubResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -47802,6 +47962,13 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/accounts/{account_id}/paystubs/{paystub_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetPaystubResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::GetPaystubResponse>().await
         }
     }
     ///Builder for [`Client::list_shifts`]
@@ -47897,11 +48064,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/shifts`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -47975,6 +48141,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/shifts`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::ListShiftsResponse>().await
+        }
     }
     ///Builder for [`Client::list_tax_forms`]
     ///
@@ -48046,12 +48219,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for to_year failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/tax_forms`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListTaxFormsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -48107,6 +48278,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/tax_forms`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListTaxFormsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListTaxFormsResponse>().await
+        }
     }
     ///Builder for [`Client::get_tax_form`]
     ///
@@ -48155,11 +48334,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for with_parsed_data failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -48212,6 +48390,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/accounts/{account_id}/tax_forms/{tax_form_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>> {
+            self.send_raw_as::<types::GetTaxFormResponse>().await
+        }
     }
     ///Builder for [`Client::list_company_employees`]
     ///
@@ -48259,12 +48444,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections/{company_connection_id}/census`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListCompanyEmployeesResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 company_connection_id,
@@ -48314,6 +48497,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/company_connections/{company_connection_id}/census`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListCompanyEmployeesResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListCompanyEmployeesResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::list_company_connections`]
     ///
@@ -48350,12 +48542,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListCompanyConnectionsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 cursor,
@@ -48399,6 +48589,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/company_connections`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListCompanyConnectionsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListCompanyConnectionsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_company_connection`]
     ///
@@ -48437,14 +48636,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/company_connections`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateCompanyConnectionResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -48486,6 +48681,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/company_connections`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::CreateCompanyConnectionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::CreateCompanyConnectionResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::get_company_connection`]
     ///
@@ -48511,12 +48717,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections/{company_connection_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::GetCompanyConnectionResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 company_connection_id,
@@ -48559,6 +48763,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/company_connections/{company_connection_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::GetCompanyConnectionResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::GetCompanyConnectionResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_company_employments`]
@@ -48607,12 +48820,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListCompanyEmploymentsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 company_connection_id,
@@ -48662,6 +48873,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/company_connections/{company_connection_id}/employments`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListCompanyEmploymentsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListCompanyEmploymentsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::list_company_incomes`]
     ///
@@ -48709,12 +48929,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListCompanyIncomesResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 company_connection_id,
@@ -48763,6 +48981,15 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/company_connections/{company_connection_id}/incomes`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListCompanyIncomesResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListCompanyIncomesResponse>()
+                .await
         }
     }
     ///Builder for [`Client::list_company_paystubs`]
@@ -48846,12 +49073,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListCompanyPaystubsResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 company_connection_id,
@@ -48916,6 +49141,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/company_connections/{company_connection_id}/paystubs/{employee_external_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListCompanyPaystubsResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListCompanyPaystubsResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_company_connect_link_token`]
     ///
@@ -48955,14 +49189,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/company_connect/link_tokens`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateCompanyConnectLinkTokenResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -49003,6 +49233,17 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/company_connect/link_tokens`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::CreateCompanyConnectLinkTokenResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::CreateCompanyConnectLinkTokenResponse>()
+                .await
         }
     }
     ///Builder for [`Client::set_sandbox_monitoring_status`]
@@ -49054,14 +49295,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/sandbox/accounts/{account_id}`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<
-            ResponseValue<types::SetSandboxMonitoringStatusResponse>,
-            Error<types::ErrorResponse>,
-        > {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 account_id,
@@ -49113,6 +49350,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/sandbox/accounts/{account_id}`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<
+            ResponseValue<types::SetSandboxMonitoringStatusResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            self.send_raw_as::<types::SetSandboxMonitoringStatusResponse>()
+                .await
+        }
     }
     ///Builder for [`Client::create_admin_token`]
     ///
@@ -49151,12 +49399,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/admin/token`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::CreateAdminTokenResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -49197,6 +49443,14 @@ pub mod builder {
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/admin/token`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreateAdminTokenResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::CreateAdminTokenResponse>().await
         }
     }
     ///Builder for [`Client::list_api_keys`]
@@ -49245,12 +49499,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/admin/api_keys`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 cursor,
@@ -49299,6 +49551,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/admin/api_keys`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::ListApiKeysResponse>().await
+        }
     }
     ///Builder for [`Client::create_api_key`]
     ///
@@ -49346,12 +49606,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/admin/api_keys`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::CreateApiKeyResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 authorization,
@@ -49399,6 +49657,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/admin/api_keys`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreateApiKeyResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::CreateApiKeyResponse>().await
+        }
     }
     ///Builder for [`Client::revoke_api_key`]
     ///
@@ -49435,12 +49701,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
-        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
-        pub async fn send_raw(
+        /// `send_raw` with the success body decoded as `__Body` instead of the declared type: a lighter view of the same JSON.
+        pub async fn send_raw_as<__Body: ::serde::de::DeserializeOwned>(
             self,
-        ) -> Result<ResponseValue<types::RevokeApiKeyResponse>, Error<types::ErrorResponse>>
-        {
+        ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self {
                 client,
                 api_key,
@@ -49489,6 +49753,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/admin/api_keys/{api_key}/revoke`
+        /// (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)
+        pub async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::RevokeApiKeyResponse>, Error<types::ErrorResponse>>
+        {
+            self.send_raw_as::<types::RevokeApiKeyResponse>().await
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateLinkToken<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
     }
     impl<'a> client_core::Request for CreateLinkToken<'a> {
         type Output = types::CreateLinkTokenResponse;
@@ -49507,6 +49787,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListJobs<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListJobs<'a> {
         type Output = types::ListJobsResponse;
         type Error = types::ErrorResponse;
@@ -49519,6 +49807,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ListJobsResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListEmployers<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListEmployers<'a> {
@@ -49538,6 +49834,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for LookUpEmployer<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for LookUpEmployer<'a> {
         type Output = types::LookUpEmployerResponse;
         type Error = types::ErrorResponse;
@@ -49555,6 +49859,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetEmployer<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetEmployer<'a> {
         type Output = types::GetEmployerResponse;
         type Error = types::ErrorResponse;
@@ -49567,6 +49879,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::GetEmployerResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListWebhooks<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListWebhooks<'a> {
@@ -49586,6 +49906,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateWebhook<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateWebhook<'a> {
         type Output = types::CreateWebhookResponse;
         type Error = types::ErrorResponse;
@@ -49603,6 +49931,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetWebhook<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetWebhook<'a> {
         type Output = types::GetWebhookResponse;
         type Error = types::ErrorResponse;
@@ -49615,6 +49951,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::GetWebhookResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for UpdateWebhook<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for UpdateWebhook<'a> {
@@ -49634,6 +49978,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for DeleteWebhook<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for DeleteWebhook<'a> {
         type Output = ::serde_json::Value;
         type Error = types::ErrorResponse;
@@ -49648,6 +50000,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetPlatform<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetPlatform<'a> {
         type Output = types::GetPlatformResponse;
         type Error = types::ErrorResponse;
@@ -49660,6 +50020,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::GetPlatformResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListPlatforms<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListPlatforms<'a> {
@@ -49679,6 +50047,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for Search<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for Search<'a> {
         type Output = types::SearchResponse;
         type Error = types::ErrorResponse;
@@ -49691,6 +50067,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::SearchResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListEndUserAccounts<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListEndUserAccounts<'a> {
@@ -49710,6 +50094,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetEndUserDocument<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetEndUserDocument<'a> {
         type Output = types::GetEndUserDocumentResponse;
         type Error = types::ErrorResponse;
@@ -49725,6 +50117,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListEndUserDocuments<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListEndUserDocuments<'a> {
@@ -49758,6 +50158,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListEarningsStreamPayouts<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListEarningsStreamPayouts<'a> {
         type Output = types::ListEarningsStreamPayoutsResponse;
         type Error = types::ErrorResponse;
@@ -49773,6 +50181,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetVoieReport<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetVoieReport<'a> {
@@ -49792,6 +50208,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetVoeReport<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetVoeReport<'a> {
         type Output = types::GetVoeReportResponse;
         type Error = types::ErrorResponse;
@@ -49807,6 +50231,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetDirectDepositAllocations<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetDirectDepositAllocations<'a> {
@@ -49826,6 +50258,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetEmployment<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetEmployment<'a> {
         type Output = types::GetEmploymentResponse;
         type Error = types::ErrorResponse;
@@ -49843,6 +50283,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetIdentity<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetIdentity<'a> {
         type Output = types::GetIdentityResponse;
         type Error = types::ErrorResponse;
@@ -49857,6 +50305,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetIncome<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetIncome<'a> {
         type Output = types::GetIncomeResponse;
         type Error = types::ErrorResponse;
@@ -49869,6 +50325,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::GetIncomeResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListAccounts<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListAccounts<'a> {
@@ -49886,6 +50350,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for GetAccount<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for GetAccount<'a> {
@@ -49930,6 +50402,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListPaystubs<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListPaystubs<'a> {
         type Output = types::ListPaystubsResponse;
         type Error = types::ErrorResponse;
@@ -49947,6 +50427,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetPaystub<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetPaystub<'a> {
         type Output = types::GetPaystubResponse;
         type Error = types::ErrorResponse;
@@ -49961,6 +50449,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListShifts<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListShifts<'a> {
         type Output = types::ListShiftsResponse;
         type Error = types::ErrorResponse;
@@ -49973,6 +50469,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ListShiftsResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListTaxForms<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListTaxForms<'a> {
@@ -49992,6 +50496,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetTaxForm<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetTaxForm<'a> {
         type Output = types::GetTaxFormResponse;
         type Error = types::ErrorResponse;
@@ -50004,6 +50516,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::GetTaxFormResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListCompanyEmployees<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListCompanyEmployees<'a> {
@@ -50023,6 +50543,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListCompanyConnections<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListCompanyConnections<'a> {
         type Output = types::ListCompanyConnectionsResponse;
         type Error = types::ErrorResponse;
@@ -50038,6 +50566,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateCompanyConnection<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateCompanyConnection<'a> {
@@ -50057,6 +50593,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for GetCompanyConnection<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for GetCompanyConnection<'a> {
         type Output = types::GetCompanyConnectionResponse;
         type Error = types::ErrorResponse;
@@ -50072,6 +50616,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListCompanyEmployments<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListCompanyEmployments<'a> {
@@ -50091,6 +50643,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListCompanyIncomes<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListCompanyIncomes<'a> {
         type Output = types::ListCompanyIncomesResponse;
         type Error = types::ErrorResponse;
@@ -50106,6 +50666,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for ListCompanyPaystubs<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for ListCompanyPaystubs<'a> {
@@ -50125,6 +50693,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateCompanyConnectLinkToken<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateCompanyConnectLinkToken<'a> {
         type Output = types::CreateCompanyConnectLinkTokenResponse;
         type Error = types::ErrorResponse;
@@ -50140,6 +50716,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for SetSandboxMonitoringStatus<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for SetSandboxMonitoringStatus<'a> {
@@ -50159,6 +50743,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for CreateAdminToken<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for CreateAdminToken<'a> {
         type Output = types::CreateAdminTokenResponse;
         type Error = types::ErrorResponse;
@@ -50176,6 +50768,14 @@ pub mod builder {
             self.send_raw()
         }
     }
+    impl<'a> client_core::JsonRequest for ListApiKeys<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
+        }
+    }
     impl<'a> client_core::Request for ListApiKeys<'a> {
         type Output = types::ListApiKeysResponse;
         type Error = types::ErrorResponse;
@@ -50188,6 +50788,14 @@ pub mod builder {
             Output = Result<ResponseValue<types::ListApiKeysResponse>, Error<types::ErrorResponse>>,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for CreateApiKey<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for CreateApiKey<'a> {
@@ -50205,6 +50813,14 @@ pub mod builder {
             >,
         > + Send {
             self.send_raw()
+        }
+    }
+    impl<'a> client_core::JsonRequest for RevokeApiKey<'a> {
+        fn send_raw_as<B: ::serde::de::DeserializeOwned + Send>(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<B>, Error<types::ErrorResponse>>>
+               + Send {
+            self.send_raw_as::<B>()
         }
     }
     impl<'a> client_core::Request for RevokeApiKey<'a> {
