@@ -123,9 +123,11 @@ pub fn generate_unformatted(api: &Api, doc: &Value) -> Result<Unformatted> {
     if api.source.codegen.open_enums {
         open_enums(&mut client_file);
     }
+    let boxed = box_object_fields(&mut client_file);
     let kept_empty = empty_collections_kept(&mut client_file);
     let mut notes = crate::rewrite::rewrite(&mut client_file, doc, &api.source.codegen)?;
     notes.extend(kept_empty);
+    notes.extend(boxed);
     requests(&mut client_file);
     let examples = crate::examples::collect(doc, &client_file, &api.source.codegen);
     Ok(Unformatted {
@@ -613,6 +615,216 @@ fn open_enums(file: &mut syn::File) {
             }
         }
     }
+}
+
+/// Boxes every field whose type is another generated object (a struct with
+/// named fields), optional or not: `Option<Lookup>` becomes
+/// `Option<Box<Lookup>>`.
+///
+/// typify writes nested objects inline, so a type's size is the sum of
+/// everything it may contain: a PensionPro `Plan` with 22 lookups and its
+/// client inline took 11 KiB, a `Task` 18 KiB, however little the server
+/// sent. Every move of such a value copies all of it (a list of 1,000 plans
+/// was 11 MiB before any heap data), and a decoded row passes through
+/// several moves on its way to the caller. Boxed, a field costs a pointer
+/// when absent and an allocation when present.
+///
+/// The builders keep taking the unboxed value (`.status(lookup)`); fields
+/// with a `default = "..."` function are left inline, since the function
+/// returns the unboxed type.
+fn box_object_fields(file: &mut syn::File) -> Vec<crate::rewrite::Note> {
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let objects: std::collections::BTreeSet<String> = types
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => {
+                Some(s.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut notes = Vec::new();
+    // (struct, field) -> whether the boxed field is optional.
+    let mut boxed: std::collections::BTreeMap<(String, String), bool> =
+        std::collections::BTreeMap::new();
+    for item in types.1.iter_mut() {
+        let syn::Item::Struct(structure) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &mut structure.fields else {
+            continue;
+        };
+        let mut names = Vec::new();
+        for field in &mut fields.named {
+            let has_default_fn = field.attrs.iter().any(|attr| {
+                attr.path().is_ident("serde")
+                    && quote!(#attr)
+                        .to_string()
+                        .replace(' ', "")
+                        .contains("default=")
+            });
+            if has_default_fn {
+                continue;
+            }
+            let Some(optional) = box_object(&mut field.ty, &objects, "") else {
+                continue;
+            };
+            let name = field
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            boxed.insert((structure.ident.to_string(), name.clone()), optional);
+            names.push(name);
+        }
+        if !names.is_empty() {
+            notes.push(crate::rewrite::Note {
+                rule: "types/boxed-object-field",
+                place: format!("types::{}", structure.ident),
+                message: format!(
+                    "other objects, boxed so the type does not hold them inline: {}",
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    // The builders: their fields hold `Result<T, String>`; their setters
+    // still take the unboxed value and box it.
+    let Some(builder) = types.1.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return notes;
+    };
+    for item in builder.1.iter_mut() {
+        match item {
+            syn::Item::Struct(structure) => {
+                let syn::Fields::Named(fields) = &mut structure.fields else {
+                    continue;
+                };
+                for field in &mut fields.named {
+                    let name = field
+                        .ident
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    if !boxed.contains_key(&(structure.ident.to_string(), name)) {
+                        continue;
+                    }
+                    if let syn::Type::Path(result) = &mut field.ty
+                        && let Some(segment) = result.path.segments.last_mut()
+                        && segment.ident == "Result"
+                        && let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments
+                        && let Some(syn::GenericArgument::Type(ok)) = args.args.first_mut()
+                    {
+                        box_object(ok, &objects, "super");
+                    }
+                }
+            }
+            syn::Item::Impl(implementation) if implementation.trait_.is_none() => {
+                let owner = match &*implementation.self_ty {
+                    syn::Type::Path(path) => path
+                        .path
+                        .segments
+                        .last()
+                        .map(|segment| segment.ident.to_string())
+                        .unwrap_or_default(),
+                    _ => continue,
+                };
+                for impl_item in &mut implementation.items {
+                    let syn::ImplItem::Fn(setter) = impl_item else {
+                        continue;
+                    };
+                    let key = (owner.clone(), setter.sig.ident.to_string());
+                    let Some(&optional) = boxed.get(&key) else {
+                        continue;
+                    };
+                    let field = &setter.sig.ident;
+                    for statement in &mut setter.block.stmts {
+                        if let syn::Stmt::Expr(syn::Expr::Assign(assign), _) = statement
+                            && let left = &assign.left
+                            && quote!(#left).to_string().replace(' ', "") == format!("self.{field}")
+                        {
+                            let value = &assign.right;
+                            assign.right = if optional {
+                                syn::parse_quote!(#value.map(|value| value.map(::std::boxed::Box::new)))
+                            } else {
+                                syn::parse_quote!(#value.map(::std::boxed::Box::new))
+                            };
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    notes
+}
+
+/// Boxes `ty` when it is a generated object (`prefix::Name`) or an
+/// `Option` of one; returns whether it was optional, `None` when untouched.
+fn box_object(
+    ty: &mut syn::Type,
+    objects: &std::collections::BTreeSet<String>,
+    prefix: &str,
+) -> Option<bool> {
+    let is_object = |ty: &syn::Type| {
+        let syn::Type::Path(path) = ty else {
+            return false;
+        };
+        let segments: Vec<String> = path
+            .path
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        let Some((last, before)) = segments.split_last() else {
+            return false;
+        };
+        let qualified = if prefix.is_empty() {
+            before.is_empty()
+        } else {
+            before.len() == 1 && before[0] == prefix
+        };
+        qualified
+            && path.qself.is_none()
+            && path.path.leading_colon.is_none()
+            && path
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.arguments.is_none())
+            && objects.contains(last)
+    };
+    if is_object(ty) {
+        *ty = syn::parse_quote!(::std::boxed::Box<#ty>);
+        return Some(false);
+    }
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let text = quote!(#path).to_string().replace(' ', "");
+    if !text.starts_with("::std::option::Option<") {
+        return None;
+    }
+    let segment = path.path.segments.last_mut()?;
+    let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(inner) = args.args.first_mut()? else {
+        return None;
+    };
+    if !is_object(inner) {
+        return None;
+    }
+    *inner = syn::parse_quote!(::std::boxed::Box<#inner>);
+    Some(true)
 }
 
 /// Implements `client_core::Request` for every operation's builder, so a

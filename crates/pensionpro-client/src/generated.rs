@@ -39,7 +39,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -72,7 +72,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -135,7 +135,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -183,7 +183,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -213,7 +213,7 @@ pub mod types {
             rename = "CompanyName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub company_name: ::std::option::Option<Lookup>,
+        pub company_name: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Conflicting evidence: an integer list-value id on Contact (v1 sample), but MCP (v2) filters it with `contains(CompanyNameId,'x')` as if it were a string. Left untyped so either decodes.
         #[serde(
             rename = "CompanyNameId",
@@ -225,7 +225,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -237,7 +237,7 @@ pub mod types {
             rename = "CurrentEmployerData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub current_employer_data: ::std::option::Option<EmployerData>,
+        pub current_employer_data: ::std::option::Option<::std::boxed::Box<EmployerData>>,
         ///Opaque 40-hex-character key (SHA-1-like). Echo it back unchanged on PUT. Seen on every entity in the v1 samples.
         #[serde(
             rename = "DataKey",
@@ -270,19 +270,19 @@ pub mod types {
             rename = "Location",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub location: ::std::option::Option<Location>,
+        pub location: ::std::option::Option<::std::boxed::Box<Location>>,
         ///Client status (HL, unverified).
         #[serde(
             rename = "Status",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub status: ::std::option::Option<Lookup>,
+        pub status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Who last updated the record; null in every sample seen.
         #[serde(
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -351,7 +351,7 @@ pub mod types {
             rename = "CompanyName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub company_name: ::std::option::Option<Lookup>,
+        pub company_name: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Company name list value (an integer in the v1 sample).
         #[serde(
             rename = "CompanyNameId",
@@ -369,7 +369,7 @@ pub mod types {
             rename = "ContactCategory",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact_category: ::std::option::Option<Lookup>,
+        pub contact_category: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ContactCategoryId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -380,7 +380,7 @@ pub mod types {
             rename = "ContactGrouping",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact_grouping: ::std::option::Option<Lookup>,
+        pub contact_grouping: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ContactGroupingId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -398,7 +398,7 @@ pub mod types {
             rename = "ContactPreference",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact_preference: ::std::option::Option<Lookup>,
+        pub contact_preference: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///0 = none (sample).
         #[serde(
             rename = "ContactPreferenceId",
@@ -410,7 +410,7 @@ pub mod types {
             rename = "ContactProfession",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact_profession: ::std::option::Option<Lookup>,
+        pub contact_profession: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ContactProfessionId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -421,7 +421,7 @@ pub mod types {
             rename = "ContactStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact_status: ::std::option::Option<Lookup>,
+        pub contact_status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ContactStatusId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -432,7 +432,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -460,7 +460,7 @@ pub mod types {
             rename = "Employee",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub employee: ::std::option::Option<Employee>,
+        pub employee: ::std::option::Option<::std::boxed::Box<Employee>>,
         #[serde(
             rename = "FirstName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -564,7 +564,7 @@ pub mod types {
             rename = "Prefix",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub prefix: ::std::option::Option<Lookup>,
+        pub prefix: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///0 = none (sample).
         #[serde(
             rename = "PrefixId",
@@ -588,7 +588,7 @@ pub mod types {
             rename = "Suffix",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub suffix: ::std::option::Option<Lookup>,
+        pub suffix: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///0 = none (sample).
         #[serde(
             rename = "SuffixId",
@@ -611,7 +611,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -635,7 +635,7 @@ pub mod types {
             rename = "Address",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub address: ::std::option::Option<Address>,
+        pub address: ::std::option::Option<::std::boxed::Box<Address>>,
         ///Implied by the name; not seen.
         #[serde(
             rename = "AddressId",
@@ -653,7 +653,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -686,7 +686,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -740,7 +740,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -773,7 +773,7 @@ pub mod types {
             rename = "PhoneNumber",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number: ::std::option::Option<PhoneNumber>,
+        pub phone_number: ::std::option::Option<::std::boxed::Box<PhoneNumber>>,
         ///Implied by the navigation convention; not seen.
         #[serde(
             rename = "PhoneNumberId",
@@ -785,7 +785,7 @@ pub mod types {
             rename = "PhoneNumberType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_type: ::std::option::Option<Lookup>,
+        pub phone_number_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Implied by the navigation convention; not seen.
         #[serde(
             rename = "PhoneNumberTypeId",
@@ -797,7 +797,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -947,7 +947,8 @@ pub mod types {
             rename = "Participant",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub participant: ::std::option::Option<CreatePlanDistributionParticipant>,
+        pub participant:
+            ::std::option::Option<::std::boxed::Box<CreatePlanDistributionParticipant>>,
         #[serde(
             rename = "PlanId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1001,7 +1002,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1040,7 +1041,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1074,7 +1075,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1127,7 +1128,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1175,7 +1176,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1208,7 +1209,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1267,7 +1268,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1300,7 +1301,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1348,7 +1349,7 @@ pub mod types {
             rename = "Contact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact: ::std::option::Option<Contact>,
+        pub contact: ::std::option::Option<::std::boxed::Box<Contact>>,
         ///Contact id of the employee.
         #[serde(
             rename = "ContactId",
@@ -1360,7 +1361,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1398,7 +1399,7 @@ pub mod types {
             rename = "RoleType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub role_type: ::std::option::Option<Lookup>,
+        pub role_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "RoleTypeId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1409,7 +1410,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1462,7 +1463,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1483,7 +1484,7 @@ pub mod types {
             rename = "EntityType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_type: ::std::option::Option<Lookup>,
+        pub entity_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Named by HL without a type or example; left untyped.
         #[serde(
             rename = "FiscalYearEnd",
@@ -1510,7 +1511,7 @@ pub mod types {
             rename = "PayrollFrequency",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payroll_frequency: ::std::option::Option<Lookup>,
+        pub payroll_frequency: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Date/time kept as a string: values mix US format (`9/14/2012 12:00:00 AM`) and ISO-8601; parse leniently. Timezone of US-format values unknown.
         #[serde(
             rename = "PeriodEnd",
@@ -1528,7 +1529,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1608,7 +1609,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1641,7 +1642,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1665,7 +1666,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1700,7 +1701,7 @@ pub mod types {
             rename = "FeeScheduleStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub fee_schedule_status: ::std::option::Option<Lookup>,
+        pub fee_schedule_status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Status list value; firm-specific (one firm: Active=21605, Closed=21606).
         #[serde(
             rename = "FeeScheduleStatusId",
@@ -1712,7 +1713,7 @@ pub mod types {
             rename = "FeeScheduleTemplate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub fee_schedule_template: ::std::option::Option<FeeScheduleTemplate>,
+        pub fee_schedule_template: ::std::option::Option<::std::boxed::Box<FeeScheduleTemplate>>,
         #[serde(
             rename = "FeeScheduleTemplateId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1749,7 +1750,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1783,7 +1784,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1842,7 +1843,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1866,7 +1867,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1904,7 +1905,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -1952,7 +1953,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -1996,7 +1997,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2044,7 +2045,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2133,7 +2134,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2274,7 +2275,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2332,7 +2333,7 @@ pub mod types {
             rename = "InvestmentProvider",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub investment_provider: ::std::option::Option<Lookup>,
+        pub investment_provider: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Provider list value; the list is `GET /v2/investmentproviders/investmentproviders`.
         #[serde(
             rename = "InvestmentProviderId",
@@ -2396,7 +2397,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2459,7 +2460,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2512,7 +2513,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2560,7 +2561,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2603,7 +2604,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2633,7 +2634,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2672,7 +2673,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2696,7 +2697,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -2740,7 +2741,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -2803,7 +2804,7 @@ pub mod types {
             rename = "Category",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub category: ::std::option::Option<Lookup>,
+        pub category: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ClientId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2819,7 +2820,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         #[serde(
             rename = "CreatedByContactId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2911,7 +2912,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3056,7 +3057,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3089,7 +3090,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3130,7 +3131,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3169,7 +3170,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3217,7 +3218,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3250,7 +3251,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3274,7 +3275,7 @@ pub mod types {
             rename = "ActuarialFirmName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub actuarial_firm_name: ::std::option::Option<Lookup>,
+        pub actuarial_firm_name: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ActuarialFirmNameId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3291,7 +3292,7 @@ pub mod types {
             rename = "AdminType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub admin_type: ::std::option::Option<Lookup>,
+        pub admin_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "AdminTypeId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3302,7 +3303,7 @@ pub mod types {
             rename = "ClaimProcessingLocation",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub claim_processing_location: ::std::option::Option<Lookup>,
+        pub claim_processing_location: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ClaimProcessingLocationId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3313,7 +3314,7 @@ pub mod types {
             rename = "Client",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client: ::std::option::Option<Client>,
+        pub client: ::std::option::Option<::std::boxed::Box<Client>>,
         ///Id of the plan's Client.
         #[serde(
             rename = "ClientId",
@@ -3325,7 +3326,7 @@ pub mod types {
             rename = "ClientServicingLevel",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_servicing_level: ::std::option::Option<Lookup>,
+        pub client_servicing_level: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ClientServicingLevelId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3336,7 +3337,7 @@ pub mod types {
             rename = "ComboPlan",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub combo_plan: ::std::option::Option<Lookup>,
+        pub combo_plan: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ComboPlanId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3359,7 +3360,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3407,7 +3408,7 @@ pub mod types {
             rename = "FilingCycle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub filing_cycle: ::std::option::Option<Lookup>,
+        pub filing_cycle: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "FilingCycleId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3418,7 +3419,7 @@ pub mod types {
             rename = "FilingStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub filing_status: ::std::option::Option<Lookup>,
+        pub filing_status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Form 5500 filing type; the list is `GET /v2/plans/form5500types` (LAM notebook).
         #[serde(
             rename = "FilingStatusId",
@@ -3452,7 +3453,7 @@ pub mod types {
             rename = "IRARolloverProvider",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ira_rollover_provider: ::std::option::Option<Lookup>,
+        pub ira_rollover_provider: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "IRARolloverProviderId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3506,7 +3507,7 @@ pub mod types {
             rename = "MultipleEmployerPlan",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub multiple_employer_plan: ::std::option::Option<Lookup>,
+        pub multiple_employer_plan: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "MultipleEmployerPlanId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3522,7 +3523,7 @@ pub mod types {
             rename = "ParticipantStatementDelivery",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub participant_statement_delivery: ::std::option::Option<Lookup>,
+        pub participant_statement_delivery: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ParticipantStatementDeliveryId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3533,7 +3534,7 @@ pub mod types {
             rename = "PayrollContributionCalculation",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payroll_contribution_calculation: ::std::option::Option<Lookup>,
+        pub payroll_contribution_calculation: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PayrollContributionCalculationId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3544,7 +3545,7 @@ pub mod types {
             rename = "PBGC",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub pbgc: ::std::option::Option<Lookup>,
+        pub pbgc: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PBGCId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3555,7 +3556,7 @@ pub mod types {
             rename = "PlanCategory",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plan_category: ::std::option::Option<Lookup>,
+        pub plan_category: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PlanCategoryId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3572,7 +3573,7 @@ pub mod types {
             rename = "PlanGroup",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plan_group: ::std::option::Option<Lookup>,
+        pub plan_group: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Plan group list value; the list is `GET /v2/plans/plangroups`.
         #[serde(
             rename = "PlanGroupId",
@@ -3584,7 +3585,7 @@ pub mod types {
             rename = "PlanOnHoldReason",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plan_on_hold_reason: ::std::option::Option<Lookup>,
+        pub plan_on_hold_reason: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PlanOnHoldReasonId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3601,7 +3602,7 @@ pub mod types {
             rename = "PlanType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plan_type: ::std::option::Option<Lookup>,
+        pub plan_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PlanTypeId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3618,7 +3619,7 @@ pub mod types {
             rename = "QDIAFundName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub qdia_fund_name: ::std::option::Option<Lookup>,
+        pub qdia_fund_name: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "QDIAFundNameId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3629,7 +3630,7 @@ pub mod types {
             rename = "RemittanceType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub remittance_type: ::std::option::Option<Lookup>,
+        pub remittance_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "RemittanceTypeId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3652,7 +3653,7 @@ pub mod types {
             rename = "Status",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub status: ::std::option::Option<Lookup>,
+        pub status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Date/time kept as a string: values mix US format (`9/14/2012 12:00:00 AM`) and ISO-8601; parse leniently. Timezone of US-format values unknown.
         #[serde(
             rename = "TerminatedOn",
@@ -3664,7 +3665,7 @@ pub mod types {
             rename = "TerminationReason",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub termination_reason: ::std::option::Option<Lookup>,
+        pub termination_reason: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "TerminationReasonId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3675,7 +3676,7 @@ pub mod types {
             rename = "TradingPlatform",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub trading_platform: ::std::option::Option<Lookup>,
+        pub trading_platform: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "TradingPlatformId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3686,7 +3687,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3698,7 +3699,7 @@ pub mod types {
             rename = "ValuationFrequency",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub valuation_frequency: ::std::option::Option<Lookup>,
+        pub valuation_frequency: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ValuationFrequencyId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3726,7 +3727,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3770,7 +3771,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3794,7 +3795,7 @@ pub mod types {
             rename = "Contact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact: ::std::option::Option<Contact>,
+        pub contact: ::std::option::Option<::std::boxed::Box<Contact>>,
         #[serde(
             rename = "ContactId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3805,7 +3806,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3843,7 +3844,7 @@ pub mod types {
             rename = "RoleType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub role_type: ::std::option::Option<Lookup>,
+        pub role_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Role type list value (firm-specific).
         #[serde(
             rename = "RoleTypeId",
@@ -3877,7 +3878,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -3925,7 +3926,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -3964,7 +3965,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4053,7 +4054,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4096,7 +4097,7 @@ pub mod types {
             rename = "ProvidedService",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub provided_service: ::std::option::Option<ProvidedService>,
+        pub provided_service: ::std::option::Option<::std::boxed::Box<ProvidedService>>,
         ///Provided-service id.
         #[serde(
             rename = "ProvidedServiceId",
@@ -4108,7 +4109,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4168,7 +4169,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4247,7 +4248,7 @@ pub mod types {
             rename = "Plan",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plan: ::std::option::Option<Plan>,
+        pub plan: ::std::option::Option<::std::boxed::Box<Plan>>,
         #[serde(
             rename = "PlanId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4263,7 +4264,7 @@ pub mod types {
             rename = "ProjectStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub project_status: ::std::option::Option<Lookup>,
+        pub project_status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Seen only in MCP test mocks (low confidence).
         #[serde(
             rename = "ProjectStatusId",
@@ -4275,7 +4276,7 @@ pub mod types {
             rename = "ProjectTemplate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub project_template: ::std::option::Option<ProjectTemplate>,
+        pub project_template: ::std::option::Option<::std::boxed::Box<ProjectTemplate>>,
         ///Template the project was created from; filterable (`ProjectTemplateId eq 10`).
         #[serde(
             rename = "ProjectTemplateId",
@@ -4287,7 +4288,7 @@ pub mod types {
             rename = "ProjectType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub project_type: ::std::option::Option<Lookup>,
+        pub project_type: ::std::option::Option<::std::boxed::Box<Lookup>>,
         ///Date/time kept as a string: values mix US format (`9/14/2012 12:00:00 AM`) and ISO-8601; parse leniently. Timezone of US-format values unknown.
         #[serde(
             rename = "StartDate",
@@ -4305,7 +4306,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4401,7 +4402,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4440,7 +4441,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4498,7 +4499,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4569,7 +4570,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4641,7 +4642,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4679,7 +4680,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4727,7 +4728,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4760,7 +4761,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4801,7 +4802,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4834,7 +4835,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4875,7 +4876,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -4908,7 +4909,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -4956,7 +4957,7 @@ pub mod types {
             rename = "AssignedTo",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub assigned_to: ::std::option::Option<Contact>,
+        pub assigned_to: ::std::option::Option<::std::boxed::Box<Contact>>,
         ///Contact id of the assigned employee.
         #[serde(
             rename = "AssignedToId",
@@ -4968,7 +4969,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5049,7 +5050,7 @@ pub mod types {
             rename = "TaskGroup",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub task_group: ::std::option::Option<TaskGroup>,
+        pub task_group: ::std::option::Option<::std::boxed::Box<TaskGroup>>,
         ///Empty unless `$expand=TaskItems`.
         #[serde(
             rename = "TaskItems",
@@ -5073,7 +5074,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5097,7 +5098,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5165,7 +5166,7 @@ pub mod types {
             rename = "Project",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub project: ::std::option::Option<Project>,
+        pub project: ::std::option::Option<::std::boxed::Box<Project>>,
         #[serde(
             rename = "ProjectId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5182,7 +5183,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5230,7 +5231,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5269,7 +5270,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5353,7 +5354,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5449,7 +5450,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5521,7 +5522,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5571,7 +5572,7 @@ pub mod types {
             rename = "Priority",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub priority: ::std::option::Option<Lookup>,
+        pub priority: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "PriorityId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5593,7 +5594,7 @@ pub mod types {
             rename = "ToDoStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub to_do_status: ::std::option::Option<Lookup>,
+        pub to_do_status: ::std::option::Option<::std::boxed::Box<Lookup>>,
         #[serde(
             rename = "ToDoStatusId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5604,7 +5605,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5633,7 +5634,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5666,7 +5667,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5741,7 +5742,7 @@ pub mod types {
             rename = "ToDoLink",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub to_do_link: ::std::option::Option<ToDoLink>,
+        pub to_do_link: ::std::option::Option<::std::boxed::Box<ToDoLink>>,
         #[serde(
             rename = "ToDoName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5822,7 +5823,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5865,7 +5866,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -5913,7 +5914,7 @@ pub mod types {
             rename = "Contact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub contact: ::std::option::Option<Contact>,
+        pub contact: ::std::option::Option<::std::boxed::Box<Contact>>,
         ///Contact id of the member (lower-case `c`, upper-case `ID`, as used server-side in `$filter=contactID eq 500`).
         #[serde(
             rename = "contactID",
@@ -5925,7 +5926,7 @@ pub mod types {
             rename = "CreatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_by_contact: ::std::option::Option<ContactRef>,
+        pub created_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Creation time. ISO-8601 UTC without fraction (`2020-07-13T19:30:10Z`) in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "CreatedOn",
@@ -5964,7 +5965,7 @@ pub mod types {
             rename = "UpdatedByContact",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_by_contact: ::std::option::Option<ContactRef>,
+        pub updated_by_contact: ::std::option::Option<::std::boxed::Box<ContactRef>>,
         ///Last update time. ISO-8601 UTC without fraction in the v1 samples. Kept a string (no `format`): parse leniently.
         #[serde(
             rename = "UpdatedOn",
@@ -6076,7 +6077,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Address {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -6093,7 +6094,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -6123,9 +6124,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -6183,9 +6187,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -6303,7 +6310,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -6326,7 +6333,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -6392,9 +6399,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -6482,9 +6492,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -6549,14 +6562,16 @@ pub mod types {
                 ::std::option::Option<client_core::money::DecimalAmount>,
                 ::std::string::String,
             >,
-            company_name:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             company_name_id: ::std::result::Result<
                 ::std::option::Option<::serde_json::Value>,
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -6564,7 +6579,7 @@ pub mod types {
                 ::std::string::String,
             >,
             current_employer_data: ::std::result::Result<
-                ::std::option::Option<super::EmployerData>,
+                ::std::option::Option<::std::boxed::Box<super::EmployerData>>,
                 ::std::string::String,
             >,
             data_key: ::std::result::Result<
@@ -6581,13 +6596,15 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             location: ::std::result::Result<
-                ::std::option::Option<super::Location>,
+                ::std::option::Option<::std::boxed::Box<super::Location>>,
                 ::std::string::String,
             >,
-            status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -6638,7 +6655,8 @@ pub mod types {
             {
                 self.company_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for company_name: {e}"));
+                    .map_err(|e| format!("error converting supplied value for company_name: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn company_name_id<T>(mut self, value: T) -> Self
@@ -6656,9 +6674,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -6676,9 +6697,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::EmployerData>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.current_employer_data = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for current_employer_data: {e}")
-                });
+                self.current_employer_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for current_employer_data: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn data_key<T>(mut self, value: T) -> Self
@@ -6738,7 +6762,8 @@ pub mod types {
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for location: {e}"));
+                    .map_err(|e| format!("error converting supplied value for location: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6748,7 +6773,8 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| format!("error converting supplied value for status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_by_contact<T>(mut self, value: T) -> Self
@@ -6756,9 +6782,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -6887,40 +6916,52 @@ pub mod types {
             can_call: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             can_email: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             client_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            company_name:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             company_name_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             contact_address_links: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::ContactAddressLink>>,
                 ::std::string::String,
             >,
-            contact_category:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            contact_category: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             contact_category_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            contact_grouping:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            contact_grouping: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             contact_grouping_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             contact_phone_number_links: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::ContactPhoneNumberLink>>,
                 ::std::string::String,
             >,
-            contact_preference:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            contact_preference: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             contact_preference_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            contact_profession:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            contact_profession: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             contact_profession_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            contact_status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            contact_status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             contact_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -6940,7 +6981,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employee: ::std::result::Result<
-                ::std::option::Option<super::Employee>,
+                ::std::option::Option<::std::boxed::Box<super::Employee>>,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
@@ -6986,8 +7027,10 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PlanContactRight>>,
                 ::std::string::String,
             >,
-            prefix:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            prefix: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             prefix_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             sales_extension: ::std::result::Result<
                 ::std::option::Option<
@@ -6999,8 +7042,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            suffix:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            suffix: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             suffix_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             system_employee:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -7009,7 +7054,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -7126,7 +7171,8 @@ pub mod types {
             {
                 self.company_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for company_name: {e}"));
+                    .map_err(|e| format!("error converting supplied value for company_name: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn company_name_id<T>(mut self, value: T) -> Self
@@ -7156,9 +7202,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_category = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for contact_category: {e}")
-                });
+                self.contact_category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_category: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_category_id<T>(mut self, value: T) -> Self
@@ -7176,9 +7225,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_grouping = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for contact_grouping: {e}")
-                });
+                self.contact_grouping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_grouping: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_grouping_id<T>(mut self, value: T) -> Self
@@ -7208,9 +7260,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_preference = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for contact_preference: {e}")
-                });
+                self.contact_preference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_preference: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_preference_id<T>(mut self, value: T) -> Self
@@ -7228,9 +7283,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_profession = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for contact_profession: {e}")
-                });
+                self.contact_profession = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_profession: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_profession_id<T>(mut self, value: T) -> Self
@@ -7248,9 +7306,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_status = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for contact_status: {e}")
-                });
+                self.contact_status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for contact_status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_status_id<T>(mut self, value: T) -> Self
@@ -7268,9 +7327,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -7320,7 +7382,8 @@ pub mod types {
             {
                 self.employee = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for employee: {e}"));
+                    .map_err(|e| format!("error converting supplied value for employee: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -7524,7 +7587,8 @@ pub mod types {
             {
                 self.prefix = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for prefix: {e}"));
+                    .map_err(|e| format!("error converting supplied value for prefix: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn prefix_id<T>(mut self, value: T) -> Self
@@ -7568,7 +7632,8 @@ pub mod types {
             {
                 self.suffix = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for suffix: {e}"));
+                    .map_err(|e| format!("error converting supplied value for suffix: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn suffix_id<T>(mut self, value: T) -> Self
@@ -7606,9 +7671,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -7747,12 +7815,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ContactAddressLink {
-            address:
-                ::std::result::Result<::std::option::Option<super::Address>, ::std::string::String>,
+            address: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Address>>,
+                ::std::string::String,
+            >,
             address_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -7769,7 +7839,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -7804,7 +7874,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn address_id<T>(mut self, value: T) -> Self
@@ -7832,9 +7903,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -7892,9 +7966,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -8012,7 +8089,7 @@ pub mod types {
         pub struct ContactPhoneNumberLink {
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -8029,17 +8106,19 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             phone_number: ::std::result::Result<
-                ::std::option::Option<super::PhoneNumber>,
+                ::std::option::Option<::std::boxed::Box<super::PhoneNumber>>,
                 ::std::string::String,
             >,
             phone_number_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            phone_number_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            phone_number_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             phone_number_type_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -8084,9 +8163,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -8146,7 +8228,8 @@ pub mod types {
             {
                 self.phone_number = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for phone_number: {e}"));
+                    .map_err(|e| format!("error converting supplied value for phone_number: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn phone_number_id<T>(mut self, value: T) -> Self
@@ -8164,9 +8247,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.phone_number_type = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for phone_number_type: {e}")
-                });
+                self.phone_number_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number_type: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn phone_number_type_id<T>(mut self, value: T) -> Self
@@ -8184,9 +8270,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -8554,7 +8643,7 @@ pub mod types {
             investment_provider_link_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             participant: ::std::result::Result<
-                ::std::option::Option<super::CreatePlanDistributionParticipant>,
+                ::std::option::Option<::std::boxed::Box<super::CreatePlanDistributionParticipant>>,
                 ::std::string::String,
             >,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
@@ -8628,7 +8717,8 @@ pub mod types {
             {
                 self.participant = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for participant: {e}"));
+                    .map_err(|e| format!("error converting supplied value for participant: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_id<T>(mut self, value: T) -> Self
@@ -8771,7 +8861,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Distribution {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -8789,7 +8879,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -8820,9 +8910,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -8890,9 +8983,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -8949,7 +9045,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -8974,7 +9070,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -9030,9 +9126,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -9130,9 +9229,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -9257,7 +9359,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DistributionInformationDetail {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -9274,7 +9376,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -9304,9 +9406,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -9364,9 +9469,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -9483,7 +9591,7 @@ pub mod types {
             active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -9500,7 +9608,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -9552,9 +9660,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -9612,9 +9723,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -9728,11 +9842,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct EmployeePlanRole {
-            contact:
-                ::std::result::Result<::std::option::Option<super::Contact>, ::std::string::String>,
+            contact: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Contact>>,
+                ::std::string::String,
+            >,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -9749,11 +9865,13 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            role_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            role_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             role_type_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -9790,7 +9908,8 @@ pub mod types {
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for contact: {e}"));
+                    .map_err(|e| format!("error converting supplied value for contact: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_id<T>(mut self, value: T) -> Self
@@ -9808,9 +9927,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -9880,7 +10002,8 @@ pub mod types {
             {
                 self.role_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for role_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for role_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn role_type_id<T>(mut self, value: T) -> Self
@@ -9898,9 +10021,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -10024,7 +10150,7 @@ pub mod types {
         pub struct EmployerData {
             client_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -10039,8 +10165,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            entity_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            entity_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             fiscal_year_end: ::std::result::Result<
                 ::std::option::Option<::serde_json::Value>,
                 ::std::string::String,
@@ -10050,8 +10178,10 @@ pub mod types {
             id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            payroll_frequency:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            payroll_frequency: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             period_end: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -10061,7 +10191,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -10108,9 +10238,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -10150,7 +10283,8 @@ pub mod types {
             {
                 self.entity_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for entity_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for entity_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn fiscal_year_end<T>(mut self, value: T) -> Self
@@ -10198,9 +10332,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.payroll_frequency = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for payroll_frequency: {e}")
-                });
+                self.payroll_frequency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payroll_frequency: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn period_end<T>(mut self, value: T) -> Self
@@ -10228,9 +10365,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -10444,7 +10584,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FamilyMember {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -10461,7 +10601,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -10491,9 +10631,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -10551,9 +10694,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -10603,7 +10749,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FeeSchedule {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -10626,12 +10772,14 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FeeScheduleItem>>,
                 ::std::string::String,
             >,
-            fee_schedule_status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            fee_schedule_status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             fee_schedule_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             fee_schedule_template: ::std::result::Result<
-                ::std::option::Option<super::FeeScheduleTemplate>,
+                ::std::option::Option<::std::boxed::Box<super::FeeScheduleTemplate>>,
                 ::std::string::String,
             >,
             fee_schedule_template_id:
@@ -10647,7 +10795,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -10686,9 +10834,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -10748,9 +10899,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee_schedule_status = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for fee_schedule_status: {e}")
-                });
+                self.fee_schedule_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee_schedule_status: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn fee_schedule_status_id<T>(mut self, value: T) -> Self
@@ -10768,9 +10922,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::FeeScheduleTemplate>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee_schedule_template = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for fee_schedule_template: {e}")
-                });
+                self.fee_schedule_template = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee_schedule_template: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn fee_schedule_template_id<T>(mut self, value: T) -> Self
@@ -10838,9 +10995,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -10911,7 +11071,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             category_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -10938,7 +11098,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -10995,9 +11155,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -11107,9 +11270,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -11173,7 +11339,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FeeScheduleItemTemp {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -11191,7 +11357,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -11222,9 +11388,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -11292,9 +11461,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -11409,7 +11581,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FeeScheduleTemplate {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -11434,7 +11606,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -11466,9 +11638,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -11548,9 +11723,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -11671,7 +11849,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Interaction {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -11723,7 +11901,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -11763,9 +11941,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -11935,9 +12116,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -12337,7 +12521,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -12365,8 +12549,10 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             investment_model_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            investment_provider:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            investment_provider: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             investment_provider_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             is_deactivated:
@@ -12394,7 +12580,7 @@ pub mod types {
             transfer_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -12457,9 +12643,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -12567,9 +12756,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.investment_provider = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for investment_provider: {e}")
-                });
+                self.investment_provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for investment_provider: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn investment_provider_id<T>(mut self, value: T) -> Self
@@ -12687,9 +12879,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -12859,7 +13054,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -12884,7 +13079,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -12940,9 +13135,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -13040,9 +13238,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -13167,7 +13368,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Location {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -13189,7 +13390,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             is_default: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -13221,9 +13422,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -13301,9 +13505,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -13358,7 +13565,7 @@ pub mod types {
         pub struct LocationContactLink {
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -13376,7 +13583,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             location_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -13418,9 +13625,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -13488,9 +13698,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -13544,7 +13757,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Lookup {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -13569,7 +13782,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -13601,9 +13814,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -13681,9 +13897,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -13800,12 +14019,14 @@ pub mod types {
             archived: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             can_delete: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             can_edit: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            category:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            category: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             client_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_by_contact_id:
@@ -13839,7 +14060,7 @@ pub mod types {
             show_on_psl: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             task_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -13918,7 +14139,8 @@ pub mod types {
             {
                 self.category = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for category: {e}"));
+                    .map_err(|e| format!("error converting supplied value for category: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn client_id<T>(mut self, value: T) -> Self
@@ -13946,9 +14168,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_by_contact_id<T>(mut self, value: T) -> Self
@@ -14116,9 +14341,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -14523,7 +14751,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Opportunity {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -14540,7 +14768,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -14570,9 +14798,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -14630,9 +14861,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -14727,7 +14961,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Participant {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -14745,7 +14979,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             project_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -14776,9 +15010,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -14846,9 +15083,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -14963,7 +15203,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PhoneNumber {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -14980,7 +15220,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -15010,9 +15250,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -15070,9 +15313,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -15121,30 +15367,42 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Plan {
-            actuarial_firm_name:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            actuarial_firm_name: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             actuarial_firm_name_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             added_on: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            admin_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            admin_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             admin_type_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            claim_processing_location:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            claim_processing_location: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             claim_processing_location_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            client:
-                ::std::result::Result<::std::option::Option<super::Client>, ::std::string::String>,
+            client: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Client>>,
+                ::std::string::String,
+            >,
             client_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            client_servicing_level:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            client_servicing_level: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             client_servicing_level_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            combo_plan:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            combo_plan: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             combo_plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             contact_links: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::PlanContactRole>>,
@@ -15155,7 +15413,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -15181,12 +15439,16 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FeeSchedule>>,
                 ::std::string::String,
             >,
-            filing_cycle:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            filing_cycle: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             filing_cycle_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            filing_status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            filing_status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             filing_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             has_been_warned:
@@ -15200,8 +15462,10 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::InvestmentProviderLink>>,
                 ::std::string::String,
             >,
-            ira_rollover_provider:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            ira_rollover_provider: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             ira_rollover_provider_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             irs_plan_number: ::std::result::Result<
@@ -15222,55 +15486,75 @@ pub mod types {
                 ::std::string::String,
             >,
             month_end: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            multiple_employer_plan:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            multiple_employer_plan: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             multiple_employer_plan_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            participant_statement_delivery:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            participant_statement_delivery: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             participant_statement_delivery_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            payroll_contribution_calculation:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            payroll_contribution_calculation: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             payroll_contribution_calculation_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            pbgc:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            pbgc: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             pbgc_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            plan_category:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            plan_category: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             plan_category_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             plan_cycles: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::PlanCycle>>,
                 ::std::string::String,
             >,
-            plan_group:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            plan_group: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             plan_group_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            plan_on_hold_reason:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            plan_on_hold_reason: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             plan_on_hold_reason_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             plan_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            plan_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            plan_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             plan_type_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             projects: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::Project>>,
                 ::std::string::String,
             >,
-            qdia_fund_name:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            qdia_fund_name: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             qdia_fund_name_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            remittance_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            remittance_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             remittance_type_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             search_text: ::std::result::Result<
@@ -15281,30 +15565,38 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             terminated_on: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            termination_reason:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            termination_reason: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             termination_reason_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            trading_platform:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            trading_platform: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             trading_platform_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            valuation_frequency:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            valuation_frequency: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             valuation_frequency_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
@@ -15399,9 +15691,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.actuarial_firm_name = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for actuarial_firm_name: {e}")
-                });
+                self.actuarial_firm_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actuarial_firm_name: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn actuarial_firm_name_id<T>(mut self, value: T) -> Self
@@ -15431,7 +15726,8 @@ pub mod types {
             {
                 self.admin_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for admin_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for admin_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn admin_type_id<T>(mut self, value: T) -> Self
@@ -15449,9 +15745,14 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.claim_processing_location = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for claim_processing_location: {e}")
-                });
+                self.claim_processing_location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for claim_processing_location: {e}"
+                        )
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn claim_processing_location_id<T>(mut self, value: T) -> Self
@@ -15471,7 +15772,8 @@ pub mod types {
             {
                 self.client = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for client: {e}"));
+                    .map_err(|e| format!("error converting supplied value for client: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn client_id<T>(mut self, value: T) -> Self
@@ -15489,9 +15791,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.client_servicing_level = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for client_servicing_level: {e}")
-                });
+                self.client_servicing_level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_servicing_level: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn client_servicing_level_id<T>(mut self, value: T) -> Self
@@ -15511,7 +15816,8 @@ pub mod types {
             {
                 self.combo_plan = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for combo_plan: {e}"));
+                    .map_err(|e| format!("error converting supplied value for combo_plan: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn combo_plan_id<T>(mut self, value: T) -> Self
@@ -15553,9 +15859,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -15639,7 +15948,8 @@ pub mod types {
             {
                 self.filing_cycle = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for filing_cycle: {e}"));
+                    .map_err(|e| format!("error converting supplied value for filing_cycle: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn filing_cycle_id<T>(mut self, value: T) -> Self
@@ -15659,7 +15969,8 @@ pub mod types {
             {
                 self.filing_status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for filing_status: {e}"));
+                    .map_err(|e| format!("error converting supplied value for filing_status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn filing_status_id<T>(mut self, value: T) -> Self
@@ -15719,9 +16030,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.ira_rollover_provider = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for ira_rollover_provider: {e}")
-                });
+                self.ira_rollover_provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ira_rollover_provider: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn ira_rollover_provider_id<T>(mut self, value: T) -> Self
@@ -15819,9 +16133,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.multiple_employer_plan = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for multiple_employer_plan: {e}")
-                });
+                self.multiple_employer_plan = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for multiple_employer_plan: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn multiple_employer_plan_id<T>(mut self, value: T) -> Self
@@ -15849,11 +16166,14 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.participant_statement_delivery = value.try_into().map_err(|e| {
-                    format!(
-                        "error converting supplied value for participant_statement_delivery: {e}"
-                    )
-                });
+                self.participant_statement_delivery = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for participant_statement_delivery: {e}"
+                        )
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn participant_statement_delivery_id<T>(mut self, value: T) -> Self
@@ -15875,11 +16195,14 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.payroll_contribution_calculation = value.try_into().map_err(|e| {
-                    format!(
-                        "error converting supplied value for payroll_contribution_calculation: {e}"
-                    )
-                });
+                self.payroll_contribution_calculation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payroll_contribution_calculation: {e}"
+                        )
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn payroll_contribution_calculation_id<T>(mut self, value: T) -> Self
@@ -15903,7 +16226,8 @@ pub mod types {
             {
                 self.pbgc = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for pbgc: {e}"));
+                    .map_err(|e| format!("error converting supplied value for pbgc: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn pbgc_id<T>(mut self, value: T) -> Self
@@ -15923,7 +16247,8 @@ pub mod types {
             {
                 self.plan_category = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for plan_category: {e}"));
+                    .map_err(|e| format!("error converting supplied value for plan_category: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_category_id<T>(mut self, value: T) -> Self
@@ -15955,7 +16280,8 @@ pub mod types {
             {
                 self.plan_group = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for plan_group: {e}"));
+                    .map_err(|e| format!("error converting supplied value for plan_group: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_group_id<T>(mut self, value: T) -> Self
@@ -15973,9 +16299,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.plan_on_hold_reason = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for plan_on_hold_reason: {e}")
-                });
+                self.plan_on_hold_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for plan_on_hold_reason: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_on_hold_reason_id<T>(mut self, value: T) -> Self
@@ -16005,7 +16334,8 @@ pub mod types {
             {
                 self.plan_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for plan_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for plan_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_type_id<T>(mut self, value: T) -> Self
@@ -16033,9 +16363,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.qdia_fund_name = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for qdia_fund_name: {e}")
-                });
+                self.qdia_fund_name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for qdia_fund_name: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn qdia_fund_name_id<T>(mut self, value: T) -> Self
@@ -16053,9 +16384,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.remittance_type = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for remittance_type: {e}")
-                });
+                self.remittance_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remittance_type: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn remittance_type_id<T>(mut self, value: T) -> Self
@@ -16095,7 +16429,8 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| format!("error converting supplied value for status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn terminated_on<T>(mut self, value: T) -> Self
@@ -16113,9 +16448,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.termination_reason = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for termination_reason: {e}")
-                });
+                self.termination_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for termination_reason: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn termination_reason_id<T>(mut self, value: T) -> Self
@@ -16133,9 +16471,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.trading_platform = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for trading_platform: {e}")
-                });
+                self.trading_platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trading_platform: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn trading_platform_id<T>(mut self, value: T) -> Self
@@ -16153,9 +16494,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -16173,9 +16517,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valuation_frequency = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for valuation_frequency: {e}")
-                });
+                self.valuation_frequency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for valuation_frequency: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn valuation_frequency_id<T>(mut self, value: T) -> Self
@@ -16365,7 +16712,7 @@ pub mod types {
         pub struct PlanContactRight {
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -16384,7 +16731,7 @@ pub mod types {
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             right_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -16427,9 +16774,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -16507,9 +16857,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -16564,11 +16917,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PlanContactRole {
-            contact:
-                ::std::result::Result<::std::option::Option<super::Contact>, ::std::string::String>,
+            contact: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Contact>>,
+                ::std::string::String,
+            >,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -16585,8 +16940,10 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            role_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            role_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             role_type_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             should_bcc: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             should_cc: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -16594,7 +16951,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             show_on_web: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -16635,7 +16992,8 @@ pub mod types {
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for contact: {e}"));
+                    .map_err(|e| format!("error converting supplied value for contact: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_id<T>(mut self, value: T) -> Self
@@ -16653,9 +17011,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -16725,7 +17086,8 @@ pub mod types {
             {
                 self.role_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for role_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for role_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn role_type_id<T>(mut self, value: T) -> Self
@@ -16783,9 +17145,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -16916,7 +17281,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PlanCycle {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -16934,7 +17299,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -16965,9 +17330,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -17035,9 +17403,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -17257,7 +17628,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PlanServicesProvidedLink {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -17279,13 +17650,13 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             provided_service: ::std::result::Result<
-                ::std::option::Option<super::ProvidedService>,
+                ::std::option::Option<::std::boxed::Box<super::ProvidedService>>,
                 ::std::string::String,
             >,
             provided_service_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -17319,9 +17690,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -17399,9 +17773,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ProvidedService>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.provided_service = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for provided_service: {e}")
-                });
+                self.provided_service = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provided_service: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn provided_service_id<T>(mut self, value: T) -> Self
@@ -17419,9 +17796,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -17554,7 +17934,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -17596,22 +17976,29 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            plan: ::std::result::Result<::std::option::Option<super::Plan>, ::std::string::String>,
+            plan: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Plan>>,
+                ::std::string::String,
+            >,
             plan_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             priority_level_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            project_status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            project_status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             project_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             project_template: ::std::result::Result<
-                ::std::option::Option<super::ProjectTemplate>,
+                ::std::option::Option<::std::boxed::Box<super::ProjectTemplate>>,
                 ::std::string::String,
             >,
             project_template_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            project_type:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            project_type: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             start_date: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -17621,7 +18008,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -17691,9 +18078,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -17837,7 +18227,8 @@ pub mod types {
             {
                 self.plan = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for plan: {e}"));
+                    .map_err(|e| format!("error converting supplied value for plan: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn plan_id<T>(mut self, value: T) -> Self
@@ -17865,9 +18256,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Lookup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.project_status = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for project_status: {e}")
-                });
+                self.project_status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for project_status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn project_status_id<T>(mut self, value: T) -> Self
@@ -17885,9 +18277,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ProjectTemplate>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.project_template = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for project_template: {e}")
-                });
+                self.project_template = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_template: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn project_template_id<T>(mut self, value: T) -> Self
@@ -17907,7 +18302,8 @@ pub mod types {
             {
                 self.project_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for project_type: {e}"));
+                    .map_err(|e| format!("error converting supplied value for project_type: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn start_date<T>(mut self, value: T) -> Self
@@ -17937,9 +18333,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -18237,7 +18636,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ProjectField {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -18255,7 +18654,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             project_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -18286,9 +18685,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -18356,9 +18758,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -18478,7 +18883,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -18512,7 +18917,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -18571,9 +18976,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -18701,9 +19109,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -18895,7 +19306,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ProjectTemplate {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -18916,7 +19327,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -18947,9 +19358,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -19017,9 +19431,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -19134,7 +19551,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Proposal {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -19151,7 +19568,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -19181,9 +19598,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -19241,9 +19661,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -19337,7 +19760,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Prospect {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -19354,7 +19777,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -19384,9 +19807,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -19444,9 +19870,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -19540,7 +19969,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ProvidedService {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -19557,7 +19986,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -19587,9 +20016,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -19647,9 +20079,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -19747,12 +20182,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            assigned_to:
-                ::std::result::Result<::std::option::Option<super::Contact>, ::std::string::String>,
+            assigned_to: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Contact>>,
+                ::std::string::String,
+            >,
             assigned_to_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -19789,7 +20226,7 @@ pub mod types {
                 ::std::string::String,
             >,
             task_group: ::std::result::Result<
-                ::std::option::Option<super::TaskGroup>,
+                ::std::option::Option<::std::boxed::Box<super::TaskGroup>>,
                 ::std::string::String,
             >,
             task_items: ::std::result::Result<
@@ -19802,7 +20239,7 @@ pub mod types {
             >,
             team_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -19859,7 +20296,8 @@ pub mod types {
             {
                 self.assigned_to = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for assigned_to: {e}"));
+                    .map_err(|e| format!("error converting supplied value for assigned_to: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn assigned_to_id<T>(mut self, value: T) -> Self
@@ -19877,9 +20315,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -20019,7 +20460,8 @@ pub mod types {
             {
                 self.task_group = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for task_group: {e}"));
+                    .map_err(|e| format!("error converting supplied value for task_group: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn task_items<T>(mut self, value: T) -> Self
@@ -20057,9 +20499,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -20137,7 +20582,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TaskGroup {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -20174,15 +20619,17 @@ pub mod types {
                 ::std::string::String,
             >,
             order: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
-            project:
-                ::std::result::Result<::std::option::Option<super::Project>, ::std::string::String>,
+            project: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Project>>,
+                ::std::string::String,
+            >,
             project_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             tasks: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::Task>>,
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -20221,9 +20668,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -20343,7 +20793,8 @@ pub mod types {
             {
                 self.project = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for project: {e}"));
+                    .map_err(|e| format!("error converting supplied value for project: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn project_id<T>(mut self, value: T) -> Self
@@ -20371,9 +20822,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -20504,7 +20958,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TaskItem {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -20525,7 +20979,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -20561,9 +21015,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -20631,9 +21088,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -20820,7 +21280,7 @@ pub mod types {
         pub struct TimeEntry {
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -20860,7 +21320,7 @@ pub mod types {
             task_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             time_code_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -20918,9 +21378,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -21100,9 +21563,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -21261,7 +21727,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -21289,8 +21755,10 @@ pub mod types {
                 ::std::option::Option<client_core::money::DecimalAmount>,
                 ::std::string::String,
             >,
-            priority:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            priority: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             priority_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             started_on: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -21300,12 +21768,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            to_do_status:
-                ::std::result::Result<::std::option::Option<super::Lookup>, ::std::string::String>,
+            to_do_status: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Lookup>>,
+                ::std::string::String,
+            >,
             to_do_status_id:
                 ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -21377,9 +21847,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -21471,7 +21944,8 @@ pub mod types {
             {
                 self.priority = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for priority: {e}"));
+                    .map_err(|e| format!("error converting supplied value for priority: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn priority_id<T>(mut self, value: T) -> Self
@@ -21511,7 +21985,8 @@ pub mod types {
             {
                 self.to_do_status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for to_do_status: {e}"));
+                    .map_err(|e| format!("error converting supplied value for to_do_status: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn to_do_status_id<T>(mut self, value: T) -> Self
@@ -21529,9 +22004,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -21607,7 +22085,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -21624,7 +22102,7 @@ pub mod types {
             is_deactivated:
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -21665,9 +22143,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -21725,9 +22206,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -21855,7 +22339,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             priority_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             to_do_link: ::std::result::Result<
-                ::std::option::Option<super::ToDoLink>,
+                ::std::option::Option<::std::boxed::Box<super::ToDoLink>>,
                 ::std::string::String,
             >,
             to_do_name: ::std::result::Result<
@@ -21939,7 +22423,8 @@ pub mod types {
             {
                 self.to_do_link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for to_do_link: {e}"));
+                    .map_err(|e| format!("error converting supplied value for to_do_link: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn to_do_name<T>(mut self, value: T) -> Self
@@ -22134,7 +22619,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Worktray {
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -22156,7 +22641,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -22188,9 +22673,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -22268,9 +22756,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -22384,11 +22875,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct WorktrayMember {
-            contact:
-                ::std::result::Result<::std::option::Option<super::Contact>, ::std::string::String>,
+            contact: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::Contact>>,
+                ::std::string::String,
+            >,
             contact_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             created_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
@@ -22406,7 +22899,7 @@ pub mod types {
                 ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             role_id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
             updated_by_contact: ::std::result::Result<
-                ::std::option::Option<super::ContactRef>,
+                ::std::option::Option<::std::boxed::Box<super::ContactRef>>,
                 ::std::string::String,
             >,
             updated_on: ::std::result::Result<
@@ -22443,7 +22936,8 @@ pub mod types {
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for contact: {e}"));
+                    .map_err(|e| format!("error converting supplied value for contact: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn contact_id<T>(mut self, value: T) -> Self
@@ -22461,9 +22955,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for created_by_contact: {e}")
-                });
+                self.created_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -22531,9 +23028,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ContactRef>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.updated_by_contact = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for updated_by_contact: {e}")
-                });
+                self.updated_by_contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by_contact: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn updated_on<T>(mut self, value: T) -> Self
@@ -22733,13 +23233,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -22846,7 +23348,8 @@ pub mod types {
                 admin_form_plan_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 archived: ::std::option::Option<::std::option::Option<bool>>,
                 comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
@@ -22855,7 +23358,8 @@ pub mod types {
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 show_on_web: ::std::option::Option<::std::option::Option<bool>>,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -22944,20 +23448,24 @@ pub mod types {
             struct Fields {
                 account_balance:
                     ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
-                company_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                company_name:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 company_name_id: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                current_employer_data: ::std::option::Option<::std::option::Option<EmployerData>>,
+                current_employer_data:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<EmployerData>>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 internal_client_id:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                location: ::std::option::Option<::std::option::Option<Location>>,
-                status: ::std::option::Option<::std::option::Option<Lookup>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                location: ::std::option::Option<::std::option::Option<::std::boxed::Box<Location>>>,
+                status: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -23097,30 +23605,37 @@ pub mod types {
                 can_call: ::std::option::Option<::std::option::Option<bool>>,
                 can_email: ::std::option::Option<::std::option::Option<bool>>,
                 client_id: ::std::option::Option<::std::option::Option<i32>>,
-                company_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                company_name:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 company_name_id: ::std::option::Option<::std::option::Option<i32>>,
                 contact_address_links: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<ContactAddressLink>>,
                 >,
-                contact_category: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_category:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 contact_category_id: ::std::option::Option<::std::option::Option<i32>>,
-                contact_grouping: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_grouping:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 contact_grouping_id: ::std::option::Option<::std::option::Option<i32>>,
                 contact_phone_number_links: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<ContactPhoneNumberLink>>,
                 >,
-                contact_preference: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_preference:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 contact_preference_id: ::std::option::Option<::std::option::Option<i32>>,
-                contact_profession: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_profession:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 contact_profession_id: ::std::option::Option<::std::option::Option<i32>>,
-                contact_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                contact_status:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 contact_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 designation: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 email: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                employee: ::std::option::Option<::std::option::Option<Employee>>,
+                employee: ::std::option::Option<::std::option::Option<::std::boxed::Box<Employee>>>,
                 first_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
@@ -23144,7 +23659,7 @@ pub mod types {
                 >,
                 plan_contact_rights:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRight>>>,
-                prefix: ::std::option::Option<::std::option::Option<Lookup>>,
+                prefix: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 prefix_id: ::std::option::Option<::std::option::Option<i32>>,
                 sales_extension: ::std::option::Option<
                     ::std::option::Option<
@@ -23152,11 +23667,12 @@ pub mod types {
                     >,
                 >,
                 salutation: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                suffix: ::std::option::Option<::std::option::Option<Lookup>>,
+                suffix: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 suffix_id: ::std::option::Option<::std::option::Option<i32>>,
                 system_employee: ::std::option::Option<::std::option::Option<bool>>,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -23427,16 +23943,18 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<Address>>,
+                address: ::std::option::Option<::std::option::Option<::std::boxed::Box<Address>>>,
                 address_id: ::std::option::Option<::std::option::Option<i32>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -23553,17 +24071,21 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                phone_number: ::std::option::Option<::std::option::Option<PhoneNumber>>,
+                phone_number:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<PhoneNumber>>>,
                 phone_number_id: ::std::option::Option<::std::option::Option<i32>>,
-                phone_number_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                phone_number_type:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 phone_number_type_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -23818,8 +24340,9 @@ pub mod types {
                 fee_schedule_item_id: ::std::option::Option<::std::option::Option<i32>>,
                 fee_schedule_item_template_id: ::std::option::Option<::std::option::Option<i32>>,
                 investment_provider_link_id: ::std::option::Option<::std::option::Option<i32>>,
-                participant:
-                    ::std::option::Option<::std::option::Option<CreatePlanDistributionParticipant>>,
+                participant: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<CreatePlanDistributionParticipant>>,
+                >,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 project_template_id: ::std::option::Option<::std::option::Option<i32>>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -23937,14 +24460,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24013,7 +24538,8 @@ pub mod types {
             struct Fields {
                 archived: ::std::option::Option<::std::option::Option<bool>>,
                 comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 distribution_file_type_id: ::std::option::Option<::std::option::Option<i32>>,
@@ -24023,7 +24549,8 @@ pub mod types {
                 project_id: ::std::option::Option<::std::option::Option<i32>>,
                 show_on_web: ::std::option::Option<::std::option::Option<bool>>,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24152,13 +24679,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24266,13 +24795,15 @@ pub mod types {
             struct Fields {
                 active: ::std::option::Option<::std::option::Option<bool>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24382,18 +24913,20 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact: ::std::option::Option<::std::option::Option<::std::boxed::Box<Contact>>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
-                role_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                role_type: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 role_type_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24517,19 +25050,23 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 client_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 ein: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                entity_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                entity_type:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 fiscal_year_end: ::std::option::Option<::std::option::Option<::serde_json::Value>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                payroll_frequency: ::std::option::Option<::std::option::Option<Lookup>>,
+                payroll_frequency:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 period_start: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24705,13 +25242,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24776,24 +25315,28 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 description: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 end_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 fee_schedule_items:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<FeeScheduleItem>>>,
-                fee_schedule_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                fee_schedule_status:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 fee_schedule_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                fee_schedule_template:
-                    ::std::option::Option<::std::option::Option<FeeScheduleTemplate>>,
+                fee_schedule_template: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<FeeScheduleTemplate>>,
+                >,
                 fee_schedule_template_id: ::std::option::Option<::std::option::Option<i32>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -24902,7 +25445,8 @@ pub mod types {
             struct Fields {
                 amount_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 category_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 fee_amount:
@@ -24914,7 +25458,8 @@ pub mod types {
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -25013,14 +25558,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 fee_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -25130,7 +25677,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 fee_schedule_item_temps: ::std::option::Option<
@@ -25140,7 +25688,8 @@ pub mod types {
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -25256,7 +25805,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 details: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -25283,7 +25833,8 @@ pub mod types {
                     ::std::option::Option<::std::vec::Vec<ProspectInteractionLink>>,
                 >,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -25573,7 +26124,8 @@ pub mod types {
             struct Fields {
                 basis_point_reimbursement:
                     ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_collection_source_id: ::std::option::Option<::std::option::Option<i32>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -25584,7 +26136,8 @@ pub mod types {
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 investment_direction_id: ::std::option::Option<::std::option::Option<i32>>,
                 investment_model_id: ::std::option::Option<::std::option::Option<i32>>,
-                investment_provider: ::std::option::Option<::std::option::Option<Lookup>>,
+                investment_provider:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 investment_provider_id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 is_primary: ::std::option::Option<::std::option::Option<bool>>,
@@ -25598,7 +26151,8 @@ pub mod types {
                 revenue_sharing_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 terminated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 transfer_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 vesting_submission_id: ::std::option::Option<::std::option::Option<i32>>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -25817,7 +26371,8 @@ pub mod types {
             struct Fields {
                 archived: ::std::option::Option<::std::option::Option<bool>>,
                 comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
@@ -25827,7 +26382,8 @@ pub mod types {
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 show_on_web: ::std::option::Option<::std::option::Option<bool>>,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -25950,7 +26506,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 display_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -25958,7 +26515,8 @@ pub mod types {
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 is_default: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26032,14 +26590,16 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 location_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26114,7 +26674,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 description: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -26122,7 +26683,8 @@ pub mod types {
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26237,10 +26799,11 @@ pub mod types {
                 archived: ::std::option::Option<::std::option::Option<bool>>,
                 can_delete: ::std::option::Option<::std::option::Option<bool>>,
                 can_edit: ::std::option::Option<::std::option::Option<bool>>,
-                category: ::std::option::Option<::std::option::Option<Lookup>>,
+                category: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 client_id: ::std::option::Option<::std::option::Option<i32>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_by_contact_id: ::std::option::Option<::std::option::Option<i32>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -26257,7 +26820,8 @@ pub mod types {
                 prospect_id: ::std::option::Option<::std::option::Option<i32>>,
                 show_on_psl: ::std::option::Option<::std::option::Option<bool>>,
                 task_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26532,13 +27096,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26639,14 +27205,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 project_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26754,13 +27322,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -26825,24 +27395,28 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                actuarial_firm_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                actuarial_firm_name:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 actuarial_firm_name_id: ::std::option::Option<::std::option::Option<i32>>,
                 added_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                admin_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                admin_type: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 admin_type_id: ::std::option::Option<::std::option::Option<i32>>,
-                claim_processing_location: ::std::option::Option<::std::option::Option<Lookup>>,
+                claim_processing_location:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 claim_processing_location_id: ::std::option::Option<::std::option::Option<i32>>,
-                client: ::std::option::Option<::std::option::Option<Client>>,
+                client: ::std::option::Option<::std::option::Option<::std::boxed::Box<Client>>>,
                 client_id: ::std::option::Option<::std::option::Option<i32>>,
-                client_servicing_level: ::std::option::Option<::std::option::Option<Lookup>>,
+                client_servicing_level:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 client_servicing_level_id: ::std::option::Option<::std::option::Option<i32>>,
-                combo_plan: ::std::option::Option<::std::option::Option<Lookup>>,
+                combo_plan: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 combo_plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 contact_links:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRole>>>,
                 contact_rights:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanContactRight>>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 day_end: ::std::option::Option<::std::option::Option<i32>>,
@@ -26852,9 +27426,11 @@ pub mod types {
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<EmployeePlanRole>>>,
                 fee_schedules:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<FeeSchedule>>>,
-                filing_cycle: ::std::option::Option<::std::option::Option<Lookup>>,
+                filing_cycle:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 filing_cycle_id: ::std::option::Option<::std::option::Option<i32>>,
-                filing_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                filing_status:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 filing_status_id: ::std::option::Option<::std::option::Option<i32>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
@@ -26863,7 +27439,8 @@ pub mod types {
                 investment_provider_links: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<InvestmentProviderLink>>,
                 >,
-                ira_rollover_provider: ::std::option::Option<::std::option::Option<Lookup>>,
+                ira_rollover_provider:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 ira_rollover_provider_id: ::std::option::Option<::std::option::Option<i32>>,
                 irs_plan_number:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -26875,47 +27452,56 @@ pub mod types {
                 local_directory:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
                 month_end: ::std::option::Option<::std::option::Option<i32>>,
-                multiple_employer_plan: ::std::option::Option<::std::option::Option<Lookup>>,
+                multiple_employer_plan:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 multiple_employer_plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 participant_statement_delivery:
-                    ::std::option::Option<::std::option::Option<Lookup>>,
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 participant_statement_delivery_id:
                     ::std::option::Option<::std::option::Option<i32>>,
                 payroll_contribution_calculation:
-                    ::std::option::Option<::std::option::Option<Lookup>>,
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 payroll_contribution_calculation_id:
                     ::std::option::Option<::std::option::Option<i32>>,
-                pbgc: ::std::option::Option<::std::option::Option<Lookup>>,
+                pbgc: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 pbgc_id: ::std::option::Option<::std::option::Option<i32>>,
-                plan_category: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_category:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 plan_category_id: ::std::option::Option<::std::option::Option<i32>>,
                 plan_cycles:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<PlanCycle>>>,
-                plan_group: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_group: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 plan_group_id: ::std::option::Option<::std::option::Option<i32>>,
-                plan_on_hold_reason: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_on_hold_reason:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 plan_on_hold_reason_id: ::std::option::Option<::std::option::Option<i32>>,
                 plan_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                plan_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                plan_type: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 plan_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 projects: ::std::option::Option<::std::option::Option<::std::vec::Vec<Project>>>,
-                qdia_fund_name: ::std::option::Option<::std::option::Option<Lookup>>,
+                qdia_fund_name:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 qdia_fund_name_id: ::std::option::Option<::std::option::Option<i32>>,
-                remittance_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                remittance_type:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 remittance_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 search_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 software_plan_id:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
-                status: ::std::option::Option<::std::option::Option<Lookup>>,
+                status: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 terminated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                termination_reason: ::std::option::Option<::std::option::Option<Lookup>>,
+                termination_reason:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 termination_reason_id: ::std::option::Option<::std::option::Option<i32>>,
-                trading_platform: ::std::option::Option<::std::option::Option<Lookup>>,
+                trading_platform:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 trading_platform_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                valuation_frequency: ::std::option::Option<::std::option::Option<Lookup>>,
+                valuation_frequency:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 valuation_frequency_id: ::std::option::Option<::std::option::Option<i32>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -27335,7 +27921,8 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
@@ -27343,7 +27930,8 @@ pub mod types {
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 right_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -27418,22 +28006,24 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact: ::std::option::Option<::std::option::Option<::std::boxed::Box<Contact>>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
-                role_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                role_type: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 role_type_id: ::std::option::Option<::std::option::Option<i32>>,
                 should_bcc: ::std::option::Option<::std::option::Option<bool>>,
                 should_cc: ::std::option::Option<::std::option::Option<bool>>,
                 show_on_help_screen: ::std::option::Option<::std::option::Option<bool>>,
                 show_on_web: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -27574,14 +28164,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -27760,7 +28352,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 description: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -27768,9 +28361,12 @@ pub mod types {
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
-                provided_service: ::std::option::Option<::std::option::Option<ProvidedService>>,
+                provided_service: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ProvidedService>>,
+                >,
                 provided_service_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -27899,7 +28495,8 @@ pub mod types {
             struct Fields {
                 combined_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 completed_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 description: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -27914,18 +28511,23 @@ pub mod types {
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 period_end: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 period_start: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                plan: ::std::option::Option<::std::option::Option<Plan>>,
+                plan: ::std::option::Option<::std::option::Option<::std::boxed::Box<Plan>>>,
                 plan_id: ::std::option::Option<::std::option::Option<i32>>,
                 priority_level_id: ::std::option::Option<::std::option::Option<i32>>,
-                project_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                project_status:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 project_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                project_template: ::std::option::Option<::std::option::Option<ProjectTemplate>>,
+                project_template: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ProjectTemplate>>,
+                >,
                 project_template_id: ::std::option::Option<::std::option::Option<i32>>,
-                project_type: ::std::option::Option<::std::option::Option<Lookup>>,
+                project_type:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 start_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 task_groups:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskGroup>>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28169,14 +28771,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 project_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28286,7 +28890,8 @@ pub mod types {
             struct Fields {
                 archived: ::std::option::Option<::std::option::Option<bool>>,
                 comment: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 effective_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -28299,7 +28904,8 @@ pub mod types {
                 show_on_psl: ::std::option::Option<::std::option::Option<bool>>,
                 show_on_web: ::std::option::Option<::std::option::Option<bool>>,
                 title: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28474,14 +29080,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28590,13 +29198,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28697,13 +29307,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28804,13 +29416,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -28911,9 +29525,11 @@ pub mod types {
             struct Fields {
                 acknowledge_date:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
-                assigned_to: ::std::option::Option<::std::option::Option<Contact>>,
+                assigned_to:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Contact>>>,
                 assigned_to_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 date_activated: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -28927,11 +29543,13 @@ pub mod types {
                 rejected: ::std::option::Option<::std::option::Option<bool>>,
                 rejections: ::std::option::Option<::std::option::Option<i32>>,
                 task_active: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                task_group: ::std::option::Option<::std::option::Option<TaskGroup>>,
+                task_group:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<TaskGroup>>>,
                 task_items: ::std::option::Option<::std::option::Option<::std::vec::Vec<TaskItem>>>,
                 task_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 team_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -29052,7 +29670,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 date_activated: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -29064,10 +29683,11 @@ pub mod types {
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 order: ::std::option::Option<::std::option::Option<i32>>,
-                project: ::std::option::Option<::std::option::Option<Project>>,
+                project: ::std::option::Option<::std::option::Option<::std::boxed::Box<Project>>>,
                 project_id: ::std::option::Option<::std::option::Option<i32>>,
                 tasks: ::std::option::Option<::std::option::Option<::std::vec::Vec<Task>>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -29197,14 +29817,16 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 question: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 value: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -29353,7 +29975,8 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 creation_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -29372,7 +29995,8 @@ pub mod types {
                 task_group_id: ::std::option::Option<::std::option::Option<i32>>,
                 task_id: ::std::option::Option<::std::option::Option<i32>>,
                 time_code_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 work_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -29536,7 +30160,8 @@ pub mod types {
                 assigned_to_contact_id: ::std::option::Option<::std::option::Option<i32>>,
                 assigned_to_team_id: ::std::option::Option<::std::option::Option<i32>>,
                 completed_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 description: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -29546,13 +30171,15 @@ pub mod types {
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 percentage_completed:
                     ::std::option::Option<::std::option::Option<client_core::money::DecimalAmount>>,
-                priority: ::std::option::Option<::std::option::Option<Lookup>>,
+                priority: ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 priority_id: ::std::option::Option<::std::option::Option<i32>>,
                 started_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 to_do_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                to_do_status: ::std::option::Option<::std::option::Option<Lookup>>,
+                to_do_status:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Lookup>>>,
                 to_do_status_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -29668,13 +30295,15 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 comment_text: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -29787,7 +30416,8 @@ pub mod types {
                 due_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 priority_id: ::std::option::Option<::std::option::Option<i32>>,
-                to_do_link: ::std::option::Option<::std::option::Option<ToDoLink>>,
+                to_do_link:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ToDoLink>>>,
                 to_do_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 to_do_status_id: ::std::option::Option<::std::option::Option<i32>>,
                 unknown_fields: client_core::json::UnknownFields,
@@ -29938,7 +30568,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
@@ -29946,7 +30577,8 @@ pub mod types {
                 is_active: ::std::option::Option<::std::option::Option<bool>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -30056,16 +30688,18 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                contact: ::std::option::Option<::std::option::Option<Contact>>,
+                contact: ::std::option::Option<::std::option::Option<::std::boxed::Box<Contact>>>,
                 contact_id: ::std::option::Option<::std::option::Option<i32>>,
-                created_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                created_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 created_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 data_key: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 has_been_warned: ::std::option::Option<::std::option::Option<bool>>,
                 id: ::std::option::Option<::std::option::Option<i32>>,
                 is_deactivated: ::std::option::Option<::std::option::Option<bool>>,
                 role_id: ::std::option::Option<::std::option::Option<i32>>,
-                updated_by_contact: ::std::option::Option<::std::option::Option<ContactRef>>,
+                updated_by_contact:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ContactRef>>>,
                 updated_on: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 worktray_id: ::std::option::Option<::std::option::Option<i32>>,
                 unknown_fields: client_core::json::UnknownFields,

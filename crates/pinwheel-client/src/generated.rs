@@ -1139,7 +1139,7 @@ pub mod types {
     pub struct ApplicantNameAndAddress {
         ///The address of the applicant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///The full name of the applicant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -1951,7 +1951,7 @@ pub mod types {
     pub struct CompanyConnectLinkTokenCreate {
         ///Configuration used to specify a Company Connection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_connect: ::std::option::Option<CompanyConnect>,
+        pub company_connect: ::std::option::Option<::std::boxed::Box<CompanyConnect>>,
         ///IETF code denoting which language to display in Link.
         #[serde(default = "defaults::company_connect_link_token_create_language")]
         pub language: CompanyConnectLinkTokenCreateLanguage,
@@ -2305,7 +2305,7 @@ pub mod types {
         pub employee_external_id: ::std::option::Option<::std::string::String>,
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer_address: ::std::option::Option<AddressGetResponseItem>,
+        pub employer_address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -2479,7 +2479,7 @@ pub mod types {
     pub struct CompanyIdentityObjResponse {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4293,7 +4293,7 @@ pub mod types {
     ///`CreateAdminTokenResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateAdminTokenResponse {
-        pub data: CreateAdminTokenResponseData,
+        pub data: ::std::boxed::Box<CreateAdminTokenResponseData>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4466,7 +4466,7 @@ pub mod types {
     ///`CreateApiKeyResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateApiKeyResponse {
-        pub data: CreateApiKeyResponseData,
+        pub data: ::std::boxed::Box<CreateApiKeyResponseData>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4565,7 +4565,7 @@ pub mod types {
     ///`CreateCompanyConnectLinkTokenResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateCompanyConnectLinkTokenResponse {
-        pub data: CompanyConnectLinkTokenObjResponse,
+        pub data: ::std::boxed::Box<CompanyConnectLinkTokenObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4578,7 +4578,7 @@ pub mod types {
     ///`CreateCompanyConnectionResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateCompanyConnectionResponse {
-        pub data: CompanyConnectionBase,
+        pub data: ::std::boxed::Box<CompanyConnectionBase>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4591,7 +4591,7 @@ pub mod types {
     ///`CreateLinkTokenResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateLinkTokenResponse {
-        pub data: LinkTokenObjResponseV20210728,
+        pub data: ::std::boxed::Box<LinkTokenObjResponseV20210728>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4604,7 +4604,7 @@ pub mod types {
     ///`CreateWebhookResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct CreateWebhookResponse {
-        pub data: WebhookObjResponse,
+        pub data: ::std::boxed::Box<WebhookObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -4931,7 +4931,7 @@ pub mod types {
     pub struct DirectDepositAllocationDetail {
         ///The target account for this allocation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub target: ::std::option::Option<TargetAccount>,
+        pub target: ::std::option::Option<::std::boxed::Box<TargetAccount>>,
         ///Indicates what type of allocation this is.
         #[serde(
             rename = "type",
@@ -5217,7 +5217,7 @@ pub mod types {
         pub earnings: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Object representing how much someone will receive in net pay (i.e., the pay that will be disbursed to user-directed accounts) for the work they completed that day. This is equivalent to (gross pay - deductions). E.g., gross pay minus income tax, healthcare, 401k contributions, or other withholdings that are not included in the user's payout.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub net_pay: ::std::option::Option<NetPayObjResponse>,
+        pub net_pay: ::std::option::Option<::std::boxed::Box<NetPayObjResponse>>,
         ///Date that the payout will arrive in a user's account. This date includes a buffer for ACH settlement time. For estimated payouts, this is projected from historical pay dates and may differ by a few days from actual settlement. For processed payouts, this is taken directly from the paystub.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub pay_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -5488,7 +5488,7 @@ pub mod types {
     pub struct EmployeeNameAndAddress {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///The full name of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -5506,7 +5506,7 @@ pub mod types {
     pub struct EmployeeResponseObj {
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///The date the employee was born.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_of_birth: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -5515,7 +5515,7 @@ pub mod types {
         pub last_four_ssn: ::std::option::Option<::std::string::String>,
         ///The name of the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub name: ::std::option::Option<EmployeeName>,
+        pub name: ::std::option::Option<::std::boxed::Box<EmployeeName>>,
         ///The phone numbers of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_numbers: ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
@@ -5533,7 +5533,7 @@ pub mod types {
     pub struct EmployerNameAndAddress {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -5701,13 +5701,14 @@ pub mod types {
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer_address: ::std::option::Option<AddressGetResponseItem>,
+        pub employer_address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employer_name: ::std::option::Option<::std::string::String>,
         ///The phone number of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer_phone_number: ::std::option::Option<PhoneNumberGetResponseItem>,
+        pub employer_phone_number:
+            ::std::option::Option<::std::boxed::Box<PhoneNumberGetResponseItem>>,
         ///Unique identifier for the object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -5799,7 +5800,7 @@ pub mod types {
     pub struct EmploymentResponseObj {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer_address: ::std::option::Option<AddressGetResponseItem>,
+        pub employer_address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -5897,7 +5898,8 @@ pub mod types {
     pub struct EndUser {
         ///User PII data for enabling partner-based switches.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub platform_matching: ::std::option::Option<LinkUserAuthenticationDataObjCreate>,
+        pub platform_matching:
+            ::std::option::Option<::std::boxed::Box<LinkUserAuthenticationDataObjCreate>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -5915,7 +5917,7 @@ pub mod types {
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///A document.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
+        pub document: ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
         ///The type of the document.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub document_type: ::std::option::Option<EndUserDocumentObjResponseDocumentType>,
@@ -5924,7 +5926,7 @@ pub mod types {
         pub end_user_id: ::std::option::Option<::std::string::String>,
         ///Used to indicate any fraud indications in this document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fraud: ::std::option::Option<SharedFraud>,
+        pub fraud: ::std::option::Option<::std::boxed::Box<SharedFraud>>,
         ///Unique identifier of the document object.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -6147,7 +6149,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
     pub struct ErrorResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<ErrorDetail>,
+        pub error: ::std::option::Option<::std::boxed::Box<ErrorDetail>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6268,7 +6270,7 @@ pub mod types {
     ///`GetAccountResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetAccountResponse {
-        pub data: PayrollAccountObjResponse,
+        pub data: ::std::boxed::Box<PayrollAccountObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6281,7 +6283,7 @@ pub mod types {
     ///`GetCompanyConnectionResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetCompanyConnectionResponse {
-        pub data: CompanyConnectionBase,
+        pub data: ::std::boxed::Box<CompanyConnectionBase>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6294,9 +6296,9 @@ pub mod types {
     ///`GetDirectDepositAllocationsResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetDirectDepositAllocationsResponse {
-        pub data: DdAllocationObjResponse,
+        pub data: ::std::boxed::Box<DdAllocationObjResponse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub meta: ::std::option::Option<RefreshableMeta>,
+        pub meta: ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6309,7 +6311,7 @@ pub mod types {
     ///`GetEmployerResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmployerResponse {
-        pub data: EmployerObjResponse,
+        pub data: ::std::boxed::Box<EmployerObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6322,9 +6324,9 @@ pub mod types {
     ///`GetEmploymentResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEmploymentResponse {
-        pub data: EmploymentObjResponse,
+        pub data: ::std::boxed::Box<EmploymentObjResponse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub meta: ::std::option::Option<RefreshableMeta>,
+        pub meta: ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6337,7 +6339,7 @@ pub mod types {
     ///`GetEndUserDocumentResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetEndUserDocumentResponse {
-        pub data: EndUserDocumentObjResponse,
+        pub data: ::std::boxed::Box<EndUserDocumentObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6350,9 +6352,9 @@ pub mod types {
     ///`GetIdentityResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIdentityResponse {
-        pub data: IdentityObjResponse,
+        pub data: ::std::boxed::Box<IdentityObjResponse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub meta: ::std::option::Option<RefreshableMeta>,
+        pub meta: ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6365,9 +6367,9 @@ pub mod types {
     ///`GetIncomeResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetIncomeResponse {
-        pub data: IncomeObjResponse,
+        pub data: ::std::boxed::Box<IncomeObjResponse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub meta: ::std::option::Option<RefreshableMeta>,
+        pub meta: ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6380,7 +6382,7 @@ pub mod types {
     ///`GetPaystubResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetPaystubResponse {
-        pub data: PaystubObjResponseV20220302,
+        pub data: ::std::boxed::Box<PaystubObjResponseV20220302>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6393,7 +6395,7 @@ pub mod types {
     ///`GetPlatformResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetPlatformResponse {
-        pub data: PlatformObjResponse,
+        pub data: ::std::boxed::Box<PlatformObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6406,7 +6408,7 @@ pub mod types {
     ///`GetTaxFormResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetTaxFormResponse {
-        pub data: TaxFormObjResponseV20220622,
+        pub data: ::std::boxed::Box<TaxFormObjResponseV20220622>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6419,7 +6421,7 @@ pub mod types {
     ///`GetVoeReportResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetVoeReportResponse {
-        pub data: VerificationReportsVoeObjResponse,
+        pub data: ::std::boxed::Box<VerificationReportsVoeObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6432,7 +6434,7 @@ pub mod types {
     ///`GetVoieReportResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetVoieReportResponse {
-        pub data: VerificationReportsVoieObjResponse,
+        pub data: ::std::boxed::Box<VerificationReportsVoieObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6445,7 +6447,7 @@ pub mod types {
     ///`GetWebhookResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct GetWebhookResponse {
-        pub data: WebhookObjResponse,
+        pub data: ::std::boxed::Box<WebhookObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -6523,7 +6525,7 @@ pub mod types {
         pub account_id: ::std::option::Option<::uuid::Uuid>,
         ///The address of the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///ISO 8601 timestamp of created time.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6562,7 +6564,7 @@ pub mod types {
     pub struct IncomeAndEmploymentResponseObj {
         ///The address of the employer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer_address: ::std::option::Option<AddressGetResponseItem>,
+        pub employer_address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Name of employer, e.g., Apple, Disney, Walmart.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employer_name: ::std::option::Option<::std::string::String>,
@@ -6578,7 +6580,7 @@ pub mod types {
         pub employment_type: ::std::option::Option<::std::string::String>,
         ///Income details for the employment.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub income: ::std::option::Option<IncomeResponseObj>,
+        pub income: ::std::option::Option<::std::boxed::Box<IncomeResponseObj>>,
         ///The latest date when the employee received regular pay.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub most_recent_pay_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -8579,7 +8581,7 @@ pub mod types {
         pub outcome: ::std::option::Option<JobObjResponseOutcome>,
         ///Input parameters to the job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub params: ::std::option::Option<ParamsPayload>,
+        pub params: ::std::option::Option<::std::boxed::Box<ParamsPayload>>,
         ///ISO 8601 timestamp of job completion.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -8772,7 +8774,7 @@ pub mod types {
         pub outcome: ::std::option::Option<JobObjResponseV20231122Outcome>,
         ///Input parameters to the job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub params: ::std::option::Option<ParamsPayloadV20231122>,
+        pub params: ::std::option::Option<::std::boxed::Box<ParamsPayloadV20231122>>,
         ///ISO 8601 timestamp of job completion.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -8947,7 +8949,7 @@ pub mod types {
         pub account_id: ::std::option::Option<::uuid::Uuid>,
         ///Allocation specified for the link token.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub allocation: ::std::option::Option<Allocation>,
+        pub allocation: ::std::option::Option<::std::boxed::Box<Allocation>>,
         ///Card details needed to attempt a bill switch.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub cards: ::std::option::Option<::std::vec::Vec<CardDetails>>,
@@ -8965,7 +8967,7 @@ pub mod types {
         pub employer_id: ::std::option::Option<::uuid::Uuid>,
         ///Optional field where data about an end user can be provided to enable products such as automated platform matching.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_user: ::std::option::Option<EndUser>,
+        pub end_user: ::std::option::Option<::std::boxed::Box<EndUser>>,
         ///User ID provided by you, to associate Pinwheel users with your user model. Required if `account_id` is not provided. This ID will be returned in all webhook events and all account-affiliated API responses. Leading and trailing whitespace will be stripped. Do not include PII in this identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_user_id: ::std::option::Option<EndUserId>,
@@ -9667,7 +9669,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListAccountsResponse {
         pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9773,7 +9775,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListApiKeysResponse {
         pub data: ::std::vec::Vec<ListApiKeyResponseData>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9787,7 +9789,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListCompanyConnectionsResponse {
         pub data: ::std::vec::Vec<CompanyConnectionBase>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9801,7 +9803,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListCompanyEmployeesResponse {
         pub data: ::std::vec::Vec<CompanyIdentityObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9815,7 +9817,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListCompanyEmploymentsResponse {
         pub data: ::std::vec::Vec<CompanyEmploymentObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9829,7 +9831,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListCompanyIncomesResponse {
         pub data: ::std::vec::Vec<CompanyIncomeObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9843,7 +9845,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListCompanyPaystubsResponse {
         pub data: ::std::vec::Vec<CompanyPaystubObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9857,7 +9859,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListEarningsStreamPayoutsResponse {
         pub data: ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
-        pub meta: FreshnessPaginationListMeta,
+        pub meta: ::std::boxed::Box<FreshnessPaginationListMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9871,7 +9873,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListEmployersResponse {
         pub data: ::std::vec::Vec<EmployerObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9885,7 +9887,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListEndUserAccountsResponse {
         pub data: ::std::vec::Vec<PayrollAccountObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -9899,7 +9901,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListEndUserDocumentsResponse {
         pub data: ::std::vec::Vec<EndUserDocumentObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10118,7 +10120,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListJobsResponse {
         pub data: ::std::vec::Vec<JobObjResponseV20231122>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10147,7 +10149,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListPaystubsResponse {
         pub data: ::std::vec::Vec<PaystubObjResponseV20220302>,
-        pub meta: RefreshablePaginationListMeta,
+        pub meta: ::std::boxed::Box<RefreshablePaginationListMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10161,7 +10163,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListPlatformsResponse {
         pub data: ::std::vec::Vec<PlatformObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10238,7 +10240,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListShiftsResponse {
         pub data: ::std::vec::Vec<ShiftObjResponse>,
-        pub meta: RefreshablePaginationListMeta,
+        pub meta: ::std::boxed::Box<RefreshablePaginationListMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10252,7 +10254,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListTaxFormsResponse {
         pub data: ::std::vec::Vec<TaxFormObjResponseNoDocumentV20220622>,
-        pub meta: RefreshablePaginationListMeta,
+        pub meta: ::std::boxed::Box<RefreshablePaginationListMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10266,7 +10268,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ListWebhooksResponse {
         pub data: ::std::vec::Vec<WebhookObjResponse>,
-        pub meta: PaginationMeta,
+        pub meta: ::std::boxed::Box<PaginationMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -10334,7 +10336,7 @@ pub mod types {
     ///`LookUpEmployerResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct LookUpEmployerResponse {
-        pub data: EmployerObjResponse,
+        pub data: ::std::boxed::Box<EmployerObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -11461,7 +11463,7 @@ pub mod types {
         pub pay_date: ::std::option::Option<::std::string::String>,
         ///The payment that was updated during a bill switch job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment: ::std::option::Option<MerchantPayment>,
+        pub payment: ::std::option::Option<::std::boxed::Box<MerchantPayment>>,
         ///For platforms not tracked by Pinwheel, the reported name of the merchant/platform associated with the recurring bill or subscription.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reported_platform_name: ::std::option::Option<::std::string::String>,
@@ -11838,7 +11840,7 @@ pub mod types {
         pub action: ::std::option::Option<ParamsPayloadV20231122Action>,
         ///The allocation that was created/updated during a `direct_deposit_switch`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub allocation: ::std::option::Option<DirectDepositAllocationDetail>,
+        pub allocation: ::std::option::Option<::std::boxed::Box<DirectDepositAllocationDetail>>,
         ///UUID of the user's recurring bill. This corresponds to the `id` field in the Bill Detection webhooks (e.g. `bill.added`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bill_id: ::std::option::Option<::uuid::Uuid>,
@@ -11880,7 +11882,7 @@ pub mod types {
         pub pay_date: ::std::option::Option<::std::string::String>,
         ///The payment that was updated during a bill switch job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment: ::std::option::Option<MerchantPayment>,
+        pub payment: ::std::option::Option<::std::boxed::Box<MerchantPayment>>,
         ///For platforms not tracked by Pinwheel, the reported name of the merchant/platform associated with the recurring bill or subscription.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reported_platform_name: ::std::option::Option<::std::string::String>,
@@ -12448,10 +12450,11 @@ pub mod types {
         pub customer_id: ::std::option::Option<::std::string::String>,
         ///ISO 8601 timestamp of when data was last refreshed for this payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub data_refreshed_at: ::std::option::Option<PayrollAccountDataRefreshed>,
+        pub data_refreshed_at:
+            ::std::option::Option<::std::boxed::Box<PayrollAccountDataRefreshed>>,
         ///When data last changed for this payroll account.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub data_updated_at: ::std::option::Option<PayrollAccountDataUpdated>,
+        pub data_updated_at: ::std::option::Option<::std::boxed::Box<PayrollAccountDataUpdated>>,
         ///User ID provided by you, to associate Pinwheel users with your user model. Required if `account_id` is not provided. This ID will be returned in all webhook events and all account-affiliated API responses. Leading and trailing whitespace will be stripped. Do not include PII in this identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_user_id: ::std::option::Option<::std::string::String>,
@@ -12639,7 +12642,7 @@ pub mod types {
         pub deductions: ::std::option::Option<::std::vec::Vec<DeductionObjPublicResponseItem>>,
         ///The document for this paystub.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
+        pub document: ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
         ///The earnings for this pay period, in cents.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub earnings: ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
@@ -14815,7 +14818,7 @@ pub mod types {
     ///`RevokeApiKeyResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct RevokeApiKeyResponse {
-        pub data: RevokeApiKeyResponseData,
+        pub data: ::std::boxed::Box<RevokeApiKeyResponseData>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -15090,7 +15093,7 @@ pub mod types {
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct SearchResponse {
         pub data: ::std::vec::Vec<SearchResultObjResponse>,
-        pub meta: ListMeta,
+        pub meta: ::std::boxed::Box<ListMeta>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -15521,7 +15524,7 @@ pub mod types {
     ///`SetSandboxMonitoringStatusResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct SetSandboxMonitoringStatusResponse {
-        pub data: PayrollAccountObjResponse,
+        pub data: ::std::boxed::Box<PayrollAccountObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -17039,7 +17042,7 @@ pub mod types {
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The document for this tax form.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
+        pub document: ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
         ///The type of form.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub form_type: ::std::option::Option<TaxFormObjResponseV20220622FormType>,
@@ -17048,7 +17051,7 @@ pub mod types {
         pub id: ::std::option::Option<::uuid::Uuid>,
         ///The parsed data of the tax form document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parsed_data: ::std::option::Option<TaxFormW2>,
+        pub parsed_data: ::std::option::Option<::std::boxed::Box<TaxFormW2>>,
         ///Used to indicate if there are any warnings for fields returned in this response.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub warnings: ::std::option::Option<::std::vec::Vec<FieldWarning>>,
@@ -17172,7 +17175,7 @@ pub mod types {
         pub box_12: ::std::option::Option<::std::vec::Vec<W2Box12>>,
         ///Statutory employee, Retirement plan, or Third-party sick pay options. Box 13 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_13: ::std::option::Option<W2Box13>,
+        pub box_13: ::std::option::Option<::std::boxed::Box<W2Box13>>,
         ///Other. Box 14 IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_14: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -17211,7 +17214,7 @@ pub mod types {
         pub box_b: ::std::option::Option<::std::string::String>,
         ///Employer's name and address. Box c IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_c: ::std::option::Option<W2BoxC>,
+        pub box_c: ::std::option::Option<::std::boxed::Box<W2BoxC>>,
         ///Control number. Box d IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_d: ::std::option::Option<::std::string::String>,
@@ -17220,7 +17223,7 @@ pub mod types {
         pub box_e: ::std::option::Option<::std::string::String>,
         ///Employee's address. Box f IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_f: ::std::option::Option<AddressGetResponseItem>,
+        pub box_f: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document_type: ::std::option::Option<TaxFormW2DocumentType>,
@@ -17489,7 +17492,7 @@ pub mod types {
     ///`UpdateWebhookResponse`
     #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct UpdateWebhookResponse {
-        pub data: WebhookObjResponse,
+        pub data: ::std::boxed::Box<WebhookObjResponse>,
         /// Fields the document does not describe, kept as sent and written back unchanged.
         #[serde(flatten)]
         pub unknown_fields: client_core::json::UnknownFields,
@@ -17507,10 +17510,10 @@ pub mod types {
         pub accounts: ::std::option::Option<::std::vec::Vec<BankAccount>>,
         ///The first applicant associated with this bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applicant1: ::std::option::Option<ApplicantNameAndAddress>,
+        pub applicant1: ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
         ///The second applicant associated with this bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applicant2: ::std::option::Option<ApplicantNameAndAddress>,
+        pub applicant2: ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
         ///The name of the bank associated with this bank statement.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bank_name: ::std::option::Option<::std::string::String>,
@@ -17654,10 +17657,10 @@ pub mod types {
         pub earnings: ::std::option::Option<::std::vec::Vec<UploadedEarning>>,
         ///Personal details for the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employee: ::std::option::Option<EmployeeNameAndAddress>,
+        pub employee: ::std::option::Option<::std::boxed::Box<EmployeeNameAndAddress>>,
         ///Employment details for the employee.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub employer: ::std::option::Option<EmployerNameAndAddress>,
+        pub employer: ::std::option::Option<::std::boxed::Box<EmployerNameAndAddress>>,
         ///The total earnings before any deductions are made, in cents.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_pay_amount: ::std::option::Option<i64>,
@@ -17750,7 +17753,7 @@ pub mod types {
     pub struct UploadedSsiAwardLetter {
         ///The applicant associated with award letter.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applicant: ::std::option::Option<ApplicantNameAndAddress>,
+        pub applicant: ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document_type: ::std::option::Option<UploadedSsiAwardLetterDocumentType>,
@@ -17950,7 +17953,7 @@ pub mod types {
     pub struct UploadedW2Informed {
         ///The applicant associated with the W2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applicant: ::std::option::Option<ApplicantNameAndAddress>,
+        pub applicant: ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
         ///The type of the document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document_type: ::std::option::Option<UploadedW2InformedDocumentType>,
@@ -18049,10 +18052,10 @@ pub mod types {
     pub struct VerificationReportsVoeObjResponse {
         ///A document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
+        pub document: ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
         ///Personal details for the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub employee: ::std::option::Option<EmployeeResponseObj>,
+        pub employee: ::std::option::Option<::std::boxed::Box<EmployeeResponseObj>>,
         ///Employment details for the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employments: ::std::option::Option<::std::vec::Vec<EmploymentResponseObj>>,
@@ -18143,10 +18146,10 @@ pub mod types {
     pub struct VerificationReportsVoieObjResponse {
         ///A document.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub document: ::std::option::Option<DocumentObjPublicResponseItem>,
+        pub document: ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
         ///Personal details for the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub employee: ::std::option::Option<EmployeeResponseObj>,
+        pub employee: ::std::option::Option<::std::boxed::Box<EmployeeResponseObj>>,
         ///Income and Employment details for the employee.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub employments: ::std::option::Option<::std::vec::Vec<IncomeAndEmploymentResponseObj>>,
@@ -18309,7 +18312,7 @@ pub mod types {
     pub struct W2BoxC {
         ///Employer's address. Box c IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<AddressGetResponseItem>,
+        pub address: ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
         ///Employer's name. Box c IRS Form W-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -19894,7 +19897,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApplicantNameAndAddress {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -19920,7 +19923,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -20633,7 +20637,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CompanyConnectLinkTokenCreate {
             company_connect: ::std::result::Result<
-                ::std::option::Option<super::CompanyConnect>,
+                ::std::option::Option<::std::boxed::Box<super::CompanyConnect>>,
                 ::std::string::String,
             >,
             language: ::std::result::Result<
@@ -20671,9 +20675,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::CompanyConnect>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.company_connect = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for company_connect: {e}")
-                });
+                self.company_connect = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_connect: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn language<T>(mut self, value: T) -> Self
@@ -21045,7 +21052,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employer_address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -21147,9 +21154,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::AddressGetResponseItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.employer_address = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for employer_address: {e}")
-                });
+                self.employer_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employer_address: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employer_name<T>(mut self, value: T) -> Self
@@ -21271,7 +21281,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CompanyIdentityObjResponse {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -21344,7 +21354,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -21968,7 +21979,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateAdminTokenResponse {
-            data: ::std::result::Result<super::CreateAdminTokenResponseData, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::CreateAdminTokenResponseData>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateAdminTokenResponse {
@@ -21987,7 +22001,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22180,7 +22195,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateApiKeyResponse {
-            data: ::std::result::Result<super::CreateApiKeyResponseData, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::CreateApiKeyResponseData>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateApiKeyResponse {
@@ -22199,7 +22217,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22346,7 +22365,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateCompanyConnectLinkTokenResponse {
             data: ::std::result::Result<
-                super::CompanyConnectLinkTokenObjResponse,
+                ::std::boxed::Box<super::CompanyConnectLinkTokenObjResponse>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -22367,7 +22386,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22396,7 +22416,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateCompanyConnectionResponse {
-            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::CompanyConnectionBase>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateCompanyConnectionResponse {
@@ -22415,7 +22438,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22444,8 +22468,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateLinkTokenResponse {
-            data:
-                ::std::result::Result<super::LinkTokenObjResponseV20210728, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::LinkTokenObjResponseV20210728>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateLinkTokenResponse {
@@ -22464,7 +22490,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22489,7 +22516,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateWebhookResponse {
-            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::WebhookObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for CreateWebhookResponse {
@@ -22508,7 +22538,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -22753,7 +22784,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DirectDepositAllocationDetail {
             target: ::std::result::Result<
-                ::std::option::Option<super::TargetAccount>,
+                ::std::option::Option<::std::boxed::Box<super::TargetAccount>>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -22781,7 +22812,8 @@ pub mod types {
             {
                 self.target = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for target: {e}"));
+                    .map_err(|e| format!("error converting supplied value for target: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -23034,7 +23066,7 @@ pub mod types {
                 ::std::string::String,
             >,
             net_pay: ::std::result::Result<
-                ::std::option::Option<super::NetPayObjResponse>,
+                ::std::option::Option<::std::boxed::Box<super::NetPayObjResponse>>,
                 ::std::string::String,
             >,
             pay_date: ::std::result::Result<
@@ -23078,7 +23110,8 @@ pub mod types {
             {
                 self.net_pay = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for net_pay: {e}"));
+                    .map_err(|e| format!("error converting supplied value for net_pay: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn pay_date<T>(mut self, value: T) -> Self
@@ -23295,7 +23328,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmployeeNameAndAddress {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -23321,7 +23354,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -23359,7 +23393,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmployeeResponseObj {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             date_of_birth: ::std::result::Result<
@@ -23371,7 +23405,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::EmployeeName>,
+                ::std::option::Option<::std::boxed::Box<super::EmployeeName>>,
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
@@ -23400,7 +23434,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn date_of_birth<T>(mut self, value: T) -> Self
@@ -23430,7 +23465,8 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| format!("error converting supplied value for name: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn phone_numbers<T>(mut self, value: T) -> Self
@@ -23476,7 +23512,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmployerNameAndAddress {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -23502,7 +23538,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -23779,7 +23816,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employer_address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -23787,7 +23824,7 @@ pub mod types {
                 ::std::string::String,
             >,
             employer_phone_number: ::std::result::Result<
-                ::std::option::Option<super::PhoneNumberGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::PhoneNumberGetResponseItem>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
@@ -23859,9 +23896,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::AddressGetResponseItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.employer_address = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for employer_address: {e}")
-                });
+                self.employer_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employer_address: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employer_name<T>(mut self, value: T) -> Self
@@ -23881,9 +23921,12 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.employer_phone_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for employer_phone_number: {e}")
-                });
+                self.employer_phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employer_phone_number: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -23993,7 +24036,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmploymentResponseObj {
             employer_address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -24050,9 +24093,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::AddressGetResponseItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.employer_address = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for employer_address: {e}")
-                });
+                self.employer_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employer_address: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employer_name<T>(mut self, value: T) -> Self
@@ -24176,7 +24222,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EndUser {
             platform_matching: ::std::result::Result<
-                ::std::option::Option<super::LinkUserAuthenticationDataObjCreate>,
+                ::std::option::Option<
+                    ::std::boxed::Box<super::LinkUserAuthenticationDataObjCreate>,
+                >,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -24197,9 +24245,12 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.platform_matching = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for platform_matching: {e}")
-                });
+                self.platform_matching = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform_matching: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -24229,7 +24280,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document: ::std::result::Result<
-                ::std::option::Option<super::DocumentObjPublicResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::DocumentObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
@@ -24241,7 +24292,7 @@ pub mod types {
                 ::std::string::String,
             >,
             fraud: ::std::result::Result<
-                ::std::option::Option<super::SharedFraud>,
+                ::std::option::Option<::std::boxed::Box<super::SharedFraud>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
@@ -24292,7 +24343,8 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| format!("error converting supplied value for document: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -24324,7 +24376,8 @@ pub mod types {
             {
                 self.fraud = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for fraud: {e}"));
+                    .map_err(|e| format!("error converting supplied value for fraud: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -24574,7 +24627,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ErrorResponse {
             error: ::std::result::Result<
-                ::std::option::Option<super::ErrorDetail>,
+                ::std::option::Option<::std::boxed::Box<super::ErrorDetail>>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -24595,7 +24648,8 @@ pub mod types {
             {
                 self.error = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                    .map_err(|e| format!("error converting supplied value for error: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -24800,7 +24854,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetAccountResponse {
-            data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::PayrollAccountObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetAccountResponse {
@@ -24819,7 +24876,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -24844,7 +24902,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetCompanyConnectionResponse {
-            data: ::std::result::Result<super::CompanyConnectionBase, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::CompanyConnectionBase>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetCompanyConnectionResponse {
@@ -24863,7 +24924,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -24888,9 +24950,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetDirectDepositAllocationsResponse {
-            data: ::std::result::Result<super::DdAllocationObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::DdAllocationObjResponse>,
+                ::std::string::String,
+            >,
             meta: ::std::result::Result<
-                ::std::option::Option<super::RefreshableMeta>,
+                ::std::option::Option<::std::boxed::Box<super::RefreshableMeta>>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -24912,7 +24977,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -24922,7 +24988,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -24953,7 +25020,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetEmployerResponse {
-            data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::EmployerObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEmployerResponse {
@@ -24972,7 +25042,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -24997,9 +25068,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetEmploymentResponse {
-            data: ::std::result::Result<super::EmploymentObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::EmploymentObjResponse>,
+                ::std::string::String,
+            >,
             meta: ::std::result::Result<
-                ::std::option::Option<super::RefreshableMeta>,
+                ::std::option::Option<::std::boxed::Box<super::RefreshableMeta>>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -25021,7 +25095,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -25031,7 +25106,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -25058,7 +25134,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetEndUserDocumentResponse {
-            data: ::std::result::Result<super::EndUserDocumentObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::EndUserDocumentObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetEndUserDocumentResponse {
@@ -25077,7 +25156,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25102,9 +25182,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetIdentityResponse {
-            data: ::std::result::Result<super::IdentityObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::IdentityObjResponse>,
+                ::std::string::String,
+            >,
             meta: ::std::result::Result<
-                ::std::option::Option<super::RefreshableMeta>,
+                ::std::option::Option<::std::boxed::Box<super::RefreshableMeta>>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -25126,7 +25209,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -25136,7 +25220,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -25163,9 +25248,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetIncomeResponse {
-            data: ::std::result::Result<super::IncomeObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::IncomeObjResponse>,
+                ::std::string::String,
+            >,
             meta: ::std::result::Result<
-                ::std::option::Option<super::RefreshableMeta>,
+                ::std::option::Option<::std::boxed::Box<super::RefreshableMeta>>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -25187,7 +25275,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -25197,7 +25286,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
         }
@@ -25224,7 +25314,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetPaystubResponse {
-            data: ::std::result::Result<super::PaystubObjResponseV20220302, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::PaystubObjResponseV20220302>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetPaystubResponse {
@@ -25243,7 +25336,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25268,7 +25362,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetPlatformResponse {
-            data: ::std::result::Result<super::PlatformObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::PlatformObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetPlatformResponse {
@@ -25287,7 +25384,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25312,7 +25410,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetTaxFormResponse {
-            data: ::std::result::Result<super::TaxFormObjResponseV20220622, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::TaxFormObjResponseV20220622>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetTaxFormResponse {
@@ -25331,7 +25432,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25357,7 +25459,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetVoeReportResponse {
             data: ::std::result::Result<
-                super::VerificationReportsVoeObjResponse,
+                ::std::boxed::Box<super::VerificationReportsVoeObjResponse>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -25378,7 +25480,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25404,7 +25507,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetVoieReportResponse {
             data: ::std::result::Result<
-                super::VerificationReportsVoieObjResponse,
+                ::std::boxed::Box<super::VerificationReportsVoieObjResponse>,
                 ::std::string::String,
             >,
             unknown_fields: client_core::json::UnknownFields,
@@ -25425,7 +25528,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25450,7 +25554,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GetWebhookResponse {
-            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::WebhookObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for GetWebhookResponse {
@@ -25469,7 +25576,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -25497,7 +25605,7 @@ pub mod types {
             account_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -25566,7 +25674,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -25698,7 +25807,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IncomeAndEmploymentResponseObj {
             employer_address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             employer_name: ::std::result::Result<
@@ -25716,7 +25825,7 @@ pub mod types {
                 ::std::string::String,
             >,
             income: ::std::result::Result<
-                ::std::option::Option<super::IncomeResponseObj>,
+                ::std::option::Option<::std::boxed::Box<super::IncomeResponseObj>>,
                 ::std::string::String,
             >,
             most_recent_pay_date: ::std::result::Result<
@@ -25760,9 +25869,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::AddressGetResponseItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.employer_address = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for employer_address: {e}")
-                });
+                self.employer_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for employer_address: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employer_name<T>(mut self, value: T) -> Self
@@ -25814,7 +25926,8 @@ pub mod types {
             {
                 self.income = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for income: {e}"));
+                    .map_err(|e| format!("error converting supplied value for income: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn most_recent_pay_date<T>(mut self, value: T) -> Self
@@ -26232,7 +26345,7 @@ pub mod types {
                 ::std::string::String,
             >,
             params: ::std::result::Result<
-                ::std::option::Option<super::ParamsPayload>,
+                ::std::option::Option<::std::boxed::Box<super::ParamsPayload>>,
                 ::std::string::String,
             >,
             timestamp: ::std::result::Result<
@@ -26335,7 +26448,8 @@ pub mod types {
             {
                 self.params = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for params: {e}"));
+                    .map_err(|e| format!("error converting supplied value for params: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn timestamp<T>(mut self, value: T) -> Self
@@ -26410,7 +26524,7 @@ pub mod types {
                 ::std::string::String,
             >,
             params: ::std::result::Result<
-                ::std::option::Option<super::ParamsPayloadV20231122>,
+                ::std::option::Option<::std::boxed::Box<super::ParamsPayloadV20231122>>,
                 ::std::string::String,
             >,
             timestamp: ::std::result::Result<
@@ -26517,7 +26631,8 @@ pub mod types {
             {
                 self.params = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for params: {e}"));
+                    .map_err(|e| format!("error converting supplied value for params: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn timestamp<T>(mut self, value: T) -> Self
@@ -26573,7 +26688,7 @@ pub mod types {
             account_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
             allocation: ::std::result::Result<
-                ::std::option::Option<super::Allocation>,
+                ::std::option::Option<::std::boxed::Box<super::Allocation>>,
                 ::std::string::String,
             >,
             cards: ::std::result::Result<
@@ -26591,8 +26706,10 @@ pub mod types {
             >,
             employer_id:
                 ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
-            end_user:
-                ::std::result::Result<::std::option::Option<super::EndUser>, ::std::string::String>,
+            end_user: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::EndUser>>,
+                ::std::string::String,
+            >,
             end_user_id: ::std::result::Result<
                 ::std::option::Option<super::EndUserId>,
                 ::std::string::String,
@@ -26675,7 +26792,8 @@ pub mod types {
             {
                 self.allocation = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for allocation: {e}"));
+                    .map_err(|e| format!("error converting supplied value for allocation: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn cards<T>(mut self, value: T) -> Self
@@ -26742,7 +26860,8 @@ pub mod types {
             {
                 self.end_user = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for end_user: {e}"));
+                    .map_err(|e| format!("error converting supplied value for end_user: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn end_user_id<T>(mut self, value: T) -> Self
@@ -27218,7 +27337,10 @@ pub mod types {
                 ::std::vec::Vec<super::PayrollAccountObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListAccountsResponse {
@@ -27248,7 +27370,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27433,7 +27556,10 @@ pub mod types {
                 ::std::vec::Vec<super::ListApiKeyResponseData>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListApiKeysResponse {
@@ -27463,7 +27589,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27494,7 +27621,10 @@ pub mod types {
                 ::std::vec::Vec<super::CompanyConnectionBase>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListCompanyConnectionsResponse {
@@ -27524,7 +27654,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27559,7 +27690,10 @@ pub mod types {
                 ::std::vec::Vec<super::CompanyIdentityObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListCompanyEmployeesResponse {
@@ -27589,7 +27723,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27620,7 +27755,10 @@ pub mod types {
                 ::std::vec::Vec<super::CompanyEmploymentObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListCompanyEmploymentsResponse {
@@ -27650,7 +27788,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27685,7 +27824,10 @@ pub mod types {
                 ::std::vec::Vec<super::CompanyIncomeObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListCompanyIncomesResponse {
@@ -27715,7 +27857,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27746,7 +27889,10 @@ pub mod types {
                 ::std::vec::Vec<super::CompanyPaystubObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListCompanyPaystubsResponse {
@@ -27776,7 +27922,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27807,7 +27954,10 @@ pub mod types {
                 ::std::vec::Vec<super::EarningsStreamPayoutObjResponseV20230418>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::FreshnessPaginationListMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::FreshnessPaginationListMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListEarningsStreamPayoutsResponse {
@@ -27839,7 +27989,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27874,7 +28025,10 @@ pub mod types {
                 ::std::vec::Vec<super::EmployerObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListEmployersResponse {
@@ -27904,7 +28058,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27935,7 +28090,10 @@ pub mod types {
                 ::std::vec::Vec<super::PayrollAccountObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListEndUserAccountsResponse {
@@ -27965,7 +28123,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -27996,7 +28155,10 @@ pub mod types {
                 ::std::vec::Vec<super::EndUserDocumentObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListEndUserDocumentsResponse {
@@ -28026,7 +28188,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28057,7 +28220,10 @@ pub mod types {
                 ::std::vec::Vec<super::JobObjResponseV20231122>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListJobsResponse {
@@ -28087,7 +28253,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28162,8 +28329,10 @@ pub mod types {
                 ::std::vec::Vec<super::PaystubObjResponseV20220302>,
                 ::std::string::String,
             >,
-            meta:
-                ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::RefreshablePaginationListMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListPaystubsResponse {
@@ -28193,7 +28362,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28224,7 +28394,10 @@ pub mod types {
                 ::std::vec::Vec<super::PlatformObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListPlatformsResponse {
@@ -28254,7 +28427,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28285,8 +28459,10 @@ pub mod types {
                 ::std::vec::Vec<super::ShiftObjResponse>,
                 ::std::string::String,
             >,
-            meta:
-                ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::RefreshablePaginationListMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListShiftsResponse {
@@ -28316,7 +28492,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28347,8 +28524,10 @@ pub mod types {
                 ::std::vec::Vec<super::TaxFormObjResponseNoDocumentV20220622>,
                 ::std::string::String,
             >,
-            meta:
-                ::std::result::Result<super::RefreshablePaginationListMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::RefreshablePaginationListMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListTaxFormsResponse {
@@ -28380,7 +28559,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28411,7 +28591,10 @@ pub mod types {
                 ::std::vec::Vec<super::WebhookObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::PaginationMeta, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::boxed::Box<super::PaginationMeta>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for ListWebhooksResponse {
@@ -28441,7 +28624,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28468,7 +28652,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct LookUpEmployerResponse {
-            data: ::std::result::Result<super::EmployerObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::EmployerObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for LookUpEmployerResponse {
@@ -28487,7 +28674,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -28790,7 +28978,7 @@ pub mod types {
                 ::std::string::String,
             >,
             payment: ::std::result::Result<
-                ::std::option::Option<super::MerchantPayment>,
+                ::std::option::Option<::std::boxed::Box<super::MerchantPayment>>,
                 ::std::string::String,
             >,
             reported_platform_name: ::std::result::Result<
@@ -29013,7 +29201,8 @@ pub mod types {
             {
                 self.payment = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for payment: {e}"));
+                    .map_err(|e| format!("error converting supplied value for payment: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn reported_platform_name<T>(mut self, value: T) -> Self
@@ -29157,7 +29346,7 @@ pub mod types {
                 ::std::string::String,
             >,
             allocation: ::std::result::Result<
-                ::std::option::Option<super::DirectDepositAllocationDetail>,
+                ::std::option::Option<::std::boxed::Box<super::DirectDepositAllocationDetail>>,
                 ::std::string::String,
             >,
             bill_id:
@@ -29200,7 +29389,7 @@ pub mod types {
                 ::std::string::String,
             >,
             payment: ::std::result::Result<
-                ::std::option::Option<super::MerchantPayment>,
+                ::std::option::Option<::std::boxed::Box<super::MerchantPayment>>,
                 ::std::string::String,
             >,
             reported_platform_name: ::std::result::Result<
@@ -29278,7 +29467,8 @@ pub mod types {
             {
                 self.allocation = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for allocation: {e}"));
+                    .map_err(|e| format!("error converting supplied value for allocation: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn bill_id<T>(mut self, value: T) -> Self
@@ -29428,7 +29618,8 @@ pub mod types {
             {
                 self.payment = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for payment: {e}"));
+                    .map_err(|e| format!("error converting supplied value for payment: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn reported_platform_name<T>(mut self, value: T) -> Self
@@ -29859,11 +30050,11 @@ pub mod types {
                 ::std::string::String,
             >,
             data_refreshed_at: ::std::result::Result<
-                ::std::option::Option<super::PayrollAccountDataRefreshed>,
+                ::std::option::Option<::std::boxed::Box<super::PayrollAccountDataRefreshed>>,
                 ::std::string::String,
             >,
             data_updated_at: ::std::result::Result<
-                ::std::option::Option<super::PayrollAccountDataUpdated>,
+                ::std::option::Option<::std::boxed::Box<super::PayrollAccountDataUpdated>>,
                 ::std::string::String,
             >,
             end_user_id: ::std::result::Result<
@@ -29950,9 +30141,12 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.data_refreshed_at = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for data_refreshed_at: {e}")
-                });
+                self.data_refreshed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data_refreshed_at: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn data_updated_at<T>(mut self, value: T) -> Self
@@ -29960,9 +30154,12 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::PayrollAccountDataUpdated>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.data_updated_at = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for data_updated_at: {e}")
-                });
+                self.data_updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data_updated_at: {e}")
+                    })
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn end_user_id<T>(mut self, value: T) -> Self
@@ -30155,7 +30352,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document: ::std::result::Result<
-                ::std::option::Option<super::DocumentObjPublicResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::DocumentObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             earnings: ::std::result::Result<
@@ -30301,7 +30498,8 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| format!("error converting supplied value for document: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn earnings<T>(mut self, value: T) -> Self
@@ -31323,7 +31521,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RevokeApiKeyResponse {
-            data: ::std::result::Result<super::RevokeApiKeyResponseData, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::RevokeApiKeyResponseData>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for RevokeApiKeyResponse {
@@ -31342,7 +31543,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -31494,7 +31696,7 @@ pub mod types {
                 ::std::vec::Vec<super::SearchResultObjResponse>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<super::ListMeta, ::std::string::String>,
+            meta: ::std::result::Result<::std::boxed::Box<super::ListMeta>, ::std::string::String>,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for SearchResponse {
@@ -31524,7 +31726,8 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -31824,7 +32027,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SetSandboxMonitoringStatusResponse {
-            data: ::std::result::Result<super::PayrollAccountObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::PayrollAccountObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for SetSandboxMonitoringStatusResponse {
@@ -31843,7 +32049,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -32515,7 +32722,7 @@ pub mod types {
                 ::std::string::String,
             >,
             document: ::std::result::Result<
-                ::std::option::Option<super::DocumentObjPublicResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::DocumentObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             form_type: ::std::result::Result<
@@ -32524,7 +32731,7 @@ pub mod types {
             >,
             id: ::std::result::Result<::std::option::Option<::uuid::Uuid>, ::std::string::String>,
             parsed_data: ::std::result::Result<
-                ::std::option::Option<super::TaxFormW2>,
+                ::std::option::Option<::std::boxed::Box<super::TaxFormW2>>,
                 ::std::string::String,
             >,
             warnings: ::std::result::Result<
@@ -32584,7 +32791,8 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| format!("error converting supplied value for document: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn form_type<T>(mut self, value: T) -> Self
@@ -32616,7 +32824,8 @@ pub mod types {
             {
                 self.parsed_data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for parsed_data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for parsed_data: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn warnings<T>(mut self, value: T) -> Self
@@ -32692,8 +32901,10 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::W2Box12>>,
                 ::std::string::String,
             >,
-            box_13:
-                ::std::result::Result<::std::option::Option<super::W2Box13>, ::std::string::String>,
+            box_13: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::W2Box13>>,
+                ::std::string::String,
+            >,
             box_14: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
@@ -32721,8 +32932,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            box_c:
-                ::std::result::Result<::std::option::Option<super::W2BoxC>, ::std::string::String>,
+            box_c: ::std::result::Result<
+                ::std::option::Option<::std::boxed::Box<super::W2BoxC>>,
+                ::std::string::String,
+            >,
             box_d: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -32732,7 +32945,7 @@ pub mod types {
                 ::std::string::String,
             >,
             box_f: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
@@ -32818,7 +33031,8 @@ pub mod types {
             {
                 self.box_13 = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for box_13: {e}"));
+                    .map_err(|e| format!("error converting supplied value for box_13: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn box_14<T>(mut self, value: T) -> Self
@@ -32952,7 +33166,8 @@ pub mod types {
             {
                 self.box_c = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for box_c: {e}"));
+                    .map_err(|e| format!("error converting supplied value for box_c: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn box_d<T>(mut self, value: T) -> Self
@@ -32982,7 +33197,8 @@ pub mod types {
             {
                 self.box_f = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for box_f: {e}"));
+                    .map_err(|e| format!("error converting supplied value for box_f: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -33262,7 +33478,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UpdateWebhookResponse {
-            data: ::std::result::Result<super::WebhookObjResponse, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::boxed::Box<super::WebhookObjResponse>,
+                ::std::string::String,
+            >,
             unknown_fields: client_core::json::UnknownFields,
         }
         impl ::std::default::Default for UpdateWebhookResponse {
@@ -33281,7 +33500,8 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| format!("error converting supplied value for data: {e}"))
+                    .map(::std::boxed::Box::new);
                 self
             }
         }
@@ -33311,11 +33531,11 @@ pub mod types {
                 ::std::string::String,
             >,
             applicant1: ::std::result::Result<
-                ::std::option::Option<super::ApplicantNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::ApplicantNameAndAddress>>,
                 ::std::string::String,
             >,
             applicant2: ::std::result::Result<
-                ::std::option::Option<super::ApplicantNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::ApplicantNameAndAddress>>,
                 ::std::string::String,
             >,
             bank_name: ::std::result::Result<
@@ -33375,7 +33595,8 @@ pub mod types {
             {
                 self.applicant1 = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for applicant1: {e}"));
+                    .map_err(|e| format!("error converting supplied value for applicant1: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn applicant2<T>(mut self, value: T) -> Self
@@ -33385,7 +33606,8 @@ pub mod types {
             {
                 self.applicant2 = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for applicant2: {e}"));
+                    .map_err(|e| format!("error converting supplied value for applicant2: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn bank_name<T>(mut self, value: T) -> Self
@@ -33675,11 +33897,11 @@ pub mod types {
                 ::std::string::String,
             >,
             employee: ::std::result::Result<
-                ::std::option::Option<super::EmployeeNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::EmployeeNameAndAddress>>,
                 ::std::string::String,
             >,
             employer: ::std::result::Result<
-                ::std::option::Option<super::EmployerNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::EmployerNameAndAddress>>,
                 ::std::string::String,
             >,
             gross_pay_amount:
@@ -33775,7 +33997,8 @@ pub mod types {
             {
                 self.employee = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for employee: {e}"));
+                    .map_err(|e| format!("error converting supplied value for employee: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employer<T>(mut self, value: T) -> Self
@@ -33785,7 +34008,8 @@ pub mod types {
             {
                 self.employer = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for employer: {e}"));
+                    .map_err(|e| format!("error converting supplied value for employer: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn gross_pay_amount<T>(mut self, value: T) -> Self
@@ -33931,7 +34155,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UploadedSsiAwardLetter {
             applicant: ::std::result::Result<
-                ::std::option::Option<super::ApplicantNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::ApplicantNameAndAddress>>,
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
@@ -33979,7 +34203,8 @@ pub mod types {
             {
                 self.applicant = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for applicant: {e}"));
+                    .map_err(|e| format!("error converting supplied value for applicant: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -34306,7 +34531,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UploadedW2Informed {
             applicant: ::std::result::Result<
-                ::std::option::Option<super::ApplicantNameAndAddress>,
+                ::std::option::Option<::std::boxed::Box<super::ApplicantNameAndAddress>>,
                 ::std::string::String,
             >,
             document_type: ::std::result::Result<
@@ -34382,7 +34607,8 @@ pub mod types {
             {
                 self.applicant = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for applicant: {e}"));
+                    .map_err(|e| format!("error converting supplied value for applicant: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -34542,11 +34768,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VerificationReportsVoeObjResponse {
             document: ::std::result::Result<
-                ::std::option::Option<super::DocumentObjPublicResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::DocumentObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             employee: ::std::result::Result<
-                ::std::option::Option<super::EmployeeResponseObj>,
+                ::std::option::Option<::std::boxed::Box<super::EmployeeResponseObj>>,
                 ::std::string::String,
             >,
             employments: ::std::result::Result<
@@ -34592,7 +34818,8 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| format!("error converting supplied value for document: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employee<T>(mut self, value: T) -> Self
@@ -34602,7 +34829,8 @@ pub mod types {
             {
                 self.employee = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for employee: {e}"));
+                    .map_err(|e| format!("error converting supplied value for employee: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employments<T>(mut self, value: T) -> Self
@@ -34702,11 +34930,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VerificationReportsVoieObjResponse {
             document: ::std::result::Result<
-                ::std::option::Option<super::DocumentObjPublicResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::DocumentObjPublicResponseItem>>,
                 ::std::string::String,
             >,
             employee: ::std::result::Result<
-                ::std::option::Option<super::EmployeeResponseObj>,
+                ::std::option::Option<::std::boxed::Box<super::EmployeeResponseObj>>,
                 ::std::string::String,
             >,
             employments: ::std::result::Result<
@@ -34752,7 +34980,8 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| format!("error converting supplied value for document: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employee<T>(mut self, value: T) -> Self
@@ -34762,7 +34991,8 @@ pub mod types {
             {
                 self.employee = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for employee: {e}"));
+                    .map_err(|e| format!("error converting supplied value for employee: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn employments<T>(mut self, value: T) -> Self
@@ -35135,7 +35365,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct W2BoxC {
             address: ::std::result::Result<
-                ::std::option::Option<super::AddressGetResponseItem>,
+                ::std::option::Option<::std::boxed::Box<super::AddressGetResponseItem>>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -35161,7 +35391,8 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| format!("error converting supplied value for address: {e}"))
+                    .map(|value| value.map(::std::boxed::Box::new));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -35908,7 +36139,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -36341,7 +36574,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                company_connect: ::std::option::Option<::std::option::Option<CompanyConnect>>,
+                company_connect:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<CompanyConnect>>>,
                 language: ::std::option::Option<CompanyConnectLinkTokenCreateLanguage>,
                 org_name: ::std::option::Option<OrgName>,
                 platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
@@ -36559,8 +36793,9 @@ pub mod types {
                 department: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 employee_external_id:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
-                employer_address:
-                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 employment_type: ::std::option::Option<
                     ::std::option::Option<CompanyEmploymentObjResponseEmploymentType>,
@@ -36660,7 +36895,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 created_at: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
@@ -36984,7 +37221,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CreateAdminTokenResponseData>,
+                data: ::std::option::Option<::std::boxed::Box<CreateAdminTokenResponseData>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37115,7 +37352,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CreateApiKeyResponseData>,
+                data: ::std::option::Option<::std::boxed::Box<CreateApiKeyResponseData>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37203,7 +37440,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CompanyConnectLinkTokenObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<CompanyConnectLinkTokenObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37238,7 +37475,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CompanyConnectionBase>,
+                data: ::std::option::Option<::std::boxed::Box<CompanyConnectionBase>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37272,7 +37509,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<LinkTokenObjResponseV20210728>,
+                data: ::std::option::Option<::std::boxed::Box<LinkTokenObjResponseV20210728>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37306,7 +37543,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<WebhookObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<WebhookObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -37447,7 +37684,8 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                target: ::std::option::Option<::std::option::Option<TargetAccount>>,
+                target:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<TargetAccount>>>,
                 type_:
                     ::std::option::Option<::std::option::Option<DirectDepositAllocationDetailType>>,
                 value: ::std::option::Option<::std::option::Option<i64>>,
@@ -37588,7 +37826,9 @@ pub mod types {
                 earnings: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 >,
-                net_pay: ::std::option::Option<::std::option::Option<NetPayObjResponse>>,
+                net_pay: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<NetPayObjResponse>>,
+                >,
                 pay_date: ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
                 status: ::std::option::Option<
                     ::std::option::Option<EarningsStreamPayoutObjResponseV20230418Status>,
@@ -37717,7 +37957,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -37754,11 +37996,13 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 date_of_birth:
                     ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
                 last_four_ssn: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                name: ::std::option::Option<::std::option::Option<EmployeeName>>,
+                name: ::std::option::Option<::std::option::Option<::std::boxed::Box<EmployeeName>>>,
                 phone_numbers: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<PhoneNumberGetResponseItem>>,
                 >,
@@ -37809,7 +38053,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -37955,11 +38201,13 @@ pub mod types {
                 created_at: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
-                employer_address:
-                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                employer_phone_number:
-                    ::std::option::Option<::std::option::Option<PhoneNumberGetResponseItem>>,
+                employer_phone_number: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<PhoneNumberGetResponseItem>>,
+                >,
                 id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 start_date:
                     ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
@@ -38045,8 +38293,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                employer_address:
-                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 employment_duration_months: ::std::option::Option<::std::option::Option<i64>>,
                 employment_status: ::std::option::Option<
@@ -38141,7 +38390,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 platform_matching: ::std::option::Option<
-                    ::std::option::Option<LinkUserAuthenticationDataObjCreate>,
+                    ::std::option::Option<::std::boxed::Box<LinkUserAuthenticationDataObjCreate>>,
                 >,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -38181,13 +38430,14 @@ pub mod types {
                 created_at: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
-                document:
-                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                document: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
+                >,
                 document_type: ::std::option::Option<
                     ::std::option::Option<EndUserDocumentObjResponseDocumentType>,
                 >,
                 end_user_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                fraud: ::std::option::Option<::std::option::Option<SharedFraud>>,
+                fraud: ::std::option::Option<::std::option::Option<::std::boxed::Box<SharedFraud>>>,
                 id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 parsed_data: ::std::option::Option<::std::option::Option<ParsedData>>,
                 warnings:
@@ -38351,7 +38601,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                error: ::std::option::Option<::std::option::Option<ErrorDetail>>,
+                error: ::std::option::Option<::std::option::Option<::std::boxed::Box<ErrorDetail>>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38497,7 +38747,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<PayrollAccountObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<PayrollAccountObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38531,7 +38781,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<CompanyConnectionBase>,
+                data: ::std::option::Option<::std::boxed::Box<CompanyConnectionBase>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38565,8 +38815,10 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<DdAllocationObjResponse>,
-                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                data: ::std::option::Option<::std::boxed::Box<DdAllocationObjResponse>>,
+                meta: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
+                >,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38602,7 +38854,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<EmployerObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<EmployerObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38636,8 +38888,10 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<EmploymentObjResponse>,
-                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                data: ::std::option::Option<::std::boxed::Box<EmploymentObjResponse>>,
+                meta: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
+                >,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38673,7 +38927,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<EndUserDocumentObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<EndUserDocumentObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38707,8 +38961,10 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<IdentityObjResponse>,
-                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                data: ::std::option::Option<::std::boxed::Box<IdentityObjResponse>>,
+                meta: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
+                >,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38744,8 +39000,10 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<IncomeObjResponse>,
-                meta: ::std::option::Option<::std::option::Option<RefreshableMeta>>,
+                data: ::std::option::Option<::std::boxed::Box<IncomeObjResponse>>,
+                meta: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<RefreshableMeta>>,
+                >,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38781,7 +39039,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<PaystubObjResponseV20220302>,
+                data: ::std::option::Option<::std::boxed::Box<PaystubObjResponseV20220302>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38815,7 +39073,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<PlatformObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<PlatformObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38849,7 +39107,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<TaxFormObjResponseV20220622>,
+                data: ::std::option::Option<::std::boxed::Box<TaxFormObjResponseV20220622>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38883,7 +39141,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<VerificationReportsVoeObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<VerificationReportsVoeObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38917,7 +39175,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<VerificationReportsVoieObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<VerificationReportsVoieObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38951,7 +39209,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<WebhookObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<WebhookObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -38986,7 +39244,9 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 created_at: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
@@ -39069,8 +39329,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                employer_address:
-                    ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                employer_address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 employment_duration_months: ::std::option::Option<::std::option::Option<i64>>,
                 employment_status: ::std::option::Option<
@@ -39078,7 +39339,9 @@ pub mod types {
                 >,
                 employment_type:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
-                income: ::std::option::Option<::std::option::Option<IncomeResponseObj>>,
+                income: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<IncomeResponseObj>>,
+                >,
                 most_recent_pay_date:
                     ::std::option::Option<::std::option::Option<::chrono::naive::NaiveDate>>,
                 start_date:
@@ -39320,7 +39583,8 @@ pub mod types {
                 link_token_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 name: ::std::option::Option<::std::option::Option<JobObjResponseName>>,
                 outcome: ::std::option::Option<::std::option::Option<JobObjResponseOutcome>>,
-                params: ::std::option::Option<::std::option::Option<ParamsPayload>>,
+                params:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<ParamsPayload>>>,
                 timestamp: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
@@ -39389,7 +39653,9 @@ pub mod types {
                 name: ::std::option::Option<::std::option::Option<JobObjResponseV20231122Name>>,
                 outcome:
                     ::std::option::Option<::std::option::Option<JobObjResponseV20231122Outcome>>,
-                params: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122>>,
+                params: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ParamsPayloadV20231122>>,
+                >,
                 timestamp: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
@@ -39453,7 +39719,8 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 account_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
-                allocation: ::std::option::Option<::std::option::Option<Allocation>>,
+                allocation:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<Allocation>>>,
                 cards: ::std::option::Option<::std::option::Option<::std::vec::Vec<CardDetails>>>,
                 deposit_forms: ::std::option::Option<
                     ::std::option::Option<LinkTokenCreateV20250708DepositForms>,
@@ -39463,7 +39730,7 @@ pub mod types {
                     ::std::option::Option<LinkTokenCreateV20250708DocumentUploads>,
                 >,
                 employer_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
-                end_user: ::std::option::Option<::std::option::Option<EndUser>>,
+                end_user: ::std::option::Option<::std::option::Option<::std::boxed::Box<EndUser>>>,
                 end_user_id: ::std::option::Option<::std::option::Option<EndUserId>>,
                 features: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<LinkTokenCreateV20250708FeaturesItem>>,
@@ -39725,7 +39992,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -39831,7 +40098,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<ListApiKeyResponseData>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -39868,7 +40135,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<CompanyConnectionBase>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -39905,7 +40172,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<CompanyIdentityObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -39942,7 +40209,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<CompanyEmploymentObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -39979,7 +40246,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<CompanyIncomeObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40016,7 +40283,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<CompanyPaystubObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40055,7 +40322,7 @@ pub mod types {
                 data: ::std::option::Option<
                     ::std::vec::Vec<EarningsStreamPayoutObjResponseV20230418>,
                 >,
-                meta: ::std::option::Option<FreshnessPaginationListMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<FreshnessPaginationListMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40092,7 +40359,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<EmployerObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40129,7 +40396,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<PayrollAccountObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40166,7 +40433,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<EndUserDocumentObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40203,7 +40470,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<JobObjResponseV20231122>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40272,7 +40539,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<PaystubObjResponseV20220302>>,
-                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<RefreshablePaginationListMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40309,7 +40576,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<PlatformObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40346,7 +40613,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<ShiftObjResponse>>,
-                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<RefreshablePaginationListMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40383,7 +40650,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<TaxFormObjResponseNoDocumentV20220622>>,
-                meta: ::std::option::Option<RefreshablePaginationListMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<RefreshablePaginationListMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40420,7 +40687,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<WebhookObjResponse>>,
-                meta: ::std::option::Option<PaginationMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<PaginationMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40456,7 +40723,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<EmployerObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<EmployerObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -40694,7 +40961,9 @@ pub mod types {
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
                 pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                payment: ::std::option::Option<::std::option::Option<MerchantPayment>>,
+                payment: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<MerchantPayment>>,
+                >,
                 reported_platform_name:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
                 reserved_platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
@@ -40836,8 +41105,9 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 action: ::std::option::Option<::std::option::Option<ParamsPayloadV20231122Action>>,
-                allocation:
-                    ::std::option::Option<::std::option::Option<DirectDepositAllocationDetail>>,
+                allocation: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DirectDepositAllocationDetail>>,
+                >,
                 bill_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 card_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 count: ::std::option::Option<::std::option::Option<i64>>,
@@ -40860,7 +41130,9 @@ pub mod types {
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
                 pay_date: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                payment: ::std::option::Option<::std::option::Option<MerchantPayment>>,
+                payment: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<MerchantPayment>>,
+                >,
                 reported_platform_name:
                     ::std::option::Option<::std::option::Option<::std::string::String>>,
                 reserved_platform_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
@@ -41262,10 +41534,12 @@ pub mod types {
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
                 customer_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                data_refreshed_at:
-                    ::std::option::Option<::std::option::Option<PayrollAccountDataRefreshed>>,
-                data_updated_at:
-                    ::std::option::Option<::std::option::Option<PayrollAccountDataUpdated>>,
+                data_refreshed_at: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<PayrollAccountDataRefreshed>>,
+                >,
+                data_updated_at: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<PayrollAccountDataUpdated>>,
+                >,
                 end_user_id: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
                 link_token_id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
@@ -41414,8 +41688,9 @@ pub mod types {
                 deductions: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<DeductionObjPublicResponseItem>>,
                 >,
-                document:
-                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                document: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
+                >,
                 earnings: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<EarningObjPublicResponseItem>>,
                 >,
@@ -41934,7 +42209,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<RevokeApiKeyResponseData>,
+                data: ::std::option::Option<::std::boxed::Box<RevokeApiKeyResponseData>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -42027,7 +42302,7 @@ pub mod types {
             #[derive(Default)]
             struct Fields {
                 data: ::std::option::Option<::std::vec::Vec<SearchResultObjResponse>>,
-                meta: ::std::option::Option<ListMeta>,
+                meta: ::std::option::Option<::std::boxed::Box<ListMeta>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -42182,7 +42457,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<PayrollAccountObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<PayrollAccountObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -42635,13 +42910,15 @@ pub mod types {
                 created_at: ::std::option::Option<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
-                document:
-                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
+                document: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
+                >,
                 form_type: ::std::option::Option<
                     ::std::option::Option<TaxFormObjResponseV20220622FormType>,
                 >,
                 id: ::std::option::Option<::std::option::Option<::uuid::Uuid>>,
-                parsed_data: ::std::option::Option<::std::option::Option<TaxFormW2>>,
+                parsed_data:
+                    ::std::option::Option<::std::option::Option<::std::boxed::Box<TaxFormW2>>>,
                 warnings:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<FieldWarning>>>,
                 year: ::std::option::Option<::std::option::Option<TaxFormObjResponseV20220622Year>>,
@@ -42724,7 +43001,7 @@ pub mod types {
                 box_10: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 box_11: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 box_12: ::std::option::Option<::std::option::Option<::std::vec::Vec<W2Box12>>>,
-                box_13: ::std::option::Option<::std::option::Option<W2Box13>>,
+                box_13: ::std::option::Option<::std::option::Option<::std::boxed::Box<W2Box13>>>,
                 box_14: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 >,
@@ -42740,10 +43017,12 @@ pub mod types {
                 box_9: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 box_a: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 box_b: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                box_c: ::std::option::Option<::std::option::Option<W2BoxC>>,
+                box_c: ::std::option::Option<::std::option::Option<::std::boxed::Box<W2BoxC>>>,
                 box_d: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 box_e: ::std::option::Option<::std::option::Option<::std::string::String>>,
-                box_f: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                box_f: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 document_type: ::std::option::Option<::std::option::Option<TaxFormW2DocumentType>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
@@ -42968,7 +43247,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                data: ::std::option::Option<WebhookObjResponse>,
+                data: ::std::option::Option<::std::boxed::Box<WebhookObjResponse>>,
                 unknown_fields: client_core::json::UnknownFields,
             }
             impl<'de> client_core::json::ObjectFields<'de> for Fields {
@@ -43004,8 +43283,12 @@ pub mod types {
             struct Fields {
                 accounts:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<BankAccount>>>,
-                applicant1: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
-                applicant2: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                applicant1: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
+                >,
+                applicant2: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
+                >,
                 bank_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 document_type:
                     ::std::option::Option<::std::option::Option<UploadedBankStatementDocumentType>>,
@@ -43184,8 +43467,12 @@ pub mod types {
                     ::std::option::Option<::std::option::Option<UploadedPaystubDocumentType>>,
                 earnings:
                     ::std::option::Option<::std::option::Option<::std::vec::Vec<UploadedEarning>>>,
-                employee: ::std::option::Option<::std::option::Option<EmployeeNameAndAddress>>,
-                employer: ::std::option::Option<::std::option::Option<EmployerNameAndAddress>>,
+                employee: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<EmployeeNameAndAddress>>,
+                >,
+                employer: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<EmployerNameAndAddress>>,
+                >,
                 gross_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
                 gross_pay_ytd: ::std::option::Option<::std::option::Option<i64>>,
                 net_pay_amount: ::std::option::Option<::std::option::Option<i64>>,
@@ -43280,7 +43567,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                applicant: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                applicant: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
+                >,
                 document_type: ::std::option::Option<
                     ::std::option::Option<UploadedSsiAwardLetterDocumentType>,
                 >,
@@ -43467,7 +43756,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                applicant: ::std::option::Option<::std::option::Option<ApplicantNameAndAddress>>,
+                applicant: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<ApplicantNameAndAddress>>,
+                >,
                 document_type:
                     ::std::option::Option<::std::option::Option<UploadedW2InformedDocumentType>>,
                 employer_name: ::std::option::Option<::std::option::Option<::std::string::String>>,
@@ -43567,9 +43858,12 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                document:
-                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
-                employee: ::std::option::Option<::std::option::Option<EmployeeResponseObj>>,
+                document: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
+                >,
+                employee: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<EmployeeResponseObj>>,
+                >,
                 employments: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<EmploymentResponseObj>>,
                 >,
@@ -43636,9 +43930,12 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                document:
-                    ::std::option::Option<::std::option::Option<DocumentObjPublicResponseItem>>,
-                employee: ::std::option::Option<::std::option::Option<EmployeeResponseObj>>,
+                document: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<DocumentObjPublicResponseItem>>,
+                >,
+                employee: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<EmployeeResponseObj>>,
+                >,
                 employments: ::std::option::Option<
                     ::std::option::Option<::std::vec::Vec<IncomeAndEmploymentResponseObj>>,
                 >,
@@ -43847,7 +44144,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             #[derive(Default)]
             struct Fields {
-                address: ::std::option::Option<::std::option::Option<AddressGetResponseItem>>,
+                address: ::std::option::Option<
+                    ::std::option::Option<::std::boxed::Box<AddressGetResponseItem>>,
+                >,
                 name: ::std::option::Option<::std::option::Option<::std::string::String>>,
                 unknown_fields: client_core::json::UnknownFields,
             }

@@ -331,7 +331,7 @@ impl AdminClient {
         let session = self.session().await?;
         let result = session.api.revoke_api_key().api_key(key).send().await;
         let response = self.observe(result)?;
-        Ok(response.map(|r| r.data))
+        Ok(response.map(|r| *r.data))
     }
 }
 
