@@ -27,12 +27,12 @@ pub const DEFAULT_CONCURRENCY: NonZeroUsize = match NonZeroUsize::new(4) {
     None => NonZeroUsize::MIN,
 };
 
-/// What the decoded pages of a walk (the page being read and those fetched
-/// ahead) may take in memory unless configured otherwise: 24 MiB, estimated
-/// as rows × the size of a decoded row (heap data such as long strings not
-/// counted). Pages of small rows are fetched [`DEFAULT_CONCURRENCY`] at a
-/// time; pages of 1000 `Plan`s (about 11 MiB decoded) one ahead of the page
-/// being read.
+/// What the pages of a walk (the page being read and those fetched ahead)
+/// may take in memory unless configured otherwise: 24 MiB. A walk holds a
+/// page's rows as their JSON text until they are taken, so a page takes
+/// about its body's size: about 2 MiB for 1000 plans like the vendor's
+/// sample (2 KB each), so [`DEFAULT_CONCURRENCY`] pages at a time; the
+/// budget binds for rows with large expansions.
 pub const DEFAULT_PAGE_MEMORY: usize = 24 * 1024 * 1024;
 
 /// The production host; v2 paths start with `/v2/`.
@@ -209,7 +209,7 @@ impl ClientBuilder {
         self
     }
 
-    /// What the decoded pages of a walk may take in memory, in bytes: the
+    /// What the pages of a walk may take in memory, in bytes: the
     /// page being read and those fetched ahead (default
     /// [`DEFAULT_PAGE_MEMORY`]); fewer pages are fetched at once when that
     /// many would take more (never fewer than one).

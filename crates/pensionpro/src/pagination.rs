@@ -25,8 +25,8 @@
 //! 2. fetches the first page alone, learns `TotalCount`, and plans the other
 //!    windows; those are fetched concurrently (4 at a time by default, the
 //!    runtime's limiter spacing them within the rate plan; fewer when the
-//!    decoded pages would exceed the memory budget, [`PageOptions::memory`],
-//!    24 MiB by default) and consumed in order, so rows come out in order;
+//!    pages would exceed the memory budget, [`PageOptions::memory`], 24 MiB
+//!    by default) and consumed in order, so rows come out in order;
 //! 3. makes consecutive windows overlap by one row: with page size `P`,
 //!    windows start at `skip = k·(P−1)`, so each window should begin with the
 //!    last row of the one before.
@@ -70,8 +70,14 @@
 //! page has no `Id` at all the walk pages plainly, without these guarantees.
 //! What a walk keeps per row is its `Id` (in a hash set); what it holds in
 //! rows is the page being read and the pages fetched ahead, within the
-//! memory budget. A row is moved out of its page once, when it is taken.
+//! memory budget, each row as its JSON text. A row is decoded when it is
+//! taken: one that does not decode then ends the walk with
+//! [`Error::Interrupted`](crate::Error::Interrupted) around the call's
+//! [`Error::Decode`](crate::Error::Decode), after the rows before it and
+//! with the point to resume after the last of them. A row that is not an
+//! object, or whose `Id` is not an integer, fails its page as a whole.
 
+mod lazy;
 #[cfg(test)]
 mod tests;
 mod walker;
@@ -82,7 +88,6 @@ use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
 use pensionpro_client::types::{self, ErrorResponse};
 
-use crate::call::Call;
 use crate::client::Client;
 pub use crate::client::{DEFAULT_CONCURRENCY, DEFAULT_PAGE_MEMORY};
 use crate::error::Result;
@@ -109,7 +114,7 @@ pub trait Row {
 /// A list response, `{Values, TotalCount}`.
 pub trait ListPage: Send {
     /// The row type.
-    type Row: Row + Send + 'static;
+    type Row: Row + serde::de::DeserializeOwned + Send + 'static;
 
     /// The rows of this page and the total the server counts, if it said.
     fn into_parts(self) -> (Vec<Self::Row>, Option<u64>);
@@ -153,7 +158,12 @@ impl ListOptions {
 /// A generated list builder (`client.list_plans()`, ...): implemented
 /// for all of them, so queries and walks work on every list operation.
 pub trait ListRequest<'a>:
-    client_core::Request<Output = Self::Page, Error = ErrorResponse> + Clone + Send + Sized + 'a
+    client_core::Request<Output = Self::Page, Error = ErrorResponse>
+    + client_core::JsonRequest
+    + Clone
+    + Send
+    + Sized
+    + 'a
 {
     /// The response type, `{Values, TotalCount}`.
     type Page: ListPage;
@@ -390,10 +400,11 @@ impl PageOptions {
         self
     }
 
-    /// What the decoded pages of a walk may take in memory, in bytes: the
-    /// page being read and the pages fetched ahead (default
-    /// [`DEFAULT_PAGE_MEMORY`]). A page is estimated as rows × the size of a
-    /// decoded row (heap data such as long strings not counted), so the
+    /// What the pages of a walk may take in memory, in bytes: the page
+    /// being read and the pages fetched ahead (default
+    /// [`DEFAULT_PAGE_MEMORY`]). Rows are held as their JSON text until
+    /// taken, so a page is measured as the text of its rows plus a few
+    /// words each; with the largest page seen so far as the estimate, the
     /// walk fetches `min(concurrency, memory / page - 1)` pages at once, at
     /// least one.
     #[must_use]
@@ -506,10 +517,13 @@ where
             ..ListOptions::default()
         });
         async move {
-            request
-                .send()
-                .await
-                .map(|response| response.into_inner().into_parts())
+            let page = client_core::request::send_as::<_, lazy::RawPage>(
+                request,
+                client_core::call::CallOptions::default(),
+                crate::error::parse_error_body,
+            )
+            .await?;
+            lazy::window(page, skip)
         }
         .boxed()
     });
@@ -522,19 +536,11 @@ where
         trust_total: options.trust_total,
         resume: options.resume,
     };
-    rows(Walker::new(fetch, settings))
-}
-
-/// The rows a walker yields, as a stream that ends after an error.
-fn rows<'a, T: Row + Send + 'a>(walker: Walker<'a, T>) -> Rows<'a, T> {
-    stream::unfold(walker, |mut walker| async move {
+    let batches = stream::unfold(Walker::new(fetch, settings), |mut walker| async move {
         let batch = walker.next_batch().await?;
         Some((batch, walker))
     })
-    // Each row moves once, out of its page, when the consumer takes it.
-    .flat_map(|batch| match batch {
-        Ok(rows) => stream::iter(rows.into_iter().map(Ok)).left_stream(),
-        Err(error) => stream::iter(std::iter::once(Err(error))).right_stream(),
-    })
-    .boxed()
+    .boxed();
+    // Each row is decoded when the consumer takes it.
+    lazy::Taken::new(batches, options.resume).boxed()
 }

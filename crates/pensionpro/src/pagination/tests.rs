@@ -29,6 +29,8 @@ struct SimRow {
     id: i64,
 }
 
+impl super::walker::Held for SimRow {}
+
 impl Row for SimRow {
     fn row_id(&self) -> Option<i64> {
         Some(self.id)
@@ -552,6 +554,8 @@ struct Wide {
     id: i64,
     _fields: [u8; 11 * 1024],
 }
+
+impl super::walker::Held for Wide {}
 
 impl Row for Wide {
     fn row_id(&self) -> Option<i64> {

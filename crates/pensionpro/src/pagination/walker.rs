@@ -3,7 +3,9 @@
 //! `tests.rs` beside this file). The contract and the reasoning are in the
 //! docs of [`crate::pagination`].
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use foldhash::fast::RandomState;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -19,12 +21,20 @@ pub(crate) type Window<T> = (Vec<T>, Option<u64>);
 pub(crate) type Fetch<'a, T> =
     Box<dyn FnMut(u32, u32) -> BoxFuture<'a, Result<Window<T>>> + Send + 'a>;
 
+/// A row as the walk holds it: what it takes in memory, for the budget.
+pub(crate) trait Held: Row {
+    /// Bytes the row takes, on the stack and on the heap.
+    fn held_bytes(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
+}
+
 /// How a walk is configured (the public side is `PageOptions`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings {
     pub(crate) page: u32,
     pub(crate) concurrency: usize,
-    /// Bytes the decoded windows may take: the one being read and those in flight.
+    /// Bytes the windows may take: the one being read and those in flight.
     pub(crate) memory: usize,
     pub(crate) start: u32,
     pub(crate) stall_budget: u32,
@@ -125,11 +135,11 @@ pub(crate) struct Walker<'a, T> {
     /// the answer to a later request (see `previous`).
     ignored: usize,
     /// `Id`s yielded so far (and the resume anchor).
-    seen: HashSet<i64>,
+    seen: HashSet<i64, RandomState>,
     /// The last rows yielded (a window's worth), with their place in the
     /// order they came out: a window holding one of them is at or behind
     /// the last row, never ahead.
-    recent: std::collections::HashMap<i64, u64>,
+    recent: HashMap<i64, u64, RandomState>,
     recent_order: VecDeque<i64>,
     /// Rows yielded so far, as a sequence number.
     sequence: u64,
@@ -143,6 +153,8 @@ pub(crate) struct Walker<'a, T> {
     /// as it has up to that (its page-size cap, or what was asked), so a
     /// window shorter than this reached the end of the data.
     longest: usize,
+    /// The most bytes a window has held.
+    heaviest: usize,
     last: Option<Last>,
     /// Whether rows carry `Id`s (decided by the first rows seen).
     keyed: Option<bool>,
@@ -166,7 +178,7 @@ pub(crate) struct Walker<'a, T> {
     done: bool,
 }
 
-impl<'a, T: Row + Send + 'a> Walker<'a, T> {
+impl<'a, T: Held + Send + 'a> Walker<'a, T> {
     pub(crate) fn new(fetch: Fetch<'a, T>, settings: Settings) -> Self {
         let mut walker = Walker {
             fetch,
@@ -175,11 +187,12 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
             queue: VecDeque::from([settings.start]),
             inflight: FuturesOrdered::new(),
             ignored: 0,
-            seen: HashSet::new(),
-            recent: std::collections::HashMap::new(),
+            seen: HashSet::default(),
+            recent: HashMap::default(),
             recent_order: VecDeque::new(),
             sequence: 0,
             longest: 0,
+            heaviest: 0,
             count_tells: true,
             saw_stale: false,
             last: None,
@@ -215,16 +228,17 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
 
     /// How many windows may be in flight within the memory budget, which
     /// holds the window being read as well: a window is estimated as the
-    /// most rows one has held times the size of a decoded row (before the
-    /// first answer, a full page).
+    /// most bytes one has held (before the first answer, a full page of
+    /// rows without heap data).
     fn memory_limit(&self) -> usize {
-        let rows = if self.longest > 0 {
-            self.longest
+        let window = if self.heaviest > 0 {
+            self.heaviest
         } else {
-            self.settings.page as usize
+            (self.settings.page as usize).saturating_mul(std::mem::size_of::<T>())
         };
-        let window = rows.saturating_mul(std::mem::size_of::<T>()).max(1);
-        (self.settings.memory / window).saturating_sub(1).max(1)
+        (self.settings.memory / window.max(1))
+            .saturating_sub(1)
+            .max(1)
     }
 
     /// The rows of the next window with anything new, `None` at the end.
@@ -253,6 +267,10 @@ impl<'a, T: Row + Send + 'a> Walker<'a, T> {
                 return None;
             };
             self.requests += 1;
+            if let Ok((rows, _)) = &window {
+                let bytes = rows.iter().map(Held::held_bytes).sum::<usize>();
+                self.heaviest = self.heaviest.max(bytes);
+            }
             if self.ignored > 0 {
                 self.ignored -= 1;
                 if let Ok((rows, _)) = &window {

@@ -707,6 +707,81 @@ async fn a_window_that_fails_for_good_ends_the_walk_and_a_new_walk_completes_it(
     }
 }
 
+/// Rows stay JSON text until they are taken (a decoded `Plan` is large, its
+/// text small). A row that then does not decode ends the walk after every
+/// row before it, with the `Decode` error the call would have returned (its
+/// operation, status and attempts, a scrubbed snippet of the row) and a
+/// point to resume after the last row yielded. A row that is not an object,
+/// or whose `Id` is not an integer, fails its window as a whole when it
+/// arrives, before any of its rows. A key the server echoes into a row
+/// appears in no error text.
+#[tokio::test]
+async fn a_row_that_does_not_decode_ends_the_walk_after_the_rows_before_it() {
+    // (row 7, the last of the window at `$skip` 4, rows yielded before the
+    // error, where the walk resumes)
+    let cases: [(&str, serde_json::Value, Vec<i32>, i64); 4] = [
+        (
+            "a name that is a number",
+            json!({"Id": 7, "Name": 5}),
+            vec![1, 2, 3, 4, 5, 6],
+            6,
+        ),
+        (
+            "a flag that echoes the key",
+            json!({"Id": 7, "IsDeactivated": KEY}),
+            vec![1, 2, 3, 4, 5, 6],
+            6,
+        ),
+        ("not an object", json!(7), vec![1, 2, 3, 4, 5], 5),
+        (
+            "an Id that is text",
+            json!({"Id": "seven", "Name": KEY}),
+            vec![1, 2, 3, 4, 5],
+            5,
+        ),
+    ];
+    for (name, bad, before, after) in cases {
+        let healed = Arc::new(AtomicBool::new(false));
+        let broken = Arc::clone(&healed);
+        let server = paged_server(move |skip, _| {
+            (skip == 4 && !broken.load(Ordering::SeqCst)).then(|| {
+                Reply::json(
+                    200,
+                    json!({"Values": [plan(5), plan(6), bad.clone()], "TotalCount": ROWS})
+                        .to_string(),
+                )
+            })
+        })
+        .await;
+        let client = client(&server);
+        let (mut seen, err) = walk(&client, None).await;
+        assert_eq!(seen, before, "{name}: the rows before, once");
+        let err = err.unwrap_or_else(|| panic!("{name}: the failure is an item"));
+        assert!(
+            matches!(err, Error::Interrupted { .. }),
+            "{name}: the walk says it was cut short: {err:?}"
+        );
+        assert_eq!(variant(&err), "Decode", "{name}: {err:?}");
+        assert_eq!(err.status(), Some(200), "{name}");
+        let context = err.context().unwrap();
+        assert_eq!(context.operation_id, "list_plans", "{name}");
+        assert_eq!(context.attempts, 1, "{name}");
+        let snippet = context.body_snippet.clone().unwrap_or_default();
+        assert!(!snippet.is_empty(), "{name}: the row is quoted");
+        for text in [format!("{err}"), format!("{err:?}"), snippet] {
+            assert!(!text.contains(KEY), "{name}: the key leaked: {text}");
+        }
+
+        healed.store(true, Ordering::SeqCst);
+        let point = err.resume_point().unwrap();
+        assert_eq!(point.after_id, after, "{name}");
+        let (rest, err) = walk_from(&client, point).await;
+        assert!(err.is_none(), "{name}: {err:?}");
+        seen.extend(rest);
+        assert_eq!(seen, all_ids(), "{name}: resumed, no row lost or repeated");
+    }
+}
+
 /// A server that ignores `$skip` serves the first window for every window.
 /// The walk notices that windows bring no new rows and stops with the
 /// error, after the rows served, once each, and a bounded number of requests.
