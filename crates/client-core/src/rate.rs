@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::clock::Clock;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 /// A request budget: `limit` requests per `per`, with bursts up to `burst`.
@@ -233,7 +233,16 @@ impl ServerBudget {
     /// `-Remaining`/`-Reset`, and the structured `RateLimit: limit=..,
     /// remaining=.., reset=..` field. Unparsable values are ignored.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let number = |name: &str| -> Option<u64> {
+        // Names as constants: looking a header up by `&str` parses the name
+        // first, and this runs on every response.
+        const X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+        const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+        const X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+        const X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+        const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+        const STRUCTURED: HeaderName = HeaderName::from_static("ratelimit");
+        let number = |name: HeaderName| -> Option<u64> {
             headers
                 .get(name)?
                 .to_str()
@@ -245,13 +254,13 @@ impl ServerBudget {
                 .ok()
         };
         let mut budget = ServerBudget {
-            limit: number("x-ratelimit-limit").or_else(|| number("ratelimit-limit")),
-            remaining: number("x-ratelimit-remaining").or_else(|| number("ratelimit-remaining")),
-            reset: number("x-ratelimit-reset")
-                .or_else(|| number("ratelimit-reset"))
+            limit: number(X_LIMIT).or_else(|| number(LIMIT)),
+            remaining: number(X_REMAINING).or_else(|| number(REMAINING)),
+            reset: number(X_RESET)
+                .or_else(|| number(RESET))
                 .map(Duration::from_secs),
         };
-        if let Some(structured) = headers.get("ratelimit").and_then(|v| v.to_str().ok()) {
+        if let Some(structured) = headers.get(STRUCTURED).and_then(|v| v.to_str().ok()) {
             for part in structured.split([',', ';']) {
                 let Some((key, value)) = part.trim().split_once('=') else {
                     continue;
