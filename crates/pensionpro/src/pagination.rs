@@ -68,7 +68,7 @@
 //! A row inserted during the walk may come out anywhere after the rows
 //! yielded before it. Rows without an `Id` cannot be tracked: when the first
 //! page has no `Id` at all the walk pages plainly, without these guarantees.
-//! What a walk keeps per row is its `Id` (in a hash set); what it holds in
+//! What a walk keeps per row is its `Id` (in a compressed bitmap); what it holds in
 //! rows is the page being read and the pages fetched ahead, within the
 //! memory budget, each row as its JSON text. A row is decoded when it is
 //! taken: one that does not decode then ends the walk with
@@ -401,11 +401,12 @@ impl PageOptions {
     }
 
     /// What the pages of a walk may take in memory, in bytes: the page
-    /// being read and the pages fetched ahead (default
+    /// being read, the next one once it has come, and the pages fetched
+    /// ahead (default
     /// [`DEFAULT_PAGE_MEMORY`]). Rows are held as their JSON text until
     /// taken, so a page is measured as the text of its rows plus a few
     /// words each; with the largest page seen so far as the estimate, the
-    /// walk fetches `min(concurrency, memory / page - 1)` pages at once, at
+    /// walk fetches `min(concurrency, memory / page - 2)` pages at once, at
     /// least one.
     #[must_use]
     pub fn memory(mut self, bytes: usize) -> Self {

@@ -610,9 +610,9 @@ fn walk_wide(memory: usize) -> (Vec<i64>, usize) {
 fn the_memory_budget_bounds_the_pages_in_flight() {
     let window = 4 * std::mem::size_of::<Wide>();
     let expected: Vec<i64> = (1..=40).collect();
-    // Three and a half windows' worth: the one being read and two in
-    // flight; every row once and in order.
-    let (ids, most) = walk_wide(3 * window + window / 2);
+    // Four and a half windows' worth: the one being read, the one taken
+    // ahead of it, and two in flight; every row once and in order.
+    let (ids, most) = walk_wide(4 * window + window / 2);
     assert_eq!(ids, expected);
     assert_eq!(most, 2, "windows in flight with a budget of two");
     // Less than two windows: one at a time, never none.
