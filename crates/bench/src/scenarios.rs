@@ -274,8 +274,14 @@ async fn export() -> anyhow::Result<Value> {
     // The client's walk, with enough pages in flight to use the budget.
     let server = Server::start(behaviour).await?;
     let concurrency = 20;
-    // Room for every page in flight (20 pages of about 11 MiB decoded).
-    let client = walk_client(server.url(), limit, pages(concurrency), usize::MAX)?;
+    // The default memory budget: rows are held as their text until taken,
+    // so every page fits in it.
+    let client = walk_client(
+        server.url(),
+        limit,
+        pages(concurrency),
+        pensionpro::pagination::DEFAULT_PAGE_MEMORY,
+    )?;
     let started = Instant::now();
     let mut walk = client.list(client.list_plans(), &pensionpro::Query::new());
     let mut seen = 0u64;
@@ -305,7 +311,7 @@ async fn export() -> anyhow::Result<Value> {
         rate_server.url(),
         client_core::rate::RateLimit::per_second(NonZeroU32::new(RATE).unwrap_or(NonZeroU32::MIN)),
         pages(concurrency),
-        usize::MAX,
+        pensionpro::pagination::DEFAULT_PAGE_MEMORY,
     )?;
     let started = Instant::now();
     let mut walk = rate_client.list(rate_client.list_plans(), &pensionpro::Query::new());
@@ -479,7 +485,7 @@ async fn memory() -> anyhow::Result<Value> {
         row("peak RSS, 100,000 rows, 1 page in flight", peaks[2] as f64, "KiB", None),
         row("peak RSS, 100,000 rows, defaults (4 pages, 24 MiB)", peaks[3] as f64, "KiB", None),
         row("peak RSS, 100,000 rows, 4 pages, no memory budget", peaks[4] as f64, "KiB", None),
-        row("one page in memory (1,000 rows decoded)", page, "KiB", None),
+        row("one page in memory (a walk of 1,000 rows over an empty one)", page, "KiB", None),
         row("100k vs 1k rows, 1 in flight, in pages", sequential / page, "pages", Some(("<= 2", sequential <= 2.0 * page))),
         row("100k vs 1k rows, defaults, in pages", concurrent / page, "pages", Some(("<= 2", concurrent <= 2.0 * page))),
         row("100k vs 1k rows, 4 in flight without a budget, in pages", unbounded / page, "pages", None),
