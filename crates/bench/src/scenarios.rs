@@ -489,6 +489,12 @@ async fn memory() -> anyhow::Result<Value> {
         row("100k vs 1k rows, 1 in flight, in pages", sequential / page, "pages", Some(("<= 2", sequential <= 2.0 * page))),
         row("100k vs 1k rows, defaults, in pages", concurrent / page, "pages", Some(("<= 2", concurrent <= 2.0 * page))),
         row("100k vs 1k rows, 4 in flight without a budget, in pages", unbounded / page, "pages", None),
+        row(
+            "100k vs 1k rows, defaults, in MiB (the walk's budget is 24 MiB)",
+            concurrent / 1024.0,
+            "MiB",
+            Some(("<= 24", concurrent <= (pensionpro::pagination::DEFAULT_PAGE_MEMORY / 1024) as f64)),
+        ),
     ]}))
 }
 
