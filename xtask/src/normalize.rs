@@ -2338,36 +2338,7 @@ impl Normaliser<'_> {
             {
                 inner.clone()
             } else {
-                let mut segments = target
-                    .trim_start_matches("/components/schemas/")
-                    .split('/')
-                    .map(|s| s.replace("~1", "/").replace("~0", "~"));
-                let base = segments.next().unwrap_or_default();
-                let tail: String = segments
-                    .map(|s| {
-                        use heck::ToPascalCase;
-                        s.to_pascal_case()
-                    })
-                    .collect();
-                let mut name = format!("{base}{tail}");
-                let schemas = doc
-                    .pointer("/components/schemas")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                let mut n = 2;
-                while schemas.contains_key(&name) {
-                    name = format!("{base}{tail}{n}");
-                    n += 1;
-                }
-                if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-                    schemas.insert(name.clone(), schema);
-                }
-                let reference = format!("#/components/schemas/{}", escape_pointer(&name));
-                if let Some(place) = doc.pointer_mut(&target) {
-                    *place = json!({ "$ref": reference });
-                }
-                reference
+                hoist_schema(doc, &target, schema)
             };
             self.note(
                 "schema/deep-ref",
@@ -2440,31 +2411,8 @@ impl Normaliser<'_> {
             let Some(schema) = doc.pointer(&pointer).cloned() else {
                 continue;
             };
-            let tail: String = pointer
-                .trim_start_matches("/components/schemas/")
-                .split('/')
-                .skip(1)
-                .map(|s| {
-                    use heck::ToPascalCase;
-                    s.replace("~1", "/").replace("~0", "~").to_pascal_case()
-                })
-                .collect();
-            let mut name = format!("{component}{tail}");
-            let mut n = 2;
-            while doc
-                .pointer(&format!("/components/schemas/{}", escape_pointer(&name)))
-                .is_some()
-            {
-                name = format!("{component}{tail}{n}");
-                n += 1;
-            }
-            if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-                schemas.insert(name.clone(), schema);
-            }
-            let reference = format!("#/components/schemas/{}", escape_pointer(&name));
-            if let Some(place) = doc.pointer_mut(&pointer) {
-                *place = json!({ "$ref": reference });
-            }
+            let reference = hoist_schema(doc, &pointer, schema);
+            let name = reference.trim_start_matches("#/components/schemas/");
             self.note(
                 "schema/recursive-merge",
                 &pointer,
@@ -2579,6 +2527,39 @@ fn collect_refs(node: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
         }
         _ => {}
     }
+}
+
+/// Moves `schema`, found at `pointer` inside `/components/schemas/<base>/...`,
+/// into a component of its own named after its place (`<base>` and each later
+/// segment in PascalCase, numbered when taken), puts a `$ref` to it in its
+/// place, and returns the reference.
+fn hoist_schema(doc: &mut Value, pointer: &str, schema: Value) -> String {
+    use heck::ToPascalCase;
+    let mut segments = pointer
+        .trim_start_matches("/components/schemas/")
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"));
+    let base = segments.next().unwrap_or_default();
+    let tail: String = segments.map(|s| s.to_pascal_case()).collect();
+    let taken = |doc: &Value, name: &str| {
+        doc.pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .is_some_and(|schemas| schemas.contains_key(name))
+    };
+    let mut name = format!("{base}{tail}");
+    let mut n = 2;
+    while taken(doc, &name) {
+        name = format!("{base}{tail}{n}");
+        n += 1;
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        schemas.insert(name.clone(), schema);
+    }
+    let reference = format!("#/components/schemas/{}", escape_pointer(&name));
+    if let Some(place) = doc.pointer_mut(pointer) {
+        *place = json!({ "$ref": reference });
+    }
+    reference
 }
 
 /// The component a `$ref` names (`#/components/schemas/Name`), if it is one.
