@@ -201,8 +201,31 @@ fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
 pub fn codegen_all(root: &Path, apis: &[Api], check: bool, all: bool) -> Result<Vec<Drift>> {
     let mut drift = Vec::new();
     let mut owned = BTreeSet::new();
-    for api in apis {
-        let output = codegen::run(api)?;
+    // The APIs are generated side by side (rustfmt, a process of its own,
+    // takes a third of each run), then written or checked in order.
+    let outputs: Vec<Result<codegen::Output>> = std::thread::scope(|scope| {
+        let running: Vec<_> = apis
+            .iter()
+            .map(|api| {
+                std::thread::Builder::new()
+                    .name(format!("codegen {}", api.name))
+                    // syn and prettyplease recurse deeply over large files.
+                    .stack_size(64 * 1024 * 1024)
+                    .spawn_scoped(scope, move || codegen::run(api))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| match thread {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the generator panicked"))),
+                Err(error) => Err(error.into()),
+            })
+            .collect()
+    });
+    for (api, output) in apis.iter().zip(outputs) {
+        let output = output?;
         owned.extend(output.crate_dirs.iter().cloned());
         if check {
             drift.extend(codegen::check(root, &output)?);
