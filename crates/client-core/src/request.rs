@@ -77,6 +77,19 @@ impl<T> Response<T> {
         *self.inner
     }
 
+    /// The body, and the rest of the response (status, headers, report)
+    /// for reporting on the body later ([`Response::decode_error`]).
+    pub fn into_parts(self) -> (T, Response<()>) {
+        let body = *self.inner;
+        let rest = Response {
+            inner: Box::new(()),
+            status: self.status,
+            headers: self.headers,
+            report: self.report,
+        };
+        (body, rest)
+    }
+
     /// The body, borrowed.
     pub fn get(&self) -> &T {
         &self.inner

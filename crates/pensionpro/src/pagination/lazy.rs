@@ -1,13 +1,12 @@
 //! Rows that stay JSON text until the consumer takes them.
 //!
-//! A decoded PensionPro `Plan` has 516 fields and takes about 11 KiB; its
-//! JSON in a list is often a hundred bytes. A walk that decoded every page
-//! it fetched ahead held and wrote 11 MiB per page of plans, so a
-//! concurrent walk spent its time writing and reading back memory that no
-//! cache holds. Here a page is read as `{Values, TotalCount}` with each row
-//! kept as its text and its `Id`; the walk's bookkeeping needs nothing
-//! else, and a row is decoded into its type when it is taken, in memory
-//! that is still in the cache.
+//! A concurrent walk gets its pages at about the same time. Decoded on
+//! arrival, every page fetched ahead sat in memory as rows (1000 plans were
+//! 11 MiB before the generator boxed nested objects, 0.9 MiB after), written
+//! once and read back later from memory no cache held. Here a page is read
+//! as `{Values, TotalCount}` with each row kept as its text and its `Id`;
+//! the walk's bookkeeping needs nothing else, and a row is decoded into its
+//! type when it is taken, while its text is still in the cache.
 //!
 //! A row that does not decode ends the walk with
 //! [`Error::Interrupted`](crate::Error::Interrupted) around the
@@ -48,11 +47,14 @@ struct IdOf {
 }
 
 /// A row's `Id`. The row's text is valid JSON (it was read as a raw
-/// value), so the keys of its object are scanned until `Id` (PensionPro
-/// sends it first) and only its value is decoded; anything the scan does
-/// not take simply (an escape in a key, text that is not an object, an `Id`
-/// that is not an integer or `null`) is decoded by serde, which gives the
-/// error.
+/// value), so the keys of its object are scanned until `Id` and only its
+/// value is decoded: 24 ns against serde's 93 for a bench row with `Id`
+/// first, 0.8 µs against 1.4 for the vendor's sample plan, whose `Id` is
+/// its 70th key of 76. Anything the scan does not take simply (an escape in
+/// a key, text that is not an object, an `Id` that is not an integer or
+/// `null`) is decoded by serde, which gives the error. A row with two `Id`
+/// keys gets the first here and fails when it is taken (the generated
+/// decoder refuses a repeated field), where serde would fail its page.
 fn id_of(text: &str) -> std::result::Result<Option<i64>, serde_json::Error> {
     match scan_id(text.as_bytes()) {
         Some(id) => Ok(id),
@@ -158,6 +160,17 @@ struct Page {
     total: Option<u64>,
 }
 
+impl Page {
+    /// The error the call would have returned had `row` failed to decode
+    /// with it.
+    fn decode_error(&self, row: &RawValue, source: serde_json::Error) -> Error {
+        Error::from(
+            self.call
+                .decode_error::<crate::types::ErrorResponse>(row.get().as_bytes(), source),
+        )
+    }
+}
+
 /// A row of a page, as JSON text, with what the walk needs of it.
 pub(crate) struct Pending {
     id: Option<i64>,
@@ -186,15 +199,13 @@ pub(crate) fn window(
     response: client_core::Response<RawPage>,
     skip: u32,
 ) -> Result<Window<Pending>> {
-    let mut page = None;
-    let call = response.map(|body| page = Some(body));
-    let RawPage {
-        values,
-        total_count,
-    } = page.unwrap_or(RawPage {
-        values: None,
-        total_count: None,
-    });
+    let (
+        RawPage {
+            values,
+            total_count,
+        },
+        call,
+    ) = response.into_parts();
     let total = total_count.and_then(|total| u64::try_from(total).ok());
     let page = Arc::new(Page { call, total });
     let rows = values
@@ -208,10 +219,7 @@ pub(crate) fn window(
                 json,
                 page: Arc::clone(&page),
             }),
-            Err(source) => Err(Error::from(
-                page.call
-                    .decode_error::<crate::types::ErrorResponse>(json.get().as_bytes(), source),
-            )),
+            Err(source) => Err(page.decode_error(&json, source)),
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((rows, total))
@@ -266,17 +274,10 @@ impl<T: DeserializeOwned> Taken<'_, T> {
             }
             Err(source) => {
                 self.done = true;
-                let decode = pending
-                    .page
-                    .call
-                    .decode_error::<crate::types::ErrorResponse>(
-                        pending.json.get().as_bytes(),
-                        source,
-                    );
                 Err(Error::Interrupted {
                     yielded: self.yielded,
                     resume: self.last,
-                    source: Box::new(Error::from(decode)),
+                    source: Box::new(pending.page.decode_error(&pending.json, source)),
                 })
             }
         }
@@ -366,6 +367,13 @@ mod tests {
             // Whatever the scan leaves, the answer is serde's.
             assert_eq!(id_of(text).ok(), serde_id(text), "{text}");
         }
+        // Two `Id`s: the scan takes the first, where serde refuses the row;
+        // the row then fails when it is taken, because the generated decoder
+        // refuses a repeated field too.
+        let twice = r#"{"Id":1,"Id":2}"#;
+        assert_eq!(scan_id(twice.as_bytes()), Some(Some(1)));
+        assert_eq!(serde_id(twice), None);
+        assert!(serde_json::from_str::<crate::types::Plan>(twice).is_err());
     }
 
     fn json_value() -> impl Strategy<Value = Value> {

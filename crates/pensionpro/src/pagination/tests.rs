@@ -549,7 +549,8 @@ fn a_stopped_walk_resumes_after_its_last_row_without_a_gap_or_a_repeat() {
     check_contract(&case, &combined).unwrap();
 }
 
-/// A decoded row as large as a PensionPro `Plan` (about 11 KiB).
+/// A large row (11 KiB, what a decoded PensionPro `Plan` took before the
+/// generator boxed nested objects).
 struct Wide {
     id: i64,
     _fields: [u8; 11 * 1024],

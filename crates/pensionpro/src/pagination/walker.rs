@@ -56,7 +56,8 @@ pub(crate) trait Held: Row {
 pub(crate) struct Settings {
     pub(crate) page: u32,
     pub(crate) concurrency: usize,
-    /// Bytes the windows may take: the one being read and those in flight.
+    /// Bytes the windows may take: the one being read, the one taken ahead
+    /// of it, and those in flight.
     pub(crate) memory: usize,
     pub(crate) start: u32,
     pub(crate) stall_budget: u32,
@@ -80,10 +81,9 @@ enum Step<T> {
     Fail(Error),
 }
 
-/// The rows of a window the walk yields: the window as it was decoded and
-/// which of its rows are new. Rows are moved out once, when the consumer
-/// takes them; a decoded row can be large (a PensionPro `Plan` is about
-/// 11 KiB), and filtering a page into a new vector would move every row.
+/// The rows of a window the walk yields: the window as it came and which
+/// of its rows are new. Rows are moved out once, when the consumer takes
+/// them, instead of filtering the window into a new vector.
 pub(crate) struct Batch<T> {
     rows: Vec<T>,
     /// `None`: every row.
