@@ -142,10 +142,23 @@ impl PartialEq for Redactor {
 
 impl Eq for Redactor {}
 
+/// What a call's requests share: its options and the report the runtime
+/// fills in. One allocation per call; each request borrows it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Scope {
-    pub(crate) options: Arc<CallOptions>,
-    pub(crate) report: Arc<Mutex<CallReport>>,
+pub(crate) struct Scope(Arc<ScopeState>);
+
+#[derive(Debug, Default)]
+pub(crate) struct ScopeState {
+    pub(crate) options: CallOptions,
+    report: Mutex<CallReport>,
+}
+
+impl std::ops::Deref for Scope {
+    type Target = ScopeState;
+
+    fn deref(&self) -> &ScopeState {
+        &self.0
+    }
 }
 
 tokio::task_local! {
@@ -168,11 +181,11 @@ pub async fn with_call<F: Future>(
     future: F,
 ) -> (Result<F::Output, DeadlineExceeded>, CallReport) {
     let deadline = options.deadline;
-    let scope = Scope {
-        options: Arc::new(options),
-        report: Arc::default(),
-    };
-    let report = Arc::clone(&scope.report);
+    let scope = Scope(Arc::new(ScopeState {
+        options,
+        report: Mutex::default(),
+    }));
+    let state = Arc::clone(&scope.0);
     let output = match deadline {
         Some(deadline) => SCOPE
             .scope(scope, tokio::time::timeout(deadline, future))
@@ -180,10 +193,11 @@ pub async fn with_call<F: Future>(
             .map_err(|_| DeadlineExceeded { deadline }),
         None => Ok(SCOPE.scope(scope, future).await),
     };
-    let report = report
-        .lock()
-        .map(|r| r.clone())
-        .unwrap_or_else(|p| p.into_inner().clone());
+    // The scope has ended: its report is taken, not copied.
+    let report = match state.report.lock() {
+        Ok(mut report) => std::mem::take(&mut *report),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
     (output, report)
 }
 

@@ -51,40 +51,60 @@ pub trait JsonRequest: Request {
 /// the runtime's report of the call.
 ///
 /// Dereferences to the body, so `response.data` reads the body's `data`.
-#[derive(Debug, Clone)]
 pub struct Response<T> {
-    /// Boxed: generated bodies can be large, and a response passes through
-    /// every future that awaits it.
-    inner: Box<T>,
-    status: u16,
-    headers: http::HeaderMap,
+    /// progenitor's value as it came (boxed: generated bodies can be large,
+    /// and a response passes through every future that awaits it). Kept
+    /// whole so its headers are not copied a second time.
+    value: Box<ResponseValue<T>>,
     report: CallReport,
+}
+
+impl<T: Clone> Clone for Response<T> {
+    fn clone(&self) -> Self {
+        Self {
+            value: Box::new(ResponseValue::new(
+                (**self.value).clone(),
+                self.value.status(),
+                self.value.headers().clone(),
+            )),
+            report: self.report.clone(),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("inner", &**self.value)
+            .field("status", &self.status())
+            .field("headers", self.headers())
+            .field("report", &self.report)
+            .finish()
+    }
 }
 
 impl<T> Response<T> {
     /// A response from progenitor's value and the call's report.
     pub fn new(value: ResponseValue<T>, report: CallReport) -> Self {
         Self {
-            status: value.status().as_u16(),
-            headers: value.headers().clone(),
-            inner: Box::new(value.into_inner()),
+            value: Box::new(value),
             report,
         }
     }
 
     /// The body.
     pub fn into_inner(self) -> T {
-        *self.inner
+        self.value.into_inner()
     }
 
     /// The body, and the rest of the response (status, headers, report)
     /// for reporting on the body later ([`Response::decode_error`]).
     pub fn into_parts(self) -> (T, Response<()>) {
-        let body = *self.inner;
+        let status = self.value.status();
+        let headers = self.value.headers().clone();
+        let body = self.value.into_inner();
         let rest = Response {
-            inner: Box::new(()),
-            status: self.status,
-            headers: self.headers,
+            value: Box::new(ResponseValue::new((), status, headers)),
             report: self.report,
         };
         (body, rest)
@@ -92,12 +112,12 @@ impl<T> Response<T> {
 
     /// The body, borrowed.
     pub fn get(&self) -> &T {
-        &self.inner
+        &self.value
     }
 
     /// The HTTP status.
     pub fn status(&self) -> u16 {
-        self.status
+        self.value.status().as_u16()
     }
 
     /// The vendor's request id, to quote in support requests.
@@ -107,7 +127,7 @@ impl<T> Response<T> {
 
     /// The response headers.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.headers
+        self.value.headers()
     }
 
     /// What the runtime did: attempts, waits, the reason it stopped retrying.
@@ -122,10 +142,14 @@ impl<T> Response<T> {
 
     /// The same response with its body transformed.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        let status = self.value.status();
+        let headers = self.value.headers().clone();
         Response {
-            inner: Box::new(f(*self.inner)),
-            status: self.status,
-            headers: self.headers,
+            value: Box::new(ResponseValue::new(
+                f(self.value.into_inner()),
+                status,
+                headers,
+            )),
             report: self.report,
         }
     }
@@ -149,7 +173,7 @@ impl<T> Response<T> {
     /// turns out to be unusable).
     pub fn context(&self) -> ErrorContext {
         let mut context = ErrorContext::from_report(&self.report);
-        context.status = Some(self.status);
+        context.status = Some(self.status());
         context
     }
 }
@@ -158,7 +182,7 @@ impl<T> Deref for Response<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.inner
+        &self.value
     }
 }
 
@@ -224,9 +248,12 @@ fn run<T: Send, E: Send>(
     options: CallOptions,
     parse_error_body: impl Fn(&[u8]) -> Option<E> + Send,
 ) -> impl Future<Output = Result<Response<T>, CallError<E>>> + Send {
-    let call = Box::pin(async move { runtime.run(options, sent).await });
+    // Only the generated future goes to the heap; the layers around it
+    // (call scope, deadline, classification) stay small, so nothing large
+    // is built on the stack and copied again.
+    let sent = Box::pin(sent);
     async move {
-        let (outcome, report) = call.await;
+        let (outcome, report) = runtime.run(options, sent).await;
         // Only the error, not the decoded body, stays alive across the
         // await below: the body can be large.
         let error = match outcome {
