@@ -229,6 +229,19 @@ pub struct ServerBudget {
 }
 
 impl ServerBudget {
+    /// Whether any header could state a budget or a wait: `Retry-After`,
+    /// `X-Retry-After-Seconds`, or a name starting with `RateLimit` or
+    /// `X-RateLimit`. Most responses carry none of them, and one pass over
+    /// their few names is cheaper than looking each of these up.
+    pub fn mentioned(headers: &HeaderMap) -> bool {
+        headers.keys().any(|name| {
+            *name == http::header::RETRY_AFTER
+                || *name == crate::retry::RETRY_AFTER_FALLBACK
+                || name.as_str().starts_with("ratelimit")
+                || name.as_str().starts_with("x-ratelimit")
+        })
+    }
+
     /// Reads `x-ratelimit-limit`/`-remaining`/`-reset`, IETF `RateLimit-Limit`/
     /// `-Remaining`/`-Reset`, and the structured `RateLimit: limit=..,
     /// remaining=.., reset=..` field. Unparsable values are ignored.
@@ -394,8 +407,7 @@ impl Limiter {
     }
 
     /// Feeds one response back: the server's own count of what is left.
-    pub(crate) fn observe(&self, status: u16, headers: &HeaderMap, retry_after: Option<Duration>) {
-        let budget = ServerBudget::from_headers(headers);
+    pub(crate) fn observe(&self, status: u16, budget: ServerBudget, retry_after: Option<Duration>) {
         let now = Instant::now();
         let mut feedback = self.feedback();
         let penalty = self.inner.limit.map(|l| l.penalty());
@@ -516,7 +528,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
         headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
-        limiter.observe(200, &headers, None);
+        limiter.observe(200, ServerBudget::from_headers(&headers), None);
         let start = Instant::now();
         let waited = limiter.acquire().await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -526,7 +538,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_429_with_retry_after_blocks_for_that_long() {
         let limiter = limiter(RateLimit::per_second(nz(50)));
-        limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(3)));
+        limiter.observe(429, ServerBudget::default(), Some(Duration::from_secs(3)));
         let start = Instant::now();
         limiter.acquire().await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(3));
@@ -539,7 +551,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-limit", "100".parse().unwrap());
         headers.insert("x-ratelimit-remaining", "5".parse().unwrap());
-        limiter.observe(200, &headers, None);
+        limiter.observe(200, ServerBudget::from_headers(&headers), None);
         let start = Instant::now();
         for _ in 0..3 {
             limiter.acquire().await.unwrap();
@@ -554,8 +566,12 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
         headers.insert("x-ratelimit-reset", u64::MAX.to_string().parse().unwrap());
-        limiter.observe(200, &headers, None);
-        limiter.observe(429, &HeaderMap::new(), Some(Duration::from_secs(u64::MAX)));
+        limiter.observe(200, ServerBudget::from_headers(&headers), None);
+        limiter.observe(
+            429,
+            ServerBudget::default(),
+            Some(Duration::from_secs(u64::MAX)),
+        );
         let start = Instant::now();
         limiter.acquire().await.unwrap();
         assert_eq!(start.elapsed(), MAX, "blocked for the cap, not for ever");

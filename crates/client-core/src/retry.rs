@@ -56,6 +56,7 @@ mod tests;
 pub use budget::{RetryBudget, RetryPermit};
 pub use config::RetryConfig;
 pub use jitter::{FixedJitter, Fraction, Jitter, MaxJitter, ThreadRngJitter};
+pub(crate) use retry_after::RETRY_AFTER_FALLBACK;
 pub use retry_after::{parse_retry_after, retry_after};
 
 /// Returns whether `method` is idempotent in the sense of RFC 9110 §9.2.2,

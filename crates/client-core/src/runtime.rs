@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::Operation;
 use crate::call::{self, CallReport};
 use crate::metrics::{Counters, Metrics};
-use crate::rate::{InProcessStore, Limiter, RateLimit, RateStore};
+use crate::rate::{InProcessStore, Limiter, RateLimit, RateStore, ServerBudget};
 use crate::retry::{
     self, Attempt, Context, Decision, GiveUpReason, Jitter, RetryBudget, RetryConfig,
     ThreadRngJitter,
@@ -80,6 +80,8 @@ pub struct RuntimeBuilder {
     strip: Vec<HeaderName>,
     retry: RetryConfig,
     attempt_timeout: Option<Duration>,
+    /// The timeout the HTTP client enforces on every request by itself.
+    client_timeout: Option<Duration>,
     deadline: Option<Duration>,
     rate_limit: Option<RateLimit>,
     store: Option<Arc<dyn RateStore>>,
@@ -143,6 +145,23 @@ impl RuntimeBuilder {
     /// Timeout of each attempt (default: 30 s).
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// The timeout of each attempt this builder has now (`None`: none).
+    pub fn attempt_timeout_setting(&self) -> Option<Duration> {
+        self.attempt_timeout
+    }
+
+    /// Says that the HTTP client this runtime will be handed enforces
+    /// `timeout` on every request itself (reqwest's
+    /// `ClientBuilder::timeout`), as
+    /// [`ClientSettings::connect`](crate::settings::ClientSettings::connect)
+    /// builds it. An attempt with that same timeout then carries no timeout
+    /// of its own, which saves every request an allocation; one with another
+    /// (a per-call option) still sets its own.
+    pub fn client_timeout(mut self, timeout: Duration) -> Self {
+        self.client_timeout = Some(timeout);
         self
     }
 
@@ -286,6 +305,7 @@ impl Runtime {
             strip: vec![HeaderName::from_static("api-version")],
             retry: RetryConfig::default(),
             attempt_timeout: Some(Duration::from_secs(30)),
+            client_timeout: None,
             deadline: None,
             rate_limit: None,
             store: None,
@@ -349,7 +369,7 @@ impl Runtime {
         let config = &self.inner.config;
         // Borrowed, not cloned: this runs for every request.
         let scope = call::current();
-        let options = scope.as_ref().map(|s| &*s.options);
+        let options = scope.as_ref().map(|s| &s.options);
         let policy = options
             .and_then(|o| o.retry.as_ref())
             .unwrap_or(&config.retry);
@@ -373,7 +393,9 @@ impl Runtime {
                 .headers_mut()
                 .insert(secret.name.clone(), secret.header_value());
         }
-        if let Some(timeout) = attempt_timeout {
+        if let Some(timeout) = attempt_timeout
+            && config.client_timeout != Some(timeout)
+        {
             *request.timeout_mut() = Some(timeout);
         }
         // Generated JSON operations ask for JSON and read the whole body,
@@ -438,10 +460,17 @@ impl Runtime {
                     let status = response.status();
                     span.record("status", status.as_u16());
                     self.inner.counters.status(status.as_u16());
-                    let retry_after = retry::retry_after(response.headers(), now);
+                    let (budget, retry_after) = if ServerBudget::mentioned(response.headers()) {
+                        (
+                            ServerBudget::from_headers(response.headers()),
+                            retry::retry_after(response.headers(), now),
+                        )
+                    } else {
+                        (ServerBudget::default(), None)
+                    };
                     self.inner
                         .limiter
-                        .observe(status.as_u16(), response.headers(), retry_after);
+                        .observe(status.as_u16(), budget, retry_after);
                     report.status = Some(status.as_u16());
                     report.retry_after = retry_after;
                     report.request_id = config

@@ -14,7 +14,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// A non-standard header carrying a delay in whole seconds, seen in one
 /// PensionPro client; it is only consulted when `Retry-After` is missing or
 /// unreadable.
-const RETRY_AFTER_FALLBACK: HeaderName = HeaderName::from_static("x-retry-after-seconds");
+pub(crate) const RETRY_AFTER_FALLBACK: HeaderName =
+    HeaderName::from_static("x-retry-after-seconds");
 
 /// Parses one `Retry-After` value (RFC 9110 §10.2.3) into a delay from `now`.
 ///
