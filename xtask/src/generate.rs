@@ -865,6 +865,32 @@ fn requests(file: &mut syn::File) {
             _ => None,
         })
         .collect();
+    // The fields of each builder that hold an optional parameter
+    // (`Result<Option<_>, String>`); `send` binds each to a local of the
+    // same name.
+    let optional_fields: std::collections::HashMap<String, std::collections::HashSet<String>> =
+        builders
+            .1
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Struct(s) => Some((
+                    s.ident.to_string(),
+                    s.fields
+                        .iter()
+                        .filter(|field| {
+                            let ty = &field.ty;
+                            quote!(#ty)
+                                .to_string()
+                                .replace(' ', "")
+                                .starts_with("Result<Option<")
+                        })
+                        .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect();
+    let mut lean = false;
     let mut impls = Vec::new();
     for item in builders.1.iter_mut() {
         let syn::Item::Impl(implementation) = item else {
@@ -884,6 +910,16 @@ fn requests(file: &mut syn::File) {
             _ => None,
         }
         .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
+        let optional = match &*self_ty {
+            syn::Type::Path(path) => path
+                .path
+                .segments
+                .last()
+                .and_then(|segment| optional_fields.get(&segment.ident.to_string()))
+                .cloned(),
+            _ => None,
+        }
+        .unwrap_or_default();
         let generics = implementation.generics.clone();
         let mut added: Vec<syn::ImplItem> = Vec::new();
         for impl_item in &mut implementation.items {
@@ -903,6 +939,12 @@ fn requests(file: &mut syn::File) {
                 &mut MethodsReqwestLacks,
                 &mut function.block,
             );
+            let mut leaner = LeanRequest {
+                optional: &optional,
+                rewrote_query: false,
+            };
+            syn::visit_mut::VisitMut::visit_block_mut(&mut leaner, &mut function.block);
+            lean |= leaner.rewrote_query;
             function
                 .attrs
                 .push(syn::parse_quote!(#[doc = " (progenitor's `send`: no call scope, progenitor's error; wrappers send with their own `send()`.)"]));
@@ -965,6 +1007,128 @@ fn requests(file: &mut syn::File) {
     for code in impls {
         if let Ok(item) = syn::parse2(code) {
             builders.1.push(item);
+        }
+    }
+    if lean {
+        builders.1.insert(
+            0,
+            syn::parse_quote!(
+                use client_core::OptionalQuery as _;
+            ),
+        );
+    }
+}
+
+/// Takes work off every request that progenitor's `send` does for nothing:
+///
+/// - an optional query parameter the caller did not set is still handed to
+///   `RequestBuilder::query`, which takes the URL's query apart and puts it
+///   back each time; `.query_some(name, &value)`
+///   ([`client_core::OptionalQuery`]) skips an absent one and adds a
+///   present one exactly as before;
+/// - the `api-version` header progenitor adds to every request is one the
+///   runtime removes again before sending, so it is not added.
+struct LeanRequest<'a> {
+    /// The builder's optional parameters, by the name of the local in `send`.
+    optional: &'a std::collections::HashSet<String>,
+    rewrote_query: bool,
+}
+
+impl syn::visit_mut::VisitMut for LeanRequest<'_> {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method != "query" || call.args.len() != 1 {
+            return;
+        }
+        // `.query(&progenitor_client::QueryParam::new("name", &local))`
+        let Some(syn::Expr::Reference(arg)) = call.args.first() else {
+            return;
+        };
+        let syn::Expr::Call(new) = &*arg.expr else {
+            return;
+        };
+        let func = &new.func;
+        if quote!(#func).to_string().replace(' ', "") != "progenitor_client::QueryParam::new" {
+            return;
+        }
+        let (Some(name), Some(syn::Expr::Reference(value)), 2) =
+            (new.args.first(), new.args.get(1), new.args.len())
+        else {
+            return;
+        };
+        let syn::Expr::Path(local) = &*value.expr else {
+            return;
+        };
+        if !local
+            .path
+            .get_ident()
+            .is_some_and(|ident| self.optional.contains(&ident.to_string()))
+        {
+            return;
+        }
+        let (name, local) = (name.clone(), local.clone());
+        call.method = syn::Ident::new("query_some", call.method.span());
+        call.args = syn::parse_quote!(#name, &#local);
+        self.rewrote_query = true;
+    }
+
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| {
+            let text = quote!(#stmt).to_string().replace(' ', "");
+            !(text.starts_with("header_map.append(")
+                && text.contains("HeaderName::from_static(\"api-version\")"))
+        });
+        if block.stmts.len() == before {
+            return;
+        }
+        // When no other header goes into `header_map`, neither it nor
+        // `.headers(header_map)` is needed.
+        let is_map = |stmt: &syn::Stmt| {
+            let text = quote!(#stmt).to_string().replace(' ', "");
+            text.starts_with("letmutheader_map=") && text.contains("HeaderMap::with_capacity")
+        };
+        let filled = block.stmts.iter().any(|stmt| {
+            !is_map(stmt)
+                && quote!(#stmt)
+                    .to_string()
+                    .replace(' ', "")
+                    .contains("header_map.")
+        });
+        if !filled {
+            block.stmts.retain(|stmt| !is_map(stmt));
+            syn::visit_mut::VisitMut::visit_block_mut(&mut WithoutHeaderMap, block);
+            return;
+        }
+        // One header fewer: `HeaderMap::with_capacity(n)` becomes `n - 1`.
+        for stmt in &mut block.stmts {
+            let syn::Stmt::Local(local) = stmt else {
+                continue;
+            };
+            let Some(init) = &mut local.init else {
+                continue;
+            };
+            let syn::Expr::Call(call) = &mut *init.expr else {
+                continue;
+            };
+            let func = &call.func;
+            if !quote!(#func)
+                .to_string()
+                .replace(' ', "")
+                .ends_with("HeaderMap::with_capacity")
+            {
+                continue;
+            }
+            if let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(count),
+                ..
+            })) = call.args.first_mut()
+                && let Ok(n) = count.base10_parse::<usize>()
+            {
+                let fewer = n.saturating_sub(1);
+                *count = syn::LitInt::new(&format!("{fewer}usize"), count.span());
+            }
         }
     }
 }
@@ -1030,6 +1194,22 @@ impl syn::visit_mut::VisitMut for MethodsReqwestLacks {
         let url = call.args.first().cloned();
         call.method = syn::Ident::new("request", call.method.span());
         call.args = syn::parse_quote!(::reqwest::Method::#method, #url);
+    }
+}
+
+/// Removes `.headers(header_map)` from a request being built.
+struct WithoutHeaderMap;
+
+impl syn::visit_mut::VisitMut for WithoutHeaderMap {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && matches!(call.args.first(), Some(syn::Expr::Path(p)) if p.path.is_ident("header_map"))
+        {
+            *expr = (*call.receiver).clone();
+        }
     }
 }
 
@@ -1129,6 +1309,99 @@ mod tests {
         assert_eq!(
             line_docs(source),
             "///Title\n///\n///body `x`\n///```ignore\n///code\n///```\nfn a() {}\n    ///one line\n"
+        );
+    }
+
+    /// A builder module shaped as progenitor writes one: two operations,
+    /// one with only progenitor's `api-version` header, one with a header
+    /// parameter too.
+    fn builders() -> syn::File {
+        syn::parse_quote! {
+            pub mod builder {
+                pub struct ListPlans<'a> {
+                    client: &'a super::Client,
+                    filter: Result<Option<::std::string::String>, String>,
+                    ids: Result<::std::vec::Vec<i32>, String>,
+                }
+                impl<'a> ListPlans<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<types::Page>, Error<types::Problem>> {
+                        let Self { client, filter, ids } = self;
+                        let filter = filter.map_err(Error::InvalidRequest)?;
+                        let ids = ids.map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/v2/plans", client.baseurl,);
+                        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                        header_map.append(
+                            ::reqwest::header::HeaderName::from_static("api-version"),
+                            ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                        );
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .query(&progenitor_client::QueryParam::new("$filter", &filter))
+                            .query(&progenitor_client::QueryParam::new("ids", &ids))
+                            .headers(header_map)
+                            .build()?;
+                        let result = client.exec(request, &info).await;
+                        let response = result?;
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    }
+                }
+                pub struct GetPlan<'a> {
+                    client: &'a super::Client,
+                    authorization: Result<Option<::std::string::String>, String>,
+                }
+                impl<'a> GetPlan<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<types::Plan>, Error<types::Problem>> {
+                        let Self { client, authorization } = self;
+                        let authorization = authorization.map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/v2/plans/1", client.baseurl,);
+                        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                        header_map.append(
+                            ::reqwest::header::HeaderName::from_static("api-version"),
+                            ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                        );
+                        if let Some(value) = authorization {
+                            header_map.append("authorization", value.to_string().try_into()?);
+                        }
+                        let mut request = client.client.get(url).headers(header_map).build()?;
+                        let result = client.exec(request, &info).await;
+                        let response = result?;
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn requests_skip_absent_optional_queries_and_the_api_version_header() {
+        let mut file = builders();
+        requests(&mut file);
+        let text = quote!(#file).to_string().replace(' ', "");
+        // An optional parameter goes through `query_some`, which the module
+        // imports; a required one keeps progenitor's call.
+        assert!(text.contains(r#".query_some("$filter",&filter)"#), "{text}");
+        assert!(
+            text.contains(r#".query(&progenitor_client::QueryParam::new("ids",&ids))"#),
+            "{text}"
+        );
+        assert!(text.contains("useclient_core::OptionalQueryas_;"), "{text}");
+        // progenitor's `api-version` is gone everywhere; a map left with no
+        // header goes with it, one with a header parameter keeps it, one
+        // slot smaller.
+        assert!(!text.contains("api-version"), "{text}");
+        assert_eq!(text.matches("letmutheader_map").count(), 1, "{text}");
+        assert!(text.contains("HeaderMap::with_capacity(1usize)"), "{text}");
+        assert_eq!(text.matches(".headers(header_map)").count(), 1, "{text}");
+        assert!(
+            text.contains(r#"header_map.append("authorization""#),
+            "{text}"
         );
     }
 

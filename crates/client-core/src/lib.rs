@@ -6,6 +6,7 @@ pub mod json;
 mod metrics;
 pub mod money;
 mod operation;
+pub mod query;
 pub mod rate;
 #[cfg(feature = "redis")]
 pub mod redis_store;
@@ -20,6 +21,7 @@ pub mod webhook;
 
 pub use metrics::Metrics;
 pub use operation::{Operation, Operations, SENSITIVE_RESPONSE};
+pub use query::OptionalQuery;
 pub use request::{CallError, JsonRequest, Request, Response};
 pub use runtime::{ConfigError, LOCAL_RESPONSE_HEADER, Runtime, RuntimeBuilder, SecretHeader};
 pub use secrecy::{ExposeSecret, SecretString};

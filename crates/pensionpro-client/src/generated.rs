@@ -33319,6 +33319,7 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
+    use client_core::OptionalQuery as _;
     ///Builder for [`Client::list_plans`]
     ///
     ///[`Client::list_plans`]: super::Client::list_plans
@@ -33419,11 +33420,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plans", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -33432,13 +33428,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plans",
@@ -33526,11 +33521,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -33539,8 +33529,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_plan",
@@ -33665,11 +33654,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -33679,9 +33663,8 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$select", &select)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_plan",
@@ -33752,11 +33735,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -33765,7 +33743,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_plan",
@@ -33912,11 +33889,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -33925,13 +33897,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_contact_roles_for_plan",
@@ -34087,11 +34058,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34100,13 +34066,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_cycles_for_plan",
@@ -34261,11 +34226,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34274,13 +34234,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_services_provided_links_for_plan",
@@ -34438,11 +34397,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34451,13 +34405,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_investment_provider_links_for_plan",
@@ -34615,11 +34568,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34628,13 +34576,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_fee_schedules_for_plan",
@@ -34789,11 +34736,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34802,13 +34744,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_projects_for_plan",
@@ -34963,11 +34904,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -34976,13 +34912,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_to_dos_for_plan",
@@ -35136,11 +35071,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35149,13 +35079,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_notes_for_plan",
@@ -35309,11 +35238,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35322,13 +35246,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_project_fields_for_plan",
@@ -35483,11 +35406,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35496,13 +35414,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_employee_plan_roles_for_plan",
@@ -35658,11 +35575,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35671,13 +35583,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_legal_plan_files_for_plan",
@@ -35815,11 +35726,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plans/form5500types", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35828,13 +35734,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_form5500_types",
@@ -35971,11 +35876,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plans/plangroups", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -35984,13 +35884,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_groups",
@@ -36127,11 +36026,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/clients", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36140,13 +36034,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_clients",
@@ -36234,11 +36127,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&client_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36247,8 +36135,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_client",
@@ -36402,11 +36289,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&client_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36415,13 +36297,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plans_for_client",
@@ -36575,11 +36456,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&client_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36588,13 +36464,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_notes_for_client",
@@ -36731,11 +36606,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/employerdata", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36744,13 +36614,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_employer_data",
@@ -36888,11 +36757,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/employerdata/entitytypes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -36901,13 +36765,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_entity_types",
@@ -37044,11 +36907,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37057,13 +36915,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_contacts",
@@ -37152,11 +37009,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&contact_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37165,8 +37017,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_contact",
@@ -37278,11 +37129,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&contact_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37292,8 +37138,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_contact",
@@ -37447,11 +37292,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&contact_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37460,13 +37300,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_notes_for_contact",
@@ -37620,11 +37459,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&contact_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37633,13 +37467,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_phone_number_links_for_contact",
@@ -37780,11 +37613,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/addresses", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37793,13 +37621,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_addresses",
@@ -37937,11 +37764,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plancontactroles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -37950,13 +37772,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_contact_roles",
@@ -38037,11 +37858,6 @@ pub mod builder {
                 .and_then(|v| types::PlanContactRole::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plancontactroles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38051,7 +37867,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_plan_contact_role",
@@ -38139,11 +37954,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_contact_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38152,8 +37962,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_plan_contact_role",
@@ -38252,11 +38061,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_contact_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38266,7 +38070,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_plan_contact_role",
@@ -38347,11 +38150,6 @@ pub mod builder {
                 .and_then(|v| types::PlanContactRight::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/plancontactright", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38361,7 +38159,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_plan_contact_right",
@@ -38498,11 +38295,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/employeeplanroles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38511,13 +38303,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_employee_plan_roles",
@@ -38600,11 +38391,6 @@ pub mod builder {
                 .and_then(|v| types::EmployeePlanRole::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/employeeplanroles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38614,7 +38400,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_employee_plan_role",
@@ -38715,11 +38500,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&employee_plan_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38729,7 +38509,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_employee_plan_role",
@@ -38803,11 +38582,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&employee_plan_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38816,7 +38590,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_employee_plan_role",
@@ -38946,11 +38719,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/employees", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -38959,13 +38727,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_employees",
@@ -39103,11 +38870,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/projects", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39116,13 +38878,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_projects",
@@ -39202,11 +38963,6 @@ pub mod builder {
                 .and_then(|v| types::ProjectCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/projects", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39216,7 +38972,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_project",
@@ -39304,11 +39059,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39317,8 +39067,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_project",
@@ -39430,11 +39179,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39444,8 +39188,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_project",
@@ -39543,11 +39286,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39557,7 +39295,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "abort_project",
@@ -39704,11 +39441,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39717,13 +39449,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_task_groups_for_project",
@@ -39878,11 +39609,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -39891,13 +39617,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_tasks_for_project",
@@ -40051,11 +39776,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40064,13 +39784,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_participants_for_project",
@@ -40225,11 +39944,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40238,13 +39952,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_notes_for_project",
@@ -40398,11 +40111,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40411,13 +40119,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_to_dos_for_project",
@@ -40571,11 +40278,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40584,13 +40286,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_project_files_for_project",
@@ -40745,11 +40446,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40758,13 +40454,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_distribution_files_for_project",
@@ -40920,11 +40615,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -40933,13 +40623,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_project_fields_for_project",
@@ -41077,11 +40766,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/projectfields", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41090,13 +40774,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_project_fields",
@@ -41234,11 +40917,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/projecttemplates", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41247,13 +40925,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_project_templates",
@@ -41392,11 +41069,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/taskgroups", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41405,13 +41077,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_task_groups",
@@ -41487,11 +41158,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41500,7 +41166,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_task_group",
@@ -41668,11 +41333,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41681,17 +41341,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .query(&progenitor_client::QueryParam::new(
-                    "taskOrderId",
-                    &task_order_id,
-                ))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
+                .query_some("taskOrderId", &task_order_id)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_tasks_for_task_group",
@@ -41828,11 +41484,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/tasks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41841,13 +41492,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_tasks",
@@ -41935,11 +41585,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -41948,8 +41593,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_task",
@@ -42103,11 +41747,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42116,13 +41755,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_notes_for_task",
@@ -42276,11 +41914,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42289,13 +41922,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_task_items_for_task",
@@ -42368,11 +42000,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42381,7 +42008,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "complete_task",
@@ -42451,11 +42077,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42464,7 +42085,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "uncomplete_task",
@@ -42533,11 +42153,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42546,7 +42161,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "override_task",
@@ -42628,11 +42242,6 @@ pub mod builder {
                 encode_path(&task_id.to_string()),
                 encode_path(&employee_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42641,7 +42250,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reassign_task_to_employee",
@@ -42727,11 +42335,6 @@ pub mod builder {
                 encode_path(&task_id.to_string()),
                 encode_path(&worktray_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42740,7 +42343,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reassign_task_to_worktray",
@@ -42845,11 +42447,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&task_item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -42859,8 +42456,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_task_item",
@@ -42997,11 +42593,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/worktrays", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43010,13 +42601,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_worktrays",
@@ -43092,11 +42682,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&worktray_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43105,7 +42690,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_worktray",
@@ -43242,11 +42826,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/worktrayMembers", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43255,13 +42834,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_worktray_members",
@@ -43400,11 +42978,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/todos", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43413,13 +42986,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_to_dos",
@@ -43498,11 +43070,6 @@ pub mod builder {
                 .and_then(|v| types::ToDoCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/todos", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43512,7 +43079,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_to_do",
@@ -43584,11 +43150,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&todo_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43597,7 +43158,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_to_do",
@@ -43696,11 +43256,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&todo_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43710,7 +43265,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_to_do",
@@ -43864,11 +43418,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&todo_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43877,13 +43426,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_to_do_comments_for_to_do",
@@ -43963,11 +43511,6 @@ pub mod builder {
                 .and_then(|v| types::NoteCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/notes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -43977,7 +43520,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_note",
@@ -44089,11 +43631,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&note_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44103,8 +43640,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_note",
@@ -44175,11 +43711,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&note_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44188,7 +43719,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_note",
@@ -44262,11 +43792,6 @@ pub mod builder {
                 .and_then(|v| types::InteractionCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/interactions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44276,7 +43801,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_interaction",
@@ -44330,11 +43854,6 @@ pub mod builder {
         ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/projectfiles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44343,7 +43862,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_project_file",
@@ -44455,11 +43973,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_file_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44469,8 +43982,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_project_file",
@@ -44544,11 +44056,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_file_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44557,7 +44064,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_project_file",
@@ -44604,11 +44110,6 @@ pub mod builder {
         ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/distributionfiles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44617,7 +44118,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_distribution_file",
@@ -44671,11 +44171,6 @@ pub mod builder {
         ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/legalplanfiles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44684,7 +44179,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_legal_plan_file",
@@ -44796,11 +44290,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&legal_plan_file_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44810,8 +44299,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_legal_plan_file",
@@ -44885,11 +44373,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&legal_plan_file_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44898,7 +44381,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_legal_plan_file",
@@ -44945,11 +44427,6 @@ pub mod builder {
         ) -> Result<ResponseValue<__Body>, Error<types::ErrorResponse>> {
             let Self { client } = self;
             let url = format!("{}/v2/adminformplanfiles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -44958,7 +44435,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_admin_form_plan_file",
@@ -45095,11 +44571,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/distributions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45108,13 +44579,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_distributions",
@@ -45203,11 +44673,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45216,8 +44681,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_distribution",
@@ -45329,11 +44793,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&project_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45343,8 +44802,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_distribution",
@@ -45427,11 +44885,6 @@ pub mod builder {
                 .and_then(|v| types::CreatePlanDistribution::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/distributions/createplandistribution", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45441,7 +44894,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_plan_distribution",
@@ -45553,11 +45005,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&plan_cycle_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45567,8 +45014,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_plan_cycle",
@@ -45705,11 +45151,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/planServicesProvidedLinks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45718,13 +45159,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plan_services_provided_links",
@@ -45813,11 +45253,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/planServicesProvidedLinks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45827,7 +45262,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_plan_services_provided_link",
@@ -45899,11 +45333,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45912,7 +45341,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_plan_services_provided_link",
@@ -46045,11 +45473,6 @@ pub mod builder {
                 "{}/v2/investmentproviders/investmentproviders",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46058,13 +45481,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_investment_providers",
@@ -46147,11 +45569,6 @@ pub mod builder {
                 .and_then(|v| types::InvestmentProviderLink::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/investmentproviderlink", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46161,7 +45578,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_investment_provider_link",
@@ -46281,11 +45697,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&investment_provider_link_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46295,8 +45706,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_investment_provider_link",
@@ -46434,11 +45844,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/feescheduletemplates", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46447,13 +45852,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_fee_schedule_templates",
@@ -46569,11 +45973,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&fee_schedule_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46583,8 +45982,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_fee_schedule",
@@ -46670,11 +46068,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/feeschedules/copyfromtemplate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46684,7 +46077,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "copy_fee_schedule_from_template",
@@ -46796,11 +46188,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&fee_schedule_item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46810,8 +46197,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .headers(header_map)
+                .query_some("$expand", &expand)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_fee_schedule_item",
@@ -46948,11 +46334,6 @@ pub mod builder {
             let skip = skip.map_err(Error::InvalidRequest)?;
             let top = top.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/timeEntries", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46961,13 +46342,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("$expand", &expand))
-                .query(&progenitor_client::QueryParam::new("$filter", &filter))
-                .query(&progenitor_client::QueryParam::new("$orderby", &orderby))
-                .query(&progenitor_client::QueryParam::new("$select", &select))
-                .query(&progenitor_client::QueryParam::new("$skip", &skip))
-                .query(&progenitor_client::QueryParam::new("$top", &top))
-                .headers(header_map)
+                .query_some("$expand", &expand)
+                .query_some("$filter", &filter)
+                .query_some("$orderby", &orderby)
+                .query_some("$select", &select)
+                .query_some("$skip", &skip)
+                .query_some("$top", &top)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_time_entries",
@@ -47047,11 +46427,6 @@ pub mod builder {
                 .and_then(|v| types::TimeEntry::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/timeEntries", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47061,7 +46436,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_time_entry",
@@ -47135,11 +46509,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&time_entry_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47148,7 +46517,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_time_entry",

@@ -45332,6 +45332,7 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
+    use client_core::OptionalQuery as _;
     ///Builder for [`Client::create_link_token`]
     ///
     ///[`Client::create_link_token`]: super::Client::create_link_token
@@ -45380,11 +45381,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/link_tokens", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45394,7 +45390,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_link_token",
@@ -45559,11 +45554,6 @@ pub mod builder {
             let outcome = outcome.map_err(Error::InvalidRequest)?;
             let to_timestamp = to_timestamp.map_err(Error::InvalidRequest)?;
             let url = format!("{}/jobs", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45572,27 +45562,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new(
-                    "account_id",
-                    &account_id,
-                ))
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "from_timestamp",
-                    &from_timestamp,
-                ))
-                .query(&progenitor_client::QueryParam::new("job_types", &job_types))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "link_token_id",
-                    &link_token_id,
-                ))
-                .query(&progenitor_client::QueryParam::new("outcome", &outcome))
-                .query(&progenitor_client::QueryParam::new(
-                    "to_timestamp",
-                    &to_timestamp,
-                ))
-                .headers(header_map)
+                .query_some("account_id", &account_id)
+                .query_some("cursor", &cursor)
+                .query_some("from_timestamp", &from_timestamp)
+                .query_some("job_types", &job_types)
+                .query_some("limit", &limit)
+                .query_some("link_token_id", &link_token_id)
+                .query_some("outcome", &outcome)
+                .query_some("to_timestamp", &to_timestamp)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_jobs",
@@ -45684,11 +45661,6 @@ pub mod builder {
             let last_updated = last_updated.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let url = format!("{}/employers", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45697,13 +45669,9 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "last_updated",
-                    &last_updated,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("last_updated", &last_updated)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_employers",
@@ -45763,11 +45731,6 @@ pub mod builder {
             let Self { client, ein } = self;
             let ein = ein.map_err(Error::InvalidRequest)?;
             let url = format!("{}/employers/lookup", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45776,8 +45739,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("ein", &ein))
-                .headers(header_map)
+                .query_some("ein", &ein)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "look_up_employer",
@@ -45844,11 +45806,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&employer_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45857,7 +45814,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_employer",
@@ -45933,11 +45889,6 @@ pub mod builder {
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let url = format!("{}/webhooks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -45946,9 +45897,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_webhooks",
@@ -46023,11 +45973,6 @@ pub mod builder {
                 .and_then(|v| types::WebhookCreateV20230418::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/webhooks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46037,7 +45982,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_webhook",
@@ -46101,11 +46045,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&webhook_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46114,7 +46053,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_webhook",
@@ -46204,11 +46142,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&webhook_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46218,7 +46151,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_webhook",
@@ -46282,11 +46214,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&webhook_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46295,7 +46222,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_webhook",
@@ -46361,11 +46287,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&platform_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46374,7 +46295,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_platform",
@@ -46495,11 +46415,6 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let type_ = type_.map_err(Error::InvalidRequest)?;
             let url = format!("{}/platforms", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46508,18 +46423,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "include_esps",
-                    &include_esps,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "last_updated",
-                    &last_updated,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("include_esps", &include_esps)
+                .query_some("last_updated", &last_updated)
+                .query_some("limit", &limit)
+                .query_some("type", &type_)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_platforms",
@@ -46656,11 +46564,6 @@ pub mod builder {
             let response_types = response_types.map_err(Error::InvalidRequest)?;
             let supported_jobs = supported_jobs.map_err(Error::InvalidRequest)?;
             let url = format!("{}/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46669,25 +46572,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new(
-                    "amount_supported",
-                    &amount_supported,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "platform_type",
-                    &platform_type,
-                ))
+                .query_some("amount_supported", &amount_supported)
+                .query_some("limit", &limit)
+                .query_some("platform_type", &platform_type)
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new(
-                    "response_types",
-                    &response_types,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "supported_jobs",
-                    &supported_jobs,
-                ))
-                .headers(header_map)
+                .query_some("response_types", &response_types)
+                .query_some("supported_jobs", &supported_jobs)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "search",
@@ -46779,11 +46669,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46792,9 +46677,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_end_user_accounts",
@@ -46876,11 +46760,6 @@ pub mod builder {
                 encode_path(&end_user_id.to_string()),
                 encode_path(&document_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46889,7 +46768,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_end_user_document",
@@ -46970,11 +46848,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -46983,8 +46856,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
+                .query_some("type", &type_)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_end_user_documents",
@@ -47082,11 +46954,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47096,7 +46963,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_bill_navigator_status",
@@ -47181,11 +47047,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47194,9 +47055,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_earnings_stream_payouts",
@@ -47266,11 +47126,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47279,7 +47134,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_voie_report",
@@ -47346,11 +47200,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&end_user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47359,7 +47208,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_voe_report",
@@ -47423,11 +47271,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47436,7 +47279,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_direct_deposit_allocations",
@@ -47503,11 +47345,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47516,7 +47353,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_employment",
@@ -47580,11 +47416,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47593,7 +47424,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_identity",
@@ -47657,11 +47487,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47670,7 +47495,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_income",
@@ -47773,11 +47597,6 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let monitoring_status = monitoring_status.map_err(Error::InvalidRequest)?;
             let url = format!("{}/accounts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47786,14 +47605,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("connected", &connected))
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "monitoring_status",
-                    &monitoring_status,
-                ))
-                .headers(header_map)
+                .query_some("connected", &connected)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
+                .query_some("monitoring_status", &monitoring_status)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_accounts",
@@ -47857,11 +47672,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47870,7 +47680,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_account",
@@ -47932,11 +47741,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -47945,7 +47749,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "disable_monitoring",
@@ -48000,11 +47803,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48013,7 +47811,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "disconnect_account",
@@ -48125,11 +47922,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48138,17 +47930,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "from_pay_date",
-                    &from_pay_date,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "to_pay_date",
-                    &to_pay_date,
-                ))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("from_pay_date", &from_pay_date)
+                .query_some("limit", &limit)
+                .query_some("to_pay_date", &to_pay_date)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_paystubs",
@@ -48229,11 +48014,6 @@ pub mod builder {
                 encode_path(&account_id.to_string()),
                 encode_path(&paystub_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48242,7 +48022,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_paystub",
@@ -48389,11 +48168,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48402,25 +48176,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "from_end_date",
-                    &from_end_date,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "from_start_date",
-                    &from_start_date,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "to_end_date",
-                    &to_end_date,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "to_start_date",
-                    &to_start_date,
-                ))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("from_end_date", &from_end_date)
+                .query_some("from_start_date", &from_start_date)
+                .query_some("limit", &limit)
+                .query_some("to_end_date", &to_end_date)
+                .query_some("to_start_date", &to_start_date)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_shifts",
@@ -48540,11 +48301,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48553,11 +48309,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("from_year", &from_year))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("to_year", &to_year))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("from_year", &from_year)
+                .query_some("limit", &limit)
+                .query_some("to_year", &to_year)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_tax_forms",
@@ -48652,11 +48407,6 @@ pub mod builder {
                 encode_path(&account_id.to_string()),
                 encode_path(&tax_form_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48665,11 +48415,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new(
-                    "with_parsed_data",
-                    &with_parsed_data,
-                ))
-                .headers(header_map)
+                .query_some("with_parsed_data", &with_parsed_data)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_tax_form",
@@ -48761,11 +48507,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&company_connection_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48774,9 +48515,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_company_employees",
@@ -48853,11 +48593,6 @@ pub mod builder {
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let url = format!("{}/company_connections", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48866,9 +48601,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_company_connections",
@@ -48946,11 +48680,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/company_connections", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48960,7 +48689,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_company_connection",
@@ -49030,11 +48758,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&company_connection_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49043,7 +48766,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_company_connection",
@@ -49137,11 +48859,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&company_connection_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49150,9 +48867,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_company_employments",
@@ -49246,11 +48962,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&company_connection_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49259,9 +48970,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_company_incomes",
@@ -49397,11 +49107,6 @@ pub mod builder {
                 encode_path(&company_connection_id.to_string()),
                 encode_path(&employee_external_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49410,17 +49115,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new(
-                    "from_pay_date",
-                    &from_pay_date,
-                ))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new(
-                    "to_pay_date",
-                    &to_pay_date,
-                ))
-                .headers(header_map)
+                .query_some("cursor", &cursor)
+                .query_some("from_pay_date", &from_pay_date)
+                .query_some("limit", &limit)
+                .query_some("to_pay_date", &to_pay_date)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_company_paystubs",
@@ -49499,11 +49197,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/company_connect/link_tokens", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49513,7 +49206,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_company_connect_link_token",
@@ -49615,11 +49307,6 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&account_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49629,7 +49316,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "set_sandbox_monitoring_status",
@@ -49709,11 +49395,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/admin/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49723,7 +49404,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_admin_token",
@@ -49812,11 +49492,7 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let authorization = authorization.map_err(Error::InvalidRequest)?;
             let url = format!("{}/admin/api_keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = authorization {
                 header_map.append("authorization", value.to_string().try_into()?);
             }
@@ -49828,8 +49504,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query_some("cursor", &cursor)
+                .query_some("limit", &limit)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -49919,11 +49595,7 @@ pub mod builder {
                 .and_then(|v| types::CreateApiKeyOptions::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/admin/api_keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = authorization {
                 header_map.append("authorization", value.to_string().try_into()?);
             }
@@ -50016,11 +49688,7 @@ pub mod builder {
                 client.baseurl,
                 encode_path(&api_key.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = authorization {
                 header_map.append("authorization", value.to_string().try_into()?);
             }
