@@ -900,26 +900,16 @@ fn requests(file: &mut syn::File) {
             continue;
         }
         let self_ty = implementation.self_ty.clone();
-        let client_field = match &*self_ty {
-            syn::Type::Path(path) => path
-                .path
-                .segments
-                .last()
-                .and_then(|segment| client_fields.get(&segment.ident.to_string()))
-                .cloned(),
-            _ => None,
-        }
-        .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
-        let optional = match &*self_ty {
-            syn::Type::Path(path) => path
-                .path
-                .segments
-                .last()
-                .and_then(|segment| optional_fields.get(&segment.ident.to_string()))
-                .cloned(),
+        let builder = match &*self_ty {
+            syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         }
         .unwrap_or_default();
+        let client_field = client_fields
+            .get(&builder)
+            .cloned()
+            .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
+        let optional = optional_fields.get(&builder).cloned().unwrap_or_default();
         let generics = implementation.generics.clone();
         let mut added: Vec<syn::ImplItem> = Vec::new();
         for impl_item in &mut implementation.items {
