@@ -509,6 +509,57 @@ mod tests {
         );
     }
 
+    /// The runtime skips both parsers when `mentioned` says no header could
+    /// feed them: for every name either reads, it must say yes.
+    #[test]
+    fn every_header_the_parsers_read_is_mentioned() {
+        let now = std::time::SystemTime::now();
+        let names = [
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit",
+            "Retry-After",
+            "X-Retry-After-Seconds",
+            // Read by neither:
+            "X-Request-Id",
+            "Content-Type",
+            "Retry-After-Ms",
+        ];
+        let mut read = 0;
+        for name in names {
+            for value in ["5", "limit=10, remaining=0, reset=30"] {
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    http::header::DATE,
+                    "Thu, 03 Dec 2026 19:00:00 GMT".parse().unwrap(),
+                );
+                headers.insert(
+                    http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    value.parse().unwrap(),
+                );
+                let used = ServerBudget::from_headers(&headers) != ServerBudget::default()
+                    || crate::retry::retry_after(&headers, now).is_some();
+                read += usize::from(used);
+                assert!(
+                    !used || ServerBudget::mentioned(&headers),
+                    "{name}: {value}"
+                );
+            }
+        }
+        // Each of the nine names the parsers know was read at least once.
+        assert!(read >= 9, "{read}");
+        let mut plain = HeaderMap::new();
+        plain.insert(
+            http::header::CONTENT_TYPE,
+            "application/json".parse().unwrap(),
+        );
+        assert!(!ServerBudget::mentioned(&plain));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_held_to_the_quota() {
         let limiter = limiter(RateLimit::per_second(nz(10)));
