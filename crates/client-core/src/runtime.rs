@@ -80,8 +80,6 @@ pub struct RuntimeBuilder {
     strip: Vec<HeaderName>,
     retry: RetryConfig,
     attempt_timeout: Option<Duration>,
-    /// The timeout the HTTP client enforces on every request by itself.
-    client_timeout: Option<Duration>,
     deadline: Option<Duration>,
     rate_limit: Option<RateLimit>,
     store: Option<Arc<dyn RateStore>>,
@@ -145,23 +143,6 @@ impl RuntimeBuilder {
     /// Timeout of each attempt (default: 30 s).
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
-        self
-    }
-
-    /// The timeout of each attempt this builder has now (`None`: none).
-    pub fn attempt_timeout_setting(&self) -> Option<Duration> {
-        self.attempt_timeout
-    }
-
-    /// Says that the HTTP client this runtime will be handed enforces
-    /// `timeout` on every request itself (reqwest's
-    /// `ClientBuilder::timeout`), as
-    /// [`ClientSettings::connect`](crate::settings::ClientSettings::connect)
-    /// builds it. An attempt with that same timeout then carries no timeout
-    /// of its own, which saves every request an allocation; one with another
-    /// (a per-call option) still sets its own.
-    pub fn client_timeout(mut self, timeout: Duration) -> Self {
-        self.client_timeout = Some(timeout);
         self
     }
 
@@ -305,7 +286,6 @@ impl Runtime {
             strip: vec![HeaderName::from_static("api-version")],
             retry: RetryConfig::default(),
             attempt_timeout: Some(Duration::from_secs(30)),
-            client_timeout: None,
             deadline: None,
             rate_limit: None,
             store: None,
@@ -393,11 +373,6 @@ impl Runtime {
                 .headers_mut()
                 .insert(secret.name.clone(), secret.header_value());
         }
-        if let Some(timeout) = attempt_timeout
-            && config.client_timeout != Some(timeout)
-        {
-            *request.timeout_mut() = Some(timeout);
-        }
         // Generated JSON operations ask for JSON and read the whole body,
         // whatever content type the server labels it with; those bodies are
         // capped. A download asks for something else and streams unlimited.
@@ -421,6 +396,12 @@ impl Runtime {
         loop {
             attempt += 1;
             let replay = request.try_clone();
+            // Set after the copy is taken: the timeout lives in the
+            // request's extensions (a map and a boxed value), which the
+            // copy then need not clone. A retry sets it again.
+            if let Some(timeout) = attempt_timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
             match self.inner.limiter.acquire().await {
                 Ok(waited) => {
                     self.inner.counters.throttled(waited.times, waited.total);

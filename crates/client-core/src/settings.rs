@@ -119,6 +119,7 @@ impl ClientSettings {
         documented: RateLimit,
     ) -> Result<Connection, SettingsError> {
         let base_url = check_base_url(self.base_url.as_deref().unwrap_or(vendor_url))?;
+        let http = self.http.client()?;
         let mut runtime = runtime.retry(self.retry.clone());
         match self.rate {
             RateChoice::Documented => runtime = runtime.rate_limit(documented),
@@ -130,13 +131,6 @@ impl ClientSettings {
         }
         if let Some(timeout) = self.attempt_timeout {
             runtime = runtime.attempt_timeout(timeout);
-        }
-        // The client enforces the attempt timeout itself, so the runtime
-        // only sets one on requests that use another.
-        let timeout = runtime.attempt_timeout_setting();
-        let http = self.http.client_with_timeout(timeout)?;
-        if let Some(timeout) = timeout {
-            runtime = runtime.client_timeout(timeout);
         }
         if let Some(deadline) = self.deadline {
             runtime = runtime.deadline(deadline);

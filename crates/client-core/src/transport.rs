@@ -77,29 +77,14 @@ impl HttpSettings {
     ///
     /// [`TransportError::Client`] when reqwest cannot build it.
     pub fn client(&self) -> Result<reqwest::Client, TransportError> {
-        self.client_with_timeout(None)
-    }
-
-    /// [`HttpSettings::client`], with `timeout` on every request (headers
-    /// and body) unless a request sets its own.
-    ///
-    /// # Errors
-    ///
-    /// [`TransportError::Client`] when reqwest cannot build it.
-    pub fn client_with_timeout(
-        &self,
-        timeout: Option<Duration>,
-    ) -> Result<reqwest::Client, TransportError> {
-        let mut builder = reqwest::Client::builder()
+        reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .connect_timeout(self.connect_timeout)
-            .redirect(same_origin_redirects());
-        if let Some(timeout) = timeout {
-            builder = builder.timeout(timeout);
-        }
-        builder.build().map_err(|error| TransportError::Client {
-            reason: error.to_string(),
-        })
+            .redirect(same_origin_redirects())
+            .build()
+            .map_err(|error| TransportError::Client {
+                reason: error.to_string(),
+            })
     }
 }
 

@@ -225,6 +225,39 @@ async fn slow_headers_time_the_attempt_out_and_a_deadline_bounds_the_call() {
     assert_eq!(result.unwrap_err().deadline, Duration::from_millis(100));
 }
 
+/// The attempt timeout is the runtime's, whatever client it is handed: a
+/// runtime from `ClientSettings::connect`, used with another client than
+/// the connection's, still overrides that client's own shorter timeout.
+#[tokio::test]
+async fn the_attempt_timeout_holds_on_a_client_with_another_one() {
+    let server =
+        ScriptedServer::start(|_, _| Reply::json(200, "{}").delayed(Duration::from_millis(300)))
+            .await
+            .unwrap();
+    let mut settings = client_core::settings::ClientSettings::new("test", fast_retry());
+    settings.base_url = Some(server.url());
+    settings.attempt_timeout = Some(Duration::from_secs(5));
+    let connection = settings
+        .connect(
+            Runtime::builder("test"),
+            "http://127.0.0.1:1",
+            RateLimit::per_second(NonZeroU32::new(1000).unwrap()),
+        )
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let request = http.get(format!("{}/thing", server.url())).build().unwrap();
+    let (result, report) = with_call(
+        CallOptions::default(),
+        connection.runtime.exec(&http, request, &GET_THING),
+    )
+    .await;
+    assert_eq!(result.unwrap().unwrap().status(), 200);
+    assert_eq!(report.attempts, 1);
+}
+
 fn runtime_without_timeout() -> Runtime {
     Runtime::builder("test").retry(fast_retry()).build()
 }
