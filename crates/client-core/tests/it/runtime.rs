@@ -206,12 +206,16 @@ async fn remaining_zero_from_the_server_slows_the_limiter() {
     assert_eq!(report.throttled_waits, 1);
 }
 
+/// A server that answers `{}` after 300 ms.
+async fn slow_server() -> ScriptedServer {
+    ScriptedServer::start(|_, _| Reply::json(200, "{}").delayed(Duration::from_millis(300)))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn slow_headers_time_the_attempt_out_and_a_deadline_bounds_the_call() {
-    let server =
-        ScriptedServer::start(|_, _| Reply::json(200, "{}").delayed(Duration::from_millis(300)))
-            .await
-            .unwrap();
+    let server = slow_server().await;
     let runtime = runtime().attempt_timeout(Duration::from_millis(50)).build();
     let (result, report) = get(&runtime, &server).await;
     assert!(result.unwrap_err().is_timeout());
@@ -230,10 +234,7 @@ async fn slow_headers_time_the_attempt_out_and_a_deadline_bounds_the_call() {
 /// the connection's, still overrides that client's own shorter timeout.
 #[tokio::test]
 async fn the_attempt_timeout_holds_on_a_client_with_another_one() {
-    let server =
-        ScriptedServer::start(|_, _| Reply::json(200, "{}").delayed(Duration::from_millis(300)))
-            .await
-            .unwrap();
+    let server = slow_server().await;
     let mut settings = client_core::settings::ClientSettings::new("test", fast_retry());
     settings.base_url = Some(server.url());
     settings.attempt_timeout = Some(Duration::from_secs(5));
