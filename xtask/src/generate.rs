@@ -728,14 +728,8 @@ fn box_object_fields(file: &mut syn::File) -> Vec<crate::rewrite::Note> {
                 }
             }
             syn::Item::Impl(implementation) if implementation.trait_.is_none() => {
-                let owner = match &*implementation.self_ty {
-                    syn::Type::Path(path) => path
-                        .path
-                        .segments
-                        .last()
-                        .map(|segment| segment.ident.to_string())
-                        .unwrap_or_default(),
-                    _ => continue,
+                let Some(owner) = type_name(&implementation.self_ty) else {
+                    continue;
                 };
                 for impl_item in &mut implementation.items {
                     let syn::ImplItem::Fn(setter) = impl_item else {
@@ -845,51 +839,19 @@ fn requests(file: &mut syn::File) {
     }) else {
         return;
     };
-    // The field holding `&super::Client` is `client`, or `_client` when an
-    // operation has a parameter called `client`.
-    let client_fields: std::collections::HashMap<String, syn::Ident> = builders
+    // Per builder struct: the field holding `&super::Client` (`client`, or
+    // `_client` when an operation has a parameter called `client`), and the
+    // fields holding an optional parameter (`Result<Option<_>, String>`),
+    // which `send` binds to locals of the same name.
+    let fields: std::collections::HashMap<String, BuilderFields> = builders
         .1
         .iter()
         .filter_map(|item| match item {
-            syn::Item::Struct(s) => s.fields.iter().find_map(|field| {
-                let ty = &field.ty;
-                let is_client = quote!(#ty)
-                    .to_string()
-                    .replace(' ', "")
-                    .ends_with("super::Client");
-                is_client
-                    .then(|| field.ident.clone())
-                    .flatten()
-                    .map(|ident| (s.ident.to_string(), ident))
-            }),
+            syn::Item::Struct(s) => Some((s.ident.to_string(), BuilderFields::of(s))),
             _ => None,
         })
         .collect();
-    // The fields of each builder that hold an optional parameter
-    // (`Result<Option<_>, String>`); `send` binds each to a local of the
-    // same name.
-    let optional_fields: std::collections::HashMap<String, std::collections::HashSet<String>> =
-        builders
-            .1
-            .iter()
-            .filter_map(|item| match item {
-                syn::Item::Struct(s) => Some((
-                    s.ident.to_string(),
-                    s.fields
-                        .iter()
-                        .filter(|field| {
-                            let ty = &field.ty;
-                            quote!(#ty)
-                                .to_string()
-                                .replace(' ', "")
-                                .starts_with("Result<Option<")
-                        })
-                        .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
-                        .collect(),
-                )),
-                _ => None,
-            })
-            .collect();
+    let plain = BuilderFields::default();
     let mut lean = false;
     let mut impls = Vec::new();
     for item in builders.1.iter_mut() {
@@ -900,16 +862,13 @@ fn requests(file: &mut syn::File) {
             continue;
         }
         let self_ty = implementation.self_ty.clone();
-        let builder = match &*self_ty {
-            syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        }
-        .unwrap_or_default();
-        let client_field = client_fields
-            .get(&builder)
-            .cloned()
+        let builder = type_name(&self_ty)
+            .and_then(|name| fields.get(&name))
+            .unwrap_or(&plain);
+        let client_field = builder
+            .client
+            .clone()
             .unwrap_or_else(|| syn::Ident::new("client", proc_macro2::Span::call_site()));
-        let optional = optional_fields.get(&builder).cloned().unwrap_or_default();
         let generics = implementation.generics.clone();
         let mut added: Vec<syn::ImplItem> = Vec::new();
         for impl_item in &mut implementation.items {
@@ -930,7 +889,7 @@ fn requests(file: &mut syn::File) {
                 &mut function.block,
             );
             let mut leaner = LeanRequest {
-                optional: &optional,
+                optional: &builder.optional,
                 rewrote_query: false,
             };
             syn::visit_mut::VisitMut::visit_block_mut(&mut leaner, &mut function.block);
@@ -1006,6 +965,41 @@ fn requests(file: &mut syn::File) {
                 use client_core::OptionalQuery as _;
             ),
         );
+    }
+}
+
+/// What `requests` needs to know of a builder struct's fields.
+#[derive(Default)]
+struct BuilderFields {
+    /// The field holding `&super::Client`.
+    client: Option<syn::Ident>,
+    /// The fields holding an optional parameter.
+    optional: std::collections::HashSet<String>,
+}
+
+impl BuilderFields {
+    fn of(builder: &syn::ItemStruct) -> Self {
+        let mut fields = Self::default();
+        for field in &builder.fields {
+            let ty = &field.ty;
+            let ty = quote!(#ty).to_string().replace(' ', "");
+            if ty.ends_with("super::Client") {
+                fields.client = field.ident.clone();
+            } else if ty.starts_with("Result<Option<")
+                && let Some(name) = &field.ident
+            {
+                fields.optional.insert(name.to_string());
+            }
+        }
+        fields
+    }
+}
+
+/// The name a type path ends with (`builder::ListPlans<'a>` -> `ListPlans`).
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
     }
 }
 
