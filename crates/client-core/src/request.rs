@@ -62,11 +62,7 @@ pub struct Response<T> {
 impl<T: Clone> Clone for Response<T> {
     fn clone(&self) -> Self {
         Self {
-            value: Box::new(ResponseValue::new(
-                (**self.value).clone(),
-                self.value.status(),
-                self.value.headers().clone(),
-            )),
+            value: self.around((**self.value).clone()),
             report: self.report.clone(),
         }
     }
@@ -100,14 +96,22 @@ impl<T> Response<T> {
     /// The body, and the rest of the response (status, headers, report)
     /// for reporting on the body later ([`Response::decode_error`]).
     pub fn into_parts(self) -> (T, Response<()>) {
-        let status = self.value.status();
-        let headers = self.value.headers().clone();
-        let body = self.value.into_inner();
+        let value = self.around(());
         let rest = Response {
-            value: Box::new(ResponseValue::new((), status, headers)),
+            value,
             report: self.report,
         };
-        (body, rest)
+        (self.value.into_inner(), rest)
+    }
+
+    /// progenitor's value around another body: the same status, a copy of
+    /// the headers (`ResponseValue` gives them up only by reference).
+    fn around<U>(&self, body: U) -> Box<ResponseValue<U>> {
+        Box::new(ResponseValue::new(
+            body,
+            self.value.status(),
+            self.value.headers().clone(),
+        ))
     }
 
     /// The body, borrowed.
