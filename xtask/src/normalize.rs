@@ -140,6 +140,7 @@ pub fn normalise_with(doc: &mut Value, settings: &Settings, report: &mut Report)
     n.deep_refs(doc);
     n.top_level(doc);
     n.all_schemas(doc);
+    n.merge_cycles(doc);
     n.recursive_merges(doc);
     n.operations(doc);
     n.add_conversion_targets(doc);
@@ -2352,6 +2353,92 @@ impl Normaliser<'_> {
         }
     }
 
+    /// A component whose own `allOf` merges itself again, directly
+    /// (`A: allOf [{$ref: A}, ...]`) or through other components' `allOf`
+    /// (`A: allOf [B]`, `B: allOf [A]`): typify merges without end (a stack
+    /// overflow, which no error can report). A member that is only a
+    /// reference to the component itself says nothing (A is already A) and
+    /// is removed; a longer cycle has no such reading and is an error.
+    fn merge_cycles(&mut self, doc: &mut Value) {
+        let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        for (name, schema) in schemas.iter_mut() {
+            let Some(members) = schema.get_mut("allOf").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            let before = members.len();
+            members.retain(|member| {
+                !(member.as_object().is_some_and(|m| m.len() == 1)
+                    && member
+                        .get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(component_name)
+                        .as_deref()
+                        == Some(name.as_str()))
+            });
+            if members.len() != before {
+                let pointer = format!("/components/schemas/{}/allOf", escape_pointer(name));
+                self.note(
+                    "schema/self-merge",
+                    &pointer,
+                    format!(
+                        "a member referred to `{name}` itself, which adds nothing to it; removed"
+                    ),
+                );
+            }
+        }
+        // The components each component's `allOf` merges, through inline
+        // members' own `allOf` too.
+        fn merged(schema: &Value, into: &mut BTreeSet<String>) {
+            for member in schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                match member.get("$ref").and_then(Value::as_str) {
+                    Some(target) => into.extend(component_name(target)),
+                    None => merged(member, into),
+                }
+            }
+        }
+        let edges: BTreeMap<&String, BTreeSet<String>> = schemas
+            .iter()
+            .map(|(name, schema)| {
+                let mut targets = BTreeSet::new();
+                merged(schema, &mut targets);
+                (name, targets)
+            })
+            .collect();
+        let mut cycles = Vec::new();
+        for (name, targets) in &edges {
+            for target in targets {
+                let mut seen = BTreeSet::new();
+                let mut stack = vec![target.clone()];
+                while let Some(next) = stack.pop() {
+                    if next == **name {
+                        cycles.push(((*name).clone(), target.clone()));
+                        break;
+                    }
+                    if seen.insert(next.clone()) {
+                        stack.extend(edges.get(&next).into_iter().flatten().cloned());
+                    }
+                }
+            }
+        }
+        for (name, target) in cycles {
+            self.unsupported(
+                &format!("/components/schemas/{}/allOf", escape_pointer(&name)),
+                format!("its `allOf` merges `{target}`, whose own `allOf` merges `{name}` again: the merge never ends"),
+                "remove one of the members that close the cycle with an overlay `remove` action, or refer to the other schema through a property",
+            );
+        }
+    }
+
     /// An inline schema whose `allOf` merges a component that leads back to
     /// the component the schema sits in (`Envelope.events.items: allOf
     /// [Envelope, {...}]`): typify merges the component into the inline
@@ -2894,6 +2981,61 @@ mod tests {
             derive_operation_id("post", "/api/v1/widgets"),
             "post_api_v1_widgets"
         );
+    }
+
+    /// A document whose `A` is `allOf [{type: object, ...}, extra]`.
+    fn merging(extra: Value, others: Value) -> Value {
+        let mut schemas = json!({
+            "A": {"allOf": [
+                {"type": "object", "properties": {"a": {"type": "string"}}},
+                extra
+            ]}
+        });
+        if let (Some(schemas), Value::Object(others)) = (schemas.as_object_mut(), others) {
+            schemas.extend(others);
+        }
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        })
+    }
+
+    #[test]
+    fn a_component_merging_itself_loses_that_member() {
+        let mut doc = merging(json!({"$ref": "#/components/schemas/A"}), json!({}));
+        let mut report = Report::default();
+        normalise(&mut doc, &mut report).unwrap();
+        assert_eq!(
+            doc.pointer("/components/schemas/A/allOf")
+                .and_then(Value::as_array)
+                .map(Vec::len),
+            Some(1)
+        );
+        assert!(report.by_rule("schema/self-merge").next().is_some());
+    }
+
+    #[test]
+    fn components_merging_each_other_are_an_error_with_the_place() {
+        // A merges B, B merges A: no member can go without changing a schema.
+        let mut doc = merging(
+            json!({"$ref": "#/components/schemas/B"}),
+            json!({"B": {"allOf": [{"$ref": "#/components/schemas/A"}, {"type": "object"}]}}),
+        );
+        let error = format!(
+            "{:#}",
+            normalise(&mut doc, &mut Report::default()).unwrap_err()
+        );
+        assert!(error.contains("/components/schemas/A/allOf"), "{error}");
+        assert!(error.contains("way out"), "{error}");
+        // A reference back through a property is a recursion typify follows
+        // by name, not a merge: no error.
+        let mut doc = merging(
+            json!({"$ref": "#/components/schemas/B"}),
+            json!({"B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}}}),
+        );
+        normalise(&mut doc, &mut Report::default()).unwrap();
     }
 
     #[test]
