@@ -21,22 +21,133 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use futures::stream::BoxStream;
+use std::fmt;
+
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::walker::{Batch, Held, Window};
 use super::{ResumePoint, Row};
 use crate::error::{Error, Result};
 
-/// A list answer as the walk reads it. `TotalCount` is taken as any integer
-/// (a negative one as absent); rows are not decoded.
-#[derive(Deserialize)]
+/// A list answer as the walk reads it: `TotalCount` as any integer (a
+/// negative one as absent), and the rows of `Values` not decoded but copied,
+/// one after the other, into one string: a page is one allocation, not one
+/// per row, and each row is found by where it starts and ends in it.
+///
+/// serde_json still reads every row through (a row must be valid JSON), but
+/// borrows its text from the body instead of allocating it: read from a
+/// body in memory, as progenitor's `from_response` does; a deserializer
+/// that cannot lend its input fails.
 pub(crate) struct RawPage {
-    #[serde(rename = "Values", default)]
-    values: Option<Vec<Box<RawValue>>>,
-    #[serde(rename = "TotalCount", default)]
+    text: String,
+    /// `(start, end)` of each row in `text`.
+    rows: Vec<(usize, usize)>,
     total_count: Option<i64>,
+}
+
+impl<'de> Deserialize<'de> for RawPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_map(PageVisitor)
+    }
+}
+
+struct PageVisitor;
+
+impl<'de> Visitor<'de> for PageVisitor {
+    type Value = RawPage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list answer {Values, TotalCount}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<RawPage, A::Error> {
+        let mut page = RawPage {
+            text: String::new(),
+            rows: Vec::new(),
+            total_count: None,
+        };
+        let (mut values, mut total) = (false, false);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "Values" if values => return Err(de::Error::duplicate_field("Values")),
+                "Values" => {
+                    values = true;
+                    map.next_value_seed(Rows(&mut page))?;
+                }
+                "TotalCount" if total => return Err(de::Error::duplicate_field("TotalCount")),
+                "TotalCount" => {
+                    total = true;
+                    page.total_count = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// `Values`: `null` or an array, each row appended to the page's text.
+struct Rows<'p>(&'p mut RawPage);
+
+impl<'de> DeserializeSeed<'de> for Rows<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let page = self.0;
+        while let Some(row) = seq.next_element::<&'de RawValue>()? {
+            let row = row.get();
+            if page.text.is_empty() {
+                // Rows are about as long as each other: room for a full
+                // page of them, so the text grows rarely.
+                page.text.reserve(row.len().saturating_mul(64));
+            }
+            let start = page.text.len();
+            page.text.push_str(row);
+            page.rows.push((start, page.text.len()));
+        }
+        // Held until the page is read: not with a quarter more room than
+        // the rows take.
+        if page.text.capacity() - page.text.len() > page.text.len() / 4 {
+            page.text.shrink_to_fit();
+        }
+        Ok(())
+    }
 }
 
 /// What the walk reads of a row before it is taken.
@@ -154,8 +265,10 @@ fn skip_value(text: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-/// The call a page came from, to report a row of it that does not decode.
+/// A page's rows as text, and the call it came from, to report a row of it
+/// that does not decode.
 struct Page {
+    text: String,
     call: client_core::Response<()>,
     total: Option<u64>,
 }
@@ -163,10 +276,10 @@ struct Page {
 impl Page {
     /// The error the call would have returned had `row` failed to decode
     /// with it.
-    fn decode_error(&self, row: &RawValue, source: serde_json::Error) -> Error {
+    fn decode_error(&self, row: &str, source: serde_json::Error) -> Error {
         Error::from(
             self.call
-                .decode_error::<crate::types::ErrorResponse>(row.get().as_bytes(), source),
+                .decode_error::<crate::types::ErrorResponse>(row.as_bytes(), source),
         )
     }
 }
@@ -176,8 +289,16 @@ pub(crate) struct Pending {
     id: Option<i64>,
     /// Its place in the server's order when its page was fetched.
     pos: u64,
-    json: Box<RawValue>,
+    /// Where its text is in its page's.
+    start: usize,
+    end: usize,
     page: Arc<Page>,
+}
+
+impl Pending {
+    fn json(&self) -> &str {
+        self.page.text.get(self.start..self.end).unwrap_or_default()
+    }
 }
 
 impl Row for Pending {
@@ -188,7 +309,7 @@ impl Row for Pending {
 
 impl Held for Pending {
     fn held_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.json.get().len()
+        std::mem::size_of::<Self>() + (self.end - self.start)
     }
 }
 
@@ -201,25 +322,29 @@ pub(crate) fn window(
 ) -> Result<Window<Pending>> {
     let (
         RawPage {
-            values,
+            text,
+            rows,
             total_count,
         },
         call,
     ) = response.into_parts();
     let total = total_count.and_then(|total| u64::try_from(total).ok());
-    let page = Arc::new(Page { call, total });
-    let rows = values
-        .unwrap_or_default()
+    let page = Arc::new(Page { text, call, total });
+    let rows = rows
         .into_iter()
         .enumerate()
-        .map(|(k, json)| match id_of(json.get()) {
-            Ok(id) => Ok(Pending {
-                id,
-                pos: u64::from(skip) + k as u64,
-                json,
-                page: Arc::clone(&page),
-            }),
-            Err(source) => Err(page.decode_error(&json, source)),
+        .map(|(k, (start, end))| {
+            let json = page.text.get(start..end).unwrap_or_default();
+            match id_of(json) {
+                Ok(id) => Ok(Pending {
+                    id,
+                    pos: u64::from(skip) + k as u64,
+                    start,
+                    end,
+                    page: Arc::clone(&page),
+                }),
+                Err(source) => Err(page.decode_error(json, source)),
+            }
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((rows, total))
@@ -260,7 +385,7 @@ impl<'a, T> Taken<'a, T> {
 impl<T: DeserializeOwned> Taken<'_, T> {
     /// Decodes a row, or the error that ends the walk.
     fn take(&mut self, pending: &Pending) -> Result<T> {
-        match serde_json::from_str::<T>(pending.json.get()) {
+        match serde_json::from_str::<T>(pending.json()) {
             Ok(row) => {
                 self.yielded += 1;
                 if let Some(id) = pending.id {
@@ -277,7 +402,7 @@ impl<T: DeserializeOwned> Taken<'_, T> {
                 Err(Error::Interrupted {
                     yielded: self.yielded,
                     resume: self.last,
-                    source: Box::new(pending.page.decode_error(&pending.json, source)),
+                    source: Box::new(pending.page.decode_error(pending.json(), source)),
                 })
             }
         }
@@ -336,7 +461,76 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
-    use super::{IdOf, id_of, scan_id};
+    use super::{IdOf, RawPage, id_of, scan_id};
+    use serde_json::value::RawValue;
+
+    /// The page as serde's derive reads it (the walk's reading before rows
+    /// were copied into one string): the oracle for `RawPage`.
+    #[derive(serde::Deserialize)]
+    struct DerivedPage {
+        #[serde(rename = "Values", default)]
+        values: Option<Vec<Box<RawValue>>>,
+        #[serde(rename = "TotalCount", default)]
+        total_count: Option<i64>,
+    }
+
+    /// A page as read: the rows' texts and the count.
+    type Read = (Vec<String>, Option<i64>);
+
+    /// What each reading makes of `text`: the rows' texts and the count, or
+    /// that it failed.
+    fn both(text: &str) -> (Option<Read>, Option<Read>) {
+        let ours = serde_json::from_slice::<RawPage>(text.as_bytes())
+            .ok()
+            .map(|page| {
+                let rows = page
+                    .rows
+                    .iter()
+                    .map(|&(start, end)| page.text[start..end].to_owned())
+                    .collect();
+                (rows, page.total_count)
+            });
+        let derived = serde_json::from_slice::<DerivedPage>(text.as_bytes())
+            .ok()
+            .map(|page| {
+                let rows = page
+                    .values
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|row| row.get().to_owned())
+                    .collect();
+                (rows, page.total_count)
+            });
+        (ours, derived)
+    }
+
+    #[test]
+    fn a_page_reads_as_the_derive_reads_it() {
+        let cases = [
+            r#"{"Values":[{"Id":1},{"Id":2,"Name":"a,b]"}],"TotalCount":2}"#,
+            r#"{"TotalCount":2,"Values":[ {"Id":1} , [1,2] ,"x", null ]}"#,
+            r#"{"Values":null,"TotalCount":null}"#,
+            r#"{"Values":[]}"#,
+            r#"{"Other":{"Values":[1]},"TotalCount":-1}"#,
+            r#"{"Val\u0075es":[{"Id":3}]}"#,
+            r#"{}"#,
+            // Failures: a repeated key, a wrong shape, text after the page,
+            // a count that is not an integer, a page that is not an object.
+            r#"{"Values":[],"Values":[]}"#,
+            r#"{"TotalCount":1,"TotalCount":1}"#,
+            r#"{"Values":{"Id":1}}"#,
+            r#"{"Values":[{"Id":1}]} x"#,
+            r#"{"Values":[{"Id":1]}"#,
+            r#"{"TotalCount":"2"}"#,
+            r#"[{"Id":1}]"#,
+        ];
+        for text in cases {
+            let (ours, derived) = both(text);
+            assert_eq!(ours, derived, "{text}");
+        }
+        // The failures fail.
+        assert!(both(r#"{"Values":[],"Values":[]}"#).0.is_none());
+    }
 
     /// What serde reads as the row's `Id` (the oracle the scan must agree with).
     fn serde_id(text: &str) -> Option<Option<i64>> {
@@ -396,6 +590,33 @@ mod tests {
     }
 
     proptest! {
+        /// Any page, compact or pretty, with any rows, count and other
+        /// keys, reads as the derive reads it: the same rows, each with the
+        /// same text, and the same count.
+        #[test]
+        fn any_page_reads_as_the_derive_reads_it(
+            rows in prop::option::of(prop::collection::vec(json_value(), 0..6)),
+            total in prop::option::of(prop_oneof![Just(Value::Null), any::<i64>().prop_map(|n| json!(n)), Just(json!(1.5)), Just(json!("3"))]),
+            other in prop::collection::btree_map("[A-Za-z]{1,6}", json_value(), 0..3),
+            pretty in any::<bool>(),
+        ) {
+            let mut page: serde_json::Map<String, Value> = other.into_iter().collect();
+            if let Some(rows) = rows {
+                page.insert("Values".to_owned(), Value::Array(rows));
+            }
+            if let Some(total) = total {
+                page.insert("TotalCount".to_owned(), total);
+            }
+            let page = Value::Object(page);
+            let text = if pretty {
+                serde_json::to_string_pretty(&page).unwrap()
+            } else {
+                serde_json::to_string(&page).unwrap()
+            };
+            let (ours, derived) = both(&text);
+            prop_assert_eq!(ours, derived, "{}", text);
+        }
+
         /// On any object, compact or pretty, the scan gives serde's answer
         /// or leaves the row to serde.
         #[test]
