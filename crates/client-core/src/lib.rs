@@ -14,6 +14,7 @@ pub mod request;
 pub mod retry;
 mod runtime;
 pub mod settings;
+pub mod stream;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod transport;

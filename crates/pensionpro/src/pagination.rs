@@ -542,6 +542,8 @@ where
         Some((batch, walker))
     })
     .boxed();
-    // Each row is decoded when the consumer takes it.
-    lazy::Taken::new(batches, options.resume).boxed()
+    // Each row is decoded when the consumer takes it; a page's rows are
+    // ready at once, so the walk spends tokio's budget and yields now and
+    // then (its requests in flight progress meanwhile).
+    client_core::stream::cooperative(lazy::Taken::new(batches, options.resume)).boxed()
 }

@@ -370,7 +370,7 @@ where
         pages_done: 0,
         done: false,
     };
-    futures::stream::unfold(state, |mut state| async move {
+    let items = futures::stream::unfold(state, |mut state| async move {
         loop {
             if state.done {
                 return None;
@@ -448,7 +448,10 @@ where
             return Some((fresh.into_iter().map(Ok).collect(), state));
         }
     })
-    .flat_map(futures::stream::iter)
+    .flat_map(futures::stream::iter);
+    // A page's items are ready at once: they spend tokio's budget, so a
+    // long walk gives its thread back now and then.
+    client_core::stream::cooperative(items)
 }
 
 /// Two independent 64-bit hashes of a page's rows as JSON. Rows that cannot

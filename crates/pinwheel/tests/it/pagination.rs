@@ -336,3 +336,45 @@ async fn identical_rows_without_ids_are_all_yielded() {
         .unwrap();
     assert_eq!(rows.len(), 4, "every identical row of both identical pages");
 }
+
+#[tokio::test]
+async fn a_walk_gives_its_thread_back_while_a_page_is_read() {
+    // One page of 500 accounts, read on a single-threaded runtime by a
+    // consumer that never waits: the items of a page in memory are ready
+    // at once, yet another task on the thread must run before they end.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = MockServer::start_async().await;
+    let ids = ids(0..500);
+    let page = accounts_page(&strs(&ids), None);
+    server.list_accounts(|when, then| {
+        when.cursor(None);
+        then.ok(&page);
+    });
+    let client = client(&server);
+    let read = Arc::new(AtomicUsize::new(0));
+    let watcher = tokio::spawn({
+        let read = Arc::clone(&read);
+        async move {
+            let mut seen = std::collections::BTreeSet::new();
+            loop {
+                let now = read.load(Ordering::SeqCst);
+                seen.insert(now);
+                if now >= 500 {
+                    return seen;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let mut items = std::pin::pin!(client.accounts().items());
+    while let Some(item) = items.next().await {
+        item.unwrap();
+        read.fetch_add(1, Ordering::SeqCst);
+    }
+    let seen = watcher.await.unwrap();
+    assert!(
+        seen.iter().any(|&n| n > 0 && n < 500),
+        "the other task ran only at {seen:?}: never while the page was read"
+    );
+}
