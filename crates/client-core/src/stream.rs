@@ -62,20 +62,7 @@ mod tests {
         items: usize,
     ) -> std::collections::BTreeSet<usize> {
         let read = Arc::new(AtomicUsize::new(0));
-        let watcher = tokio::spawn({
-            let read = Arc::clone(&read);
-            async move {
-                let mut seen = std::collections::BTreeSet::new();
-                loop {
-                    let now = read.load(Ordering::SeqCst);
-                    seen.insert(now);
-                    if now >= items {
-                        return seen;
-                    }
-                    tokio::task::yield_now().await;
-                }
-            }
-        });
+        let watcher = crate::testing::watch_progress(Arc::clone(&read), items);
         let ready = futures::stream::iter(0..items);
         let mut stream = if cooperate {
             cooperative(ready).boxed()

@@ -385,3 +385,25 @@ impl Drop for RedisServer {
         self.stop();
     }
 }
+
+/// A task on the current runtime that, each time it runs, records how many
+/// items `read` says have been read, and yields; it ends once `read`
+/// reaches `items` and returns what it saw. A consumer that reads a stream
+/// beside it shows whether the stream gave the thread back mid-way (see
+/// [`crate::stream::cooperative`]).
+pub fn watch_progress(
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    items: usize,
+) -> tokio::task::JoinHandle<std::collections::BTreeSet<usize>> {
+    tokio::spawn(async move {
+        let mut seen = std::collections::BTreeSet::new();
+        loop {
+            let now = read.load(std::sync::atomic::Ordering::SeqCst);
+            seen.insert(now);
+            if now >= items {
+                return seen;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+}

@@ -343,28 +343,14 @@ async fn a_walk_gives_its_thread_back_while_a_page_is_read() {
     let url = plans_server(Arc::clone(&fake), Duration::ZERO, |_, _| {}).await;
     let client = client(&url);
     let read = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::new(Mutex::new(BTreeSet::new()));
-    let watcher = tokio::spawn({
-        let (read, seen) = (Arc::clone(&read), Arc::clone(&seen));
-        async move {
-            loop {
-                let now = read.load(Ordering::SeqCst);
-                seen.lock().unwrap().insert(now);
-                if now >= 1000 {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
-    });
+    let watcher = client_core::testing::watch_progress(Arc::clone(&read), 1000);
     let mut rows = client.list(client.list_plans(), &Query::new());
     while let Some(row) = rows.next().await {
         row.unwrap();
         read.fetch_add(1, Ordering::SeqCst);
     }
-    watcher.await.unwrap();
+    let seen = watcher.await.unwrap();
     assert_eq!(read.load(Ordering::SeqCst), 1000);
-    let seen = seen.lock().unwrap().clone();
     assert!(
         seen.iter().any(|&n| (1..1000).contains(&n)),
         "the other task ran only at {seen:?}: never while the page was read"

@@ -353,20 +353,7 @@ async fn a_walk_gives_its_thread_back_while_a_page_is_read() {
     });
     let client = client(&server);
     let read = Arc::new(AtomicUsize::new(0));
-    let watcher = tokio::spawn({
-        let read = Arc::clone(&read);
-        async move {
-            let mut seen = std::collections::BTreeSet::new();
-            loop {
-                let now = read.load(Ordering::SeqCst);
-                seen.insert(now);
-                if now >= 500 {
-                    return seen;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
-    });
+    let watcher = client_core::testing::watch_progress(Arc::clone(&read), 500);
     let mut items = std::pin::pin!(client.accounts().items());
     while let Some(item) = items.next().await {
         item.unwrap();
