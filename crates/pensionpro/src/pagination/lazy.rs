@@ -133,9 +133,15 @@ impl<'de> Visitor<'de> for Rows<'_> {
         while let Some(row) = seq.next_element::<&'de RawValue>()? {
             let row = row.get();
             if page.text.is_empty() {
-                // Rows are about as long as each other: room for a full
-                // page of them, so the text grows rarely.
-                page.text.reserve(row.len().saturating_mul(64));
+                // Rows are about as long as each other: room for 64 like
+                // the first, so the text grows rarely; but never more than
+                // 256 KiB beyond the row, so a huge first row cannot make
+                // the page reserve many times what the body holds.
+                page.text.reserve(
+                    row.len()
+                        .saturating_mul(64)
+                        .min(row.len().saturating_add(256 * 1024)),
+                );
             }
             let start = page.text.len();
             page.text.push_str(row);
